@@ -1,0 +1,354 @@
+//! Configuration: `config.toml`, then `CLEVER_*` environment variables, then flags.
+//!
+//! Owns: where files live (from `directories`: ProjectDirs kz / HAER / CleverPlatform), the
+//! commented default file written on first run, and errors that name file, line and key.
+//! Must not touch: the database or the terminal. Key bindings are kept here as text with
+//! their positions; the TUI's keymap turns them into bindings and reports mistakes through
+//! [`Config::locate`].
+
+use crate::cli::GlobalArgs;
+use crate::store::{Location, StoreError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The commented default configuration written on first run.
+pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
+
+/// File name of the database inside the data folder.
+pub const DATABASE_FILE: &str = "clever.db";
+
+/// Key bindings from the file: mode → action → keys, each with its place in the file.
+pub type KeyOverrides = BTreeMap<String, BTreeMap<String, Spanned<Vec<String>>>>;
+
+/// The settings a `config.toml` may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub keys: KeyOverrides,
+}
+
+/// `[ui]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    pub theme: Option<String>,
+}
+
+/// `[log]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub level: Option<String>,
+    pub keep_files: Option<usize>,
+}
+
+/// A mistake in a configuration file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why the configuration could not be put together.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0}\nFix that line, or move the file aside to get a fresh default.")]
+    File(#[from] ConfigError),
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot work out the home folder for the default config and data folders; \
+         give them with --config and --data-dir (or CLEVER_CONFIG and CLEVER_DATA_DIR)"
+    )]
+    NoHome,
+    #[error("{0}")]
+    Database(#[from] StoreError),
+}
+
+/// Everything the binary needs to know, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration file (which may not exist).
+    pub config_file: PathBuf,
+    /// Its folder; user themes live in `themes/` under it.
+    pub config_dir: PathBuf,
+    /// Folder of the database and logs.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database: Location,
+    /// Folder of the rotating log files.
+    pub log_dir: PathBuf,
+    /// Log level filter.
+    pub log_level: String,
+    /// How many daily log files to keep.
+    pub log_keep_files: usize,
+    /// The theme asked for.
+    pub theme: String,
+    /// Whether the theme was asked for by flag or environment (wins over NO_COLOR).
+    pub theme_explicit: bool,
+    /// Key bindings from the file.
+    pub keys: KeyOverrides,
+    /// The file's text, for locating mistakes found later (key bindings).
+    source: String,
+    /// Things the operator should know that did not stop start-up.
+    pub notices: Vec<String>,
+}
+
+impl Config {
+    /// Resolves paths and reads the file. Writes a commented default file when there is none;
+    /// failing to write it is a notice, not an error.
+    pub fn load(args: &GlobalArgs) -> Result<Config, SetupError> {
+        let dirs = directories::ProjectDirs::from("kz", "HAER", "CleverPlatform");
+        let config_file = match (&args.config, &dirs) {
+            (Some(file), _) => file.clone(),
+            (None, Some(d)) => d.config_dir().join("config.toml"),
+            (None, None) => return Err(SetupError::NoHome),
+        };
+        let mut notices = Vec::new();
+        let source = match std::fs::read_to_string(&config_file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Err(e) = write_default(&config_file) {
+                    notices.push(format!(
+                        "could not write the default configuration to {}: {e}; \
+                         running on built-in defaults",
+                        config_file.display()
+                    ));
+                } else {
+                    notices.push(format!(
+                        "wrote a commented default configuration to {}",
+                        config_file.display()
+                    ));
+                }
+                String::new()
+            }
+            Err(source) => {
+                return Err(SetupError::Read {
+                    path: config_file,
+                    source,
+                });
+            }
+        };
+        let file = parse(&config_file, &source)?;
+
+        let data_dir = match (&args.data_dir, &file.data_dir, &dirs) {
+            (Some(d), _, _) | (None, Some(d), _) => d.clone(),
+            (None, None, Some(d)) => d.data_dir().to_path_buf(),
+            (None, None, None) => return Err(SetupError::NoHome),
+        };
+        let database = match args.database_url.as_deref().or(file.database_url.as_deref()) {
+            Some(url) => Location::from_url(url)?,
+            None => Location::File(data_dir.join(DATABASE_FILE)),
+        };
+        let (theme, theme_explicit) = match (&args.theme, &file.ui.theme) {
+            (Some(t), _) => (t.clone(), true),
+            (None, Some(t)) => (t.clone(), false),
+            (None, None) => ("default".to_string(), false),
+        };
+        let log_level = std::env::var("CLEVER_LOG")
+            .ok()
+            .filter(|l| !l.is_empty())
+            .or(file.log.level.clone())
+            .unwrap_or_else(|| "info".to_string());
+        Ok(Config {
+            config_dir: config_file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            config_file,
+            log_dir: data_dir.join("logs"),
+            data_dir,
+            database,
+            log_level,
+            log_keep_files: file.log.keep_files.unwrap_or(14),
+            theme,
+            theme_explicit,
+            keys: file.keys,
+            source,
+            notices,
+        })
+    }
+
+    /// The same configuration pointed at the demo workspace: `<data_dir>/demo/`.
+    pub fn for_demo(mut self) -> Config {
+        let demo = self.data_dir.join("demo");
+        self.database = Location::File(demo.join(DATABASE_FILE));
+        self.data_dir = demo;
+        self
+    }
+
+    /// Turns a span in the configuration file into a located error.
+    pub fn locate(&self, span: Range<usize>, key: Option<String>, message: String) -> ConfigError {
+        let (line, column) = line_col(&self.source, span.start);
+        ConfigError {
+            file: self.config_file.clone(),
+            line,
+            column,
+            key,
+            message,
+        }
+    }
+
+    /// A configuration for tests and tools: everything under one folder, no file read.
+    pub fn in_folder(dir: &Path) -> Config {
+        Config {
+            config_file: dir.join("config.toml"),
+            config_dir: dir.to_path_buf(),
+            data_dir: dir.to_path_buf(),
+            database: Location::File(dir.join(DATABASE_FILE)),
+            log_dir: dir.join("logs"),
+            log_level: "info".into(),
+            log_keep_files: 14,
+            theme: "default".into(),
+            theme_explicit: false,
+            keys: KeyOverrides::new(),
+            source: String::new(),
+            notices: Vec::new(),
+        }
+    }
+}
+
+fn write_default(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(DEFAULT_CONFIG.as_bytes())
+}
+
+/// Parses a configuration file's text; a mistake names file, line and key.
+pub fn parse(file: &Path, source: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(source).map_err(|e| {
+        let start = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, column) = line_col(source, start);
+        ConfigError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: key_at(source, start),
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// The dotted key whose line holds `offset`: the table header above it plus the key on the
+/// line, e.g. `ui.theme`. `None` when the line holds no key.
+pub fn key_at(source: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(source.len());
+    let line_start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = source.get(line_start..)?.lines().next().unwrap_or("");
+    let trimmed = line.trim();
+    let table = source.get(..line_start)?.lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix('[')
+            .and_then(|rest| rest.trim_start_matches('[').split(']').next())
+            .map(|name| name.trim().to_string())
+    });
+    if let Some(header) = trimmed.strip_prefix('[') {
+        return header
+            .trim_start_matches('[')
+            .split(']')
+            .next()
+            .map(|h| h.trim().to_string());
+    }
+    let key = trimmed.split('=').next()?.trim().trim_matches('"');
+    if key.is_empty() || trimmed.starts_with('#') || !trimmed.contains('=') {
+        return table;
+    }
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> ConfigError {
+        parse(Path::new("/etc/clever.toml"), src).unwrap_err()
+    }
+
+    #[test]
+    fn default_file_parses_to_defaults() {
+        let f = parse(Path::new("x"), DEFAULT_CONFIG).unwrap();
+        assert!(f.data_dir.is_none() && f.ui.theme.is_none() && f.keys.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let e = err("[ui]\ntheme = \"mono\"\ncolour = \"red\"\n");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.key.as_deref(), Some("ui.colour"));
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+        assert!(e.to_string().starts_with("/etc/clever.toml:3:"));
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_line() {
+        let e = err("# top\n\n[log]\nkeep_files = \"many\"\n");
+        assert_eq!((e.line, e.key.as_deref()), (4, Some("log.keep_files")));
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let e = err("[ui]\ntheme = \n");
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\nпри", 7), (2, 3));
+    }
+
+    #[test]
+    fn keys_keep_their_position() {
+        let src = "[keys.normal]\nquit = [\"x\"]\n";
+        let f = parse(Path::new("c.toml"), src).unwrap();
+        let span = f.keys["normal"]["quit"].span();
+        assert_eq!(line_col(src, span.start).0, 2);
+    }
+}

@@ -1,0 +1,417 @@
+//! The demo workspace: a database under `<data_dir>/demo/` seeded from
+//! `assets/demo/workspace.toml` with a fixed random seed — thousands of subscribers with
+//! consent records, lists, SANDBOX accounts of all three channels, campaigns in every state
+//! and a history of counterparty checks.
+//!
+//! Owns: building the sample data. Must not touch: the terminal. Writes only through the
+//! store's insert functions, in one transaction, so a half-seeded demo never exists.
+
+use crate::domain::{
+    AccountId, AccountStatus, CampaignStatus, Channel, ConsentScope, ConsentStatus, ListId,
+    OutboxState, SubscriberId,
+};
+use crate::store::{self, Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use rand::prelude::*;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The seed data.
+pub const WORKSPACE_TOML: &str = include_str!("../assets/demo/workspace.toml");
+
+/// The settings key that marks a seeded demo.
+pub const SEEDED_KEY: &str = "demo.seeded_at";
+
+const SEED: u64 = 2026;
+
+#[derive(Debug, Deserialize)]
+struct Seed {
+    subscribers: usize,
+    names: BTreeMap<String, Vec<String>>,
+    cities: Vec<(String, String, u32)>,
+    consent_sources: Vec<(String, String)>,
+    lists: Vec<SeedList>,
+    accounts: Vec<SeedAccount>,
+    campaigns: Vec<SeedCampaign>,
+    lookups: Vec<SeedLookup>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedList {
+    name: String,
+    description: String,
+    share: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedAccount {
+    channel: Channel,
+    name: String,
+    settings: serde_json::Value,
+    wa_daily_tier: Option<i64>,
+    paused: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedCampaign {
+    name: String,
+    list: String,
+    account: String,
+    status: CampaignStatus,
+    #[serde(default)]
+    done: f64,
+    days_ago: i64,
+    schedule_in_hours: Option<i64>,
+    quiet: Option<(String, String)>,
+    template: Option<(String, String)>,
+    text: String,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedLookup {
+    input: String,
+    kind: String,
+    valid: bool,
+    summary: String,
+    detail: serde_json::Value,
+}
+
+/// Why the demo could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the demo seed data is damaged: {0}")]
+    SeedData(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot remove the old demo workspace at {path}: {source}")]
+    Reset {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Deletes the demo database files (and only those) so the next open starts afresh.
+pub fn reset(database: &Path) -> Result<(), DemoError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = database.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(DemoError::Reset {
+                    path: Path::new(&p).display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seeds the workspace unless it was seeded before. Returns whether it seeded.
+pub async fn ensure_seeded(store: &Store, now: DateTime<Utc>) -> Result<bool, DemoError> {
+    if store.setting(SEEDED_KEY).await?.is_some() {
+        return Ok(false);
+    }
+    seed(store, now).await?;
+    Ok(true)
+}
+
+/// Writes the whole demo in one transaction, with times relative to `now`.
+pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
+    let seed: Seed = toml::from_str(WORKSPACE_TOML).map_err(|e| DemoError::SeedData(e.to_string()))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let mut tx = store.begin().await?;
+    let conn = &mut *tx;
+
+    let mut accounts: BTreeMap<String, (AccountId, Channel)> = BTreeMap::new();
+    for a in &seed.accounts {
+        let id = store::accounts::insert(
+            conn,
+            &store::accounts::NewAccount {
+                channel: a.channel,
+                name: &a.name,
+                settings: a.settings.clone(),
+                secret: "sandbox-token",
+                base_url: Some("http://127.0.0.1 (sandbox)"),
+                api_version: match a.channel {
+                    Channel::Telegram => None,
+                    _ => Some("v23.0"),
+                },
+                sandbox: true,
+                rate_per_sec: None,
+                wa_daily_tier: a.wa_daily_tier,
+            },
+        )
+        .await?;
+        if let Some(reason) = &a.paused {
+            store::accounts::set_status(conn, id, AccountStatus::Paused, Some(reason)).await?;
+        }
+        accounts.insert(a.name.clone(), (id, a.channel));
+    }
+
+    let mut lists: BTreeMap<String, (ListId, Vec<(SubscriberId, BTreeMap<Channel, i64>)>)> =
+        BTreeMap::new();
+    for l in &seed.lists {
+        let id = store::lists::insert(conn, &l.name, &l.description, Some("Asia/Almaty")).await?;
+        lists.insert(l.name.clone(), (id, Vec::new()));
+    }
+
+    let names = |key: &str| seed.names.get(key).map(Vec::as_slice).unwrap_or_default();
+    let city_weights: Vec<u32> = seed.cities.iter().map(|c| c.2).collect();
+    let city_total: u32 = city_weights.iter().sum();
+    let mut used_phones = std::collections::BTreeSet::new();
+
+    for n in 0..seed.subscribers {
+        let lang = match rng.random_range(0..100) {
+            0..55 => "kk",
+            55..92 => "ru",
+            _ => "en",
+        };
+        let female = rng.random_bool(0.5);
+        let first = names(&format!("{lang}_{}", if female { "female" } else { "male" }))
+            .choose(&mut rng)
+            .cloned()
+            .unwrap_or_default();
+        let mut surname = names(&format!("{lang}_surname"))
+            .choose(&mut rng)
+            .cloned()
+            .unwrap_or_default();
+        if female && lang != "en" {
+            surname.push('а');
+        }
+        let mut pick = rng.random_range(0..city_total.max(1));
+        let city = seed
+            .cities
+            .iter()
+            .find(|c| {
+                if pick < c.2 {
+                    true
+                } else {
+                    pick -= c.2;
+                    false
+                }
+            })
+            .unwrap_or(&seed.cities[0]);
+        let created = now - Duration::days(rng.random_range(1..400)) - Duration::minutes(rng.random_range(0..1440));
+        let attributes = serde_json::json!({
+            "city": city.0,
+            "loyalty_points": rng.random_range(0..5000),
+        });
+        let sid = store::subscribers::insert(
+            conn,
+            &format!("{first} {surname}"),
+            Some(lang),
+            Some(&city.1),
+            &attributes,
+            created,
+        )
+        .await?;
+
+        let mut identities: BTreeMap<Channel, i64> = BTreeMap::new();
+        let mut wa_phone = None;
+        if rng.random_bool(0.9) {
+            let phone = loop {
+                let prefix = ["700", "701", "702", "705", "707", "747", "771", "775", "776", "777", "778"]
+                    .choose(&mut rng)
+                    .copied()
+                    .unwrap_or("701");
+                let p = format!("+7{prefix}{:07}", rng.random_range(0..10_000_000));
+                if used_phones.insert(p.clone()) {
+                    break p;
+                }
+            };
+            let id = store::subscribers::add_identity(conn, sid, Channel::WhatsApp, &phone).await?;
+            identities.insert(Channel::WhatsApp, id);
+            wa_phone = Some(phone);
+        }
+        if rng.random_bool(0.4) {
+            let chat = format!("{}", 100_000_000 + n as u64 * 7919 + rng.random_range(0..7000));
+            let id = store::subscribers::add_identity(conn, sid, Channel::Telegram, &chat).await?;
+            identities.insert(Channel::Telegram, id);
+        }
+        if rng.random_bool(0.2) {
+            let igsid = format!("{}", 17_841_400_000_000_000u64 + n as u64 * 104_729);
+            let id = store::subscribers::add_identity(conn, sid, Channel::Instagram, &igsid).await?;
+            identities.insert(Channel::Instagram, id);
+        }
+
+        for (&channel, _) in identities.iter() {
+            if !rng.random_bool(0.88) {
+                continue;
+            }
+            let (source, proof) = seed
+                .consent_sources
+                .choose(&mut rng)
+                .cloned()
+                .unwrap_or_default();
+            let proof = proof
+                .replace("{n}", &(1000 + n).to_string())
+                .replace("{a}", &rng.random_range(1..255).to_string())
+                .replace("{b}", &rng.random_range(1..255).to_string());
+            let granted_at = created + Duration::minutes(rng.random_range(1..600));
+            store::subscribers::record_consent(
+                conn,
+                &store::subscribers::NewConsent {
+                    subscriber: sid,
+                    channel,
+                    scope: ConsentScope::Marketing,
+                    status: ConsentStatus::Granted,
+                    source: &source,
+                    proof: &proof,
+                    at: granted_at,
+                    recorded_by: "import",
+                },
+            )
+            .await?;
+            if rng.random_bool(0.05) {
+                store::subscribers::record_consent(
+                    conn,
+                    &store::subscribers::NewConsent {
+                        subscriber: sid,
+                        channel,
+                        scope: ConsentScope::Marketing,
+                        status: ConsentStatus::Withdrawn,
+                        source: "inbound STOP",
+                        proof: "subscriber replied STOP",
+                        at: granted_at + Duration::days(rng.random_range(1..60)),
+                        recorded_by: "webhook",
+                    },
+                )
+                .await?;
+            }
+        }
+        if let Some(phone) = wa_phone.as_deref().filter(|_| rng.random_bool(0.012)) {
+            store::subscribers::suppress(conn, Channel::WhatsApp, phone, "opt-out keyword СТОП", "webhook")
+                .await?;
+        }
+
+        for l in &seed.lists {
+            let telegram_list = l.name == "Telegram bot";
+            let member = if telegram_list {
+                identities.contains_key(&Channel::Telegram) && rng.random_bool(0.8)
+            } else {
+                rng.random_range(0..100) < l.share
+            };
+            if member && let Some((lid, members)) = lists.get_mut(&l.name) {
+                store::lists::add_member(conn, *lid, sid).await?;
+                members.push((sid, identities.clone()));
+            }
+        }
+    }
+
+    for c in &seed.campaigns {
+        let (list_id, members) = lists
+            .get(&c.list)
+            .ok_or_else(|| DemoError::SeedData(format!("campaign {} names no list", c.name)))?;
+        let &(account, channel) = accounts
+            .get(&c.account)
+            .ok_or_else(|| DemoError::SeedData(format!("campaign {} names no account", c.name)))?;
+        let created = now - Duration::days(c.days_ago) - Duration::hours(3);
+        let started = !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Scheduled);
+        let campaign = store::campaigns::insert(
+            conn,
+            &store::campaigns::NewCampaign {
+                name: &c.name,
+                list: *list_id,
+                account,
+                message_text: Some(&c.text),
+                wa_template_name: c.template.as_ref().map(|t| t.0.as_str()),
+                wa_template_lang: c.template.as_ref().map(|t| t.1.as_str()),
+                schedule_at: c.schedule_in_hours.map(|h| now + Duration::hours(h)),
+                quiet_hours: c.quiet.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                status: c.status,
+                status_reason: c.reason.as_deref(),
+                created_at: created,
+                started_at: started.then(|| created + Duration::minutes(20)),
+                finished_at: c.status.is_final().then(|| created + Duration::hours(2)),
+            },
+        )
+        .await?;
+        if !started {
+            continue;
+        }
+        for (sid, identities) in members {
+            let Some(&identity) = identities.get(&channel) else {
+                continue;
+            };
+            let roll: f64 = rng.random_range(0.0..1.0);
+            let (state, fail_class, fail_code, skip) = if roll >= c.done {
+                if c.status == CampaignStatus::Cancelled {
+                    (OutboxState::Skipped, None, None, Some("cancelled"))
+                } else {
+                    (OutboxState::Queued, None, None, None)
+                }
+            } else {
+                match rng.random_range(0..1000) {
+                    0..8 => (OutboxState::Failed, Some("permanent"), Some(permanent_code(channel)), None),
+                    8..12 => (OutboxState::Unknown, None, None, None),
+                    12..30 => (OutboxState::Skipped, None, None, Some("opted out meanwhile")),
+                    30..300 => (OutboxState::Sent, None, None, None),
+                    300..620 => (OutboxState::Delivered, None, None, None),
+                    _ => (OutboxState::Read, None, None, None),
+                }
+            };
+            let at = created + Duration::minutes(20 + rng.random_range(0..90));
+            let provider_id = state.delivery_rank().map(|_| format!("{}.{:016x}", channel.as_str(), rng.random::<u64>()));
+            store::campaigns::insert_outbox(
+                conn,
+                &store::campaigns::OutboxRecord {
+                    campaign,
+                    subscriber: *sid,
+                    identity,
+                    account,
+                    state,
+                    fail_class,
+                    fail_code,
+                    skip_reason: skip,
+                    provider_id: provider_id.as_deref(),
+                    at,
+                },
+            )
+            .await?;
+        }
+        store::audit::record(
+            conn,
+            "demo",
+            "campaign.create",
+            "campaign",
+            Some(&campaign.to_string()),
+            &serde_json::json!({ "name": c.name, "status": c.status }),
+        )
+        .await?;
+    }
+
+    for (i, l) in seed.lookups.iter().enumerate() {
+        let normalized: String = l.input.chars().filter(char::is_ascii_digit).collect();
+        store::lookups::insert(
+            conn,
+            &store::lookups::NewLookup {
+                input: &l.input,
+                normalized: &normalized,
+                kind: &l.kind,
+                valid: l.valid,
+                summary: &l.summary,
+                detail: &l.detail,
+                checked_at: now - Duration::hours(30 - i as i64 * 4),
+            },
+        )
+        .await?;
+    }
+    store::audit::record(conn, "demo", "workspace.seed", "workspace", None, &serde_json::json!({ "subscribers": seed.subscribers })).await?;
+    store::settings::set(conn, SEEDED_KEY, &now.to_rfc3339()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+fn permanent_code(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WhatsApp => "131026",
+        Channel::Telegram => "403",
+        Channel::Instagram => "551",
+    }
+}

@@ -1,0 +1,39 @@
+//! # CleverPlatform console
+//!
+//! `clever` is a full-screen terminal console for operators who run messaging to consenting
+//! subscribers over the official business APIs of WhatsApp, Telegram and Instagram, check
+//! counterparties, and hold a licence bound to their machine. This crate is its library; the
+//! `clever` binary (`src/main.rs`) only parses arguments, builds the [`config::Config`] and
+//! dispatches.
+//!
+//! ## Layout and dependency direction
+//!
+//! | module | owns | may use |
+//! |---|---|---|
+//! | [`domain`] | ids, channels, states, masking: plain types and rules, no I/O | nothing |
+//! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
+//! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
+//! | [`logging`] | the rotating log file in the data folder | — |
+//! | [`demo`] | seeding the demo workspace from `assets/demo/` | `domain`, `store` |
+//! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
+//! | [`cli`] | clap definitions only | — |
+//!
+//! Later releases add `channels/` (messenger clients and webhooks), `engine/` (the sender),
+//! `license/` and `license_server/`, `counterparty/` and `sandbox/` (ARCHITECTURE.md §3);
+//! no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
+//! requests to a worker and gets tagged results back.
+//!
+//! ## Files
+//!
+//! `themes/*.toml` (built-in themes, compiled in), `assets/` (the default configuration and
+//! the demo seed), `src/store/migrations/` (the schema; landed migrations are never edited).
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod logging;
+pub mod store;
+pub mod tui;

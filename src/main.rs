@@ -1,0 +1,101 @@
+//! `clever`: argv → Config → dispatch. Nothing else lives here.
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser};
+use cleverplatform::cli::{Cli, Command, DemoArgs, Shell};
+use cleverplatform::config::Config;
+use cleverplatform::store::{Location, Store};
+use cleverplatform::tui::worker::{Services, Workspace};
+use cleverplatform::{demo, logging, tui};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "clever", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Manpage) => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&anyhow::Error::new(e), 1),
+            }
+        }
+        Some(Command::Demo(args)) => console(&cli.global, Some(args)),
+        None => console(&cli.global, None),
+    }
+}
+
+fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
+    eprintln!("clever: {e:#}");
+    ExitCode::from(code)
+}
+
+/// Opens the console on the operator's workspace, or on the demo workspace.
+fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>) -> ExitCode {
+    let config = match Config::load(global) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.into(), 2),
+    };
+    let config = if demo_args.is_some() { config.for_demo() } else { config };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "clever: the console needs a terminal on standard input and output. \
+             Run it in an SSH session or tmux; see `clever --help` for commands."
+        );
+        return ExitCode::from(2);
+    }
+    let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
+        Ok(g) => g,
+        Err(e) => return fail(&e.into(), 1),
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), database = %config.database.display(), "starting");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e.into(), 1),
+    };
+    match runtime.block_on(open_and_run(config, demo_args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "stopped");
+            fail(&e, 1)
+        }
+    }
+}
+
+async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Result<()> {
+    let is_demo = demo_args.is_some();
+    if let (Some(args), Location::File(db)) = (&demo_args, &config.database)
+        && args.reset
+    {
+        demo::reset(db)?;
+    }
+    let store = Store::open(&config.database).await?;
+    if is_demo && demo::ensure_seeded(&store, chrono::Utc::now()).await.context("seeding the demo workspace")? {
+        tracing::info!("demo workspace seeded");
+    }
+    let services = Services {
+        store: store.clone(),
+        workspace: Workspace {
+            label: if is_demo { "demo workspace".into() } else { config.data_dir.display().to_string() },
+            demo: is_demo,
+            database: config.database.display(),
+            log_dir: config.log_dir.display().to_string(),
+        },
+    };
+    let app = tui::build_app(&config, &services)?;
+    tui::run(app, services).await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Messenger accounts: one row per WhatsApp number, Telegram bot or Instagram account.
+//!
+//! The secret column is written here and read only by the channel clients (later); no
+//! query in this file that feeds a screen or `--json` selects it.
+
+use super::page::page_sql;
+use super::{PageRequest, Store, StoreError, now};
+use crate::domain::{AccountId, AccountStatus, Channel};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// An account as screens and reports see it: everything but the secret.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub channel: Channel,
+    pub name: String,
+    /// JSON object of channel fields.
+    pub settings: String,
+    pub has_secret: bool,
+    pub base_url: Option<String>,
+    pub api_version: Option<String>,
+    pub sandbox: bool,
+    pub rate_per_sec: Option<f64>,
+    pub wa_daily_tier: Option<i64>,
+    pub status: AccountStatus,
+    pub status_reason: Option<String>,
+    pub health: Option<String>,
+    pub health_checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Campaigns that use this account and are not finished.
+    pub open_campaigns: i64,
+}
+
+impl AccountRow {
+    /// The sending rate in force: the account's own or the channel's default.
+    pub fn effective_rate(&self) -> f64 {
+        self.rate_per_sec
+            .unwrap_or_else(|| self.channel.default_rate_per_sec())
+    }
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub channel: Channel,
+    pub name: &'a str,
+    pub settings: serde_json::Value,
+    pub secret: &'a str,
+    pub base_url: Option<&'a str>,
+    pub api_version: Option<&'a str>,
+    pub sandbox: bool,
+    pub rate_per_sec: Option<f64>,
+    pub wa_daily_tier: Option<i64>,
+}
+
+macro_rules! select {
+    () => {
+        "SELECT a.id, a.channel, a.name, a.settings, a.secret <> '' AS has_secret, \
+     a.base_url, a.api_version, a.sandbox, a.rate_per_sec, a.wa_daily_tier, a.status, \
+     a.status_reason, a.health, a.health_checked_at, a.created_at, \
+     (SELECT count(*) FROM campaigns c WHERE c.account_id = a.id \
+        AND c.status NOT IN ('completed', 'cancelled')) AS open_campaigns \
+     FROM accounts a"
+    };
+}
+
+/// Inserts an account.
+pub async fn insert(conn: &mut SqliteConnection, a: &NewAccount<'_>) -> Result<AccountId, StoreError> {
+    let at = now();
+    let id = sqlx::query_scalar(
+        "INSERT INTO accounts (channel, name, settings, secret, base_url, api_version, sandbox, \
+         rate_per_sec, wa_daily_tier, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(a.channel)
+    .bind(a.name)
+    .bind(a.settings.to_string())
+    .bind(a.secret)
+    .bind(a.base_url)
+    .bind(a.api_version)
+    .bind(a.sandbox)
+    .bind(a.rate_per_sec)
+    .bind(a.wa_daily_tier)
+    .bind(at)
+    .bind(at)
+    .fetch_one(conn)
+    .await?;
+    Ok(AccountId(id))
+}
+
+/// Pauses an account with a reason the operator will read.
+pub async fn set_status(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    status: AccountStatus,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(reason)
+        .bind(now())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// How many accounts there are.
+    pub async fn count_accounts(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM accounts")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// One page of accounts, by id.
+    pub async fn account_page(&self, req: PageRequest) -> Result<Vec<AccountRow>, StoreError> {
+        const SQL: [&str; 2] = page_sql!(select!(), "1 = 1", "a.id", "?1", "?2");
+        let (sql, bound) = req.pick(SQL);
+        let rows = sqlx::query_as(sql)
+            .bind(bound)
+            .bind(req.limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(req.finish(rows))
+    }
+
+    /// One account by id.
+    pub async fn account(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
+        Ok(sqlx::query_as(concat!(select!(), " WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+}

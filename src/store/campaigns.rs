@@ -1,0 +1,233 @@
+//! Campaigns and their outbox: one durable row per (campaign, subscriber).
+
+use super::page::page_sql;
+use super::{PageRequest, Store, StoreError, now};
+use crate::domain::{
+    AccountId, CampaignId, CampaignStatus, Channel, ListId, OutboxState, SubscriberId,
+};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// A campaign with its outbox counted by state.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub status_reason: Option<String>,
+    pub list_name: String,
+    pub account_name: String,
+    pub channel: Channel,
+    pub message_text: Option<String>,
+    pub wa_template_name: Option<String>,
+    pub wa_template_lang: Option<String>,
+    pub schedule_at: Option<DateTime<Utc>>,
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub counts: OutboxCounts,
+}
+
+/// Outbox rows of one campaign by state. `sent` counts every row the platform accepted
+/// (sent, delivered or read); `delivered` counts delivered or read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxCounts {
+    pub total: i64,
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub read: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub unknown: i64,
+}
+
+impl OutboxCounts {
+    /// Rows that reached an end state (accepted, failed, skipped or unknown).
+    pub fn done(&self) -> i64 {
+        self.sent + self.failed + self.skipped + self.unknown
+    }
+
+    /// Share of rows done, 0.0 to 1.0; 0 for an empty outbox.
+    pub fn progress(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.done() as f64 / self.total as f64
+        }
+    }
+}
+
+/// A new campaign.
+#[derive(Debug, Clone)]
+pub struct NewCampaign<'a> {
+    pub name: &'a str,
+    pub list: ListId,
+    pub account: AccountId,
+    pub message_text: Option<&'a str>,
+    pub wa_template_name: Option<&'a str>,
+    pub wa_template_lang: Option<&'a str>,
+    pub schedule_at: Option<DateTime<Utc>>,
+    pub quiet_hours: Option<(&'a str, &'a str)>,
+    pub status: CampaignStatus,
+    pub status_reason: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One outbox row to write as it stands (used by workspace seeding and imports of history).
+#[derive(Debug, Clone)]
+pub struct OutboxRecord<'a> {
+    pub campaign: CampaignId,
+    pub subscriber: SubscriberId,
+    pub identity: i64,
+    pub account: AccountId,
+    pub state: OutboxState,
+    pub fail_class: Option<&'a str>,
+    pub fail_code: Option<&'a str>,
+    pub skip_reason: Option<&'a str>,
+    pub provider_id: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+macro_rules! select {
+    () => {
+        "SELECT c.id, c.name, c.status, c.status_reason, l.name AS list_name, \
+     a.name AS account_name, a.channel, c.message_text, c.wa_template_name, c.wa_template_lang, \
+     c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id) AS total, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'queued') AS queued, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'sending') AS sending, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state IN ('sent', 'delivered', 'read')) AS sent, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state IN ('delivered', 'read')) AS delivered, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'read') AS read, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'failed') AS failed, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'skipped') AS skipped, \
+     (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'unknown') AS unknown \
+     FROM campaigns c JOIN lists l ON l.id = c.list_id JOIN accounts a ON a.id = c.account_id"
+    };
+}
+
+/// Inserts a campaign as given.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    c: &NewCampaign<'_>,
+) -> Result<CampaignId, StoreError> {
+    let (quiet_start, quiet_end) = c.quiet_hours.unzip();
+    let id = sqlx::query_scalar(
+        "INSERT INTO campaigns (name, list_id, account_id, message_text, wa_template_name, \
+         wa_template_lang, schedule_at, quiet_start, quiet_end, status, status_reason, \
+         created_at, started_at, finished_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(c.name)
+    .bind(c.list)
+    .bind(c.account)
+    .bind(c.message_text)
+    .bind(c.wa_template_name)
+    .bind(c.wa_template_lang)
+    .bind(c.schedule_at)
+    .bind(quiet_start)
+    .bind(quiet_end)
+    .bind(c.status)
+    .bind(c.status_reason)
+    .bind(c.created_at)
+    .bind(c.started_at)
+    .bind(c.finished_at)
+    .bind(now())
+    .fetch_one(conn)
+    .await?;
+    Ok(CampaignId(id))
+}
+
+/// Writes one outbox row as it stands.
+pub async fn insert_outbox(
+    conn: &mut SqliteConnection,
+    r: &OutboxRecord<'_>,
+) -> Result<(), StoreError> {
+    let reached = r.state.delivery_rank();
+    let at_rank = |rank: u8| reached.filter(|&have| have >= rank).map(|_| r.at);
+    sqlx::query(
+        "INSERT INTO outbox (campaign_id, subscriber_id, identity_id, account_id, state, \
+         fail_class, fail_code, skip_reason, attempts, provider_id, created_at, updated_at, \
+         sent_at, delivered_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.campaign)
+    .bind(r.subscriber)
+    .bind(r.identity)
+    .bind(r.account)
+    .bind(r.state)
+    .bind(r.fail_class)
+    .bind(r.fail_code)
+    .bind(r.skip_reason)
+    .bind(i64::from(r.state != OutboxState::Queued && r.state != OutboxState::Skipped))
+    .bind(r.provider_id)
+    .bind(r.at)
+    .bind(r.at)
+    .bind(at_rank(1))
+    .bind(at_rank(2))
+    .bind(at_rank(3))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// How many campaigns there are.
+    pub async fn count_campaigns(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM campaigns")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// One page of campaigns, by id.
+    pub async fn campaign_page(&self, req: PageRequest) -> Result<Vec<CampaignRow>, StoreError> {
+        const SQL: [&str; 2] = page_sql!(select!(), "1 = 1", "c.id", "?1", "?2");
+        let (sql, bound) = req.pick(SQL);
+        let rows = sqlx::query_as(sql)
+            .bind(bound)
+            .bind(req.limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(req.finish(rows))
+    }
+
+    /// One campaign by id.
+    pub async fn campaign(&self, id: CampaignId) -> Result<Option<CampaignRow>, StoreError> {
+        Ok(sqlx::query_as(concat!(select!(), " WHERE c.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Failed rows of a campaign counted by (class, code), largest first.
+    pub async fn campaign_failures(
+        &self,
+        id: CampaignId,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT coalesce(fail_class, '?'), coalesce(fail_code, '?'), count(*) AS n \
+             FROM outbox WHERE campaign_id = ? AND state = 'failed' \
+             GROUP BY 1, 2 ORDER BY n DESC, 1, 2",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Skipped rows of a campaign counted by reason, largest first.
+    pub async fn campaign_skips(&self, id: CampaignId) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT coalesce(skip_reason, '?'), count(*) AS n FROM outbox \
+             WHERE campaign_id = ? AND state = 'skipped' GROUP BY 1 ORDER BY n DESC, 1",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

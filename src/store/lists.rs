@@ -1,0 +1,68 @@
+//! Subscriber lists and their members.
+
+use super::{Store, StoreError, now};
+use crate::domain::{ListId, SubscriberId};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// A list with its size.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: ListId,
+    pub name: String,
+    pub description: String,
+    pub default_time_zone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub members: i64,
+}
+
+/// Creates a list.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    name: &str,
+    description: &str,
+    default_time_zone: Option<&str>,
+) -> Result<ListId, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO lists (name, description, default_time_zone, created_at) \
+         VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(name)
+    .bind(description)
+    .bind(default_time_zone)
+    .bind(now())
+    .fetch_one(conn)
+    .await?;
+    Ok(ListId(id))
+}
+
+/// Adds a subscriber to a list; adding twice changes nothing.
+pub async fn add_member(
+    conn: &mut SqliteConnection,
+    list: ListId,
+    subscriber: SubscriberId,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (?, ?, ?) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(list)
+    .bind(subscriber)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Every list with its member count, by name.
+    pub async fn lists(&self) -> Result<Vec<ListRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.name, l.description, l.default_time_zone, l.created_at, \
+             (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members \
+             FROM lists l ORDER BY l.name",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

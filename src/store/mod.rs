@@ -1,0 +1,331 @@
+//! The database: pool setup, embedded migrations, and one file of queries per aggregate.
+//!
+//! Owns: every SQL statement of the product. SQLite by default (WAL, foreign keys on, busy
+//! timeout, file created with mode 0600); the queries stay portable so PostgreSQL can follow.
+//! Must not touch: the terminal, the network, or any rule that belongs in `domain`.
+//! Queries use binds only and are static strings, assembled at compile time with `concat!`.
+
+pub mod accounts;
+pub mod audit;
+pub mod campaigns;
+pub mod lists;
+pub mod lookups;
+pub mod overview;
+pub mod page;
+pub mod settings;
+pub mod subscribers;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use page::{Anchor, Page, PageRequest};
+
+/// The migrations compiled into this build.
+pub static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations");
+
+/// How long a writer waits for another writer before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// What can go wrong opening or using the store. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot create the folder {path} for the database: {source}. \
+         Choose a writable place with --data-dir or CLEVER_DATA_DIR"
+    )]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot open the database file {path}: {source}. \
+         Check its owner and permissions, or choose another --data-dir"
+    )]
+    OpenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a CleverPlatform database (it is not an SQLite file, or it is damaged). \
+         It was left untouched: move it aside to start a new workspace, or restore it from a backup"
+    )]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "the database {location} was written by a newer version of clever \
+         (schema version {found}; this build knows up to {known}). \
+         It was left untouched: upgrade clever, or open another workspace with --data-dir"
+    )]
+    NewerSchema {
+        location: String,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "the database {location} has migration {version} recorded with different contents \
+         than this build ships; it was left untouched. Restore the matching clever version"
+    )]
+    ChangedMigration { location: String, version: i64 },
+    #[error("the database URL `{url}` is not understood: {reason}. Use sqlite:///absolute/path.db")]
+    BadUrl { url: String, reason: String },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(MigrateError),
+    #[error("stored value is not valid: {0}")]
+    Decode(String),
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite file on this machine.
+    File(PathBuf),
+    /// A connection URL (`sqlite://…`); PostgreSQL arrives in a later release.
+    Url(String),
+}
+
+impl Location {
+    /// Parses a `--database-url`: `sqlite:///abs/path.db`, `sqlite://rel.db` or `sqlite::memory:`.
+    pub fn from_url(url: &str) -> Result<Location, StoreError> {
+        let bad = |reason: &str| StoreError::BadUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        if url == "sqlite::memory:" {
+            return Ok(Location::Url(url.to_string()));
+        }
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| bad("only sqlite: URLs are supported in this release"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(bad("it names no file"));
+        }
+        Ok(Location::File(PathBuf::from(path)))
+    }
+
+    /// How the location is shown to operators.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Url(u) => u.clone(),
+        }
+    }
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool<Sqlite>,
+    location: Location,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    ///
+    /// A file that is not SQLite, or whose schema is newer than this build, is refused before
+    /// anything is written to it.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let options = match location {
+            Location::File(path) => {
+                prepare_file(path)?;
+                SqliteConnectOptions::new().filename(path)
+            }
+            Location::Url(url) => {
+                SqliteConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+        }
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = matches!(location, Location::Url(u) if u.contains(":memory:"));
+        let pool = SqlitePoolOptions::new()
+            // One in-memory database exists per connection: keep exactly one.
+            .max_connections(if in_memory { 1 } else { 4 })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .connect_with(options)
+            .await
+            .map_err(|e| map_open_error(location, e))?;
+        let store = Store {
+            pool,
+            location: location.clone(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let known = latest_known_version();
+        if let Some(found) = self.schema_version().await?
+            && found > known
+        {
+            return Err(StoreError::NewerSchema {
+                location: self.location.display(),
+                found,
+                known,
+            });
+        }
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            MigrateError::VersionMissing(found) => StoreError::NewerSchema {
+                location: self.location.display(),
+                found,
+                known,
+            },
+            MigrateError::VersionMismatch(version) => StoreError::ChangedMigration {
+                location: self.location.display(),
+                version,
+            },
+            other => StoreError::Migrate(other),
+        })
+    }
+
+    /// The newest migration applied to this database, or `None` on a fresh one.
+    pub async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let has_table: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if has_table.is_none() {
+            return Ok(None);
+        }
+        Ok(
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The connection pool, for the query modules of this folder.
+    pub(crate) fn pool(&self) -> &Pool<Sqlite> {
+        &self.pool
+    }
+
+    /// Starts a transaction for writes that must land together.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Where this store lives.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Closes every connection, checkpointing the write-ahead log.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The newest migration this build ships.
+pub fn latest_known_version() -> i64 {
+    MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default()
+}
+
+/// Creates the folder (0700) and an empty file (0600) when missing; refuses a file that is
+/// not SQLite; tightens a group- or world-readable file to 0600.
+fn prepare_file(path: &Path) -> Result<(), StoreError> {
+    use std::fs::{DirBuilder, OpenOptions};
+    use std::io::Read;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+    }
+    let open_err = |source| StoreError::OpenFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(open_err(e)),
+    }
+    let mut file = std::fs::File::open(path).map_err(open_err)?;
+    let mut head = [0u8; 16];
+    let read = file.read(&mut head).map_err(open_err)?;
+    if read != 0 && (read < 16 || &head != SQLITE_MAGIC) {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    let meta = file.metadata().map_err(open_err)?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), "database file was readable by others; setting mode 0600");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(open_err)?;
+    }
+    Ok(())
+}
+
+fn map_open_error(location: &Location, e: sqlx::Error) -> StoreError {
+    if let (Location::File(path), sqlx::Error::Database(db)) = (location, &e) {
+        // SQLITE_NOTADB = 26, SQLITE_CORRUPT = 11.
+        if matches!(db.code().as_deref(), Some("26") | Some("11")) {
+            return StoreError::NotADatabase { path: path.clone() };
+        }
+    }
+    StoreError::Sql(e)
+}
+
+/// The current time, as stored.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        assert_eq!(
+            Location::from_url("sqlite:///var/lib/clever/db.sqlite").ok(),
+            Some(Location::File(PathBuf::from("/var/lib/clever/db.sqlite")))
+        );
+        assert_eq!(
+            Location::from_url("sqlite://rel.db?mode=rwc").ok(),
+            Some(Location::File(PathBuf::from("rel.db")))
+        );
+        assert!(Location::from_url("postgres://x").is_err());
+        assert!(Location::from_url("sqlite://").is_err());
+    }
+
+    #[tokio::test]
+    async fn memory_store_migrates() {
+        let store = Store::open(&Location::Url("sqlite::memory:".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            Some(latest_known_version())
+        );
+    }
+}

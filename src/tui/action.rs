@@ -1,0 +1,158 @@
+//! What the operator can ask for: typed actions, each with a stable name (used in
+//! `config.toml`) and a description (shown in the help overlay and the hint bar).
+
+/// The panes of the console, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Accounts,
+    Subscribers,
+    Campaigns,
+    License,
+    Counterparty,
+}
+
+impl PaneId {
+    /// Every pane, in tab order.
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Accounts,
+        PaneId::Subscribers,
+        PaneId::Campaigns,
+        PaneId::License,
+        PaneId::Counterparty,
+    ];
+
+    /// The pane's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Accounts => "Accounts",
+            PaneId::Subscribers => "Subscribers",
+            PaneId::Campaigns => "Campaigns",
+            PaneId::License => "License",
+            PaneId::Counterparty => "Counterparty",
+        }
+    }
+
+    /// Position in tab order.
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// The pane `step` tabs away, wrapping around.
+    pub fn cycle(self, step: isize) -> PaneId {
+        let n = PaneId::ALL.len() as isize;
+        PaneId::ALL[((self.index() as isize + step).rem_euclid(n)) as usize]
+    }
+}
+
+/// Something the operator asks the console to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Leave at once, from anywhere.
+    ForceQuit,
+    /// Leave, asking first when campaigns are running.
+    Quit,
+    NextPane,
+    PrevPane,
+    ShowPane(PaneId),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Look closer: focus the detail view (full screen on narrow terminals).
+    OpenDetail,
+    /// Step back: leave the detail view, or clear the search.
+    Back,
+    Search,
+    Refresh,
+    Help,
+    CloseHelp,
+    Confirm,
+    Cancel,
+    SearchApply,
+    SearchCancel,
+}
+
+impl Action {
+    /// The stable name used in `config.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ForceQuit => "force_quit",
+            Action::Quit => "quit",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::ShowPane(PaneId::Accounts) => "pane_accounts",
+            Action::ShowPane(PaneId::Subscribers) => "pane_subscribers",
+            Action::ShowPane(PaneId::Campaigns) => "pane_campaigns",
+            Action::ShowPane(PaneId::License) => "pane_license",
+            Action::ShowPane(PaneId::Counterparty) => "pane_counterparty",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::OpenDetail => "open_detail",
+            Action::Back => "back",
+            Action::Search => "search",
+            Action::Refresh => "refresh",
+            Action::Help => "help",
+            Action::CloseHelp => "close_help",
+            Action::Confirm => "confirm",
+            Action::Cancel => "cancel",
+            Action::SearchApply => "search_apply",
+            Action::SearchCancel => "search_cancel",
+        }
+    }
+
+    /// What it does, in the operator's words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::ForceQuit => "Quit at once",
+            Action::Quit => "Quit (asks first while campaigns run)",
+            Action::NextPane => "Next pane",
+            Action::PrevPane => "Previous pane",
+            Action::ShowPane(PaneId::Accounts) => "Accounts pane",
+            Action::ShowPane(PaneId::Subscribers) => "Subscribers pane",
+            Action::ShowPane(PaneId::Campaigns) => "Campaigns pane",
+            Action::ShowPane(PaneId::License) => "License pane",
+            Action::ShowPane(PaneId::Counterparty) => "Counterparty pane",
+            Action::Up => "Move up",
+            Action::Down => "Move down",
+            Action::PageUp => "Page up",
+            Action::PageDown => "Page down",
+            Action::Top => "First row",
+            Action::Bottom => "Last row",
+            Action::OpenDetail => "Open the detail view",
+            Action::Back => "Back to the list / clear the search",
+            Action::Search => "Search subscribers by name or address",
+            Action::Refresh => "Reload from the database",
+            Action::Help => "Show all keys",
+            Action::CloseHelp => "Close the help",
+            Action::Confirm => "Yes, do it",
+            Action::Cancel => "No, go back",
+            Action::SearchApply => "Search for the text",
+            Action::SearchCancel => "Stop editing the search",
+        }
+    }
+
+    /// A short label for the hint bar, where there is one.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::NextPane => "pane",
+            Action::OpenDetail => "detail",
+            Action::Back => "back",
+            Action::Search => "search",
+            Action::Refresh => "reload",
+            Action::CloseHelp => "close",
+            Action::Confirm => "yes",
+            Action::Cancel => "no",
+            Action::SearchApply => "search",
+            Action::SearchCancel => "cancel",
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,648 @@
+//! The console's state and the one place it changes: [`App::update`].
+//!
+//! Keys (through the keymap), terminal resizes, signals and worker replies all arrive as a
+//! [`Msg`]; `update` changes the state and returns the requests for the worker. Nothing
+//! here does I/O, so the whole console can be driven and checked in tests.
+
+use super::action::{Action, PaneId};
+use super::keymap::{Keymap, Mode};
+use super::theme::Theme;
+use super::window::{Fetch, ListWindow, RowId};
+use super::worker::{Detail, Reply, Request, Rows, Tagged, Workspace};
+use crate::store::accounts::AccountRow;
+use crate::store::campaigns::CampaignRow;
+use crate::store::lookups::LookupRow;
+use crate::store::overview::Overview;
+use crate::store::subscribers::SubscriberRow;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+
+/// Below this width the detail view is not shown beside the list; it opens full screen.
+pub const WIDE: u16 = 100;
+/// The smallest terminal the console draws in.
+pub const MIN_SIZE: (u16, u16) = (40, 12);
+
+/// Something that happened.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    Reply(Tagged<Reply>),
+    /// SIGTERM, SIGHUP or SIGINT: leave now, cleanly.
+    Signal(&'static str),
+}
+
+/// Which part of a pane has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+/// A question waiting for yes or no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub title: String,
+    pub message: String,
+    pub on_yes: Action,
+}
+
+/// What covers the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help { scroll: usize },
+    Confirm(Confirm),
+}
+
+/// A line for the operator, shown in the status bar until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The state of the console.
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub workspace: Workspace,
+    pub pane: PaneId,
+    pub focus: Focus,
+    pub accounts: ListWindow<AccountRow>,
+    pub subscribers: ListWindow<SubscriberRow>,
+    pub campaigns: ListWindow<CampaignRow>,
+    pub lookups: ListWindow<LookupRow>,
+    pub overview: Option<Overview>,
+    pub license_cursor: usize,
+    /// The detail of the selected row: (pane, id, detail).
+    pub detail: Option<(PaneId, i64, Detail)>,
+    detail_generation: u64,
+    pub detail_scroll: u16,
+    /// The search field while it is being edited.
+    pub search_input: Option<TextArea<'static>>,
+    /// The search in force on the Subscribers list.
+    pub search: Option<String>,
+    pub overlay: Overlay,
+    pub notices: Vec<Notice>,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Set by `update` when the screen must be drawn again.
+    pub dirty: bool,
+}
+
+impl RowId for AccountRow {
+    fn row_id(&self) -> i64 {
+        self.id.0
+    }
+}
+impl RowId for SubscriberRow {
+    fn row_id(&self) -> i64 {
+        self.id.0
+    }
+}
+impl RowId for CampaignRow {
+    fn row_id(&self) -> i64 {
+        self.id.0
+    }
+}
+impl RowId for LookupRow {
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+}
+
+/// Rows of the License pane: (label, value, explanation).
+pub type FactRow = (&'static str, String, String);
+
+/// The number of rows in the License pane.
+pub const LICENSE_ROWS: usize = 6;
+
+impl App {
+    /// A console on a workspace, nothing loaded yet.
+    pub fn new(keymap: Keymap, theme: Theme, workspace: Workspace, size: (u16, u16)) -> App {
+        App {
+            keymap,
+            theme,
+            workspace,
+            pane: PaneId::Accounts,
+            focus: Focus::List,
+            accounts: ListWindow::default(),
+            subscribers: ListWindow::default(),
+            campaigns: ListWindow::default(),
+            lookups: ListWindow::default(),
+            overview: None,
+            license_cursor: 0,
+            detail: None,
+            detail_generation: 0,
+            detail_scroll: 0,
+            search_input: None,
+            search: None,
+            overlay: Overlay::None,
+            notices: Vec::new(),
+            size,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The requests that load every pane.
+    pub fn start(&mut self) -> Vec<Tagged<Request>> {
+        let mut out = vec![Tagged {
+            generation: 0,
+            body: Request::Overview,
+        }];
+        for pane in [
+            PaneId::Accounts,
+            PaneId::Subscribers,
+            PaneId::Campaigns,
+            PaneId::Counterparty,
+        ] {
+            let fetch = self.reset_pane(pane);
+            out.extend(fetch.map(|f| self.page_request(pane, f)));
+        }
+        out
+    }
+
+    /// Adds a notice for the operator.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notices.push(Notice {
+            text: text.into(),
+            error,
+        });
+        self.dirty = true;
+    }
+
+    /// The mode keys are read in now.
+    pub fn mode(&self) -> Mode {
+        match (&self.overlay, &self.search_input) {
+            (Overlay::Confirm(_), _) => Mode::Confirm,
+            (Overlay::Help { .. }, _) => Mode::Help,
+            (Overlay::None, Some(_)) => Mode::Search,
+            (Overlay::None, None) => Mode::Normal,
+        }
+    }
+
+    /// Whether the detail view sits beside the list.
+    pub fn wide(&self) -> bool {
+        self.size.0 >= WIDE
+    }
+
+    /// Takes one message; returns the requests it calls for.
+    pub fn update(&mut self, msg: Msg) -> Vec<Tagged<Request>> {
+        match msg {
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Signal(name) => {
+                tracing::info!(signal = name, "leaving on signal");
+                self.quit = true;
+                Vec::new()
+            }
+            Msg::Reply(reply) => self.on_reply(reply),
+            Msg::Key(key) => self.on_key(key),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Tagged<Request>> {
+        let mode = self.mode();
+        let action = self.keymap.action(mode, &key);
+        if !self.notices.is_empty() && action.is_some() {
+            self.notices.clear();
+            self.dirty = true;
+        }
+        match (mode, action) {
+            (Mode::Search, Some(a @ (Action::SearchApply | Action::SearchCancel | Action::ForceQuit))) => {
+                self.act(a)
+            }
+            (Mode::Search, _) => {
+                if let Some(input) = &mut self.search_input {
+                    // Single-line field: Enter is handled above, so no newline gets in.
+                    input.input(key);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            (_, Some(a)) => self.act(a),
+            (_, None) => Vec::new(),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Tagged<Request>> {
+        self.dirty = true;
+        let mode = self.mode();
+        match (mode, action) {
+            (_, Action::ForceQuit) => self.quit = true,
+            (Mode::Help, Action::CloseHelp) => self.overlay = Overlay::None,
+            (Mode::Help, Action::Up | Action::Down | Action::PageUp | Action::PageDown) => {
+                if let Overlay::Help { scroll } = &mut self.overlay {
+                    let step: isize = match action {
+                        Action::Up => -1,
+                        Action::Down => 1,
+                        Action::PageUp => -10,
+                        _ => 10,
+                    };
+                    *scroll = scroll.saturating_add_signed(step).min(self.keymap.bindings().len());
+                }
+            }
+            (Mode::Confirm, Action::Confirm) => {
+                if let Overlay::Confirm(c) = std::mem::replace(&mut self.overlay, Overlay::None) {
+                    if c.on_yes == Action::Quit {
+                        self.quit = true;
+                    } else {
+                        return self.act(c.on_yes);
+                    }
+                }
+            }
+            (Mode::Confirm, Action::Cancel) => self.overlay = Overlay::None,
+            (Mode::Search, Action::SearchApply) => {
+                let text = self
+                    .search_input
+                    .take()
+                    .map(|t| t.lines().join(" ").trim().to_string())
+                    .unwrap_or_default();
+                self.search = (!text.is_empty()).then_some(text);
+                return self.reload_pane(PaneId::Subscribers, true);
+            }
+            (Mode::Search, Action::SearchCancel) => self.search_input = None,
+            (Mode::Normal, a) => return self.act_normal(a),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn act_normal(&mut self, action: Action) -> Vec<Tagged<Request>> {
+        match action {
+            Action::Quit => {
+                let running = self.overview.as_ref().map_or(0, |o| o.campaigns_running);
+                if running > 0 {
+                    self.overlay = Overlay::Confirm(Confirm {
+                        title: "Quit?".into(),
+                        message: format!(
+                            "{running} campaign{} marked running. Sending goes on only while \
+                             an engine runs (this console or `clever run`). Quit anyway?",
+                            if running == 1 { " is" } else { "s are" }
+                        ),
+                        on_yes: Action::Quit,
+                    });
+                } else {
+                    self.quit = true;
+                }
+                Vec::new()
+            }
+            Action::Help => {
+                self.overlay = Overlay::Help { scroll: 0 };
+                Vec::new()
+            }
+            Action::NextPane => self.show(self.pane.cycle(1)),
+            Action::PrevPane => self.show(self.pane.cycle(-1)),
+            Action::ShowPane(p) => self.show(p),
+            Action::OpenDetail => {
+                self.focus = Focus::Detail;
+                self.detail_scroll = 0;
+                Vec::new()
+            }
+            Action::Back => {
+                if self.focus == Focus::Detail {
+                    self.focus = Focus::List;
+                    Vec::new()
+                } else if self.pane == PaneId::Subscribers && self.search.is_some() {
+                    self.search = None;
+                    self.reload_pane(PaneId::Subscribers, true)
+                } else {
+                    Vec::new()
+                }
+            }
+            Action::Search => {
+                if self.pane != PaneId::Subscribers {
+                    self.notify("search works in the Subscribers pane (2, then /)", false);
+                    return Vec::new();
+                }
+                let mut input = TextArea::new(vec![self.search.clone().unwrap_or_default()]);
+                input.move_cursor(ratatui_textarea::CursorMove::End);
+                input.set_cursor_line_style(ratatui::style::Style::default());
+                self.search_input = Some(input);
+                self.focus = Focus::List;
+                Vec::new()
+            }
+            Action::Refresh => {
+                let mut out = vec![Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                }];
+                out.extend(self.reload_pane(self.pane, false));
+                out
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+                self.navigate(action)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn show(&mut self, pane: PaneId) -> Vec<Tagged<Request>> {
+        if self.pane != pane {
+            self.pane = pane;
+            self.focus = Focus::List;
+            self.search_input = None;
+        }
+        self.request_detail()
+    }
+
+    fn page_height(&self) -> isize {
+        (self.size.1 as isize - 6).max(1)
+    }
+
+    fn navigate(&mut self, action: Action) -> Vec<Tagged<Request>> {
+        if self.focus == Focus::Detail {
+            let step: i32 = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -(self.page_height() as i32),
+                Action::PageDown => self.page_height() as i32,
+                Action::Top => -(u16::MAX as i32),
+                _ => u16::MAX as i32,
+            };
+            self.detail_scroll = (self.detail_scroll as i32 + step).clamp(0, 500) as u16;
+            return Vec::new();
+        }
+        let page = self.page_height();
+        let step = |a: Action| -> isize {
+            match a {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -page,
+                _ => page,
+            }
+        };
+        let pane = self.pane;
+        let fetch = match pane {
+            PaneId::License => {
+                self.license_cursor = match action {
+                    Action::Top => 0,
+                    Action::Bottom => LICENSE_ROWS - 1,
+                    a => (self.license_cursor as isize + step(a)).clamp(0, LICENSE_ROWS as isize - 1)
+                        as usize,
+                };
+                None
+            }
+            _ => self.with_window(pane, |w| match action {
+                Action::Top => w.top(),
+                Action::Bottom => w.bottom(),
+                a => w.move_by(step(a)),
+            }),
+        };
+        let mut out: Vec<Tagged<Request>> =
+            fetch.map(|f| self.page_request(pane, f)).into_iter().collect();
+        out.extend(self.request_detail());
+        out
+    }
+
+    /// Runs `f` on the window of a list pane.
+    fn with_window(
+        &mut self,
+        pane: PaneId,
+        f: impl FnOnce(&mut dyn WindowNav) -> Option<Fetch>,
+    ) -> Option<Fetch> {
+        match pane {
+            PaneId::Accounts => f(&mut self.accounts),
+            PaneId::Subscribers => f(&mut self.subscribers),
+            PaneId::Campaigns => f(&mut self.campaigns),
+            PaneId::Counterparty => f(&mut self.lookups),
+            PaneId::License => None,
+        }
+    }
+
+    fn reset_pane(&mut self, pane: PaneId) -> Option<Fetch> {
+        self.with_window(pane, |w| Some(w.reset()))
+    }
+
+    fn reload_pane(&mut self, pane: PaneId, from_start: bool) -> Vec<Tagged<Request>> {
+        if pane == PaneId::License {
+            return vec![Tagged {
+                generation: 0,
+                body: Request::Overview,
+            }];
+        }
+        let fetch = self.with_window(pane, |w| Some(if from_start { w.reset() } else { w.reload() }));
+        fetch.map(|f| self.page_request(pane, f)).into_iter().collect()
+    }
+
+    fn page_request(&self, pane: PaneId, f: Fetch) -> Tagged<Request> {
+        let generation = match pane {
+            PaneId::Accounts => self.accounts.generation,
+            PaneId::Subscribers => self.subscribers.generation,
+            PaneId::Campaigns => self.campaigns.generation,
+            PaneId::Counterparty => self.lookups.generation,
+            PaneId::License => 0,
+        };
+        Tagged {
+            generation,
+            body: Request::Page {
+                pane,
+                search: (pane == PaneId::Subscribers).then(|| self.search.clone()).flatten(),
+                page: f.page,
+                fill: f.fill,
+                count: f.count,
+            },
+        }
+    }
+
+    /// The id of the selected row of the current pane.
+    pub fn selected_id(&self) -> Option<i64> {
+        match self.pane {
+            PaneId::Accounts => self.accounts.selected().map(RowId::row_id),
+            PaneId::Subscribers => self.subscribers.selected().map(RowId::row_id),
+            PaneId::Campaigns => self.campaigns.selected().map(RowId::row_id),
+            PaneId::Counterparty => self.lookups.selected().map(RowId::row_id),
+            PaneId::License => None,
+        }
+    }
+
+    /// Asks for the detail of the selected row when the pane has one to fetch.
+    fn request_detail(&mut self) -> Vec<Tagged<Request>> {
+        let pane = self.pane;
+        if !matches!(pane, PaneId::Subscribers | PaneId::Campaigns) {
+            return Vec::new();
+        }
+        let Some(id) = self.selected_id() else {
+            return Vec::new();
+        };
+        if matches!(&self.detail, Some((p, i, _)) if *p == pane && *i == id) {
+            return Vec::new();
+        }
+        self.detail_generation += 1;
+        self.detail_scroll = 0;
+        vec![Tagged {
+            generation: self.detail_generation,
+            body: Request::Detail { pane, id },
+        }]
+    }
+
+    fn on_reply(&mut self, reply: Tagged<Reply>) -> Vec<Tagged<Request>> {
+        let generation = reply.generation;
+        match reply.body {
+            Reply::Overview(o) => {
+                self.overview = Some(o);
+                self.dirty = true;
+                Vec::new()
+            }
+            Reply::Failed { pane, message } => {
+                if let Some(p) = pane {
+                    self.with_window(p, |w| {
+                        w.set_pending(false);
+                        None
+                    });
+                }
+                self.notify(message, true);
+                Vec::new()
+            }
+            Reply::Detail { pane, id, detail } => {
+                if generation == self.detail_generation {
+                    self.detail = Some((pane, id, detail));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::Page {
+                pane,
+                fill,
+                total,
+                rows,
+            } => {
+                let fetch = match (pane, rows) {
+                    (PaneId::Accounts, Rows::Accounts(r)) if generation == self.accounts.generation => {
+                        self.accounts.apply(fill, total, r)
+                    }
+                    (PaneId::Subscribers, Rows::Subscribers(r))
+                        if generation == self.subscribers.generation =>
+                    {
+                        self.subscribers.apply(fill, total, r)
+                    }
+                    (PaneId::Campaigns, Rows::Campaigns(r)) if generation == self.campaigns.generation => {
+                        self.campaigns.apply(fill, total, r)
+                    }
+                    (PaneId::Counterparty, Rows::Lookups(r)) if generation == self.lookups.generation => {
+                        self.lookups.apply(fill, total, r)
+                    }
+                    _ => return Vec::new(), // stale
+                };
+                self.dirty = true;
+                let mut out: Vec<Tagged<Request>> =
+                    fetch.map(|f| self.page_request(pane, f)).into_iter().collect();
+                if pane == self.pane {
+                    out.extend(self.request_detail());
+                }
+                out
+            }
+        }
+    }
+
+    /// The License pane's rows, from what is known now.
+    pub fn license_facts(&self) -> Vec<FactRow> {
+        let o = self.overview.clone().unwrap_or_default();
+        let known = self.overview.is_some();
+        let n = |v: i64| if known { group(v) } else { "…".into() };
+        vec![
+            (
+                "State",
+                "not activated".into(),
+                "Licence activation and checks arrive with the licensing release. Until then \
+                 this console sends nothing outside the sandbox."
+                    .into(),
+            ),
+            (
+                "Accounts",
+                format!("{} ({} active)", n(o.accounts), n(o.accounts_active)),
+                "Messenger accounts in this workspace; a tariff limits how many may be connected."
+                    .into(),
+            ),
+            (
+                "Sent today",
+                n(o.sent_since),
+                "Messages accepted by a platform since midnight (this machine's time zone); a \
+                 tariff caps messages per day."
+                    .into(),
+            ),
+            (
+                "Checks today",
+                n(o.lookups_since),
+                "Counterparty checks since midnight; a tariff caps lookups per day.".into(),
+            ),
+            (
+                "Subscribers",
+                format!("{} in {} lists", n(o.subscribers), n(o.lists)),
+                format!("{} addresses are suppressed (never messaged).", n(o.suppressions)),
+            ),
+            (
+                "Workspace",
+                self.workspace.label.clone(),
+                format!(
+                    "Database: {}\nLogs: {}",
+                    self.workspace.database, self.workspace.log_dir
+                ),
+            ),
+        ]
+    }
+}
+
+/// Navigation over a list window, whatever its row type.
+pub trait WindowNav {
+    fn reset(&mut self) -> Fetch;
+    fn reload(&mut self) -> Fetch;
+    fn move_by(&mut self, delta: isize) -> Option<Fetch>;
+    fn top(&mut self) -> Option<Fetch>;
+    fn bottom(&mut self) -> Option<Fetch>;
+    fn set_pending(&mut self, pending: bool);
+}
+
+impl<T: RowId> WindowNav for ListWindow<T> {
+    fn reset(&mut self) -> Fetch {
+        ListWindow::reset(self)
+    }
+    fn reload(&mut self) -> Fetch {
+        ListWindow::reload(self)
+    }
+    fn move_by(&mut self, delta: isize) -> Option<Fetch> {
+        ListWindow::move_by(self, delta)
+    }
+    fn top(&mut self) -> Option<Fetch> {
+        ListWindow::top(self)
+    }
+    fn bottom(&mut self) -> Option<Fetch> {
+        ListWindow::bottom(self)
+    }
+    fn set_pending(&mut self, pending: bool) {
+        self.pending = pending;
+    }
+}
+
+/// A count with thin groups: 12345 → "12 345".
+pub fn group(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(1234567), "1 234 567");
+        assert_eq!(group(-1000), "-1 000");
+    }
+}

@@ -1,0 +1,98 @@
+//! The one task that owns the terminal: it waits on terminal events, worker replies,
+//! signals and — only while something changed — a redraw deadline. Redraws are coalesced
+//! to at most 30 a second, each inside synchronized output, and nothing wakes the loop
+//! while nothing moves, so an idle console uses no CPU.
+
+use super::app::{App, Msg};
+use super::terminal::TerminalGuard;
+use super::view;
+use super::worker::{self, Request, Services, Tagged};
+use futures::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use ratatui::crossterm::{
+    execute,
+    terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate},
+};
+use std::io;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// The shortest time between two frames (30 fps).
+pub const FRAME: Duration = Duration::from_millis(33);
+
+/// Runs the console until the operator quits or a signal arrives. The terminal is restored
+/// on every way out.
+pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    app.size = (size.width, size.height);
+
+    let (req_tx, req_rx) = mpsc::unbounded_channel::<Tagged<Request>>();
+    let (rep_tx, mut rep_rx) = mpsc::unbounded_channel();
+    let worker = tokio::spawn(worker::run(services, req_rx, rep_tx));
+    let send = |requests: Vec<Tagged<Request>>| {
+        for r in requests {
+            let _ = req_tx.send(r);
+        }
+    };
+    send(app.start());
+
+    let started = Instant::now();
+    draw(&mut guard, app)?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame drawn");
+    let mut last_draw = Instant::now();
+    let mut events = EventStream::new();
+
+    while !app.quit {
+        let deadline = app.dirty.then_some(last_draw + FRAME);
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    send(app.update(Msg::Key(key)));
+                }
+                Some(Ok(Event::Resize(w, h))) => send(app.update(Msg::Resize(w, h))),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "terminal input failed");
+                    break;
+                }
+                None => break,
+            },
+            Some(reply) = rep_rx.recv() => send(app.update(Msg::Reply(reply))),
+            _ = sigterm.recv() => { app.update(Msg::Signal("SIGTERM")); }
+            _ = sighup.recv() => { app.update(Msg::Signal("SIGHUP")); }
+            _ = sigint.recv() => { app.update(Msg::Signal("SIGINT")); }
+            _ = sleep_until(deadline), if deadline.is_some() => {
+                draw(&mut guard, app)?;
+                last_draw = Instant::now();
+            }
+        }
+        if app.dirty && !app.quit && last_draw.elapsed() >= FRAME {
+            draw(&mut guard, app)?;
+            last_draw = Instant::now();
+        }
+    }
+    drop(req_tx);
+    worker.abort();
+    drop(guard);
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(d) = deadline {
+        tokio::time::sleep_until(d).await;
+    }
+}
+
+fn draw(guard: &mut TerminalGuard, app: &mut App) -> io::Result<()> {
+    execute!(guard.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    guard.terminal.draw(|frame| view::draw(frame, app))?;
+    execute!(guard.terminal.backend_mut(), EndSynchronizedUpdate)?;
+    app.dirty = false;
+    Ok(())
+}

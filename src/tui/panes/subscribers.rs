@@ -1,0 +1,159 @@
+//! Subscribers: a window over any number of people, with their channels and marketing
+//! consent at a glance; the detail shows identities, the full consent history with proof,
+//! suppressions, lists and attributes.
+
+use super::{ListView, field, field_styled, heading, when};
+use crate::domain::{Channel, ConsentStatus};
+use crate::store::subscribers::SubscriberRow;
+use crate::tui::action::PaneId;
+use crate::tui::app::{App, group};
+use crate::tui::theme::{Meaning, Theme};
+use crate::tui::worker::Detail;
+use ratatui::layout::Constraint;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+/// The list.
+pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
+    let t = &app.theme;
+    let w = &app.subscribers;
+    let (rows, selected) = w.visible(height);
+    let rows = rows.iter().map(|s| row(t, s, wide)).collect();
+    let title = match &app.search {
+        Some(q) => format!("Subscribers · {} matching “{q}”", group(w.total as i64)),
+        None => format!("Subscribers · {}", group(w.total as i64)),
+    };
+    let (headers, widths) = if wide {
+        (
+            vec!["Name", "Channels", "Marketing", "Lang", "Time zone"],
+            vec![
+                Constraint::Fill(3),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(4),
+                Constraint::Fill(2),
+            ],
+        )
+    } else {
+        (
+            vec!["Name", "Channels", "Marketing"],
+            vec![Constraint::Fill(1), Constraint::Length(8), Constraint::Length(9)],
+        )
+    };
+    ListView {
+        title,
+        headers,
+        widths,
+        rows,
+        selected,
+        empty: if app.search.is_some() {
+            "Nobody matches the search. Esc clears it."
+        } else {
+            "No subscribers yet. CSV import arrives with the subscribers release."
+        },
+        loaded: w.loaded,
+    }
+}
+
+/// Channel badges, e.g. `W T ·`: one place per channel so columns line up.
+fn badges(t: &Theme, have: &[Channel], meaning: Meaning, suppressed: &[Channel]) -> Cell<'static> {
+    let mut spans = Vec::new();
+    for c in Channel::ALL {
+        let (text, m) = if suppressed.contains(&c) && have.contains(&c) {
+            ("x".to_string(), Meaning::Error)
+        } else if have.contains(&c) {
+            (c.badge().to_string(), meaning)
+        } else {
+            ("·".to_string(), Meaning::Muted)
+        };
+        spans.push(Span::styled(text, t.style(m)));
+        spans.push(Span::raw(" "));
+    }
+    Cell::from(Line::from(spans))
+}
+
+fn row(t: &Theme, s: &SubscriberRow, wide: bool) -> Row<'static> {
+    let suppressed = s.suppressed_list();
+    let mut cells = vec![
+        Cell::from(s.name.clone()),
+        badges(t, &s.channel_list(), Meaning::Base, &[]),
+        badges(t, &s.marketing_list(), Meaning::Ok, &suppressed),
+    ];
+    if wide {
+        cells.push(Cell::from(s.locale.clone().unwrap_or_default()));
+        cells.push(Cell::from(s.time_zone.clone().unwrap_or_default()));
+    }
+    Row::new(cells)
+}
+
+/// The detail of the selected subscriber.
+pub fn detail(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(selected) = app.subscribers.selected() else {
+        return vec![Line::from("No subscriber selected.")];
+    };
+    let d = match &app.detail {
+        Some((PaneId::Subscribers, id, Detail::Subscriber(d))) if *id == selected.id.0 => d,
+        _ => {
+            return vec![heading(t, &selected.name), Line::from(Span::styled("loading…", t.style(Meaning::Muted)))];
+        }
+    };
+    let mut out = vec![
+        heading(t, &d.row.name),
+        field(t, "Language", d.row.locale.clone().unwrap_or_else(|| "—".into())),
+        field(t, "Time zone", d.row.time_zone.clone().unwrap_or_else(|| "—".into())),
+        field(t, "Lists", if d.lists.is_empty() { "—".into() } else { d.lists.join(", ") }),
+        field(t, "Added", when(&d.created_at)),
+        Line::from(""),
+        heading(t, "Identities"),
+    ];
+    if d.identities.is_empty() {
+        out.push(Line::from("  none: cannot be messaged"));
+    }
+    for i in &d.identities {
+        let label = format!("{}", i.channel.label());
+        match &i.suppressed {
+            Some(reason) => out.push(field_styled(
+                t,
+                &label,
+                format!("{}  SUPPRESSED: {reason}", i.address),
+                Meaning::Error,
+            )),
+            None => out.push(field(t, &label, i.address.clone())),
+        }
+    }
+    out.push(Line::from(""));
+    out.push(heading(t, "Consent history (newest first)"));
+    if d.consents.is_empty() {
+        out.push(Line::from(Span::styled(
+            "  no consent recorded: never messaged",
+            t.style(Meaning::Warn),
+        )));
+    }
+    for c in &d.consents {
+        let meaning = match c.status {
+            ConsentStatus::Granted => Meaning::Ok,
+            ConsentStatus::Withdrawn => Meaning::Warn,
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!("  {} ", when(&c.at)), t.style(Meaning::Muted)),
+            Span::styled(format!("{} ", c.status), t.style(meaning)),
+            Span::raw(format!("{} {} · {}", c.channel.label(), c.scope, c.source)),
+        ]));
+        if !c.proof.is_empty() {
+            out.push(Line::from(Span::styled(
+                format!("      proof: {} (recorded by {})", c.proof, c.recorded_by),
+                t.style(Meaning::Muted),
+            )));
+        }
+    }
+    if !d.attributes.is_empty() {
+        out.push(Line::from(""));
+        out.push(heading(t, "Attributes"));
+        for (k, v) in &d.attributes {
+            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            out.push(field(t, k, v));
+        }
+    }
+    out
+}

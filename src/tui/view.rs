@@ -1,0 +1,145 @@
+//! Draws the whole screen from the state: tab bar, the current pane (list and detail),
+//! status bar, and any overlay. A pure function of [`App`], so it can be rendered into a
+//! `TestBackend` and benchmarked.
+
+use super::action::PaneId;
+use super::app::{App, Focus, MIN_SIZE, Overlay};
+use super::panes::{self, ListView};
+use super::theme::Meaning;
+use super::widgets::{help, popup, status, tabs};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+
+/// Draws one frame.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let t = &app.theme;
+    frame.render_widget(Block::default().style(t.style(Meaning::Base)), area);
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let msg = format!(
+            "Terminal too small: {}×{}. Make it at least {}×{}.",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        frame.render_widget(
+            Paragraph::new(msg).wrap(Wrap { trim: true }).style(t.style(Meaning::Warn)),
+            area,
+        );
+        return;
+    }
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    tabs::draw(frame, top, app);
+    draw_pane(frame, body, app);
+    status::draw(frame, bottom, app);
+    match &app.overlay {
+        Overlay::Help { scroll } => help::draw(frame, body, &app.keymap, t, *scroll),
+        Overlay::Confirm(c) => popup::draw_confirm(frame, body, t, &app.keymap, c),
+        Overlay::None => {}
+    }
+}
+
+fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
+    let wide = app.wide();
+    let (list_area, detail_area) = if wide {
+        let [l, d] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)]).areas(area);
+        (Some(l), Some(d))
+    } else if app.focus == Focus::Detail {
+        (None, Some(area))
+    } else {
+        (Some(area), None)
+    };
+    if let Some(list_area) = list_area {
+        let (list_area, search_area) = if app.search_input.is_some() && app.pane == PaneId::Subscribers {
+            let [l, s] = Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(list_area);
+            (l, Some(s))
+        } else {
+            (list_area, None)
+        };
+        // Borders (2) and the header row (1) take three lines.
+        let height = list_area.height.saturating_sub(3) as usize;
+        let view = match app.pane {
+            PaneId::Accounts => panes::accounts::list(app, height, wide),
+            PaneId::Subscribers => panes::subscribers::list(app, height, wide),
+            PaneId::Campaigns => panes::campaigns::list(app, height, wide),
+            PaneId::License => panes::license::list(app, height, wide),
+            PaneId::Counterparty => panes::counterparty::list(app, height, wide),
+        };
+        draw_list(frame, list_area, app, view);
+        if let (Some(area), Some(input)) = (search_area, &app.search_input) {
+            let block = panel(app, "Search name or address · Enter to search, Esc to cancel", true);
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            frame.render_widget(input, inner);
+        }
+    }
+    if let Some(detail_area) = detail_area {
+        let lines = match app.pane {
+            PaneId::Accounts => panes::accounts::detail(app),
+            PaneId::Subscribers => panes::subscribers::detail(app),
+            PaneId::Campaigns => panes::campaigns::detail(app),
+            PaneId::License => panes::license::detail(app),
+            PaneId::Counterparty => panes::counterparty::detail(app),
+        };
+        let focused = app.focus == Focus::Detail;
+        let title = if wide { "Detail" } else { "Detail · Esc back" };
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((app.detail_scroll, 0))
+                .block(panel(app, title, focused)),
+            detail_area,
+        );
+    }
+}
+
+/// A bordered panel whose border shows whether it has the keys.
+fn panel<'a>(app: &App, title: &str, focused: bool) -> Block<'a> {
+    let t = &app.theme;
+    let (border, title_meaning) = if focused {
+        (Meaning::BorderFocused, Meaning::Title)
+    } else {
+        (Meaning::Border, Meaning::Muted)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_set(t.border_set())
+        .border_style(t.style(border))
+        .title(Span::styled(format!(" {title} "), t.style(title_meaning)))
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) {
+    let t = &app.theme;
+    let focused = app.focus == Focus::List && app.search_input.is_none();
+    let block = panel(app, &view.title, focused || !app.wide());
+    if view.rows.is_empty() {
+        let text = if view.loaded { view.empty } else { "loading…" };
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(text, t.style(Meaning::Muted))))
+                .wrap(Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let header = Row::new(view.headers).style(t.style(Meaning::Header));
+    let selected = if focused {
+        t.style(Meaning::Selected)
+    } else {
+        t.style(Meaning::SelectedUnfocused)
+    };
+    let table = Table::new(view.rows, view.widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(selected)
+        .highlight_symbol(t.marker())
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
+        .column_spacing(1);
+    let mut state = TableState::default().with_selected(view.selected);
+    frame.render_stateful_widget(table, area, &mut state);
+}

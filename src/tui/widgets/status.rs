@@ -1,0 +1,71 @@
+//! The status bar: workspace, licence state, engine state, and either the latest notice or
+//! the key hints of the current mode (generated from the keymap).
+
+use crate::tui::app::App;
+use crate::tui::theme::Meaning;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::text::truncate;
+
+/// Draws the status bar in one line.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let bar = t.style(Meaning::StatusBar);
+    let sep = t.separator();
+    let running = app.overview.as_ref().map_or(0, |o| o.campaigns_running);
+    let left = format!(
+        " {}{sep}licence: not activated{sep}engine: {}",
+        app.workspace.label,
+        if running > 0 {
+            format!("not running ({running} waiting)")
+        } else {
+            "idle".to_string()
+        }
+    );
+    let width = area.width as usize;
+    let mut spans = vec![Span::styled(truncate(&left, width), bar)];
+    let room = width.saturating_sub(left.width() + 2);
+    if let Some(n) = app.notices.last() {
+        let meaning = if n.error { Meaning::Error } else { Meaning::Warn };
+        let text: Vec<&str> = app.notices.iter().map(|n| n.text.as_str()).collect();
+        spans.push(Span::styled(sep.to_string(), bar));
+        spans.push(Span::styled(
+            truncate(&text.join(" · "), room.saturating_sub(sep.width())),
+            t.style(meaning),
+        ));
+    } else if room > 10 {
+        let mut hints: Vec<Span> = Vec::new();
+        let mut used = 0;
+        for (key, label) in hints_for(app) {
+            let w = key.width() + label.width() + 3;
+            if used + w > room {
+                break;
+            }
+            used += w;
+            hints.push(Span::styled(format!(" {key}"), t.style(Meaning::Key).patch(bar)));
+            hints.push(Span::styled(format!(" {label} "), bar));
+        }
+        let pad = width.saturating_sub(left.width() + used);
+        spans.push(Span::styled(" ".repeat(pad), bar));
+        spans.extend(hints);
+    }
+    frame.render_widget(Line::from(spans).style(bar), area);
+}
+
+/// (key, label) pairs for the current mode, in keymap order.
+fn hints_for(app: &App) -> Vec<(String, &'static str)> {
+    let mode = app.mode();
+    let mut out = Vec::new();
+    for b in app.keymap.bindings() {
+        if b.mode != mode {
+            continue;
+        }
+        if let (Some(label), Some(key)) = (b.action.hint(), b.keys.first()) {
+            out.push((key.to_string(), label));
+        }
+    }
+    out
+}

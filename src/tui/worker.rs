@@ -1,0 +1,214 @@
+//! The TUI's hands: requests go to a worker task that calls the store (and, later, the
+//! engine, the licence client and the lookup client) and sends back tagged results. The
+//! terminal task never waits on I/O.
+
+use super::action::PaneId;
+use super::window::Fill;
+use crate::domain::{CampaignId, SubscriberId};
+use crate::store::accounts::AccountRow;
+use crate::store::campaigns::CampaignRow;
+use crate::store::lookups::LookupRow;
+use crate::store::overview::Overview;
+use crate::store::subscribers::{SubscriberDetail, SubscriberRow};
+use crate::store::{PageRequest, Store, StoreError};
+use tokio::sync::mpsc;
+
+/// Facts about the workspace the console is open on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    /// Shown in the status bar: `demo` or the data folder.
+    pub label: String,
+    /// Whether this is the demo workspace (sandbox accounts, sample data).
+    pub demo: bool,
+    /// Where the database is.
+    pub database: String,
+    /// Where the logs are.
+    pub log_dir: String,
+}
+
+/// What the TUI may use: handles, never raw SQL or HTTP.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
+    pub workspace: Workspace,
+}
+
+/// Work for the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A page of a pane's list (with the total when `count`).
+    Page {
+        pane: PaneId,
+        search: Option<String>,
+        page: PageRequest,
+        fill: Fill,
+        count: bool,
+    },
+    /// The detail of one row.
+    Detail { pane: PaneId, id: i64 },
+    /// Workspace-wide figures.
+    Overview,
+}
+
+/// Rows of one pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    Accounts(Vec<AccountRow>),
+    Subscribers(Vec<SubscriberRow>),
+    Campaigns(Vec<CampaignRow>),
+    Lookups(Vec<LookupRow>),
+}
+
+/// The detail of one row, beyond what the row holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Subscriber(Box<SubscriberDetail>),
+    Campaign {
+        failures: Vec<(String, String, i64)>,
+        skips: Vec<(String, i64)>,
+    },
+    /// The row says it all.
+    None,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Page {
+        pane: PaneId,
+        fill: Fill,
+        total: Option<usize>,
+        rows: Rows,
+    },
+    Detail {
+        pane: PaneId,
+        id: i64,
+        detail: Detail,
+    },
+    Overview(Overview),
+    Failed {
+        pane: Option<PaneId>,
+        message: String,
+    },
+}
+
+/// A request or reply with the generation it belongs to; stale replies are dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tagged<T> {
+    pub generation: u64,
+    pub body: T,
+}
+
+/// Runs requests until the sender is dropped; each request in its own task so a slow one
+/// does not hold up the rest.
+pub async fn run(
+    services: Services,
+    mut requests: mpsc::UnboundedReceiver<Tagged<Request>>,
+    replies: mpsc::UnboundedSender<Tagged<Reply>>,
+) {
+    while let Some(req) = requests.recv().await {
+        let services = services.clone();
+        let replies = replies.clone();
+        tokio::spawn(async move {
+            let generation = req.generation;
+            let body = serve(&services, req.body).await;
+            let _ = replies.send(Tagged { generation, body });
+        });
+    }
+}
+
+/// Carries out one request.
+pub async fn serve(services: &Services, request: Request) -> Reply {
+    let pane = match &request {
+        Request::Page { pane, .. } | Request::Detail { pane, .. } => Some(*pane),
+        Request::Overview => None,
+    };
+    match try_serve(services, request).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(error = %e, "request failed");
+            Reply::Failed {
+                pane,
+                message: e.to_string(),
+            }
+        }
+    }
+}
+
+async fn try_serve(services: &Services, request: Request) -> Result<Reply, StoreError> {
+    let store = &services.store;
+    Ok(match request {
+        Request::Page {
+            pane,
+            search,
+            page,
+            fill,
+            count,
+        } => {
+            let (total, rows) = match pane {
+                PaneId::Accounts => (
+                    count_if(count, store.count_accounts()).await?,
+                    Rows::Accounts(store.account_page(page).await?),
+                ),
+                PaneId::Subscribers => (
+                    count_if(count, store.count_subscribers(search.as_deref())).await?,
+                    Rows::Subscribers(store.subscriber_page(search.as_deref(), page).await?),
+                ),
+                PaneId::Campaigns => (
+                    count_if(count, store.count_campaigns()).await?,
+                    Rows::Campaigns(store.campaign_page(page).await?),
+                ),
+                PaneId::Counterparty => (
+                    count_if(count, store.count_lookups()).await?,
+                    Rows::Lookups(store.lookup_page(page).await?),
+                ),
+                PaneId::License => {
+                    return Ok(Reply::Overview(store.overview(start_of_today()).await?));
+                }
+            };
+            Reply::Page {
+                pane,
+                fill,
+                total,
+                rows,
+            }
+        }
+        Request::Detail { pane, id } => {
+            let detail = match pane {
+                PaneId::Subscribers => match store.subscriber_detail(SubscriberId(id)).await? {
+                    Some(d) => Detail::Subscriber(Box::new(d)),
+                    None => Detail::None,
+                },
+                PaneId::Campaigns => Detail::Campaign {
+                    failures: store.campaign_failures(CampaignId(id)).await?,
+                    skips: store.campaign_skips(CampaignId(id)).await?,
+                },
+                _ => Detail::None,
+            };
+            Reply::Detail { pane, id, detail }
+        }
+        Request::Overview => Reply::Overview(store.overview(start_of_today()).await?),
+    })
+}
+
+async fn count_if(
+    count: bool,
+    f: impl std::future::Future<Output = Result<i64, StoreError>>,
+) -> Result<Option<usize>, StoreError> {
+    Ok(if count {
+        Some(usize::try_from(f.await?).unwrap_or(0))
+    } else {
+        None
+    })
+}
+
+/// Midnight of today in the machine's time zone, as UTC.
+pub fn start_of_today() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{Local, TimeZone};
+    let now = Local::now();
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| Local.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| now.with_timezone(&chrono::Utc))
+}
