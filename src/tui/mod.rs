@@ -76,3 +76,13 @@ pub fn build_app(config: &Config, services: &Services) -> Result<App, ConfigErro
 pub async fn run(mut app: App, services: Services) -> std::io::Result<()> {
     event_loop::run(&mut app, services).await
 }
+
+/// Carries out requests and feeds the replies back until the state settles: the event loop
+/// without a terminal, for tests, benchmarks and tools.
+pub async fn settle(app: &mut App, services: &Services, mut pending: Vec<worker::Tagged<worker::Request>>) {
+    while let Some(request) = pending.pop() {
+        let generation = request.generation;
+        let body = worker::serve(services, request.body).await;
+        pending.extend(app.update(app::Msg::Reply(worker::Tagged { generation, body })));
+    }
+}

@@ -51,7 +51,8 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keyma
     ])
     .wrap(Wrap { trim: true });
     let inner_width = width.saturating_sub(2).max(1) as usize;
-    let lines = c.message.chars().count().div_ceil(inner_width) as u16 + 2;
+    // Word wrapping leaves ragged ends: allow a fifth more than the bare character count.
+    let lines = (c.message.chars().count() * 6 / 5).div_ceil(inner_width) as u16 + 2;
     let rect = centered(area, width, lines + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(body.block(frame_block(theme, &c.title)), rect);

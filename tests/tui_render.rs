@@ -1,0 +1,170 @@
+//! The console rendered through ratatui's TestBackend: every pane, empty and populated, at
+//! 80×24 and 120×36, the overlays, and the styles of the selected row and focused pane.
+
+mod common;
+
+use common::*;
+use cleverplatform::tui::action::PaneId;
+use cleverplatform::tui::app::Msg;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::style::{Color, Modifier};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 36)];
+
+fn pane_key(p: PaneId) -> KeyCode {
+    KeyCode::Char(char::from(b'1' + p.index() as u8))
+}
+
+macro_rules! snap {
+    ($name:expr, $terminal:expr) => {
+        insta::with_settings!({
+            filters => vec![(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]")],
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $terminal.backend());
+        })
+    };
+}
+
+#[tokio::test]
+async fn every_pane_populated() {
+    let services = services(demo_db(), true).await;
+    for size in SIZES {
+        let mut app = loaded_app(&services, "default", size).await;
+        for pane in PaneId::ALL {
+            press(&mut app, &services, &[pane_key(pane)]).await;
+            snap!(format!("populated_{}_{}x{}", pane.title().to_lowercase(), size.0, size.1), render(&app));
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_pane_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    for size in SIZES {
+        let mut app = loaded_app(&services, "default", size).await;
+        for pane in PaneId::ALL {
+            press(&mut app, &services, &[pane_key(pane)]).await;
+            snap!(format!("empty_{}_{}x{}", pane.title().to_lowercase(), size.0, size.1), render(&app));
+        }
+    }
+}
+
+#[tokio::test]
+async fn overlays_and_narrow_detail() {
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(&mut app, &services, &[KeyCode::Char('?')]).await;
+    snap!("help_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('2'), KeyCode::Down, KeyCode::Enter]).await;
+    snap!("subscriber_detail_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('q')]).await;
+    snap!("quit_confirm_80x24", render(&app));
+    assert!(!app.quit, "a running campaign makes quit ask first");
+    press(&mut app, &services, &[KeyCode::Char('n')]).await;
+    assert!(!app.quit);
+    press(&mut app, &services, &[KeyCode::Char('q'), KeyCode::Char('y')]).await;
+    assert!(app.quit);
+}
+
+#[tokio::test]
+async fn search_filters_subscribers() {
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let total = app.subscribers.total;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('/')];
+    keys.extend("Айгерим".chars().map(KeyCode::Char));
+    press(&mut app, &services, &keys).await;
+    snap!("search_typing_120x36", render(&app));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert!(app.subscribers.total > 0 && app.subscribers.total < total);
+    assert!(app.subscribers.rows.iter().all(|r| r.name.contains("Айгерим")));
+    // Typed text is text: `q` and `й` in the field quit nothing.
+    press(&mut app, &services, &[KeyCode::Char('/'), KeyCode::Char('q'), KeyCode::Char('й')]).await;
+    assert!(!app.quit);
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Esc]).await;
+    assert_eq!(app.subscribers.total, total, "Esc in the list clears the search");
+}
+
+#[tokio::test]
+async fn terminal_too_small_says_so() {
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (39, 11)).await;
+    let t = render(&app);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("Terminal too small: 39×11"), "{text}");
+    app.update(Msg::Resize(1, 1));
+    render(&app);
+}
+
+/// The style of the selected list row and of the focused pane's border.
+#[tokio::test]
+async fn selected_row_and_focus_styles() {
+    let services = services(demo_db(), true).await;
+    for theme in ["default", "mono"] {
+        let mut app = loaded_app(&services, theme, (120, 36)).await;
+        press(&mut app, &services, &[KeyCode::Char('2'), KeyCode::Down]).await;
+        let t = render(&app);
+        let buf = t.backend().buffer();
+        // Row 0 tabs, 1 border, 2 header, 3 first row, 4 second (selected) row.
+        let selected = buf[(10, 4)].style();
+        let other = buf[(10, 3)].style();
+        let list_border = buf[(0, 1)].style();
+        let detail_border = buf[(119, 1)].style();
+        match theme {
+            "default" => {
+                assert_eq!(selected.bg, Some(Color::Cyan));
+                assert_ne!(other.bg, Some(Color::Cyan));
+                assert_eq!(list_border.fg, Some(Color::Cyan));
+                assert_eq!(detail_border.fg, Some(Color::DarkGray));
+            }
+            _ => {
+                assert!(selected.add_modifier.contains(Modifier::REVERSED));
+                assert!(!other.add_modifier.contains(Modifier::REVERSED));
+                assert!(list_border.add_modifier.contains(Modifier::BOLD));
+                assert!(!detail_border.add_modifier.contains(Modifier::BOLD));
+                for y in 0..36 {
+                    for x in 0..120 {
+                        let s = buf[(x, y)].style();
+                        assert!(
+                            s.fg.is_none_or(|c| c == Color::Reset) && s.bg.is_none_or(|c| c == Color::Reset),
+                            "mono drew a colour at {x},{y}"
+                        );
+                    }
+                }
+            }
+        }
+        // Focus moves to the detail view: its border takes the focused style.
+        press(&mut app, &services, &[KeyCode::Enter]).await;
+        let t = render(&app);
+        let buf = t.backend().buffer();
+        let list_sel = buf[(10, 4)].style();
+        if theme == "default" {
+            assert_eq!(buf[(119, 1)].style().fg, Some(Color::Cyan));
+            assert_eq!(list_sel.bg, Some(Color::DarkGray), "unfocused selection");
+        } else {
+            assert!(buf[(119, 1)].style().add_modifier.contains(Modifier::BOLD));
+            assert!(list_sel.add_modifier.contains(Modifier::UNDERLINED));
+        }
+    }
+}
+
+#[tokio::test]
+async fn paging_reaches_the_last_subscriber() {
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(&mut app, &services, &[KeyCode::Char('2'), KeyCode::End]).await;
+    assert_eq!(app.subscribers.cursor, app.subscribers.total - 1);
+    let last = app.subscribers.selected().unwrap().id;
+    press(&mut app, &services, &[KeyCode::Home]).await;
+    assert_eq!(app.subscribers.cursor, 0);
+    for _ in 0..200 {
+        press(&mut app, &services, &[KeyCode::PageDown]).await;
+    }
+    assert!(app.subscribers.rows.len() <= cleverplatform::tui::window::MAX_ROWS);
+    for _ in 0..200 {
+        press(&mut app, &services, &[KeyCode::PageDown]).await;
+    }
+    assert_eq!(app.subscribers.selected().unwrap().id, last);
+}
