@@ -45,13 +45,6 @@ fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>
         Err(e) => return fail(&e.into(), 2),
     };
     let config = if demo_args.is_some() { config.for_demo() } else { config };
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        eprintln!(
-            "clever: the console needs a terminal on standard input and output. \
-             Run it in an SSH session or tmux; see `clever --help` for commands."
-        );
-        return ExitCode::from(2);
-    }
     let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
         Ok(g) => g,
         Err(e) => return fail(&e.into(), 1),
@@ -95,6 +88,13 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         },
     };
     let app = tui::build_app(&config, &services)?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        store.close().await;
+        anyhow::bail!(
+            "the console needs a terminal on standard input and output. \
+             Run it in an SSH session or tmux; see `clever --help` for commands"
+        );
+    }
     tui::run(app, services).await?;
     store.close().await;
     Ok(())

@@ -208,6 +208,15 @@ impl Store {
         )
     }
 
+    /// The connection settings in force: (journal mode, foreign keys on, busy timeout in ms).
+    pub async fn pragmas(&self) -> Result<(String, bool, i64), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await?;
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await?;
+        Ok((journal, fk == 1, busy))
+    }
+
     /// The connection pool, for the query modules of this folder.
     pub(crate) fn pool(&self) -> &Pool<Sqlite> {
         &self.pool

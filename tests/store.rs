@@ -1,0 +1,145 @@
+//! The store on a real SQLite file: migrations on a fresh file, refusal of a newer or
+//! damaged database (left untouched), file mode, pragmas, and schema rules.
+
+use cleverplatform::store::{Location, Store, StoreError, latest_known_version};
+use sqlx::Connection;
+use std::os::unix::fs::PermissionsExt;
+
+/// A raw connection, for looking under the store.
+async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap()
+}
+
+async fn open(path: &std::path::Path) -> Result<Store, StoreError> {
+    Store::open(&Location::File(path.to_path_buf())).await
+}
+
+#[tokio::test]
+async fn fresh_file_gets_the_whole_schema_with_safe_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/deeper/clever.db");
+    let store = open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), Some(latest_known_version()));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "database file mode");
+    let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dir_mode, 0o700, "database folder mode");
+    assert_eq!(store.count_accounts().await.unwrap(), 0);
+    store.close().await;
+    // Opening again applies nothing and keeps the data.
+    let store = open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), Some(latest_known_version()));
+}
+
+#[tokio::test]
+async fn pragmas_are_set_on_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("c.db")).await.unwrap();
+    let (journal, fk, busy) = store.pragmas().await.unwrap();
+    assert_eq!(journal.to_lowercase(), "wal");
+    assert!(fk);
+    assert_eq!(busy, 5000);
+}
+
+#[tokio::test]
+async fn world_readable_file_is_tightened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    open(&path).await.unwrap().close().await;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    open(&path).await.unwrap().close().await;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[tokio::test]
+async fn newer_database_is_refused_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    open(&path).await.unwrap().close().await;
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let before = std::fs::read(&path).unwrap();
+    match open(&path).await {
+        Err(StoreError::NewerSchema { found, known, .. }) => {
+            assert_eq!(found, 99_990_101);
+            assert_eq!(known, latest_known_version());
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let msg = open(&path).await.unwrap_err().to_string();
+    assert!(msg.contains("newer version of clever") && msg.contains("left untouched"), "{msg}");
+}
+
+#[tokio::test]
+async fn not_a_database_is_refused_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("text.db", b"name,phone\nAigerim,+77011234567\n".to_vec()),
+        ("short.db", b"SQLite".to_vec()),
+        ("damaged.db", {
+            let mut b = b"SQLite format 3\0".to_vec();
+            b.extend(std::iter::repeat_n(0xAB, 4096));
+            b
+        }),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let err = open(&path).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotADatabase { .. }),
+            "{name}: {err:?}"
+        );
+        assert!(err.to_string().contains("left untouched"));
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} was changed");
+    }
+}
+
+#[tokio::test]
+async fn unwritable_place_gives_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let err = open(&file.join("sub/c.db")).await.unwrap_err();
+    assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("--data-dir"), "{err}");
+}
+
+#[tokio::test]
+async fn consents_are_append_only_and_identities_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    open(&path).await.unwrap().close().await;
+    let mut conn = raw(&path).await;
+    for sql in [
+        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'A', 't', 't')",
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) \
+         VALUES (1, 'whatsapp', 'marketing', 'granted', 'form', 't', 'op')",
+        "INSERT INTO identities (subscriber_id, channel, address, created_at) \
+         VALUES (1, 'whatsapp', '+77011234567', 't')",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    let update_err = sqlx::query("UPDATE consents SET status = 'withdrawn'")
+        .execute(&mut conn)
+        .await
+        .unwrap_err()
+        .to_string();
+    let duplicate_err = sqlx::query(
+        "INSERT INTO identities (subscriber_id, channel, address, created_at) \
+         VALUES (1, 'whatsapp', '+77011234567', 't')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(update_err.contains("append-only"), "{update_err}");
+    assert!(duplicate_err.to_lowercase().contains("unique"), "{duplicate_err}");
+}
