@@ -80,10 +80,10 @@ impl std::error::Error for ConfigError {}
 pub enum SetupError {
     #[error("{0}\nFix that line, or move the file aside to get a fresh default.")]
     File(#[from] ConfigError),
-    #[error("cannot read the configuration file {path}: {source}")]
+    #[error("cannot read the configuration file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
         "cannot work out the home folder for the default config and data folders; \
@@ -136,7 +136,11 @@ impl Config {
         let mut notices = Vec::new();
         let source = match std::fs::read_to_string(&config_file) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+            {
                 if let Err(e) = write_default(&config_file) {
                     notices.push(format!(
                         "could not write the default configuration to {}: {e}; \
@@ -151,10 +155,10 @@ impl Config {
                 }
                 String::new()
             }
-            Err(source) => {
+            Err(error) => {
                 return Err(SetupError::Read {
                     path: config_file,
-                    source,
+                    error,
                 });
             }
         };

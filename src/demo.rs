@@ -86,10 +86,10 @@ pub enum DemoError {
     SeedData(String),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("cannot remove the old demo workspace at {path}: {source}")]
+    #[error("cannot remove the old demo workspace at {path}: {error}")]
     Reset {
         path: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -101,10 +101,10 @@ pub fn reset(database: &Path) -> Result<(), DemoError> {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
+            Err(error) => {
                 return Err(DemoError::Reset {
                     path: Path::new(&p).display().to_string(),
-                    source,
+                    error,
                 });
             }
         }

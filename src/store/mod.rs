@@ -37,20 +37,20 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "cannot create the folder {path} for the database: {source}. \
+        "cannot create the folder {path} for the database: {error}. \
          Choose a writable place with --data-dir or CLEVER_DATA_DIR"
     )]
     CreateDir {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
-        "cannot open the database file {path}: {source}. \
+        "cannot open the database file {path}: {error}. \
          Check its owner and permissions, or choose another --data-dir"
     )]
     OpenFile {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
         "{path} is not a CleverPlatform database (it is not an SQLite file, or it is damaged). \
@@ -259,14 +259,14 @@ fn prepare_file(path: &Path) -> Result<(), StoreError> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|source| StoreError::CreateDir {
+            .map_err(|error| StoreError::CreateDir {
                 path: dir.to_path_buf(),
-                source,
+                error,
             })?;
     }
-    let open_err = |source| StoreError::OpenFile {
+    let open_err = |error| StoreError::OpenFile {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     match OpenOptions::new()
         .write(true)

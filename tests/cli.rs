@@ -1,0 +1,173 @@
+//! The `clever` binary from the outside: help, version, completions, man page, and clear
+//! errors for bad configuration, bad data folders and databases it must not touch.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn clever(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("clever").unwrap();
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LANG", "C.UTF-8");
+    cmd
+}
+
+#[test]
+fn help_lists_only_working_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let out = clever(home.path()).arg("--help").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for cmd in ["demo", "completions", "manpage", "--data-dir", "--config", "--database-url", "--theme"] {
+        assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
+    }
+    for later in ["accounts", "campaigns", "license", "sandbox", "subscribers"] {
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with(&format!("{later} "))),
+            "help shows unbuilt {later}"
+        );
+    }
+}
+
+#[test]
+fn version_is_the_package_version() {
+    let home = tempfile::tempdir().unwrap();
+    clever(home.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_definitions() {
+    let home = tempfile::tempdir().unwrap();
+    for (shell, marker) in [("bash", "_clever()"), ("zsh", "#compdef clever"), ("fish", "complete -c clever")] {
+        clever(home.path())
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker).and(predicate::str::contains("demo")));
+    }
+    clever(home.path())
+        .arg("manpage")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH clever").and(predicate::str::contains("data\\-dir")));
+    clever(home.path()).args(["completions", "powershell"]).assert().code(2);
+}
+
+#[test]
+fn config_mistake_names_file_line_and_key() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("clever.toml");
+    std::fs::write(&config, "[ui]\ntheme = \"mono\"\n\n[log]\nkeep_files = \"lots\"\n").unwrap();
+    clever(home.path())
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains(format!("{}:5:", config.display()))
+                .and(predicate::str::contains("log.keep_files")),
+        );
+    let keys = home.path().join("keys.toml");
+    std::fs::write(&keys, "[keys.normal]\nquit = [\"Hyper-q\"]\n").unwrap();
+    clever(home.path())
+        .arg("--config")
+        .arg(&keys)
+        .arg("--data-dir")
+        .arg(home.path().join("data"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(":2:").and(predicate::str::contains("keys.normal.quit")));
+}
+
+#[test]
+fn first_run_writes_a_commented_default_config() {
+    let home = tempfile::tempdir().unwrap();
+    // No terminal here, so the console stops after setting up, with a clear message.
+    clever(home.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs a terminal"));
+    let config = home.path().join(".config/cleverplatform/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# CleverPlatform console configuration"));
+    assert!(home.path().join(".local/share/cleverplatform/clever.db").exists());
+    assert!(home.path().join(".local/share/cleverplatform/logs").is_dir());
+}
+
+#[test]
+fn environment_and_flags_override_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let from_env = home.path().join("env-data");
+    let from_flag = home.path().join("flag-data");
+    clever(home.path())
+        .env("CLEVER_DATA_DIR", &from_env)
+        .assert()
+        .code(1);
+    assert!(from_env.join("clever.db").exists());
+    clever(home.path())
+        .env("CLEVER_DATA_DIR", &from_env)
+        .arg("--data-dir")
+        .arg(&from_flag)
+        .assert()
+        .code(1);
+    assert!(from_flag.join("clever.db").exists());
+}
+
+#[test]
+fn unwritable_data_dir_says_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(file.join("data"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--data-dir"));
+}
+
+#[test]
+fn read_only_config_folder_is_not_fatal() {
+    let home = tempfile::tempdir().unwrap();
+    // A config path whose folder cannot be created: the default cannot be written.
+    let blocker = home.path().join("blocker");
+    std::fs::write(&blocker, "x").unwrap();
+    clever(home.path())
+        .arg("--config")
+        .arg(blocker.join("config.toml"))
+        .arg("--data-dir")
+        .arg(home.path().join("data"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs a terminal"));
+}
+
+#[test]
+fn damaged_database_is_left_alone() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("clever.db"), "not a database").unwrap();
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a CleverPlatform database"));
+    assert_eq!(std::fs::read_to_string(data.join("clever.db")).unwrap(), "not a database");
+}
+
+#[test]
+fn database_url_must_be_sqlite() {
+    let home = tempfile::tempdir().unwrap();
+    clever(home.path())
+        .args(["--database-url", "mysql://db/clever"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sqlite:///"));
+}
