@@ -136,10 +136,11 @@ impl Config {
         let mut notices = Vec::new();
         let source = match std::fs::read_to_string(&config_file) {
             Ok(text) => text,
-            Err(e) if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
             {
                 if let Err(e) = write_default(&config_file) {
                     notices.push(format!(
@@ -169,7 +170,11 @@ impl Config {
             (None, None, Some(d)) => d.data_dir().to_path_buf(),
             (None, None, None) => return Err(SetupError::NoHome),
         };
-        let database = match args.database_url.as_deref().or(file.database_url.as_deref()) {
+        let database = match args
+            .database_url
+            .as_deref()
+            .or(file.database_url.as_deref())
+        {
             Some(url) => Location::from_url(url)?,
             None => Location::File(data_dir.join(DATABASE_FILE)),
         };

@@ -26,6 +26,9 @@ pub const SEEDED_KEY: &str = "demo.seeded_at";
 
 const SEED: u64 = 2026;
 
+/// A list member and its identity ids per channel.
+type Member = (SubscriberId, BTreeMap<Channel, i64>);
+
 #[derive(Debug, Deserialize)]
 struct Seed {
     subscribers: usize,
@@ -87,10 +90,7 @@ pub enum DemoError {
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("cannot remove the old demo workspace at {path}: {error}")]
-    Reset {
-        path: String,
-        error: std::io::Error,
-    },
+    Reset { path: String, error: std::io::Error },
 }
 
 /// Deletes the demo database files (and only those) so the next open starts afresh.
@@ -123,7 +123,8 @@ pub async fn ensure_seeded(store: &Store, now: DateTime<Utc>) -> Result<bool, De
 
 /// Writes the whole demo in one transaction, with times relative to `now`.
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
-    let seed: Seed = toml::from_str(WORKSPACE_TOML).map_err(|e| DemoError::SeedData(e.to_string()))?;
+    let seed: Seed =
+        toml::from_str(WORKSPACE_TOML).map_err(|e| DemoError::SeedData(e.to_string()))?;
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let mut tx = store.begin().await?;
     let conn = &mut *tx;
@@ -154,8 +155,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
         accounts.insert(a.name.clone(), (id, a.channel));
     }
 
-    let mut lists: BTreeMap<String, (ListId, Vec<(SubscriberId, BTreeMap<Channel, i64>)>)> =
-        BTreeMap::new();
+    let mut lists: BTreeMap<String, (ListId, Vec<Member>)> = BTreeMap::new();
     for l in &seed.lists {
         let id = store::lists::insert(conn, &l.name, &l.description, Some("Asia/Almaty")).await?;
         lists.insert(l.name.clone(), (id, Vec::new()));
@@ -173,10 +173,13 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             _ => "en",
         };
         let female = rng.random_bool(0.5);
-        let first = names(&format!("{lang}_{}", if female { "female" } else { "male" }))
-            .choose(&mut rng)
-            .cloned()
-            .unwrap_or_default();
+        let first = names(&format!(
+            "{lang}_{}",
+            if female { "female" } else { "male" }
+        ))
+        .choose(&mut rng)
+        .cloned()
+        .unwrap_or_default();
         let mut surname = names(&format!("{lang}_surname"))
             .choose(&mut rng)
             .cloned()
@@ -197,7 +200,9 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 }
             })
             .unwrap_or(&seed.cities[0]);
-        let created = now - Duration::days(rng.random_range(1..400)) - Duration::minutes(rng.random_range(0..1440));
+        let created = now
+            - Duration::days(rng.random_range(1..400))
+            - Duration::minutes(rng.random_range(0..1440));
         let attributes = serde_json::json!({
             "city": city.0,
             "loyalty_points": rng.random_range(0..5000),
@@ -216,10 +221,12 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
         let mut wa_phone = None;
         if rng.random_bool(0.9) {
             let phone = loop {
-                let prefix = ["700", "701", "702", "705", "707", "747", "771", "775", "776", "777", "778"]
-                    .choose(&mut rng)
-                    .copied()
-                    .unwrap_or("701");
+                let prefix = [
+                    "700", "701", "702", "705", "707", "747", "771", "775", "776", "777", "778",
+                ]
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("701");
                 let p = format!("+7{prefix}{:07}", rng.random_range(0..10_000_000));
                 if used_phones.insert(p.clone()) {
                     break p;
@@ -230,13 +237,17 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             wa_phone = Some(phone);
         }
         if rng.random_bool(0.4) {
-            let chat = format!("{}", 100_000_000 + n as u64 * 7919 + rng.random_range(0..7000));
+            let chat = format!(
+                "{}",
+                100_000_000 + n as u64 * 7919 + rng.random_range(0..7000)
+            );
             let id = store::subscribers::add_identity(conn, sid, Channel::Telegram, &chat).await?;
             identities.insert(Channel::Telegram, id);
         }
         if rng.random_bool(0.2) {
             let igsid = format!("{}", 17_841_400_000_000_000u64 + n as u64 * 104_729);
-            let id = store::subscribers::add_identity(conn, sid, Channel::Instagram, &igsid).await?;
+            let id =
+                store::subscribers::add_identity(conn, sid, Channel::Instagram, &igsid).await?;
             identities.insert(Channel::Instagram, id);
         }
 
@@ -286,8 +297,14 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             }
         }
         if let Some(phone) = wa_phone.as_deref().filter(|_| rng.random_bool(0.012)) {
-            store::subscribers::suppress(conn, Channel::WhatsApp, phone, "opt-out keyword СТОП", "webhook")
-                .await?;
+            store::subscribers::suppress(
+                conn,
+                Channel::WhatsApp,
+                phone,
+                "opt-out keyword СТОП",
+                "webhook",
+            )
+            .await?;
         }
 
         for l in &seed.lists {
@@ -348,16 +365,28 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 }
             } else {
                 match rng.random_range(0..1000) {
-                    0..8 => (OutboxState::Failed, Some("permanent"), Some(permanent_code(channel)), None),
+                    0..8 => (
+                        OutboxState::Failed,
+                        Some("permanent"),
+                        Some(permanent_code(channel)),
+                        None,
+                    ),
                     8..12 => (OutboxState::Unknown, None, None, None),
-                    12..30 => (OutboxState::Skipped, None, None, Some("opted out meanwhile")),
+                    12..30 => (
+                        OutboxState::Skipped,
+                        None,
+                        None,
+                        Some("opted out meanwhile"),
+                    ),
                     30..300 => (OutboxState::Sent, None, None, None),
                     300..620 => (OutboxState::Delivered, None, None, None),
                     _ => (OutboxState::Read, None, None, None),
                 }
             };
             let at = created + Duration::minutes(20 + rng.random_range(0..90));
-            let provider_id = state.delivery_rank().map(|_| format!("{}.{:016x}", channel.as_str(), rng.random::<u64>()));
+            let provider_id = state
+                .delivery_rank()
+                .map(|_| format!("{}.{:016x}", channel.as_str(), rng.random::<u64>()));
             store::campaigns::insert_outbox(
                 conn,
                 &store::campaigns::OutboxRecord {
@@ -402,7 +431,15 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
         )
         .await?;
     }
-    store::audit::record(conn, "demo", "workspace.seed", "workspace", None, &serde_json::json!({ "subscribers": seed.subscribers })).await?;
+    store::audit::record(
+        conn,
+        "demo",
+        "workspace.seed",
+        "workspace",
+        None,
+        &serde_json::json!({ "subscribers": seed.subscribers }),
+    )
+    .await?;
     store::settings::set(conn, SEEDED_KEY, &now.to_rfc3339()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -44,7 +44,11 @@ fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>
         Ok(c) => c,
         Err(e) => return fail(&e.into(), 2),
     };
-    let config = if demo_args.is_some() { config.for_demo() } else { config };
+    let config = if demo_args.is_some() {
+        config.for_demo()
+    } else {
+        config
+    };
     let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
         Ok(g) => g,
         Err(e) => return fail(&e.into(), 1),
@@ -75,13 +79,21 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         demo::reset(db)?;
     }
     let store = Store::open(&config.database).await?;
-    if is_demo && demo::ensure_seeded(&store, chrono::Utc::now()).await.context("seeding the demo workspace")? {
+    if is_demo
+        && demo::ensure_seeded(&store, chrono::Utc::now())
+            .await
+            .context("seeding the demo workspace")?
+    {
         tracing::info!("demo workspace seeded");
     }
     let services = Services {
         store: store.clone(),
         workspace: Workspace {
-            label: if is_demo { "demo workspace".into() } else { config.data_dir.display().to_string() },
+            label: if is_demo {
+                "demo workspace".into()
+            } else {
+                config.data_dir.display().to_string()
+            },
             demo: is_demo,
             database: config.database.display(),
             log_dir: config.log_dir.display().to_string(),

@@ -19,12 +19,22 @@ fn help_lists_only_working_commands() {
     let home = tempfile::tempdir().unwrap();
     let out = clever(home.path()).arg("--help").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for cmd in ["demo", "completions", "manpage", "--data-dir", "--config", "--database-url", "--theme"] {
+    for cmd in [
+        "demo",
+        "completions",
+        "manpage",
+        "--data-dir",
+        "--config",
+        "--database-url",
+        "--theme",
+    ] {
         assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
     }
     for later in ["accounts", "campaigns", "license", "sandbox", "subscribers"] {
         assert!(
-            !text.lines().any(|l| l.trim_start().starts_with(&format!("{later} "))),
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{later} "))),
             "help shows unbuilt {later}"
         );
     }
@@ -43,7 +53,11 @@ fn version_is_the_package_version() {
 #[test]
 fn completions_and_man_page_come_from_the_definitions() {
     let home = tempfile::tempdir().unwrap();
-    for (shell, marker) in [("bash", "_clever()"), ("zsh", "#compdef clever"), ("fish", "complete -c clever")] {
+    for (shell, marker) in [
+        ("bash", "_clever()"),
+        ("zsh", "#compdef clever"),
+        ("fish", "complete -c clever"),
+    ] {
         clever(home.path())
             .args(["completions", shell])
             .assert()
@@ -55,14 +69,21 @@ fn completions_and_man_page_come_from_the_definitions() {
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH clever").and(predicate::str::contains("data\\-dir")));
-    clever(home.path()).args(["completions", "powershell"]).assert().code(2);
+    clever(home.path())
+        .args(["completions", "powershell"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn config_mistake_names_file_line_and_key() {
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("clever.toml");
-    std::fs::write(&config, "[ui]\ntheme = \"mono\"\n\n[log]\nkeep_files = \"lots\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[ui]\ntheme = \"mono\"\n\n[log]\nkeep_files = \"lots\"\n",
+    )
+    .unwrap();
     clever(home.path())
         .arg("--config")
         .arg(&config)
@@ -95,8 +116,16 @@ fn first_run_writes_a_commented_default_config() {
     let config = home.path().join(".config/cleverplatform/config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.starts_with("# CleverPlatform console configuration"));
-    assert!(home.path().join(".local/share/cleverplatform/clever.db").exists());
-    assert!(home.path().join(".local/share/cleverplatform/logs").is_dir());
+    assert!(
+        home.path()
+            .join(".local/share/cleverplatform/clever.db")
+            .exists()
+    );
+    assert!(
+        home.path()
+            .join(".local/share/cleverplatform/logs")
+            .is_dir()
+    );
 }
 
 #[test]
@@ -159,7 +188,10 @@ fn damaged_database_is_left_alone() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not a CleverPlatform database"));
-    assert_eq!(std::fs::read_to_string(data.join("clever.db")).unwrap(), "not a database");
+    assert_eq!(
+        std::fs::read_to_string(data.join("clever.db")).unwrap(),
+        "not a database"
+    );
 }
 
 #[test]

@@ -66,7 +66,11 @@ fn start(home: &Path, extra_env: &[(&str, &str)]) -> Session {
 
 impl Session {
     fn screen(&self) -> String {
-        let mut parser = vt100::Parser::new(std::num::NonZero::new(ROWS).unwrap(), std::num::NonZero::new(COLS).unwrap(), 0);
+        let mut parser = vt100::Parser::new(
+            std::num::NonZero::new(ROWS).unwrap(),
+            std::num::NonZero::new(COLS).unwrap(),
+            0,
+        );
         parser.process(&self.output.lock().unwrap());
         parser.screen().contents()
     }
@@ -83,7 +87,10 @@ impl Session {
             if have.contains(text) {
                 return;
             }
-            assert!(Instant::now() < deadline, "never saw {text:?}; screen:\n{have}");
+            assert!(
+                Instant::now() < deadline,
+                "never saw {text:?}; screen:\n{have}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -111,7 +118,11 @@ impl Session {
             };
             // pid (comm) state ppid …
             let after = stat.rsplit(')').next().unwrap_or_default();
-            let ppid: u32 = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+            let ppid: u32 = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
             if ppid == sh {
                 return entry.file_name().to_str().unwrap().parse().unwrap();
             }
@@ -131,9 +142,14 @@ impl Session {
             .collect();
         assert_eq!(stty.len(), 2, "two stty -g lines expected in:\n{raw}");
         assert_eq!(stty[0], stty[1], "terminal modes were not restored");
-        let tail = &raw[raw.find("\x1b[?1049h").expect("entered the alternate screen")..];
+        let tail = &raw[raw
+            .find("\x1b[?1049h")
+            .expect("entered the alternate screen")..];
         assert!(tail.contains("\x1b[?1049l"), "left the alternate screen");
-        assert!(tail.rfind("\x1b[?25h") > tail.rfind("\x1b[?25l"), "cursor shown again");
+        assert!(
+            tail.rfind("\x1b[?25h") > tail.rfind("\x1b[?25l"),
+            "cursor shown again"
+        );
         assert!(!raw.contains("\x1b[?1000h"), "mouse capture must stay off");
     }
 }

@@ -7,7 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 
 /// A raw connection, for looking under the store.
 async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
-    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap()
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
 }
 
 async fn open(path: &std::path::Path) -> Result<Store, StoreError> {
@@ -19,16 +21,26 @@ async fn fresh_file_gets_the_whole_schema_with_safe_settings() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/deeper/clever.db");
     let store = open(&path).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), Some(latest_known_version()));
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        Some(latest_known_version())
+    );
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "database file mode");
-    let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700, "database folder mode");
     assert_eq!(store.count_accounts().await.unwrap(), 0);
     store.close().await;
     // Opening again applies nothing and keeps the data.
     let store = open(&path).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), Some(latest_known_version()));
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        Some(latest_known_version())
+    );
 }
 
 #[tokio::test]
@@ -48,7 +60,10 @@ async fn world_readable_file_is_tightened() {
     open(&path).await.unwrap().close().await;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     open(&path).await.unwrap().close().await;
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[tokio::test]
@@ -75,7 +90,10 @@ async fn newer_database_is_refused_and_untouched() {
     }
     assert_eq!(std::fs::read(&path).unwrap(), before);
     let msg = open(&path).await.unwrap_err().to_string();
-    assert!(msg.contains("newer version of clever") && msg.contains("left untouched"), "{msg}");
+    assert!(
+        msg.contains("newer version of clever") && msg.contains("left untouched"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
@@ -141,5 +159,8 @@ async fn consents_are_append_only_and_identities_unique() {
     .unwrap_err()
     .to_string();
     assert!(update_err.contains("append-only"), "{update_err}");
-    assert!(duplicate_err.to_lowercase().contains("unique"), "{duplicate_err}");
+    assert!(
+        duplicate_err.to_lowercase().contains("unique"),
+        "{duplicate_err}"
+    );
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::*;
 use cleverplatform::tui::action::PaneId;
 use cleverplatform::tui::app::Msg;
+use common::*;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
@@ -33,7 +33,15 @@ async fn every_pane_populated() {
         let mut app = loaded_app(&services, "default", size).await;
         for pane in PaneId::ALL {
             press(&mut app, &services, &[pane_key(pane)]).await;
-            snap!(format!("populated_{}_{}x{}", pane.title().to_lowercase(), size.0, size.1), render(&app));
+            snap!(
+                format!(
+                    "populated_{}_{}x{}",
+                    pane.title().to_lowercase(),
+                    size.0,
+                    size.1
+                ),
+                render(&app)
+            );
         }
     }
 }
@@ -46,7 +54,15 @@ async fn every_pane_empty() {
         let mut app = loaded_app(&services, "default", size).await;
         for pane in PaneId::ALL {
             press(&mut app, &services, &[pane_key(pane)]).await;
-            snap!(format!("empty_{}_{}x{}", pane.title().to_lowercase(), size.0, size.1), render(&app));
+            snap!(
+                format!(
+                    "empty_{}_{}x{}",
+                    pane.title().to_lowercase(),
+                    size.0,
+                    size.1
+                ),
+                render(&app)
+            );
         }
     }
 }
@@ -57,14 +73,29 @@ async fn overlays_and_narrow_detail() {
     let mut app = loaded_app(&services, "default", (80, 24)).await;
     press(&mut app, &services, &[KeyCode::Char('?')]).await;
     snap!("help_80x24", render(&app));
-    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('2'), KeyCode::Down, KeyCode::Enter]).await;
+    press(
+        &mut app,
+        &services,
+        &[
+            KeyCode::Esc,
+            KeyCode::Char('2'),
+            KeyCode::Down,
+            KeyCode::Enter,
+        ],
+    )
+    .await;
     snap!("subscriber_detail_80x24", render(&app));
     press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('q')]).await;
     snap!("quit_confirm_80x24", render(&app));
     assert!(!app.quit, "a running campaign makes quit ask first");
     press(&mut app, &services, &[KeyCode::Char('n')]).await;
     assert!(!app.quit);
-    press(&mut app, &services, &[KeyCode::Char('q'), KeyCode::Char('y')]).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('q'), KeyCode::Char('y')],
+    )
+    .await;
     assert!(app.quit);
 }
 
@@ -79,12 +110,25 @@ async fn search_filters_subscribers() {
     snap!("search_typing_120x36", render(&app));
     press(&mut app, &services, &[KeyCode::Enter]).await;
     assert!(app.subscribers.total > 0 && app.subscribers.total < total);
-    assert!(app.subscribers.rows.iter().all(|r| r.name.contains("Айгерим")));
+    assert!(
+        app.subscribers
+            .rows
+            .iter()
+            .all(|r| r.name.contains("Айгерим"))
+    );
     // Typed text is text: `q` and `й` in the field quit nothing.
-    press(&mut app, &services, &[KeyCode::Char('/'), KeyCode::Char('q'), KeyCode::Char('й')]).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('/'), KeyCode::Char('q'), KeyCode::Char('й')],
+    )
+    .await;
     assert!(!app.quit);
     press(&mut app, &services, &[KeyCode::Esc, KeyCode::Esc]).await;
-    assert_eq!(app.subscribers.total, total, "Esc in the list clears the search");
+    assert_eq!(
+        app.subscribers.total, total,
+        "Esc in the list clears the search"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +172,8 @@ async fn selected_row_and_focus_styles() {
                     for x in 0..120 {
                         let s = buf[(x, y)].style();
                         assert!(
-                            s.fg.is_none_or(|c| c == Color::Reset) && s.bg.is_none_or(|c| c == Color::Reset),
+                            s.fg.is_none_or(|c| c == Color::Reset)
+                                && s.bg.is_none_or(|c| c == Color::Reset),
                             "mono drew a colour at {x},{y}"
                         );
                     }

@@ -66,7 +66,10 @@ macro_rules! select {
 }
 
 /// Inserts an account.
-pub async fn insert(conn: &mut SqliteConnection, a: &NewAccount<'_>) -> Result<AccountId, StoreError> {
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    a: &NewAccount<'_>,
+) -> Result<AccountId, StoreError> {
     let at = now();
     let id = sqlx::query_scalar(
         "INSERT INTO accounts (channel, name, settings, secret, base_url, api_version, sandbox, \

@@ -165,7 +165,9 @@ pub async fn insert_outbox(
     .bind(r.fail_class)
     .bind(r.fail_code)
     .bind(r.skip_reason)
-    .bind(i64::from(r.state != OutboxState::Queued && r.state != OutboxState::Skipped))
+    .bind(i64::from(
+        r.state != OutboxState::Queued && r.state != OutboxState::Skipped,
+    ))
     .bind(r.provider_id)
     .bind(r.at)
     .bind(r.at)

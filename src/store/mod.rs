@@ -211,9 +211,15 @@ impl Store {
     /// The connection settings in force: (journal mode, foreign keys on, busy timeout in ms).
     pub async fn pragmas(&self) -> Result<(String, bool, i64), StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await?;
-        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await?;
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?;
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await?;
         Ok((journal, fk == 1, busy))
     }
 
@@ -240,11 +246,7 @@ impl Store {
 
 /// The newest migration this build ships.
 pub fn latest_known_version() -> i64 {
-    MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .unwrap_or_default()
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or_default()
 }
 
 /// Creates the folder (0700) and an empty file (0600) when missing; refuses a file that is

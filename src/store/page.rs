@@ -50,12 +50,30 @@ macro_rules! page_sql {
     ($select:expr, $filter:expr, $id:literal, $bound:literal, $limit:literal) => {
         [
             concat!(
-                $select, " WHERE ", $filter, " AND ", $id, " > ", $bound, " ORDER BY ", $id,
-                " ASC LIMIT ", $limit
+                $select,
+                " WHERE ",
+                $filter,
+                " AND ",
+                $id,
+                " > ",
+                $bound,
+                " ORDER BY ",
+                $id,
+                " ASC LIMIT ",
+                $limit
             ),
             concat!(
-                $select, " WHERE ", $filter, " AND ", $id, " < ", $bound, " ORDER BY ", $id,
-                " DESC LIMIT ", $limit
+                $select,
+                " WHERE ",
+                $filter,
+                " AND ",
+                $id,
+                " < ",
+                $bound,
+                " ORDER BY ",
+                $id,
+                " DESC LIMIT ",
+                $limit
             ),
         ]
     };

@@ -215,9 +215,9 @@ impl Store {
             "SELECT count(*) FROM subscribers s WHERE ",
             filter!()
         ))
-            .bind(pattern)
-            .fetch_one(self.pool())
-            .await?)
+        .bind(pattern)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// One page of subscribers matching the search, by id.

@@ -214,9 +214,10 @@ impl App {
             self.dirty = true;
         }
         match (mode, action) {
-            (Mode::Search, Some(a @ (Action::SearchApply | Action::SearchCancel | Action::ForceQuit))) => {
-                self.act(a)
-            }
+            (
+                Mode::Search,
+                Some(a @ (Action::SearchApply | Action::SearchCancel | Action::ForceQuit)),
+            ) => self.act(a),
             (Mode::Search, _) => {
                 if let Some(input) = &mut self.search_input {
                     // Single-line field: Enter is handled above, so no newline gets in.
@@ -244,7 +245,9 @@ impl App {
                         Action::PageUp => -10,
                         _ => 10,
                     };
-                    *scroll = scroll.saturating_add_signed(step).min(self.keymap.bindings().len());
+                    *scroll = scroll
+                        .saturating_add_signed(step)
+                        .min(self.keymap.bindings().len());
                 }
             }
             (Mode::Confirm, Action::Confirm) => {
@@ -335,9 +338,12 @@ impl App {
                 out.extend(self.reload_pane(self.pane, false));
                 out
             }
-            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
-                self.navigate(action)
-            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.navigate(action),
             _ => Vec::new(),
         }
     }
@@ -383,8 +389,8 @@ impl App {
                 self.license_cursor = match action {
                     Action::Top => 0,
                     Action::Bottom => LICENSE_ROWS - 1,
-                    a => (self.license_cursor as isize + step(a)).clamp(0, LICENSE_ROWS as isize - 1)
-                        as usize,
+                    a => (self.license_cursor as isize + step(a))
+                        .clamp(0, LICENSE_ROWS as isize - 1) as usize,
                 };
                 None
             }
@@ -394,8 +400,10 @@ impl App {
                 a => w.move_by(step(a)),
             }),
         };
-        let mut out: Vec<Tagged<Request>> =
-            fetch.map(|f| self.page_request(pane, f)).into_iter().collect();
+        let mut out: Vec<Tagged<Request>> = fetch
+            .map(|f| self.page_request(pane, f))
+            .into_iter()
+            .collect();
         out.extend(self.request_detail());
         out
     }
@@ -426,8 +434,13 @@ impl App {
                 body: Request::Overview,
             }];
         }
-        let fetch = self.with_window(pane, |w| Some(if from_start { w.reset() } else { w.reload() }));
-        fetch.map(|f| self.page_request(pane, f)).into_iter().collect()
+        let fetch = self.with_window(pane, |w| {
+            Some(if from_start { w.reset() } else { w.reload() })
+        });
+        fetch
+            .map(|f| self.page_request(pane, f))
+            .into_iter()
+            .collect()
     }
 
     fn page_request(&self, pane: PaneId, f: Fetch) -> Tagged<Request> {
@@ -442,7 +455,9 @@ impl App {
             generation,
             body: Request::Page {
                 pane,
-                search: (pane == PaneId::Subscribers).then(|| self.search.clone()).flatten(),
+                search: (pane == PaneId::Subscribers)
+                    .then(|| self.search.clone())
+                    .flatten(),
                 page: f.page,
                 fill: f.fill,
                 count: f.count,
@@ -513,7 +528,9 @@ impl App {
                 rows,
             } => {
                 let fetch = match (pane, rows) {
-                    (PaneId::Accounts, Rows::Accounts(r)) if generation == self.accounts.generation => {
+                    (PaneId::Accounts, Rows::Accounts(r))
+                        if generation == self.accounts.generation =>
+                    {
                         self.accounts.apply(fill, total, r)
                     }
                     (PaneId::Subscribers, Rows::Subscribers(r))
@@ -521,17 +538,23 @@ impl App {
                     {
                         self.subscribers.apply(fill, total, r)
                     }
-                    (PaneId::Campaigns, Rows::Campaigns(r)) if generation == self.campaigns.generation => {
+                    (PaneId::Campaigns, Rows::Campaigns(r))
+                        if generation == self.campaigns.generation =>
+                    {
                         self.campaigns.apply(fill, total, r)
                     }
-                    (PaneId::Counterparty, Rows::Lookups(r)) if generation == self.lookups.generation => {
+                    (PaneId::Counterparty, Rows::Lookups(r))
+                        if generation == self.lookups.generation =>
+                    {
                         self.lookups.apply(fill, total, r)
                     }
                     _ => return Vec::new(), // stale
                 };
                 self.dirty = true;
-                let mut out: Vec<Tagged<Request>> =
-                    fetch.map(|f| self.page_request(pane, f)).into_iter().collect();
+                let mut out: Vec<Tagged<Request>> = fetch
+                    .map(|f| self.page_request(pane, f))
+                    .into_iter()
+                    .collect();
                 if pane == self.pane {
                     out.extend(self.request_detail());
                 }
@@ -574,7 +597,10 @@ impl App {
             (
                 "Subscribers",
                 format!("{} in {} lists", n(o.subscribers), n(o.lists)),
-                format!("{} addresses are suppressed (never messaged).", n(o.suppressions)),
+                format!(
+                    "{} addresses are suppressed (never messaged).",
+                    n(o.suppressions)
+                ),
             ),
             (
                 "Workspace",
@@ -624,7 +650,7 @@ pub fn group(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);

@@ -44,7 +44,10 @@ pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
 
     let started = Instant::now();
     draw(&mut guard, app)?;
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame drawn");
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "first frame drawn"
+    );
     let mut last_draw = Instant::now();
     let mut events = EventStream::new();
 

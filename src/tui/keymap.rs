@@ -29,7 +29,13 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 5] = [Mode::Global, Mode::Normal, Mode::Help, Mode::Confirm, Mode::Search];
+    pub const ALL: [Mode; 5] = [
+        Mode::Global,
+        Mode::Normal,
+        Mode::Help,
+        Mode::Confirm,
+        Mode::Search,
+    ];
 
     /// The name used in `config.toml` (`[keys.normal]`).
     pub fn name(self) -> &'static str {
@@ -374,8 +380,9 @@ impl Keymap {
             return None;
         }
         match chord.code {
-            KeyCode::Char(c) => latin_for_cyrillic(c)
-                .and_then(|l| lookup(Chord::new(KeyCode::Char(l), chord.mods))),
+            KeyCode::Char(c) => {
+                latin_for_cyrillic(c).and_then(|l| lookup(Chord::new(KeyCode::Char(l), chord.mods)))
+            }
             _ => None,
         }
     }
@@ -474,19 +481,31 @@ mod tests {
 
     #[test]
     fn overrides_replace_defaults_and_conflicts_are_reported() {
-        let (config, keys) = overrides("[keys.normal]\nquit = [\"x\"]\nrefresh = [\"x\", \"Ctrl-l\"]\n");
+        let (config, keys) =
+            overrides("[keys.normal]\nquit = [\"x\"]\nrefresh = [\"x\", \"Ctrl-l\"]\n");
         let (k, warnings) = Keymap::build(&keys, Some(&config)).unwrap();
         assert_eq!(k.action(Mode::Normal, &key('x')), Some(Action::Quit));
         assert_eq!(k.action(Mode::Normal, &key('q')), None);
-        assert!(warnings.iter().any(|w| w.contains("key x is bound to both quit and refresh")), "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("Ctrl-l")), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("key x is bound to both quit and refresh")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("Ctrl-l")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
     fn global_keys_conflict_with_every_mode() {
         let (config, keys) = overrides("[keys.search]\nsearch_apply = [\"Ctrl-c\"]\n");
         let (_, warnings) = Keymap::build(&keys, Some(&config)).unwrap();
-        assert!(warnings.iter().any(|w| w.contains("force_quit")), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("force_quit")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
@@ -496,8 +515,18 @@ mod tests {
         assert_eq!(e.line, 3);
         assert_eq!(e.key.as_deref(), Some("keys.normal.quitt"));
         let (config, keys) = overrides("[keys.normal]\nquit = [\"Hyper-q\"]\n");
-        assert!(Keymap::build(&keys, Some(&config)).unwrap_err().message.contains("not a key"));
+        assert!(
+            Keymap::build(&keys, Some(&config))
+                .unwrap_err()
+                .message
+                .contains("not a key")
+        );
         let (config, keys) = overrides("[keys.nrmal]\nquit = [\"x\"]\n");
-        assert!(Keymap::build(&keys, Some(&config)).unwrap_err().message.contains("unknown mode"));
+        assert!(
+            Keymap::build(&keys, Some(&config))
+                .unwrap_err()
+                .message
+                .contains("unknown mode")
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn choose_theme(config: &Config, notices: &mut Vec<String>) -> Theme {
         Ok(t) => t.with_ascii(ascii),
         Err(e) => {
             tracing::warn!(error = %e, "theme not loaded");
-            notices.push(format!("{e}; using the {} theme", if no_color { "mono" } else { "default" }));
+            notices.push(format!(
+                "{e}; using the {} theme",
+                if no_color { "mono" } else { "default" }
+            ));
             Theme::fallback(no_color).with_ascii(ascii)
         }
     }
@@ -79,7 +82,11 @@ pub async fn run(mut app: App, services: Services) -> std::io::Result<()> {
 
 /// Carries out requests and feeds the replies back until the state settles: the event loop
 /// without a terminal, for tests, benchmarks and tools.
-pub async fn settle(app: &mut App, services: &Services, mut pending: Vec<worker::Tagged<worker::Request>>) {
+pub async fn settle(
+    app: &mut App,
+    services: &Services,
+    mut pending: Vec<worker::Tagged<worker::Request>>,
+) {
     while let Some(request) = pending.pop() {
         let generation = request.generation;
         let body = worker::serve(services, request.body).await;

@@ -100,7 +100,10 @@ impl Meaning {
 pub const BUILT_IN: [(&str, &str); 4] = [
     ("default", include_str!("../../themes/default.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -125,7 +128,11 @@ pub struct ThemeError {
 impl fmt::Display for ThemeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "theme file {}, line {}: {}", self.source, self.line, self.message)
+            write!(
+                f,
+                "theme file {}, line {}: {}",
+                self.source, self.line, self.message
+            )
         } else {
             write!(f, "theme {}: {}", self.source, self.message)
         }
@@ -216,10 +223,7 @@ impl Theme {
             .collect();
         if !missing.is_empty() {
             return Err(ThemeError {
-                source: chain
-                    .first()
-                    .map(|(_, _, s)| s.clone())
-                    .unwrap_or_default(),
+                source: chain.first().map(|(_, _, s)| s.clone()).unwrap_or_default(),
                 line: 0,
                 message: format!("gives no style for: {}", missing.join(", ")),
             });
@@ -300,7 +304,10 @@ fn find(name: &str, config_dir: Option<&Path>) -> Result<(String, String, bool),
                 "no such theme; built-in themes are {}{}",
                 BUILT_IN.map(|(n, _)| n).join(", "),
                 config_dir
-                    .map(|d| format!(", or add {}", d.join("themes").join(format!("{name}.toml")).display()))
+                    .map(|d| format!(
+                        ", or add {}",
+                        d.join("themes").join(format!("{name}.toml")).display()
+                    ))
                     .unwrap_or_default()
             ),
         })
@@ -422,12 +429,17 @@ mod tests {
         let (_d, t) = user_theme("parent = \"mono\"\n[styles]\nerror = { fg = \"red\" }\n");
         let t = t.unwrap();
         assert_eq!(t.style(Meaning::Error).fg, Some(Color::Red));
-        assert_eq!(t.style(Meaning::Selected), Style::default().add_modifier(Modifier::REVERSED));
+        assert_eq!(
+            t.style(Meaning::Selected),
+            Style::default().add_modifier(Modifier::REVERSED)
+        );
     }
 
     #[test]
     fn broken_colour_names_file_and_line() {
-        let (_d, t) = user_theme("# mine\n[styles]\ntitle = { fg = \"cyan\" }\nerror = { fg = \"purpel\" }\n");
+        let (_d, t) = user_theme(
+            "# mine\n[styles]\ntitle = { fg = \"cyan\" }\nerror = { fg = \"purpel\" }\n",
+        );
         let e = t.unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.source.ends_with("themes/mine.toml"), "{}", e.source);
@@ -447,6 +459,11 @@ mod tests {
         let (_d, t) = user_theme("parent = \"mine\"\n");
         assert!(t.unwrap_err().message.contains("loops"));
         assert!(Theme::load("../etc/passwd", None).is_err());
-        assert!(Theme::load("nope", None).unwrap_err().message.contains("no such theme"));
+        assert!(
+            Theme::load("nope", None)
+                .unwrap_err()
+                .message
+                .contains("no such theme")
+        );
     }
 }

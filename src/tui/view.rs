@@ -23,7 +23,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
         );
         frame.render_widget(
-            Paragraph::new(msg).wrap(Wrap { trim: true }).style(t.style(Meaning::Warn)),
+            Paragraph::new(msg)
+                .wrap(Wrap { trim: true })
+                .style(t.style(Meaning::Warn)),
             area,
         );
         return;
@@ -47,7 +49,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
     let wide = app.wide();
     let (list_area, detail_area) = if wide {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)]).areas(area);
+        let [l, d] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)])
+            .areas(area);
         (Some(l), Some(d))
     } else if app.focus == Focus::Detail {
         (None, Some(area))
@@ -55,12 +58,14 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         (Some(area), None)
     };
     if let Some(list_area) = list_area {
-        let (list_area, search_area) = if app.search_input.is_some() && app.pane == PaneId::Subscribers {
-            let [l, s] = Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(list_area);
-            (l, Some(s))
-        } else {
-            (list_area, None)
-        };
+        let (list_area, search_area) =
+            if app.search_input.is_some() && app.pane == PaneId::Subscribers {
+                let [l, s] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(list_area);
+                (l, Some(s))
+            } else {
+                (list_area, None)
+            };
         // Borders (2) and the header row (1) take three lines.
         let height = list_area.height.saturating_sub(3) as usize;
         let view = match app.pane {
@@ -72,7 +77,11 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         };
         draw_list(frame, list_area, app, view);
         if let (Some(area), Some(input)) = (search_area, &app.search_input) {
-            let block = panel(app, "Search name or address · Enter to search, Esc to cancel", true);
+            let block = panel(
+                app,
+                "Search name or address · Enter to search, Esc to cancel",
+                true,
+            );
             let inner = block.inner(area);
             frame.render_widget(block, area);
             frame.render_widget(input, inner);
@@ -118,7 +127,11 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) 
     let focused = app.focus == Focus::List && app.search_input.is_none();
     let block = panel(app, &view.title, focused || !app.wide());
     if view.rows.is_empty() {
-        let text = if view.loaded { view.empty } else { "loading…" };
+        let text = if view.loaded {
+            view.empty
+        } else {
+            "loading…"
+        };
         frame.render_widget(
             Paragraph::new(Line::from(Span::styled(text, t.style(Meaning::Muted))))
                 .wrap(Wrap { trim: true })

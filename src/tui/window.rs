@@ -112,7 +112,8 @@ impl<T: RowId> ListWindow<T> {
             return None;
         }
         let last_loaded = self.first + self.rows.len() - 1;
-        let target = (self.cursor as isize + delta).clamp(self.first as isize, last_loaded as isize);
+        let target =
+            (self.cursor as isize + delta).clamp(self.first as isize, last_loaded as isize);
         self.cursor = target as usize;
         self.prefetch()
     }
@@ -202,7 +203,11 @@ impl<T: RowId> ListWindow<T> {
                 rows.append(&mut self.rows);
                 self.rows = rows;
                 // A short page means the start of the list was reached.
-                self.first = if short { 0 } else { self.first.saturating_sub(added) };
+                self.first = if short {
+                    0
+                } else {
+                    self.first.saturating_sub(added)
+                };
                 self.rows.truncate(MAX_ROWS);
             }
         }
@@ -257,15 +262,25 @@ mod tests {
         let limit = f.page.limit as usize;
         let rows: Vec<i64> = match f.page.anchor {
             Anchor::First => all.iter().take(limit).copied().collect(),
-            Anchor::After(id) => all.iter().filter(|&&x| x > id).take(limit).copied().collect(),
+            Anchor::After(id) => all
+                .iter()
+                .filter(|&&x| x > id)
+                .take(limit)
+                .copied()
+                .collect(),
             Anchor::Last => {
                 let mut v: Vec<i64> = all.iter().rev().take(limit).copied().collect();
                 v.reverse();
                 v
             }
             Anchor::Before(id) => {
-                let mut v: Vec<i64> =
-                    all.iter().rev().filter(|&&x| x < id).take(limit).copied().collect();
+                let mut v: Vec<i64> = all
+                    .iter()
+                    .rev()
+                    .filter(|&&x| x < id)
+                    .take(limit)
+                    .copied()
+                    .collect();
                 v.reverse();
                 v
             }
@@ -319,6 +334,10 @@ mod tests {
         assert_eq!(sel, Some(19));
         w.move_by(-5);
         let (_, sel) = w.visible(20);
-        assert_eq!(sel, Some(14), "scroll stays put while the cursor is in view");
+        assert_eq!(
+            sel,
+            Some(14),
+            "scroll stays put while the cursor is in view"
+        );
     }
 }

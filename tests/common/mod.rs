@@ -50,7 +50,11 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
     Services {
         store: Store::open(&Location::File(db)).await.unwrap(),
         workspace: Workspace {
-            label: if demo { "demo workspace".into() } else { "/srv/clever".into() },
+            label: if demo {
+                "demo workspace".into()
+            } else {
+                "/srv/clever".into()
+            },
             demo,
             database: "/srv/clever/clever.db".into(),
             log_dir: "/srv/clever/logs".into(),
@@ -61,7 +65,12 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
 /// A console with everything loaded.
 pub async fn loaded_app(services: &Services, theme: &str, size: (u16, u16)) -> App {
     let theme = Theme::load(theme, None).unwrap();
-    let mut app = App::new(Keymap::default_map(), theme, services.workspace.clone(), size);
+    let mut app = App::new(
+        Keymap::default_map(),
+        theme,
+        services.workspace.clone(),
+        size,
+    );
     let start = app.start();
     tui::settle(&mut app, services, start).await;
     app

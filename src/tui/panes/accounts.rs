@@ -82,12 +82,20 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             AccountStatus::Paused => field_styled(
                 t,
                 "State",
-                format!("paused: {}", a.status_reason.as_deref().unwrap_or("by the operator")),
+                format!(
+                    "paused: {}",
+                    a.status_reason.as_deref().unwrap_or("by the operator")
+                ),
                 Meaning::Warn,
             ),
         },
         if a.sandbox {
-            field_styled(t, "Mode", "SANDBOX (loopback emulator, no real messages)", Meaning::Badge)
+            field_styled(
+                t,
+                "Mode",
+                "SANDBOX (loopback emulator, no real messages)",
+                Meaning::Badge,
+            )
         } else {
             field(t, "Mode", "live")
         },
@@ -100,23 +108,42 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 a.api_version.as_deref().unwrap_or("")
             ),
         ),
-        field(t, "Token", if a.has_secret { mask::secret("x") } else { mask::secret("") }),
+        field(
+            t,
+            "Token",
+            if a.has_secret {
+                mask::secret("x")
+            } else {
+                mask::secret("")
+            },
+        ),
         field(
             t,
             "Rate",
             format!(
                 "{} msg/s{}",
                 a.effective_rate(),
-                if a.rate_per_sec.is_none() { " (channel default)" } else { "" }
+                if a.rate_per_sec.is_none() {
+                    " (channel default)"
+                } else {
+                    ""
+                }
             ),
         ),
     ];
     if let Some(tier) = a.wa_daily_tier {
-        out.push(field(t, "Daily tier", format!("{} unique recipients / 24 h", crate::tui::app::group(tier))));
+        out.push(field(
+            t,
+            "Daily tier",
+            format!("{} unique recipients / 24 h", crate::tui::app::group(tier)),
+        ));
     }
     if let Ok(serde_json::Value::Object(settings)) = serde_json::from_str(&a.settings) {
         for (k, v) in settings {
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             out.push(field(t, &k.replace('_', " "), v));
         }
     }

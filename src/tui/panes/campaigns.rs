@@ -43,7 +43,11 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     } else {
         (
             vec!["Name", "State", "Progress"],
-            vec![Constraint::Fill(1), Constraint::Length(10), Constraint::Length(16)],
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(10),
+                Constraint::Length(16),
+            ],
         )
     };
     ListView {
@@ -73,7 +77,10 @@ fn progress(c: &CampaignRow) -> String {
 fn row(t: &Theme, c: &CampaignRow, wide: bool) -> Row<'static> {
     let mut cells = vec![
         Cell::from(c.name.clone()),
-        Cell::from(Span::styled(c.status.to_string(), t.style(status_meaning(c.status)))),
+        Cell::from(Span::styled(
+            c.status.to_string(),
+            t.style(status_meaning(c.status)),
+        )),
     ];
     if wide {
         cells.push(Cell::from(c.channel.label()));
@@ -110,12 +117,19 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             },
             status_meaning(c.status),
         ),
-        field(t, "Account", format!("{} ({})", c.account_name, c.channel.label())),
+        field(
+            t,
+            "Account",
+            format!("{} ({})", c.account_name, c.channel.label()),
+        ),
         field(t, "List", c.list_name.clone()),
         field(
             t,
             "Schedule",
-            c.schedule_at.as_ref().map(when).unwrap_or_else(|| "on start".into()),
+            c.schedule_at
+                .as_ref()
+                .map(when)
+                .unwrap_or_else(|| "on start".into()),
         ),
         field(
             t,
@@ -162,11 +176,32 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             ("Sent", n.sent, Meaning::Ok),
             ("Delivered", n.delivered, Meaning::Ok),
             ("Read", n.read, Meaning::Ok),
-            ("Failed", n.failed, if n.failed > 0 { Meaning::Error } else { Meaning::Base }),
+            (
+                "Failed",
+                n.failed,
+                if n.failed > 0 {
+                    Meaning::Error
+                } else {
+                    Meaning::Base
+                },
+            ),
             ("Skipped", n.skipped, Meaning::Base),
-            ("Unknown", n.unknown, if n.unknown > 0 { Meaning::Warn } else { Meaning::Base }),
+            (
+                "Unknown",
+                n.unknown,
+                if n.unknown > 0 {
+                    Meaning::Warn
+                } else {
+                    Meaning::Base
+                },
+            ),
         ] {
-            out.push(field_styled(t, &format!("  {label}"), group(value), meaning));
+            out.push(field_styled(
+                t,
+                &format!("  {label}"),
+                group(value),
+                meaning,
+            ));
         }
     }
     if let Some((PaneId::Campaigns, id, Detail::Campaign { failures, skips })) = &app.detail
@@ -176,7 +211,11 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             out.push(Line::from(""));
             out.push(heading(t, "Failures by cause"));
             for (class, code, count) in failures {
-                out.push(field(t, &format!("  {class}"), format!("code {code}: {}", group(*count))));
+                out.push(field(
+                    t,
+                    &format!("  {class}"),
+                    format!("code {code}: {}", group(*count)),
+                ));
             }
         }
         if !skips.is_empty() {

@@ -45,7 +45,11 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     } else {
         (
             vec!["Number", "Kind", "Result"],
-            vec![Constraint::Fill(1), Constraint::Length(10), Constraint::Length(8)],
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(10),
+                Constraint::Length(8),
+            ],
         )
     };
     ListView {
@@ -83,7 +87,10 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             out.push(Line::from(""));
         }
         for (k, v) in detail {
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             out.push(field(t, &k.replace('_', " "), v));
         }
     }

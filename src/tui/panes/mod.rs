@@ -35,7 +35,12 @@ pub fn field(theme: &Theme, label: &str, value: impl Into<String>) -> Line<'stat
 }
 
 /// A `label: value` line whose value carries a meaning (ok, warn, error…).
-pub fn field_styled(theme: &Theme, label: &str, value: impl Into<String>, meaning: Meaning) -> Line<'static> {
+pub fn field_styled(
+    theme: &Theme,
+    label: &str,
+    value: impl Into<String>,
+    meaning: Meaning,
+) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{label:<15} "), theme.style(Meaning::Muted)),
         Span::styled(value.into(), theme.style(meaning)),

@@ -37,7 +37,11 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     } else {
         (
             vec!["Name", "Channels", "Marketing"],
-            vec![Constraint::Fill(1), Constraint::Length(8), Constraint::Length(9)],
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(9),
+            ],
         )
     };
     ListView {
@@ -95,14 +99,33 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
     let d = match &app.detail {
         Some((PaneId::Subscribers, id, Detail::Subscriber(d))) if *id == selected.id.0 => d,
         _ => {
-            return vec![heading(t, &selected.name), Line::from(Span::styled("loading…", t.style(Meaning::Muted)))];
+            return vec![
+                heading(t, &selected.name),
+                Line::from(Span::styled("loading…", t.style(Meaning::Muted))),
+            ];
         }
     };
     let mut out = vec![
         heading(t, &d.row.name),
-        field(t, "Language", d.row.locale.clone().unwrap_or_else(|| "—".into())),
-        field(t, "Time zone", d.row.time_zone.clone().unwrap_or_else(|| "—".into())),
-        field(t, "Lists", if d.lists.is_empty() { "—".into() } else { d.lists.join(", ") }),
+        field(
+            t,
+            "Language",
+            d.row.locale.clone().unwrap_or_else(|| "—".into()),
+        ),
+        field(
+            t,
+            "Time zone",
+            d.row.time_zone.clone().unwrap_or_else(|| "—".into()),
+        ),
+        field(
+            t,
+            "Lists",
+            if d.lists.is_empty() {
+                "—".into()
+            } else {
+                d.lists.join(", ")
+            },
+        ),
         field(t, "Added", when(&d.created_at)),
         Line::from(""),
         heading(t, "Identities"),
@@ -111,7 +134,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from("  none: cannot be messaged"));
     }
     for i in &d.identities {
-        let label = format!("{}", i.channel.label());
+        let label = i.channel.label().to_string();
         match &i.suppressed {
             Some(reason) => out.push(field_styled(
                 t,
@@ -151,7 +174,10 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(""));
         out.push(heading(t, "Attributes"));
         for (k, v) in &d.attributes {
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             out.push(field(t, k, v));
         }
     }

@@ -14,7 +14,11 @@ use unicode_width::UnicodeWidthStr;
 pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for mode in Mode::ALL {
-        let rows: Vec<_> = keymap.bindings().iter().filter(|b| b.mode == mode).collect();
+        let rows: Vec<_> = keymap
+            .bindings()
+            .iter()
+            .filter(|b| b.mode == mode)
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -28,7 +32,10 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
             Mode::Confirm => "Questions",
             Mode::Search => "Search field",
         };
-        out.push(Line::from(Span::styled(heading, theme.style(Meaning::Header))));
+        out.push(Line::from(Span::styled(
+            heading,
+            theme.style(Meaning::Header),
+        )));
         for b in rows {
             let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
             let keys = keys.join(" ");
@@ -46,7 +53,11 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
 /// Draws the overlay, scrolled by `scroll` lines.
 pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: usize) {
     let text = lines(keymap, theme);
-    let rect = centered(area, 64.min(area.width), (text.len() as u16 + 2).min(area.height));
+    let rect = centered(
+        area,
+        64.min(area.width),
+        (text.len() as u16 + 2).min(area.height),
+    );
     frame.render_widget(Clear, rect);
     let visible = rect.height.saturating_sub(2) as usize;
     let max_scroll = text.len().saturating_sub(visible);

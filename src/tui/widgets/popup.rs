@@ -1,9 +1,9 @@
 //! Centred popups: the confirm question and the frame the help overlay is drawn in.
 
+use crate::tui::action::Action;
 use crate::tui::app::Confirm;
 use crate::tui::keymap::{Keymap, Mode};
 use crate::tui::theme::{Meaning, Theme};
-use crate::tui::action::Action;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -26,7 +26,10 @@ pub fn frame_block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
         .borders(Borders::ALL)
         .border_set(theme.border_set())
         .border_style(theme.style(Meaning::PopupBorder))
-        .title(Span::styled(format!(" {title} "), theme.style(Meaning::Title)))
+        .title(Span::styled(
+            format!(" {title} "),
+            theme.style(Meaning::Title),
+        ))
         .style(theme.style(Meaning::Popup))
 }
 
@@ -43,9 +46,15 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keyma
         Line::from(c.message.as_str()),
         Line::from(""),
         Line::from(vec![
-            Span::styled(format!("[{}]", key(Action::Confirm)), theme.style(Meaning::Key)),
+            Span::styled(
+                format!("[{}]", key(Action::Confirm)),
+                theme.style(Meaning::Key),
+            ),
             Span::raw(" yes   "),
-            Span::styled(format!("[{}]", key(Action::Cancel)), theme.style(Meaning::Key)),
+            Span::styled(
+                format!("[{}]", key(Action::Cancel)),
+                theme.style(Meaning::Key),
+            ),
             Span::raw(" no"),
         ]),
     ])

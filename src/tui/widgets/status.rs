@@ -29,7 +29,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::styled(truncate(&left, width), bar)];
     let room = width.saturating_sub(left.width() + 2);
     if let Some(n) = app.notices.last() {
-        let meaning = if n.error { Meaning::Error } else { Meaning::Warn };
+        let meaning = if n.error {
+            Meaning::Error
+        } else {
+            Meaning::Warn
+        };
         let text: Vec<&str> = app.notices.iter().map(|n| n.text.as_str()).collect();
         spans.push(Span::styled(sep.to_string(), bar));
         spans.push(Span::styled(
@@ -45,7 +49,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 break;
             }
             used += w;
-            hints.push(Span::styled(format!(" {key}"), t.style(Meaning::Key).patch(bar)));
+            hints.push(Span::styled(
+                format!(" {key}"),
+                t.style(Meaning::Key).patch(bar),
+            ));
             hints.push(Span::styled(format!(" {label} "), bar));
         }
         let pad = width.saturating_sub(left.width() + used);
