@@ -227,6 +227,21 @@ impl Config {
         }
     }
 
+    /// The same configuration with the settings of a configuration file's text (theme, log,
+    /// keys), as if read from `config_file`. For tests and tools.
+    pub fn with_text(mut self, text: &str) -> Result<Config, ConfigError> {
+        let file = parse(&self.config_file, text)?;
+        if let Some(theme) = file.ui.theme {
+            self.theme = theme;
+        }
+        if let Some(level) = file.log.level {
+            self.log_level = level;
+        }
+        self.keys = file.keys;
+        self.source = text.to_string();
+        Ok(self)
+    }
+
     /// A configuration for tests and tools: everything under one folder, no file read.
     pub fn in_folder(dir: &Path) -> Config {
         Config {

@@ -404,7 +404,6 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
     use std::path::Path;
 
     fn key(c: char) -> KeyEvent {
@@ -472,9 +471,7 @@ mod tests {
     }
 
     fn overrides(src: &str) -> (Config, KeyOverrides) {
-        let file = parse(Path::new("c.toml"), src).unwrap();
-        let mut config = Config::in_folder(Path::new("/tmp"));
-        config.keys = file.keys;
+        let config = Config::in_folder(Path::new("/tmp")).with_text(src).unwrap();
         let keys = config.keys.clone();
         (config, keys)
     }
