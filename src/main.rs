@@ -33,8 +33,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints the error and its causes, leaving out a cause its parent already quotes.
 fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
-    eprintln!("clever: {e:#}");
+    let mut text = e.to_string();
+    let mut last = text.clone();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !last.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        last = c;
+    }
+    eprintln!("clever: {text}");
     ExitCode::from(code)
 }
 

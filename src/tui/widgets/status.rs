@@ -26,21 +26,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
     );
     let width = area.width as usize;
-    let mut spans = vec![Span::styled(truncate(&left, width), bar)];
-    let room = width.saturating_sub(left.width() + 2);
-    if let Some(n) = app.notices.last() {
-        let meaning = if n.error {
+    // Notices take the whole line until the next key: they matter more than the fields.
+    if let Some(last) = app.notices.last() {
+        let meaning = if app.notices.iter().any(|n| n.error) || last.error {
             Meaning::Error
         } else {
             Meaning::Warn
         };
         let text: Vec<&str> = app.notices.iter().map(|n| n.text.as_str()).collect();
-        spans.push(Span::styled(sep.to_string(), bar));
-        spans.push(Span::styled(
-            truncate(&text.join(" · "), room.saturating_sub(sep.width())),
+        let line = Line::from(Span::styled(
+            truncate(&format!(" {}", text.join(" · ")), width),
             t.style(meaning),
         ));
-    } else if room > 10 {
+        frame.render_widget(line.style(bar), area);
+        return;
+    }
+    let mut spans = vec![Span::styled(truncate(&left, width), bar)];
+    let room = width.saturating_sub(left.width() + 2);
+    if room > 10 {
         let mut hints: Vec<Span> = Vec::new();
         let mut used = 0;
         for (key, label) in hints_for(app) {
@@ -49,10 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 break;
             }
             used += w;
-            hints.push(Span::styled(
-                format!(" {key}"),
-                t.style(Meaning::Key).patch(bar),
-            ));
+            hints.push(Span::styled(format!(" {key}"), t.style(Meaning::Key).patch(bar)));
             hints.push(Span::styled(format!(" {label} "), bar));
         }
         let pad = width.saturating_sub(left.width() + used);
