@@ -203,3 +203,53 @@ fn database_url_must_be_sqlite() {
         .code(2)
         .stderr(predicate::str::contains("sqlite:///"));
 }
+
+#[tokio::test]
+async fn demo_is_seeded_once_and_reset_on_request() {
+    use sqlx::Connection;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let db = data.join("demo/clever.db");
+    let count = |db: std::path::PathBuf| async move {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM subscribers")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+        n
+    };
+    let run = |reset: bool| {
+        let mut cmd = clever(home.path());
+        cmd.arg("--data-dir").arg(&data).arg("demo");
+        if reset {
+            cmd.arg("--reset");
+        }
+        // No terminal here: the workspace is prepared, then the console declines to open.
+        cmd.assert()
+            .code(1)
+            .stderr(predicate::str::contains("needs a terminal"));
+    };
+    run(false);
+    assert_eq!(count(db.clone()).await, 5000);
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO subscribers (name, created_at, updated_at) VALUES ('Extra', 't', 't')",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    run(false);
+    assert_eq!(count(db.clone()).await, 5001, "an existing demo is reused");
+    run(true);
+    assert_eq!(count(db.clone()).await, 5000, "--reset seeds afresh");
+    assert!(
+        !data.join("clever.db").exists(),
+        "the demo never touches the real workspace"
+    );
+}

@@ -52,7 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 break;
             }
             used += w;
-            hints.push(Span::styled(format!(" {key}"), t.style(Meaning::Key).patch(bar)));
+            hints.push(Span::styled(
+                format!(" {key}"),
+                t.style(Meaning::Key).patch(bar),
+            ));
             hints.push(Span::styled(format!(" {label} "), bar));
         }
         let pad = width.saturating_sub(left.width() + used);
