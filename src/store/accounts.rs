@@ -3,7 +3,7 @@
 //! The secret column is written here and read only by the channel clients (later); no
 //! query in this file that feeds a screen or `--json` selects it.
 
-use super::page::page_sql;
+use super::page::{self, page_sql};
 use super::{PageRequest, Store, StoreError, now};
 use crate::domain::{AccountId, AccountStatus, Channel};
 use chrono::{DateTime, Utc};
@@ -120,13 +120,7 @@ impl Store {
     /// One page of accounts, by id.
     pub async fn account_page(&self, req: PageRequest) -> Result<Vec<AccountRow>, StoreError> {
         const SQL: [&str; 2] = page_sql!(select!(), "1 = 1", "a.id", "?1", "?2");
-        let (sql, bound) = req.pick(SQL);
-        let rows = sqlx::query_as(sql)
-            .bind(bound)
-            .bind(req.limit)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(req.finish(rows))
+        page::fetch(self.pool(), SQL, req).await
     }
 
     /// One account by id.

@@ -1,6 +1,6 @@
 //! Campaigns and their outbox: one durable row per (campaign, subscriber).
 
-use super::page::page_sql;
+use super::page::{self, page_sql};
 use super::{PageRequest, Store, StoreError, now};
 use crate::domain::{
     AccountId, CampaignId, CampaignStatus, Channel, ListId, OutboxState, SubscriberId,
@@ -190,13 +190,7 @@ impl Store {
     /// One page of campaigns, by id.
     pub async fn campaign_page(&self, req: PageRequest) -> Result<Vec<CampaignRow>, StoreError> {
         const SQL: [&str; 2] = page_sql!(select!(), "1 = 1", "c.id", "?1", "?2");
-        let (sql, bound) = req.pick(SQL);
-        let rows = sqlx::query_as(sql)
-            .bind(bound)
-            .bind(req.limit)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(req.finish(rows))
+        page::fetch(self.pool(), SQL, req).await
     }
 
     /// One campaign by id.

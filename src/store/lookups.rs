@@ -1,6 +1,6 @@
 //! The history of counterparty checks the operator ran.
 
-use super::page::page_sql;
+use super::page::{self, page_sql};
 use super::{PageRequest, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -65,12 +65,6 @@ impl Store {
             "?1",
             "?2"
         );
-        let (sql, bound) = req.pick(SQL);
-        let rows = sqlx::query_as(sql)
-            .bind(bound)
-            .bind(req.limit)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(req.finish(rows))
+        page::fetch(self.pool(), SQL, req).await
     }
 }

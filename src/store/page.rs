@@ -80,6 +80,25 @@ macro_rules! page_sql {
 }
 pub(crate) use page_sql;
 
+/// Reads one page with a statement pair made by `page_sql!` whose only binds are the id
+/// bound (`?1`) and the limit (`?2`).
+pub(crate) async fn fetch<T>(
+    pool: &sqlx::Pool<sqlx::Sqlite>,
+    sql: [&'static str; 2],
+    req: PageRequest,
+) -> Result<Vec<T>, super::StoreError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let (sql, bound) = req.pick(sql);
+    let rows = sqlx::query_as(sql)
+        .bind(bound)
+        .bind(req.limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(req.finish(rows))
+}
+
 /// One page of rows, in list order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
