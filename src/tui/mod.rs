@@ -93,3 +93,26 @@ pub async fn settle(
         pending.extend(app.update(app::Msg::Reply(worker::Tagged { generation, body })));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn broken_theme_falls_back_to_default_with_file_and_line() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut config = Config::in_folder(&fixtures);
+        config.theme = "broken".into();
+        config.theme_explicit = true;
+        let mut notices = Vec::new();
+        let theme = choose_theme(&config, &mut notices);
+        // `mono` when the test runs under NO_COLOR.
+        assert_eq!(theme.name, if no_color() { "mono" } else { "default" });
+        assert_eq!(notices.len(), 1);
+        let n = &notices[0];
+        assert!(n.contains("themes/broken.toml, line 4"), "{n}");
+        assert!(n.contains("unknown colour `cyann`"), "{n}");
+        assert!(n.contains("; using the "), "{n}");
+    }
+}
