@@ -11,11 +11,17 @@ use ratatui::text::{Line, Span};
 /// Draws the tab bar in one line.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let mut spans = vec![Span::styled(" CleverPlatform ", t.style(Meaning::Title))];
-    if app.workspace.demo {
-        spans.push(Span::styled("DEMO ", t.style(Meaning::Badge)));
+    // Full pane names need 72 cells; the product name goes first when room is short, and
+    // below 80 cells the other panes' names are shortened.
+    let roomy = area.width >= 95;
+    let mut spans = Vec::new();
+    if roomy {
+        spans.push(Span::styled(" CleverPlatform ", t.style(Meaning::Title)));
     }
-    let narrow = area.width < 90;
+    if app.workspace.demo {
+        spans.push(Span::styled(" DEMO", t.style(Meaning::Badge)));
+    }
+    let narrow = area.width < 80;
     for pane in PaneId::ALL {
         let key = app
             .keymap
