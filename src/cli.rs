@@ -45,6 +45,14 @@ pub enum Command {
     /// campaigns), kept in the data folder's demo/ folder
     Demo(DemoArgs),
 
+    /// Import, export, search and suppress subscribers
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
+
+    /// Create, list and delete subscriber lists
+    #[command(subcommand)]
+    Lists(ListsCommand),
+
     /// Print a shell completion script to standard output
     Completions {
         /// The shell
@@ -54,6 +62,139 @@ pub enum Command {
 
     /// Print the man page (roff) to standard output
     Manpage,
+}
+
+/// `clever subscribers …`
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// Import subscribers from a CSV file (UTF-8 or Windows-1251; `,` `;` or tab)
+    ///
+    /// Columns are found by header name in English, Russian or Kazakh: phone,
+    /// telegram_chat_id, instagram_id, name, locale, timezone, consent, consent_source,
+    /// consent_at; any other column becomes an attribute. The whole file is one transaction:
+    /// it lands whole or not at all. Importing the same file again changes nothing.
+    Import(ImportArgs),
+
+    /// Write every subscriber of a list with identities, current consent and attributes
+    Export {
+        /// The list
+        #[arg(long)]
+        list: String,
+        /// Output format
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+
+    /// Show the subscribers of a list (or everyone), optionally searched
+    List {
+        /// The list [default: every subscriber]
+        #[arg(long)]
+        list: Option<String>,
+        /// Name, phone, chat id or Instagram id (part of it)
+        #[arg(long)]
+        search: Option<String>,
+        /// At most this many
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// One JSON document on stdout
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Put an address on the do-not-contact list: it is never messaged again
+    Suppress {
+        /// Phone (any format), chat id or Instagram id
+        address: String,
+        #[arg(long, value_parser = parse_channel)]
+        channel: crate::domain::Channel,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: String,
+        /// Region for phones written without a country code
+        #[arg(long, default_value = "KZ")]
+        default_region: String,
+    },
+
+    /// Take an address off the do-not-contact list (audited)
+    Unsuppress {
+        address: String,
+        #[arg(long, value_parser = parse_channel)]
+        channel: crate::domain::Channel,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "KZ")]
+        default_region: String,
+    },
+}
+
+fn parse_channel(s: &str) -> Result<crate::domain::Channel, String> {
+    s.parse()
+        .map_err(|e: crate::domain::channel::UnknownChannel| e.to_string())
+}
+
+/// Options of `clever subscribers import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The CSV file
+    pub file: PathBuf,
+    /// The list the subscribers join (created when missing)
+    #[arg(long)]
+    pub list: String,
+    /// Text encoding of the file
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: crate::import::detect::Encoding,
+    /// Field delimiter: auto, `,`, `;` or tab
+    #[arg(long, default_value = "auto")]
+    pub delimiter: String,
+    /// Region for phones written without a country code
+    #[arg(long, default_value = "KZ")]
+    pub default_region: String,
+    /// Declare consent for every row without a consent value; the text is kept as proof
+    #[arg(long, value_name = "TEXT")]
+    pub consent_source: Option<String>,
+    /// Write rejected rows, with line and reason, to this CSV file
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Check everything and report, but change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the summary as one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+/// `clever lists …`
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Create a list
+    Create {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Show every list with its size
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a list (its subscribers stay); refused while a campaign uses it
+    Delete {
+        name: String,
+        /// Really delete
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Options of `clever demo`.

@@ -31,9 +31,11 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod import;
 pub mod logging;
 pub mod store;
 pub mod tui;

@@ -6,7 +6,7 @@ use cleverplatform::cli::{Cli, Command, DemoArgs, Shell};
 use cleverplatform::config::Config;
 use cleverplatform::store::{Location, Store};
 use cleverplatform::tui::worker::{Services, Workspace};
-use cleverplatform::{demo, logging, tui};
+use cleverplatform::{commands, demo, logging, tui};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -29,7 +29,51 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Demo(args)) => console(&cli.global, Some(args)),
+        Some(Command::Subscribers(cmd)) => command(&cli.global, |store| async move {
+            commands::subscribers::run(&store, cmd).await
+        }),
+        Some(Command::Lists(cmd)) => command(&cli.global, |store| async move {
+            commands::lists::run(&store, cmd).await
+        }),
         None => console(&cli.global, None),
+    }
+}
+
+/// Prints the error and its causes, leaving out a cause its parent already quotes.
+/// Runs a non-interactive command on the workspace database.
+fn command<F, Fut>(global: &cleverplatform::cli::GlobalArgs, f: F) -> ExitCode
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let config = match Config::load(global) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.into(), 2),
+    };
+    let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
+        Ok(g) => g,
+        Err(e) => return fail(&e.into(), 1),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e.into(), 1),
+    };
+    let result = runtime.block_on(async {
+        let store = commands::open(&config.database).await?;
+        let result = f(store.clone()).await;
+        store.close().await;
+        result
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "command failed");
+            fail(&e, 1)
+        }
     }
 }
 

@@ -6,8 +6,10 @@
 //! this module; it depends on nothing in the crate.
 
 pub mod channel;
+pub mod consent;
 pub mod ids;
 pub mod mask;
+pub mod phone;
 pub mod states;
 
 pub use channel::Channel;

@@ -66,3 +66,33 @@ impl Store {
         .await?)
     }
 }
+
+/// A list's id by name.
+pub async fn id_by_name(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<ListId>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT id FROM lists WHERE name = ?")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// How many campaigns use a list.
+pub async fn campaigns_using(conn: &mut SqliteConnection, list: ListId) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM campaigns WHERE list_id = ?")
+            .bind(list)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Deletes a list and its memberships (the subscribers stay).
+pub async fn delete(conn: &mut SqliteConnection, list: ListId) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM lists WHERE id = ?")
+        .bind(list)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod import;
 pub mod lists;
 pub mod lookups;
 pub mod overview;

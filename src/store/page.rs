@@ -106,28 +106,9 @@ pub struct Page<T> {
     pub rows: Vec<T>,
 }
 
-/// Escapes `%`, `_` and `\` in a search text for `LIKE … ESCAPE '\'`, wrapping it in `%…%`.
-pub(crate) fn like_pattern(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_escapes_wildcards() {
-        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
-    }
 
     #[test]
     fn descending_pages_come_back_in_order() {

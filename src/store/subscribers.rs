@@ -1,9 +1,9 @@
 //! Subscribers with their identities per channel, append-only consent events and global
 //! suppressions.
 
-use super::page::{like_pattern, page_sql};
+use super::page::page_sql;
 use super::{PageRequest, Store, StoreError, now};
-use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
+use crate::domain::{Channel, ConsentScope, ConsentStatus, ListId, SubscriberId};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
@@ -115,9 +115,79 @@ macro_rules! select {
 
 macro_rules! filter {
     () => {
-        "(?1 IS NULL OR s.name LIKE ?1 ESCAPE '\\' OR EXISTS \
-     (SELECT 1 FROM identities f WHERE f.subscriber_id = s.id AND f.address LIKE ?1 ESCAPE '\\'))"
+        "(?1 IS NULL OR s.id IN (\
+           SELECT rowid FROM subscribers_fts WHERE subscribers_fts MATCH ?1 \
+           UNION ALL SELECT subscriber_id FROM identities \
+             WHERE channel IN ('whatsapp', 'telegram', 'instagram') AND address >= ?4 AND address < ?5 \
+           UNION ALL SELECT subscriber_id FROM identities \
+             WHERE channel IN ('whatsapp', 'telegram', 'instagram') AND address >= ?6 AND address < ?7 \
+           UNION ALL SELECT ?8)) \
+         AND (?9 IS NULL OR EXISTS (SELECT 1 FROM list_members lm \
+           WHERE lm.list_id = ?9 AND lm.subscriber_id = s.id))"
     };
+}
+
+/// What to show of the subscribers: a search and a list, both optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriberFilter {
+    /// Words of a name (prefixes), a phone in any format, a chat or Instagram id, or an id.
+    pub search: Option<String>,
+    pub list: Option<ListId>,
+}
+
+/// The binds of a filter, in the order the `filter!` SQL numbers them: an FTS5 query of
+/// word prefixes (?1), two address prefix ranges (?4–?7: the digits as typed, and as an
+/// E.164 phone), an exact subscriber id (?8) and a list (?9). Every part uses an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterBinds {
+    pub fts: Option<String>,
+    pub ranges: [(String, String); 2],
+    pub id: Option<i64>,
+    pub list: Option<i64>,
+}
+
+impl SubscriberFilter {
+    /// The binds for this filter.
+    pub fn binds(&self) -> FilterBinds {
+        let mut out = FilterBinds {
+            list: self.list.map(|l| l.0),
+            ..Default::default()
+        };
+        let Some(text) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return out;
+        };
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+            .collect();
+        if words.is_empty() {
+            return out;
+        }
+        out.fts = Some(words.join(" "));
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let range = |prefix: String| {
+            let mut hi = prefix.clone();
+            hi.push('\u{10ffff}');
+            (prefix, hi)
+        };
+        if digits.len() >= 3 {
+            let phone = match digits.strip_prefix('8') {
+                Some(rest) => format!("+7{rest}"),
+                None => format!("+{digits}"),
+            };
+            out.ranges = [range(digits.clone()), range(phone)];
+        }
+        if digits.len() == text.len() {
+            out.id = digits.parse().ok();
+        }
+        out
+    }
 }
 
 /// Inserts a subscriber.
@@ -208,30 +278,45 @@ pub async fn suppress(
 }
 
 impl Store {
-    /// How many subscribers match the search (all when `None`).
-    pub async fn count_subscribers(&self, search: Option<&str>) -> Result<i64, StoreError> {
-        let pattern = search.map(like_pattern);
+    /// How many subscribers match the filter.
+    pub async fn count_subscribers(&self, filter: &SubscriberFilter) -> Result<i64, StoreError> {
+        let b = filter.binds();
         Ok(sqlx::query_scalar(concat!(
-            "SELECT count(*) FROM subscribers s WHERE ",
+            "SELECT count(*) FROM subscribers s WHERE ?2 IS NULL AND ?3 IS NULL AND ",
             filter!()
         ))
-        .bind(pattern)
+        .bind(b.fts)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(&b.ranges[0].0)
+        .bind(&b.ranges[0].1)
+        .bind(&b.ranges[1].0)
+        .bind(&b.ranges[1].1)
+        .bind(b.id)
+        .bind(b.list)
         .fetch_one(self.pool())
         .await?)
     }
 
-    /// One page of subscribers matching the search, by id.
+    /// One page of subscribers matching the filter, by id.
     pub async fn subscriber_page(
         &self,
-        search: Option<&str>,
+        filter: &SubscriberFilter,
         req: PageRequest,
     ) -> Result<Vec<SubscriberRow>, StoreError> {
         const SQL: [&str; 2] = page_sql!(select!(), filter!(), "s.id", "?2", "?3");
         let (sql, bound) = req.pick(SQL);
+        let b = filter.binds();
         let rows = sqlx::query_as(sql)
-            .bind(search.map(like_pattern))
+            .bind(b.fts)
             .bind(bound)
             .bind(req.limit)
+            .bind(&b.ranges[0].0)
+            .bind(&b.ranges[0].1)
+            .bind(&b.ranges[1].0)
+            .bind(&b.ranges[1].1)
+            .bind(b.id)
+            .bind(b.list)
             .fetch_all(self.pool())
             .await?;
         Ok(req.finish(rows))
@@ -288,5 +373,109 @@ impl Store {
             consents,
             lists,
         }))
+    }
+}
+
+/// One subscriber as exported: identities, current marketing consent per channel, attributes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: SubscriberId,
+    pub name: String,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+    pub attributes: String,
+    pub phone: Option<String>,
+    pub telegram_chat_id: Option<String>,
+    pub instagram_id: Option<String>,
+    pub consent_whatsapp: Option<String>,
+    pub consent_telegram: Option<String>,
+    pub consent_instagram: Option<String>,
+}
+
+macro_rules! latest_marketing {
+    ($channel:literal) => {
+        concat!(
+            "(SELECT c.status FROM consents c WHERE c.subscriber_id = s.id AND c.channel = '",
+            $channel,
+            "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1)"
+        )
+    };
+}
+
+/// Takes an address off the do-not-contact list; says whether it was on it.
+pub async fn unsuppress(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM suppressions WHERE channel = ? AND address = ?")
+        .bind(channel)
+        .bind(address)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+impl Store {
+    /// Every subscriber of a list (or everyone), streamed in id order.
+    pub fn export_rows(
+        &self,
+        list: Option<ListId>,
+    ) -> futures::stream::BoxStream<'_, Result<ExportRow, StoreError>> {
+        use futures::StreamExt;
+        sqlx::query_as(concat!(
+            "SELECT s.id, s.name, s.locale, s.time_zone, s.attributes, ",
+            "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'whatsapp' ORDER BY id LIMIT 1) AS phone, ",
+            "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'telegram' ORDER BY id LIMIT 1) AS telegram_chat_id, ",
+            "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'instagram' ORDER BY id LIMIT 1) AS instagram_id, ",
+            latest_marketing!("whatsapp"), " AS consent_whatsapp, ",
+            latest_marketing!("telegram"), " AS consent_telegram, ",
+            latest_marketing!("instagram"), " AS consent_instagram ",
+            "FROM subscribers s WHERE ?1 IS NULL OR s.id IN ",
+            "(SELECT subscriber_id FROM list_members WHERE list_id = ?1) ORDER BY s.id"
+        ))
+        .bind(list)
+        .fetch(self.pool())
+        .map(|r| r.map_err(StoreError::from))
+        .boxed()
+    }
+
+    /// The attribute names used by the subscribers of a list (or everyone), sorted.
+    pub async fn attribute_keys(&self, list: Option<ListId>) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT j.key FROM subscribers s, json_each(s.attributes) j \
+             WHERE ?1 IS NULL OR s.id IN (SELECT subscriber_id FROM list_members WHERE list_id = ?1) \
+             ORDER BY 1",
+        )
+        .bind(list)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Subscribers that may be messaged, per channel, for a scope: the set-based form of
+    /// `domain::consent::sendable`, for counts and for materialising an outbox.
+    pub async fn sendable_counts(
+        &self,
+        list: Option<ListId>,
+        scope: ConsentScope,
+    ) -> Result<Vec<(Channel, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for channel in Channel::ALL {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(DISTINCT i.subscriber_id) FROM identities i \
+                 WHERE i.channel = ?1 \
+                 AND (?3 IS NULL OR i.subscriber_id IN (SELECT subscriber_id FROM list_members WHERE list_id = ?3)) \
+                 AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+                 AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
+                      AND c.channel = ?1 AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1) = 'granted'",
+            )
+            .bind(channel)
+            .bind(scope)
+            .bind(list)
+            .fetch_one(self.pool())
+            .await?;
+            out.push((channel, n));
+        }
+        Ok(out)
     }
 }

@@ -9,7 +9,7 @@ use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
 use crate::store::lookups::LookupRow;
 use crate::store::overview::Overview;
-use crate::store::subscribers::{SubscriberDetail, SubscriberRow};
+use crate::store::subscribers::{SubscriberDetail, SubscriberFilter, SubscriberRow};
 use crate::store::{PageRequest, Store, StoreError};
 use tokio::sync::mpsc;
 
@@ -150,10 +150,13 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     count_if(count, store.count_accounts()).await?,
                     Rows::Accounts(store.account_page(page).await?),
                 ),
-                PaneId::Subscribers => (
-                    count_if(count, store.count_subscribers(search.as_deref())).await?,
-                    Rows::Subscribers(store.subscriber_page(search.as_deref(), page).await?),
-                ),
+                PaneId::Subscribers => {
+                    let filter = SubscriberFilter { search, list: None };
+                    (
+                        count_if(count, store.count_subscribers(&filter)).await?,
+                        Rows::Subscribers(store.subscriber_page(&filter, page).await?),
+                    )
+                }
                 PaneId::Campaigns => (
                     count_if(count, store.count_campaigns()).await?,
                     Rows::Campaigns(store.campaign_page(page).await?),

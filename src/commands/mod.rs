@@ -1,0 +1,27 @@
+//! The non-interactive commands: argument structs from `cli` in, the library's services
+//! called, results out on stdout (text, or one JSON document with `--json`), errors on
+//! stderr. This is the binary's edge, so errors are `anyhow` here.
+
+pub mod lists;
+pub mod subscribers;
+
+use crate::store::{Location, Store};
+
+/// Who runs the command, for consent records and the audit log: the login name.
+pub fn actor() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "operator".to_string())
+}
+
+/// Opens the workspace database.
+pub async fn open(location: &Location) -> anyhow::Result<Store> {
+    Ok(Store::open(location).await?)
+}
+
+/// Prints one JSON document.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

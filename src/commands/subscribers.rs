@@ -1,0 +1,305 @@
+//! `clever subscribers import|export|list|suppress|unsuppress`.
+
+use super::{actor, print_json};
+use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
+use crate::domain::phone::{self, Region};
+use crate::domain::{Channel, ListId};
+use crate::import::{self, ImportOptions, ImportSummary};
+use crate::store::subscribers::SubscriberFilter;
+use crate::store::{self, PageRequest, Store};
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use std::io::{IsTerminal, Write};
+
+/// Runs one `subscribers` command.
+pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
+    match cmd {
+        SubscribersCommand::Import(args) => import(store, args).await,
+        SubscribersCommand::Export {
+            list,
+            format,
+            output,
+        } => {
+            let list_id = list_id(store, &list).await?;
+            let out: Box<dyn Write> = match &output {
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot write {}", p.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let n = export(store, Some(list_id), format, out).await?;
+            if let Some(p) = output {
+                eprintln!("exported {n} subscribers of `{list}` to {}", p.display());
+            }
+            Ok(())
+        }
+        SubscribersCommand::List {
+            list,
+            search,
+            limit,
+            json,
+        } => {
+            let list_id = match &list {
+                Some(l) => Some(list_id(store, l).await?),
+                None => None,
+            };
+            let filter = SubscriberFilter {
+                search,
+                list: list_id,
+            };
+            let total = store.count_subscribers(&filter).await?;
+            let rows = store
+                .subscriber_page(
+                    &filter,
+                    PageRequest {
+                        anchor: store::Anchor::First,
+                        limit,
+                    },
+                )
+                .await?;
+            if json {
+                let items: Vec<_> = rows
+                    .iter()
+                    .map(|r| serde_json::json!({
+                        "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
+                        "channels": r.channel_list(), "marketing_consent": r.marketing_list(),
+                        "suppressed": r.suppressed_list(),
+                    }))
+                    .collect();
+                return print_json(&serde_json::json!({ "total": total, "subscribers": items }));
+            }
+            for r in &rows {
+                let ch: String = r.channel_list().iter().map(|c| c.badge()).collect();
+                let mk: String = r.marketing_list().iter().map(|c| c.badge()).collect();
+                println!(
+                    "{:>8}  {:<32} channels {:<3} consent {:<3}",
+                    r.id, r.name, ch, mk
+                );
+            }
+            println!("{} of {total} shown", rows.len());
+            Ok(())
+        }
+        SubscribersCommand::Suppress {
+            address,
+            channel,
+            reason,
+            default_region,
+        } => {
+            let address = normalize_address(&address, channel, &default_region)?;
+            let mut tx = store.begin().await?;
+            store::subscribers::suppress(&mut tx, channel, &address, &reason, &actor()).await?;
+            store::audit::record(
+                &mut tx,
+                &actor(),
+                "suppression.add",
+                "address",
+                Some(&format!("{}:{address}", channel.as_str())),
+                &serde_json::json!({ "reason": reason }),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "{address} on {} will not be messaged again ({reason})",
+                channel.label()
+            );
+            Ok(())
+        }
+        SubscribersCommand::Unsuppress {
+            address,
+            channel,
+            reason,
+            default_region,
+        } => {
+            let address = normalize_address(&address, channel, &default_region)?;
+            let mut tx = store.begin().await?;
+            if !store::subscribers::unsuppress(&mut tx, channel, &address).await? {
+                bail!("{address} is not suppressed on {}", channel.label());
+            }
+            store::audit::record(
+                &mut tx,
+                &actor(),
+                "suppression.remove",
+                "address",
+                Some(&format!("{}:{address}", channel.as_str())),
+                &serde_json::json!({ "reason": reason }),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "{address} on {} is no longer suppressed; it is messaged only with a granted consent",
+                channel.label()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::Result<String> {
+    Ok(match channel {
+        Channel::WhatsApp => {
+            let region: Region = region.parse().map_err(anyhow::Error::msg)?;
+            phone::normalize(address, region)?
+        }
+        _ => address.trim().to_string(),
+    })
+}
+
+async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {
+    let mut conn = store.begin().await?;
+    match store::lists::id_by_name(&mut conn, name).await? {
+        Some(id) => Ok(id),
+        None => bail!("no list named `{name}`; `clever lists list` shows them"),
+    }
+}
+
+async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
+    let opts = ImportOptions {
+        list: args.list.trim().to_string(),
+        encoding: args.encoding,
+        delimiter: args.delimiter.parse().map_err(anyhow::Error::msg)?,
+        region: args.default_region.parse().map_err(anyhow::Error::msg)?,
+        consent_source: args.consent_source.filter(|s| !s.trim().is_empty()),
+        rejects: args.rejects,
+        dry_run: args.dry_run,
+        actor: actor(),
+    };
+    if opts.list.is_empty() {
+        bail!("--list needs a name");
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let summary = import::import_file(store, &args.file, &opts, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total_bytes);
+            b.set_position(p.bytes_read);
+            b.set_message(format!("{} rows", p.rows));
+        }
+    })
+    .await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let summary = summary?;
+    if args.json {
+        return print_json(&summary);
+    }
+    print_summary(&summary);
+    Ok(())
+}
+
+/// The import summary for people.
+pub fn print_summary(s: &ImportSummary) {
+    println!(
+        "{} {} into list `{}` ({}, delimiter `{}`)",
+        if s.dry_run { "Checked" } else { "Imported" },
+        s.file,
+        s.list,
+        s.encoding,
+        s.delimiter
+    );
+    for (label, n) in [
+        ("rows read", s.rows),
+        ("imported", s.imported),
+        ("updated", s.updated),
+        ("unchanged", s.unchanged),
+        ("rejected", s.rejected),
+    ] {
+        println!("  {label:<12}{n:>10}");
+    }
+    for (reason, n) in &s.rejected_by_reason {
+        println!("    {reason:<40}{n:>8}");
+    }
+    if let Some(r) = &s.rejects_file {
+        println!("  rejected rows, with line and reason: {r}");
+    }
+    if s.dry_run {
+        println!("Dry run: nothing was changed.");
+    }
+}
+
+/// Streams subscribers as CSV or JSON lines; returns how many.
+pub async fn export(
+    store: &Store,
+    list: Option<ListId>,
+    format: ExportFormat,
+    out: Box<dyn Write + '_>,
+) -> anyhow::Result<u64> {
+    let keys = store.attribute_keys(list).await?;
+    let mut rows = store.export_rows(list);
+    let mut n = 0u64;
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let mut head: Vec<String> = [
+                "id",
+                "name",
+                "phone",
+                "telegram_chat_id",
+                "instagram_id",
+                "locale",
+                "timezone",
+                "consent_whatsapp",
+                "consent_telegram",
+                "consent_instagram",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            head.extend(keys.iter().cloned());
+            w.write_record(&head)?;
+            while let Some(r) = rows.next().await {
+                let r = r?;
+                let attrs: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&r.attributes).unwrap_or_default();
+                let mut rec = vec![
+                    r.id.to_string(),
+                    r.name,
+                    r.phone.unwrap_or_default(),
+                    r.telegram_chat_id.unwrap_or_default(),
+                    r.instagram_id.unwrap_or_default(),
+                    r.locale.unwrap_or_default(),
+                    r.time_zone.unwrap_or_default(),
+                    r.consent_whatsapp.unwrap_or_default(),
+                    r.consent_telegram.unwrap_or_default(),
+                    r.consent_instagram.unwrap_or_default(),
+                ];
+                for k in &keys {
+                    rec.push(match attrs.get(k) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                        None => String::new(),
+                    });
+                }
+                w.write_record(&rec)?;
+                n += 1;
+            }
+            w.flush()?;
+        }
+        ExportFormat::Jsonl => {
+            let mut out = std::io::BufWriter::new(out);
+            while let Some(r) = rows.next().await {
+                let r = r?;
+                let attrs: serde_json::Value =
+                    serde_json::from_str(&r.attributes).unwrap_or_default();
+                let doc = serde_json::json!({
+                    "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
+                    "identities": { "whatsapp": r.phone, "telegram": r.telegram_chat_id, "instagram": r.instagram_id },
+                    "marketing_consent": { "whatsapp": r.consent_whatsapp, "telegram": r.consent_telegram, "instagram": r.consent_instagram },
+                    "attributes": attrs,
+                });
+                serde_json::to_writer(&mut out, &doc)?;
+                out.write_all(b"\n")?;
+                n += 1;
+            }
+            out.flush()?;
+        }
+    }
+    Ok(n)
+}

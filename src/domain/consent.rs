@@ -1,0 +1,205 @@
+//! Consent is the gate: the one place that decides whether a subscriber may be messaged on a
+//! channel for a scope (specs/campaigns.md). The engine uses [`sendable`]; the store's
+//! set-based counterpart (`store::subscribers::sendable_counts`) is tested against it.
+
+use super::{Channel, ConsentScope, ConsentStatus};
+
+/// A consent value as written in an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentValue {
+    Yes,
+    No,
+}
+
+/// Reads `yes/no/true/false/1/0/да/нет/иә/жоқ` (any case). Empty is `None`; anything else
+/// is an error naming the value.
+pub fn parse_value(text: &str) -> Result<Option<ConsentValue>, String> {
+    let t = text.trim().to_lowercase();
+    Ok(match t.as_str() {
+        "" => None,
+        "yes" | "y" | "true" | "1" | "да" | "д" | "иә" | "ия" | "+" | "granted" => {
+            Some(ConsentValue::Yes)
+        }
+        "no" | "n" | "false" | "0" | "нет" | "н" | "жоқ" | "жок" | "-" | "withdrawn" => {
+            Some(ConsentValue::No)
+        }
+        _ => {
+            return Err(format!(
+                "consent value `{}` is not yes/no/true/false/1/0/да/нет",
+                text.trim()
+            ));
+        }
+    })
+}
+
+/// One consent event, as far as the decision needs it. `seq` orders events (the database id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentFact {
+    pub seq: i64,
+    pub channel: Channel,
+    pub scope: ConsentScope,
+    pub status: ConsentStatus,
+}
+
+/// Why a subscriber may not be messaged on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSendable {
+    /// No address on that channel.
+    NoIdentity,
+    /// No consent was ever recorded for that channel and scope.
+    NoConsent,
+    /// The latest consent event is a withdrawal.
+    Withdrawn,
+    /// The address is on the do-not-contact list.
+    Suppressed,
+}
+
+impl NotSendable {
+    /// The reason as reported to operators.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotSendable::NoIdentity => "no identity on the channel",
+            NotSendable::NoConsent => "no consent",
+            NotSendable::Withdrawn => "consent withdrawn",
+            NotSendable::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// Decides whether a subscriber may be messaged on `channel` for `scope`.
+///
+/// `identities` are the subscriber's (channel, address) pairs, `suppressed` tells whether an
+/// address is on the do-not-contact list, `consents` are the subscriber's events in any order.
+/// Yes only when there is an address on the channel that is not suppressed and the latest
+/// event for (channel, scope) is `granted`. Returns the address to send to.
+pub fn sendable<'a>(
+    channel: Channel,
+    scope: ConsentScope,
+    identities: &'a [(Channel, String)],
+    consents: &[ConsentFact],
+    suppressed: impl Fn(Channel, &str) -> bool,
+) -> Result<&'a str, NotSendable> {
+    let addresses: Vec<&str> = identities
+        .iter()
+        .filter(|(c, _)| *c == channel)
+        .map(|(_, a)| a.as_str())
+        .collect();
+    if addresses.is_empty() {
+        return Err(NotSendable::NoIdentity);
+    }
+    let latest = consents
+        .iter()
+        .filter(|c| c.channel == channel && c.scope == scope)
+        .max_by_key(|c| c.seq);
+    match latest.map(|c| c.status) {
+        None => return Err(NotSendable::NoConsent),
+        Some(ConsentStatus::Withdrawn) => return Err(NotSendable::Withdrawn),
+        Some(ConsentStatus::Granted) => {}
+    }
+    addresses
+        .into_iter()
+        .find(|a| !suppressed(channel, a))
+        .ok_or(NotSendable::Suppressed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn channel() -> impl Strategy<Value = Channel> {
+        prop_oneof![
+            Just(Channel::WhatsApp),
+            Just(Channel::Telegram),
+            Just(Channel::Instagram)
+        ]
+    }
+    fn scope() -> impl Strategy<Value = ConsentScope> {
+        prop_oneof![Just(ConsentScope::Marketing), Just(ConsentScope::Service)]
+    }
+    fn status() -> impl Strategy<Value = ConsentStatus> {
+        prop_oneof![Just(ConsentStatus::Granted), Just(ConsentStatus::Withdrawn)]
+    }
+
+    proptest! {
+        /// It never says yes without a granted latest consent, with every address suppressed,
+        /// or without an identity on the channel; and the address it gives is one of them.
+        #[test]
+        fn never_yes_without_consent_identity_or_with_suppression(
+            ch in channel(),
+            sc in scope(),
+            ids in proptest::collection::vec((channel(), "[0-9]{3}"), 0..4),
+            events in proptest::collection::vec((channel(), scope(), status()), 0..8),
+            blocked in proptest::collection::btree_set("[0-9]{3}", 0..3),
+        ) {
+            let ids: Vec<(Channel, String)> = ids;
+            let facts: Vec<ConsentFact> = events.iter().enumerate().map(|(i, (c, s, st))| ConsentFact {
+                seq: i as i64, channel: *c, scope: *s, status: *st,
+            }).collect();
+            let result = sendable(ch, sc, &ids, &facts, |_, a| blocked.contains(a));
+            if let Ok(addr) = result {
+                prop_assert!(ids.iter().any(|(c, a)| *c == ch && a == addr));
+                prop_assert!(!blocked.contains(addr));
+                let latest = facts.iter().filter(|f| f.channel == ch && f.scope == sc).max_by_key(|f| f.seq);
+                prop_assert_eq!(latest.map(|f| f.status), Some(ConsentStatus::Granted));
+            }
+            if !ids.iter().any(|(c, _)| *c == ch) {
+                prop_assert_eq!(result, Err(NotSendable::NoIdentity));
+            }
+        }
+    }
+
+    #[test]
+    fn withdrawal_after_grant_wins_and_order_is_by_seq() {
+        let ids = vec![(Channel::WhatsApp, "+77011234567".to_string())];
+        let ev = |seq, status| ConsentFact {
+            seq,
+            channel: Channel::WhatsApp,
+            scope: ConsentScope::Marketing,
+            status,
+        };
+        let no = |_: Channel, _: &str| false;
+        let facts = [
+            ev(2, ConsentStatus::Withdrawn),
+            ev(1, ConsentStatus::Granted),
+        ];
+        assert_eq!(
+            sendable(Channel::WhatsApp, ConsentScope::Marketing, &ids, &facts, no),
+            Err(NotSendable::Withdrawn)
+        );
+        let facts = [
+            ev(1, ConsentStatus::Withdrawn),
+            ev(3, ConsentStatus::Granted),
+        ];
+        assert_eq!(
+            sendable(Channel::WhatsApp, ConsentScope::Marketing, &ids, &facts, no),
+            Ok("+77011234567")
+        );
+        assert_eq!(
+            sendable(Channel::WhatsApp, ConsentScope::Service, &ids, &facts, no),
+            Err(NotSendable::NoConsent)
+        );
+        assert_eq!(
+            sendable(
+                Channel::WhatsApp,
+                ConsentScope::Marketing,
+                &ids,
+                &facts,
+                |_, _| true
+            ),
+            Err(NotSendable::Suppressed)
+        );
+    }
+
+    #[test]
+    fn consent_values() {
+        for y in ["yes", "Да", "TRUE", "1", "иә"] {
+            assert_eq!(parse_value(y), Ok(Some(ConsentValue::Yes)), "{y}");
+        }
+        for n in ["no", "НЕТ", "false", "0", "жоқ"] {
+            assert_eq!(parse_value(n), Ok(Some(ConsentValue::No)), "{n}");
+        }
+        assert_eq!(parse_value("  "), Ok(None));
+        assert!(parse_value("maybe").unwrap_err().contains("maybe"));
+    }
+}

@@ -1,0 +1,219 @@
+//! Header names to meanings, in English, Russian and Kazakh, case-insensitive. Columns that
+//! mean nothing here become subscriber attributes under their own name.
+
+/// What a column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Phone,
+    TelegramChatId,
+    InstagramId,
+    Name,
+    Locale,
+    TimeZone,
+    Consent,
+    ConsentSource,
+    ConsentAt,
+    /// Kept as an attribute under this name.
+    Attribute(String),
+}
+
+const ALIASES: &[(&[&str], Column)] = &[
+    (
+        &[
+            "phone",
+            "phone_number",
+            "mobile",
+            "msisdn",
+            "whatsapp",
+            "телефон",
+            "тел",
+            "номер",
+            "номер_телефона",
+            "мобильный",
+            "моб_телефон",
+            "телефон_нөмірі",
+            "нөмір",
+        ],
+        Column::Phone,
+    ),
+    (
+        &[
+            "telegram_chat_id",
+            "telegram",
+            "telegram_id",
+            "chat_id",
+            "tg",
+            "телеграм",
+            "телеграмм",
+        ],
+        Column::TelegramChatId,
+    ),
+    (
+        &["instagram_id", "instagram", "igsid", "ig_id", "инстаграм"],
+        Column::InstagramId,
+    ),
+    (
+        &[
+            "name",
+            "full_name",
+            "fullname",
+            "имя",
+            "фио",
+            "клиент",
+            "имя_клиента",
+            "аты",
+            "аты_жөні",
+            "есімі",
+        ],
+        Column::Name,
+    ),
+    (
+        &["locale", "language", "lang", "язык", "тіл"],
+        Column::Locale,
+    ),
+    (
+        &[
+            "timezone",
+            "time_zone",
+            "tz",
+            "часовой_пояс",
+            "уақыт_белдеуі",
+        ],
+        Column::TimeZone,
+    ),
+    (
+        &[
+            "consent",
+            "opt_in",
+            "optin",
+            "marketing_consent",
+            "согласие",
+            "согласие_на_рассылку",
+            "келісім",
+        ],
+        Column::Consent,
+    ),
+    (
+        &[
+            "consent_source",
+            "источник_согласия",
+            "источник",
+            "келісім_көзі",
+        ],
+        Column::ConsentSource,
+    ),
+    (
+        &[
+            "consent_at",
+            "consent_date",
+            "дата_согласия",
+            "келісім_күні",
+        ],
+        Column::ConsentAt,
+    ),
+];
+
+/// Lower case, BOM and outer spaces removed, inner spaces and dashes as `_`.
+pub fn normalize_header(h: &str) -> String {
+    h.trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '.')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Maps every header to a column. Fails when two headers mean the same thing or when no
+/// column can identify a subscriber.
+pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
+    let mut out = Vec::with_capacity(headers.len());
+    for h in headers {
+        let norm = normalize_header(h);
+        let col = ALIASES
+            .iter()
+            .find(|(names, _)| names.contains(&norm.as_str()))
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| {
+                Column::Attribute(h.trim_start_matches('\u{feff}').trim().to_string())
+            });
+        if !matches!(col, Column::Attribute(_)) && out.contains(&col) {
+            return Err(format!(
+                "two columns mean the same thing: `{}` repeats {:?}",
+                h.trim(),
+                col
+            ));
+        }
+        if let Column::Attribute(name) = &col
+            && name.is_empty()
+        {
+            out.push(Column::Attribute(format!("column_{}", out.len() + 1)));
+            continue;
+        }
+        out.push(col);
+    }
+    if !out.iter().any(|c| {
+        matches!(
+            c,
+            Column::Phone | Column::TelegramChatId | Column::InstagramId
+        )
+    }) {
+        return Err(format!(
+            "no column identifies a subscriber: the header needs phone, telegram_chat_id or \
+             instagram_id (or телефон, телеграм, инстаграм). The header read was: {}",
+            headers
+                .iter()
+                .map(|h| h.trim())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn aliases_in_three_languages() {
+        let cols = map(&s(&[
+            "\u{feff}Телефон",
+            "ФИО",
+            "Согласие",
+            "Город",
+            "Telegram ID",
+            "Тіл",
+        ]))
+        .unwrap();
+        assert_eq!(
+            cols,
+            vec![
+                Column::Phone,
+                Column::Name,
+                Column::Consent,
+                Column::Attribute("Город".into()),
+                Column::TelegramChatId,
+                Column::Locale
+            ]
+        );
+    }
+
+    #[test]
+    fn needs_an_identity_and_no_repeats() {
+        assert!(
+            map(&s(&["name", "city"]))
+                .unwrap_err()
+                .contains("no column identifies")
+        );
+        assert!(
+            map(&s(&["phone", "телефон"]))
+                .unwrap_err()
+                .contains("same thing")
+        );
+    }
+}

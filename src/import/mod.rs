@@ -1,0 +1,646 @@
+//! Importing subscribers from CSV, streaming.
+//!
+//! Owns: reading the file (sniffing encoding and delimiter, bounded line length), mapping
+//! headers, validating each row (phones to E.164, chat and Instagram ids, consent values,
+//! duplicates within the file) and reporting every rejected row with its line and reason.
+//! The database side is `store::import`, set-based per chunk. Depends on `domain` and
+//! `store`; used by the CLI and, through the TUI worker, by the console.
+//!
+//! Reading runs on a blocking thread and hands chunks to the writer over a small bounded
+//! channel, so parsing and writing overlap and memory stays bounded. The whole file is one
+//! transaction: an import lands whole or not at all (a failed one leaves nothing behind and
+//! can simply be run again).
+
+pub mod columns;
+pub mod detect;
+pub mod limit;
+
+use crate::domain::consent::{ConsentValue, parse_value};
+use crate::domain::phone::{self, Region};
+use crate::domain::{ConsentStatus, ListId};
+use crate::store::import::{self as sql, StagedRow};
+use crate::store::{self, Store, StoreError};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use columns::Column;
+use detect::{Delimiter, Encoding};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+
+/// Rows validated and written per chunk.
+pub const CHUNK: usize = 5000;
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The list every imported subscriber joins (created when missing).
+    pub list: String,
+    pub encoding: Encoding,
+    pub delimiter: Delimiter,
+    pub region: Region,
+    /// Declares consent for every row without a consent value, with this text as proof.
+    pub consent_source: Option<String>,
+    /// Where to write the rejected rows (CSV: the original columns plus line and reason).
+    pub rejects: Option<PathBuf>,
+    /// Check everything, change nothing.
+    pub dry_run: bool,
+    /// Who runs the import, for consent records and the audit log.
+    pub actor: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub list: String,
+    pub encoding: String,
+    pub delimiter: String,
+    /// Data rows read (not counting the header).
+    pub rows: u64,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub dry_run: bool,
+    pub rejects_file: Option<String>,
+}
+
+/// Where a running import is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes_read: u64,
+    pub total_bytes: u64,
+    pub rows: u64,
+}
+
+/// Why an import stopped. Nothing was written when it did.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {error}")]
+    Open { path: String, error: std::io::Error },
+    #[error("{path}: {reason}; nothing was imported")]
+    NotCsv { path: String, reason: String },
+    #[error("{path}: {reason}; nothing was imported")]
+    Truncated { path: String, reason: String },
+    #[error("cannot write the rejects file {path}: {error}")]
+    Rejects { path: String, error: String },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// One chunk from the reader: validated rows, rows rejected on the way, and the original
+/// fields of every row by line (for the rejects file).
+struct Chunk {
+    rows: Vec<StagedRow>,
+    rejected: Vec<(i64, String)>,
+    raw: HashMap<i64, Vec<String>>,
+    read: u64,
+    bytes: u64,
+}
+
+/// What the reader learnt about the file before the first row.
+struct FileInfo {
+    headers: Vec<String>,
+    encoding: Encoding,
+    delimiter: u8,
+    total_bytes: u64,
+}
+
+enum FromReader {
+    Info(FileInfo),
+    Chunk(Chunk),
+    Failed(ImportError),
+}
+
+/// Imports a file. Calls `progress` after each chunk.
+pub async fn import_file(
+    store: &Store,
+    path: &Path,
+    opts: &ImportOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
+    let (tx, mut rx) = mpsc::channel::<FromReader>(2);
+    let reader_path = path.to_path_buf();
+    let reader_opts = opts.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        if let Err(e) = read_file(&reader_path, &reader_opts, &tx) {
+            let _ = tx.blocking_send(FromReader::Failed(e));
+        }
+    });
+
+    let info = match rx.recv().await {
+        Some(FromReader::Info(info)) => info,
+        Some(FromReader::Failed(e)) => return Err(e),
+        _ => {
+            return Err(ImportError::NotCsv {
+                path: path.display().to_string(),
+                reason: "the file could not be read".into(),
+            });
+        }
+    };
+    let mut summary = ImportSummary {
+        file: path.display().to_string(),
+        list: opts.list.clone(),
+        encoding: match info.encoding {
+            Encoding::Windows1251 => "windows-1251".into(),
+            _ => "utf-8".into(),
+        },
+        delimiter: detect::delimiter_name(info.delimiter).into(),
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let mut rejects = match &opts.rejects {
+        Some(p) => Some(RejectsFile::create(p, &info.headers)?),
+        None => None,
+    };
+
+    let mut tx_db = store.begin().await?;
+    let conn = &mut *tx_db;
+    sql::prepare(conn).await?;
+    let list = ensure_list(conn, &opts.list).await?;
+    let mut done = Progress {
+        total_bytes: info.total_bytes,
+        ..Default::default()
+    };
+    while let Some(msg) = rx.recv().await {
+        let chunk = match msg {
+            FromReader::Chunk(c) => c,
+            FromReader::Failed(e) => return Err(e),
+            FromReader::Info(_) => continue,
+        };
+        let outcome = sql::apply_chunk(conn, list, &chunk.rows, &opts.actor).await?;
+        summary.rows += chunk.read;
+        summary.imported += outcome.imported;
+        summary.updated += outcome.updated;
+        summary.unchanged += outcome.unchanged;
+        let mut all_rejected = chunk.rejected;
+        all_rejected.extend(outcome.rejected);
+        all_rejected.sort();
+        for (line, reason) in &all_rejected {
+            summary.rejected += 1;
+            *summary
+                .rejected_by_reason
+                .entry(reason_kind(reason).to_string())
+                .or_default() += 1;
+            if let Some(r) = rejects.as_mut() {
+                r.write(*line, reason, chunk.raw.get(line))?;
+            }
+        }
+        done.rows = summary.rows;
+        done.bytes_read = chunk.bytes;
+        progress(done);
+    }
+    let _ = reader.await;
+    if let Some(r) = rejects.take() {
+        summary.rejects_file = Some(r.finish()?);
+    }
+    if opts.dry_run {
+        tx_db.rollback().await.map_err(StoreError::from)?;
+    } else {
+        store::audit::record(
+            &mut tx_db,
+            &opts.actor,
+            "subscribers.import",
+            "list",
+            Some(&list.to_string()),
+            &serde_json::to_value(&summary).unwrap_or_default(),
+        )
+        .await?;
+        tx_db.commit().await.map_err(StoreError::from)?;
+    }
+    Ok(summary)
+}
+
+async fn ensure_list(conn: &mut sqlx::SqliteConnection, name: &str) -> Result<ListId, StoreError> {
+    match store::lists::id_by_name(conn, name).await? {
+        Some(id) => Ok(id),
+        None => store::lists::insert(conn, name, "", None).await,
+    }
+}
+
+/// The reason without its detail, for counting: "duplicate within file (first at line 3)"
+/// counts as "duplicate within file".
+pub fn reason_kind(reason: &str) -> &str {
+    reason.split(" (").next().unwrap_or(reason)
+}
+
+/// The rejects CSV: written to `NAME.partial`, renamed when the import ends.
+struct RejectsFile {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: csv::Writer<std::fs::File>,
+    width: usize,
+}
+
+impl RejectsFile {
+    fn create(path: &Path, headers: &[String]) -> Result<RejectsFile, ImportError> {
+        let fail = |e: String| ImportError::Rejects {
+            path: path.display().to_string(),
+            error: e,
+        };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let mut writer = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_path(&partial)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut head: Vec<&str> = vec!["line", "reason"];
+        head.extend(headers.iter().map(String::as_str));
+        writer
+            .write_record(&head)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(RejectsFile {
+            path: path.to_path_buf(),
+            partial,
+            writer,
+            width: headers.len(),
+        })
+    }
+
+    fn write(
+        &mut self,
+        line: i64,
+        reason: &str,
+        raw: Option<&Vec<String>>,
+    ) -> Result<(), ImportError> {
+        let mut rec = vec![line.to_string(), reason.to_string()];
+        if let Some(raw) = raw {
+            rec.extend(raw.iter().cloned());
+        }
+        rec.resize(self.width.max(rec.len() - 2) + 2, String::new());
+        self.writer
+            .write_record(&rec)
+            .map_err(|e| ImportError::Rejects {
+                path: self.path.display().to_string(),
+                error: e.to_string(),
+            })
+    }
+
+    fn finish(mut self) -> Result<String, ImportError> {
+        let fail = |e: String| ImportError::Rejects {
+            path: self.path.display().to_string(),
+            error: e,
+        };
+        self.writer.flush().map_err(|e| fail(e.to_string()))?;
+        std::fs::rename(&self.partial, &self.path).map_err(|e| fail(e.to_string()))?;
+        Ok(self.path.display().to_string())
+    }
+}
+
+/// Reads, validates and chunks the file (on a blocking thread).
+fn read_file(
+    path: &Path,
+    opts: &ImportOptions,
+    out: &mpsc::Sender<FromReader>,
+) -> Result<(), ImportError> {
+    let shown = path.display().to_string();
+    let not_csv = |reason: String| ImportError::NotCsv {
+        path: shown.clone(),
+        reason,
+    };
+    let open = |e| ImportError::Open {
+        path: shown.clone(),
+        error: e,
+    };
+    let mut file = std::fs::File::open(path).map_err(open)?;
+    let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = vec![0u8; 64 * 1024];
+    let n = read_up_to(&mut file, &mut head).map_err(open)?;
+    head.truncate(n);
+    let (encoding, _bom) =
+        detect::encoding(&head, opts.encoding).map_err(|e| not_csv(e.to_string()))?;
+    let enc = match encoding {
+        Encoding::Windows1251 => encoding_rs::WINDOWS_1251,
+        _ => encoding_rs::UTF_8,
+    };
+    let head_text = enc.decode_with_bom_removal(&head).0.into_owned();
+    let delimiter = match opts.delimiter {
+        Delimiter::Byte(b) => b,
+        Delimiter::Auto => detect::delimiter(&head_text),
+    };
+    let capped = limit::LineCap::new(std::io::Cursor::new(head).chain(file), limit::MAX_LINE);
+    let seen = capped.seen();
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(enc))
+        .bom_override(true)
+        .build(capped);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .buffer_capacity(64 * 1024)
+        .from_reader(decoded);
+    let csv_err = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::Io(io) => not_csv(io.to_string()),
+        _ => not_csv(e.to_string()),
+    };
+    let headers: Vec<String> = csv
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(not_csv("the file has no header line".into()));
+    }
+    let columns = columns::map(&headers).map_err(not_csv)?;
+    let _ = out.blocking_send(FromReader::Info(FileInfo {
+        headers: headers.clone(),
+        encoding,
+        delimiter,
+        total_bytes,
+    }));
+
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ctx = RowContext {
+        columns: &columns,
+        width: headers.len(),
+        opts,
+        file_name: &file_name,
+        now: Utc::now(),
+    };
+    let mut seen_ids: HashMap<u64, i64> = HashMap::new();
+    let mut chunk = Chunk::new();
+    let mut record = csv::StringRecord::new();
+    let mut last_len = headers.len();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_err(e)),
+        }
+        let line = record.position().map_or(0, |p| p.line()) as i64;
+        last_len = record.len();
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        chunk.read += 1;
+        chunk
+            .raw
+            .insert(line, record.iter().map(str::to_string).collect());
+        match ctx.validate(line, &record) {
+            Ok(row) => match duplicate_of(&mut seen_ids, &row) {
+                Some(first) => chunk.rejected.push((
+                    line,
+                    format!("duplicate within file (first at line {first})"),
+                )),
+                None => chunk.rows.push(row),
+            },
+            Err(reason) => chunk.rejected.push((line, reason)),
+        }
+        if chunk.rows.len() + chunk.rejected.len() >= CHUNK {
+            chunk.bytes = seen.bytes();
+            if out
+                .blocking_send(FromReader::Chunk(std::mem::replace(
+                    &mut chunk,
+                    Chunk::new(),
+                )))
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+    }
+    if seen.inside_quotes() {
+        return Err(ImportError::Truncated {
+            path: shown,
+            reason: "the file ends inside a quoted field: it looks cut off".into(),
+        });
+    }
+    if !seen.ends_with_newline() && last_len < headers.len() && chunk.read > 0 {
+        return Err(ImportError::Truncated {
+            path: shown,
+            reason: format!(
+                "the last line has {last_len} of {} fields and no line break: it looks cut off",
+                headers.len()
+            ),
+        });
+    }
+    chunk.bytes = seen.bytes();
+    let _ = out.blocking_send(FromReader::Chunk(chunk));
+    Ok(())
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        Chunk {
+            rows: Vec::with_capacity(CHUNK),
+            rejected: Vec::new(),
+            raw: HashMap::with_capacity(CHUNK),
+            read: 0,
+            bytes: 0,
+        }
+    }
+}
+
+/// Marks the row's identities as seen; returns the line that had one of them first.
+fn duplicate_of(seen: &mut HashMap<u64, i64>, row: &StagedRow) -> Option<i64> {
+    let keys: Vec<u64> = [
+        (0u8, &row.whatsapp),
+        (1, &row.telegram),
+        (2, &row.instagram),
+    ]
+    .into_iter()
+    .filter_map(|(c, a)| a.as_ref().map(|a| identity_hash(c, a)))
+    .collect();
+    if let Some(first) = keys.iter().find_map(|k| seen.get(k)) {
+        return Some(*first);
+    }
+    for k in keys {
+        seen.insert(k, row.line);
+    }
+    None
+}
+
+fn identity_hash(channel: u8, address: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    channel.hash(&mut h);
+    address.hash(&mut h);
+    h.finish()
+}
+
+/// What validating a row needs.
+struct RowContext<'a> {
+    columns: &'a [Column],
+    width: usize,
+    opts: &'a ImportOptions,
+    file_name: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl RowContext<'_> {
+    /// Turns one record into a staged row, or says why not.
+    fn validate(&self, line: i64, record: &csv::StringRecord) -> Result<StagedRow, String> {
+        if record.len() > self.width {
+            return Err(format!(
+                "too many fields ({} for {} columns)",
+                record.len(),
+                self.width
+            ));
+        }
+        if record.len() < self.width {
+            return Err(format!(
+                "too few fields ({} for {} columns)",
+                record.len(),
+                self.width
+            ));
+        }
+        let mut row = StagedRow {
+            line,
+            name: None,
+            locale: None,
+            time_zone: None,
+            attributes: None,
+            whatsapp: None,
+            telegram: None,
+            instagram: None,
+            consent: None,
+            consent_source: String::new(),
+            consent_proof: String::new(),
+            consent_at: self.now,
+        };
+        let mut attributes = serde_json::Map::new();
+        let mut consent: Option<(ConsentValue, String)> = None;
+        let mut source_column = None;
+        for (col, value) in self.columns.iter().zip(record.iter()) {
+            let v = value.trim();
+            if v.contains('\u{fffd}') {
+                return Err("text is not valid in the file's encoding (try --encoding)".into());
+            }
+            if v.is_empty() {
+                continue;
+            }
+            match col {
+                Column::Phone => {
+                    row.whatsapp = Some(
+                        phone::normalize(v, self.opts.region)
+                            .map_err(|e| format!("invalid phone ({e})"))?,
+                    )
+                }
+                Column::TelegramChatId => {
+                    let id: i64 = v
+                        .parse()
+                        .map_err(|_| format!("invalid telegram chat id (`{v}` is not a number)"))?;
+                    row.telegram = Some(id.to_string());
+                }
+                Column::InstagramId => {
+                    if !(5..=25).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(format!(
+                            "invalid instagram id (`{v}` is not an Instagram-scoped id)"
+                        ));
+                    }
+                    row.instagram = Some(v.to_string());
+                }
+                Column::Name => row.name = Some(v.to_string()),
+                Column::Locale => row.locale = Some(v.to_lowercase()),
+                Column::TimeZone => row.time_zone = Some(v.to_string()),
+                Column::Consent => {
+                    consent = parse_value(v)
+                        .map_err(|e| format!("bad consent value ({e})"))?
+                        .map(|c| (c, v.to_string()));
+                }
+                Column::ConsentSource => source_column = Some(v.to_string()),
+                Column::ConsentAt => {
+                    row.consent_at = parse_time(v).ok_or_else(|| {
+                        format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
+                    })?
+                }
+                Column::Attribute(name) => {
+                    attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));
+                }
+            }
+        }
+        if row.whatsapp.is_none() && row.telegram.is_none() && row.instagram.is_none() {
+            return Err("no identity (no phone, telegram chat id or instagram id)".into());
+        }
+        if !attributes.is_empty() {
+            row.attributes = Some(serde_json::Value::Object(attributes).to_string());
+        }
+        match (consent, &self.opts.consent_source) {
+            (Some((value, raw)), _) => {
+                row.consent = Some(match value {
+                    ConsentValue::Yes => ConsentStatus::Granted,
+                    ConsentValue::No => ConsentStatus::Withdrawn,
+                });
+                row.consent_source =
+                    source_column.unwrap_or_else(|| format!("import {}", self.file_name));
+                row.consent_proof = format!("{}, line {line}: consent `{raw}`", self.file_name);
+            }
+            (None, Some(declared)) => {
+                row.consent = Some(ConsentStatus::Granted);
+                row.consent_source = source_column.unwrap_or_else(|| declared.clone());
+                row.consent_proof = format!(
+                    "{}, line {line}: consent declared for the whole file by {}: {declared}",
+                    self.file_name, self.opts.actor
+                );
+            }
+            (None, None) => {}
+        }
+        Ok(row)
+    }
+}
+
+/// Reads RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or `DD.MM.YYYY[ HH:MM]` (taken as UTC).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    for f in ["%Y-%m-%d", "%d.%m.%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_count_by_kind() {
+        assert_eq!(
+            reason_kind("duplicate within file (first at line 3)"),
+            "duplicate within file"
+        );
+        assert_eq!(reason_kind("suppressed"), "suppressed");
+        assert_eq!(sql::SUPPRESSED, "suppressed");
+    }
+
+    #[test]
+    fn times() {
+        assert!(parse_time("2026-03-01").is_some());
+        assert!(parse_time("01.03.2026 10:30").is_some());
+        assert!(parse_time("2026-03-01T10:00:00+05:00").is_some());
+        assert!(parse_time("yesterday").is_none());
+    }
+}
