@@ -122,6 +122,6 @@ mod tests {
         let seen = r.seen();
         std::io::copy(&mut r, &mut std::io::sink()).unwrap();
         assert!(!seen.inside_quotes() && seen.ends_with_newline());
-        assert_eq!(seen.bytes(), 12);
+        assert_eq!(seen.bytes(), 13);
     }
 }

@@ -1,0 +1,494 @@
+//! Importing subscribers from CSV into a real SQLite file: encodings, delimiters, quoting,
+//! bad rows, duplicates, suppressions, consent, idempotence, and files that must change
+//! nothing at all.
+
+use cleverplatform::domain::consent::{ConsentFact, sendable};
+use cleverplatform::domain::{Channel, ConsentScope, ConsentStatus};
+use cleverplatform::import::detect::{Delimiter, Encoding};
+use cleverplatform::import::{ImportError, ImportOptions, ImportSummary, import_file};
+use cleverplatform::store::subscribers::SubscriberFilter;
+use cleverplatform::store::{Location, Store};
+use std::path::{Path, PathBuf};
+
+struct Ws {
+    dir: tempfile::TempDir,
+    store: Store,
+}
+
+async fn workspace() -> Ws {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::File(dir.path().join("clever.db")))
+        .await
+        .unwrap();
+    Ws { dir, store }
+}
+
+fn opts(list: &str) -> ImportOptions {
+    ImportOptions {
+        list: list.into(),
+        encoding: Encoding::Auto,
+        delimiter: Delimiter::Auto,
+        region: Default::default(),
+        consent_source: None,
+        rejects: None,
+        dry_run: false,
+        actor: "tester".into(),
+    }
+}
+
+impl Ws {
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    async fn import(&self, path: &Path, o: &ImportOptions) -> Result<ImportSummary, ImportError> {
+        import_file(&self.store, path, o, |_| {}).await
+    }
+
+    async fn names(&self) -> Vec<String> {
+        let rows = self
+            .store
+            .subscriber_page(&SubscriberFilter::default(), page())
+            .await
+            .unwrap();
+        rows.into_iter().map(|r| r.name).collect()
+    }
+
+    async fn count(&self) -> i64 {
+        self.store
+            .count_subscribers(&SubscriberFilter::default())
+            .await
+            .unwrap()
+    }
+
+    async fn sendable(&self, channel: Channel) -> i64 {
+        let counts = self
+            .store
+            .sendable_counts(None, ConsentScope::Marketing)
+            .await
+            .unwrap();
+        counts
+            .into_iter()
+            .find(|(c, _)| *c == channel)
+            .map(|(_, n)| n)
+            .unwrap_or(0)
+    }
+}
+
+fn page() -> cleverplatform::store::PageRequest {
+    cleverplatform::store::PageRequest {
+        anchor: cleverplatform::store::Anchor::First,
+        limit: 1000,
+    }
+}
+
+fn cp1251(text: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1251.encode(text).0.into_owned()
+}
+
+#[tokio::test]
+async fn windows_1251_semicolons_and_cyrillic_names() {
+    let ws = workspace().await;
+    let f = ws.file("crm.csv", &cp1251("Телефон;ФИО;Согласие;Город\r\n8 701 123 45 67;Айгерим Сапарова;да;Алматы\r\n+7 (702) 555-12-34;Ерлан Ахметов;нет;Астана\r\n"));
+    let s = ws.import(&f, &opts("Клиенты")).await.unwrap();
+    assert_eq!(
+        (s.encoding.as_str(), s.delimiter.as_str()),
+        ("windows-1251", ";")
+    );
+    assert_eq!((s.rows, s.imported, s.rejected), (2, 2, 0));
+    assert_eq!(ws.names().await, vec!["Айгерим Сапарова", "Ерлан Ахметов"]);
+    assert_eq!(
+        ws.sendable(Channel::WhatsApp).await,
+        1,
+        "only the `да` row has consent"
+    );
+    let found = ws
+        .store
+        .subscriber_page(
+            &SubscriberFilter {
+                search: Some("айгерим".into()),
+                list: None,
+            },
+            page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "search folds Cyrillic case");
+}
+
+#[tokio::test]
+async fn utf8_bom_quotes_and_embedded_newlines() {
+    let ws = workspace().await;
+    let text = "\u{feff}phone,name,note\n+77011234567,\"Smith, \"\"Jo\"\"\",\"line one\nline two\"\n+77021234567,Anna,plain\n";
+    let f = ws.file("bom.csv", text.as_bytes());
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.encoding.as_str(), s.delimiter.as_str(), s.imported),
+        ("utf-8", ",", 2)
+    );
+    assert_eq!(ws.names().await, vec!["Smith, \"Jo\"", "Anna"]);
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.attributes["note"], "line one\nline two");
+}
+
+#[tokio::test]
+async fn bad_rows_are_rejected_with_line_and_reason() {
+    let ws = workspace().await;
+    let text = "phone;name;consent;telegram_chat_id\n\
+        +77011234567;Ok;yes;\n\
+        12345;Bad phone;yes;\n\
+        +77021234567;Too few\n\
+        +77031234567;Too;many;;fields\n\
+        8 701 123 45 67;Dup of line 2;yes;\n\
+        ;No identity;yes;\n\
+        +77071234567;Bad consent;maybe;\n\
+        ;Bad chat;;abc\n\
+        ;Telegram only;yes;123456789\n";
+    let f = ws.file("bad.csv", text.as_bytes());
+    let rejects = ws.dir.path().join("rejects.csv");
+    let mut o = opts("L");
+    o.rejects = Some(rejects.clone());
+    let s = ws.import(&f, &o).await.unwrap();
+    assert_eq!((s.rows, s.imported, s.rejected), (9, 2, 7));
+    for reason in [
+        "invalid phone",
+        "too few fields",
+        "too many fields",
+        "duplicate within file",
+        "no identity",
+        "bad consent value",
+        "invalid telegram chat id",
+    ] {
+        assert_eq!(
+            s.rejected_by_reason.get(reason),
+            Some(&1),
+            "{reason}: {:?}",
+            s.rejected_by_reason
+        );
+    }
+    let rej = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        rej.starts_with("line,reason,phone,name,consent,telegram_chat_id\n"),
+        "{rej}"
+    );
+    assert!(rej.contains("3,invalid phone"), "{rej}");
+    assert!(
+        rej.contains("6,duplicate within file (first at line 2)"),
+        "{rej}"
+    );
+    assert_eq!(rej.lines().count(), 8);
+    assert!(!ws.dir.path().join("rejects.csv.partial").exists());
+}
+
+#[tokio::test]
+async fn local_phone_formats_are_one_number() {
+    let ws = workspace().await;
+    let text =
+        "phone,name\n8 701 123 45 67,A\n+7 (701) 123-45-67,B\n77011234567,C\n8(701)1234567,D\n";
+    let s = ws
+        .import(&ws.file("p.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    assert_eq!((s.imported, s.rejected), (1, 3));
+    assert_eq!(s.rejected_by_reason.get("duplicate within file"), Some(&3));
+}
+
+#[tokio::test]
+async fn reimport_changes_nothing_and_other_files_update() {
+    let ws = workspace().await;
+    let first = ws.file(
+        "a.csv",
+        b"phone,name,consent,city\n+77011234567,A,yes,Almaty\n+77021234567,B,,Astana\n",
+    );
+    let s = ws.import(&first, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.updated, s.unchanged), (2, 0, 0));
+    let s = ws.import(&first, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.imported, s.updated, s.unchanged),
+        (0, 0, 2),
+        "same file, same list: nothing changes"
+    );
+    let consents_before = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .consents
+        .len();
+    // Another file with the same phone: an update, never a second subscriber.
+    let second = ws.file("b.csv", b"phone,name,city\n+77011234567,A,Shymkent\n");
+    let s = ws.import(&second, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.updated), (0, 1));
+    assert_eq!(ws.count().await, 2);
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.attributes["city"], "Shymkent");
+    assert_eq!(
+        d.consents.len(),
+        consents_before,
+        "no consent value: consent untouched"
+    );
+    // Joining another list is an update.
+    let s = ws.import(&second, &opts("Other")).await.unwrap();
+    assert_eq!(s.updated, 1);
+    // `no` after `yes` records a withdrawal; importing it twice records it once.
+    let third = ws.file("c.csv", b"phone,consent\n+77011234567,no\n");
+    ws.import(&third, &opts("L")).await.unwrap();
+    let s = ws.import(&third, &opts("L")).await.unwrap();
+    assert_eq!(s.unchanged, 1);
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.consents.len(), consents_before + 1);
+    assert_eq!(d.consents[0].status, ConsentStatus::Withdrawn);
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 0);
+}
+
+#[tokio::test]
+async fn suppressed_addresses_are_never_resurrected() {
+    let ws = workspace().await;
+    let mut tx = ws.store.begin().await.unwrap();
+    cleverplatform::store::subscribers::suppress(
+        &mut tx,
+        Channel::WhatsApp,
+        "+77011234567",
+        "STOP",
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let f = ws.file(
+        "s.csv",
+        b"phone,name,consent\n8 701 123 45 67,Stopped,yes\n+77021234567,Fine,yes\n",
+    );
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (1, 1));
+    assert_eq!(s.rejected_by_reason.get("suppressed"), Some(&1));
+    assert_eq!(ws.names().await, vec!["Fine"]);
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1);
+}
+
+#[tokio::test]
+async fn declared_consent_source_is_recorded_as_proof() {
+    let ws = workspace().await;
+    let f = ws.file("d.csv", b"phone,name\n+77011234567,A\n");
+    let mut o = opts("L");
+    o.consent_source = Some("paper forms, Almaty store, 2026".into());
+    ws.import(&f, &o).await.unwrap();
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.consents.len(), 1);
+    assert_eq!(d.consents[0].status, ConsentStatus::Granted);
+    assert_eq!(d.consents[0].source, "paper forms, Almaty store, 2026");
+    assert!(
+        d.consents[0].proof.contains("d.csv, line 2") && d.consents[0].proof.contains("tester")
+    );
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1);
+}
+
+#[tokio::test]
+async fn files_that_must_change_nothing() {
+    let ws = workspace().await;
+    ws.import(
+        &ws.file("ok.csv", b"phone,name\n+77011234567,A\n"),
+        &opts("L"),
+    )
+    .await
+    .unwrap();
+    let db = ws.dir.path().join("clever.db");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "empty"),
+        (
+            "binary.xlsx",
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00".to_vec(),
+            "binary",
+        ),
+        (
+            "noid.csv",
+            b"name,city\nA,B\n".to_vec(),
+            "no column identifies",
+        ),
+        (
+            "cut.csv",
+            b"phone,name\n+77021234567,B\n+77031234567,\"Cut off".to_vec(),
+            "cut off",
+        ),
+        (
+            "cut2.csv",
+            b"phone,name,city\n+77021234567,B,X\n+77031234567,C".to_vec(),
+            "cut off",
+        ),
+    ];
+    for (name, bytes, expect) in cases {
+        let before = ws.count().await;
+        let err = ws
+            .import(&ws.file(name, &bytes), &opts("L"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(err.contains("nothing was imported"), "{name}: {err}");
+        assert_eq!(ws.count().await, before, "{name} changed the database");
+    }
+    assert!(db.exists());
+}
+
+#[tokio::test]
+async fn an_endless_line_fails_with_bounded_memory() {
+    let ws = workspace().await;
+    let path = ws.dir.path().join("huge.csv");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(b"phone,name\n+77011234567,").unwrap();
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..200 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let err = ws.import(&path, &opts("L")).await.unwrap_err().to_string();
+    assert!(err.contains("line 2 is longer than 1024 KiB"), "{err}");
+    assert_eq!(ws.count().await, 0);
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing() {
+    let ws = workspace().await;
+    let f = ws.file("a.csv", b"phone,name\n+77011234567,A\n");
+    let mut o = opts("L");
+    o.dry_run = true;
+    let s = ws.import(&f, &o).await.unwrap();
+    assert_eq!((s.imported, s.dry_run), (1, true));
+    assert_eq!(ws.count().await, 0);
+    assert!(ws.store.lists().await.unwrap().is_empty());
+}
+
+/// The set-based count agrees with the one consent helper on a varied population.
+#[tokio::test]
+async fn sendable_counts_agree_with_the_consent_helper() {
+    let ws = workspace().await;
+    let mut text = String::from("phone,telegram_chat_id,consent\n");
+    for i in 0..300u32 {
+        let phone = if i % 5 != 0 {
+            format!("+7701{:07}", i)
+        } else {
+            String::new()
+        };
+        let tg = if i % 3 == 0 {
+            format!("{}", 1000 + i)
+        } else {
+            String::new()
+        };
+        let consent = ["yes", "no", ""][(i % 7 % 3) as usize];
+        if phone.is_empty() && tg.is_empty() {
+            continue;
+        }
+        text.push_str(&format!("{phone},{tg},{consent}\n"));
+    }
+    ws.import(&ws.file("pop.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    // Withdraw some, suppress some.
+    let again: String = text
+        .lines()
+        .skip(1)
+        .step_by(4)
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            f[2] = "no";
+            f.join(",") + "\n"
+        })
+        .collect();
+    ws.import(
+        &ws.file(
+            "again.csv",
+            format!("phone,telegram_chat_id,consent\n{again}").as_bytes(),
+        ),
+        &opts("L"),
+    )
+    .await
+    .unwrap();
+    let mut tx = ws.store.begin().await.unwrap();
+    for i in (1..300).step_by(11) {
+        cleverplatform::store::subscribers::suppress(
+            &mut tx,
+            Channel::WhatsApp,
+            &format!("+7701{:07}", i),
+            "x",
+            "t",
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let counts = ws
+        .store
+        .sendable_counts(None, ConsentScope::Marketing)
+        .await
+        .unwrap();
+    let total = ws.count().await;
+    let mut expected = std::collections::BTreeMap::new();
+    for id in 1..=total {
+        let d = ws
+            .store
+            .subscriber_detail(cleverplatform::domain::SubscriberId(id))
+            .await
+            .unwrap()
+            .unwrap();
+        let ids: Vec<(Channel, String)> = d
+            .identities
+            .iter()
+            .map(|i| (i.channel, i.address.clone()))
+            .collect();
+        let facts: Vec<ConsentFact> = d
+            .consents
+            .iter()
+            .map(|c| ConsentFact {
+                seq: c.id,
+                channel: c.channel,
+                scope: c.scope,
+                status: c.status,
+            })
+            .collect();
+        let suppressed: Vec<(Channel, String)> = d
+            .identities
+            .iter()
+            .filter(|i| i.suppressed.is_some())
+            .map(|i| (i.channel, i.address.clone()))
+            .collect();
+        for ch in Channel::ALL {
+            if sendable(ch, ConsentScope::Marketing, &ids, &facts, |c, a| {
+                suppressed.iter().any(|(sc, sa)| *sc == c && sa == a)
+            })
+            .is_ok()
+            {
+                *expected.entry(ch).or_insert(0i64) += 1;
+            }
+        }
+    }
+    for (ch, n) in counts {
+        assert_eq!(n, expected.get(&ch).copied().unwrap_or(0), "{ch}");
+    }
+    assert!(expected.values().sum::<i64>() > 0);
+}
