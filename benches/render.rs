@@ -28,6 +28,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
         .unwrap();
         let services = Services {
             store,
+            actor: "bench".into(),
             workspace: Workspace {
                 label: "demo workspace".into(),
                 demo: true,

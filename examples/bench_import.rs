@@ -25,15 +25,26 @@ fn peak_rss_mb() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let rows: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("subscribers.csv");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
         writeln!(f, "phone,name,consent,city,segment").unwrap();
-        let prefixes = ["700", "701", "702", "705", "707", "747", "771", "775", "776", "777", "778"];
+        let prefixes = [
+            "700", "701", "702", "705", "707", "747", "771", "775", "776", "777", "778",
+        ];
         let cities = ["Алматы", "Астана", "Шымкент", "Караганда", "Актобе"];
-        let names = ["Айгерим Сапарова", "Ерлан Ахметов", "Анна Иванова", "Данияр Омаров", "Emily Clarke"];
+        let names = [
+            "Айгерим Сапарова",
+            "Ерлан Ахметов",
+            "Анна Иванова",
+            "Данияр Омаров",
+            "Emily Clarke",
+        ];
         for i in 0..rows {
             let p = prefixes[(i % 11) as usize];
             writeln!(
@@ -49,9 +60,14 @@ async fn main() {
         }
     }
     let size_mb = std::fs::metadata(&csv).unwrap().len() as f64 / 1e6;
-    println!("file: {rows} rows, {size_mb:.1} MB; peak RSS before import {:.1} MB", peak_rss_mb());
+    println!(
+        "file: {rows} rows, {size_mb:.1} MB; peak RSS before import {:.1} MB",
+        peak_rss_mb()
+    );
 
-    let store = Store::open(&Location::File(dir.path().join("clever.db"))).await.unwrap();
+    let store = Store::open(&Location::File(dir.path().join("clever.db")))
+        .await
+        .unwrap();
     let opts = ImportOptions {
         list: "All".into(),
         encoding: Encoding::Auto,
@@ -76,7 +92,10 @@ async fn main() {
     let t = Instant::now();
     let s = import_file(&store, &csv, &opts, |_| {}).await.unwrap();
     let again = t.elapsed().as_secs_f64();
-    println!("re-import of the same file: {again:.2} s ({} unchanged)", s.unchanged);
+    println!(
+        "re-import of the same file: {again:.2} s ({} unchanged)",
+        s.unchanged
+    );
 
     let plain = dir.path().join("plain.db");
     let t = Instant::now();
@@ -93,28 +112,67 @@ async fn main() {
                 ours / theirs
             );
         }
-        _ => println!("sqlite3 command not available: `apt-get install sqlite3` for the comparison"),
+        _ => {
+            println!("sqlite3 command not available: `apt-get install sqlite3` for the comparison")
+        }
     }
 
     let filter = SubscriberFilter::default();
     let t = Instant::now();
     let total = store.count_subscribers(&filter).await.unwrap();
-    println!("count of {total} subscribers: {:.1} ms (once per list)", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "count of {total} subscribers: {:.1} ms (once per list)",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let mut worst: f64 = 0.0;
-    let first = store.subscriber_page(&filter, PageRequest { anchor: Anchor::First, limit: 200 }).await.unwrap();
-    for anchor in [Anchor::First, Anchor::After(total / 2), Anchor::After(total - 300), Anchor::Last, Anchor::Before(first.last().map_or(1, |r| r.id.0))] {
+    let first = store
+        .subscriber_page(
+            &filter,
+            PageRequest {
+                anchor: Anchor::First,
+                limit: 200,
+            },
+        )
+        .await
+        .unwrap();
+    for anchor in [
+        Anchor::First,
+        Anchor::After(total / 2),
+        Anchor::After(total - 300),
+        Anchor::Last,
+        Anchor::Before(first.last().map_or(1, |r| r.id.0)),
+    ] {
         let t = Instant::now();
-        let page = store.subscriber_page(&filter, PageRequest { anchor, limit: 200 }).await.unwrap();
+        let page = store
+            .subscriber_page(&filter, PageRequest { anchor, limit: 200 })
+            .await
+            .unwrap();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         worst = worst.max(ms);
         println!("window of {} rows at {anchor:?}: {ms:.2} ms", page.len());
     }
     println!("worst window fetch: {worst:.2} ms");
     for q in ["айгерим 5000", "Ахметов", "+7701", "87770000123", "777000"] {
-        let f = SubscriberFilter { search: Some(q.into()), list: None };
+        let f = SubscriberFilter {
+            search: Some(q.into()),
+            list: None,
+        };
         let t = Instant::now();
         let n = store.count_subscribers(&f).await.unwrap();
-        let page = store.subscriber_page(&f, PageRequest { anchor: Anchor::First, limit: 200 }).await.unwrap();
-        println!("search {q:?}: {n} matches, first {} rows, {:.1} ms", page.len(), t.elapsed().as_secs_f64() * 1e3);
+        let page = store
+            .subscriber_page(
+                &f,
+                PageRequest {
+                    anchor: Anchor::First,
+                    limit: 200,
+                },
+            )
+            .await
+            .unwrap();
+        println!(
+            "search {q:?}: {n} matches, first {} rows, {:.1} ms",
+            page.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
 }

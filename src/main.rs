@@ -143,6 +143,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     }
     let services = Services {
         store: store.clone(),
+        actor: cleverplatform::commands::actor(),
         workspace: Workspace {
             label: if is_demo {
                 "demo workspace".into()

@@ -30,7 +30,14 @@ fn help_lists_only_working_commands() {
     ] {
         assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
     }
-    for later in ["accounts", "campaigns", "license", "sandbox", "check", "run"] {
+    for later in [
+        "accounts",
+        "campaigns",
+        "license",
+        "sandbox",
+        "check",
+        "run",
+    ] {
         assert!(
             !text
                 .lines()
@@ -259,53 +266,114 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
     let csv = home.path().join("crm.csv");
-    std::fs::write(&csv, "phone;name;consent;city\n8 701 123 45 67;Айгерим;да;Алматы\nbad;X;да;Y\n").unwrap();
+    std::fs::write(
+        &csv,
+        "phone;name;consent;city\n8 701 123 45 67;Айгерим;да;Алматы\nbad;X;да;Y\n",
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         let mut c = clever(home.path());
         c.arg("--data-dir").arg(&data).args(args);
         c
     };
-    let out = run(&["subscribers", "import", csv.to_str().unwrap(), "--list", "CRM", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "CRM",
+        "--json",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
     let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(summary["imported"], 1);
     assert_eq!(summary["rejected"], 1);
     assert_eq!(summary["rejected_by_reason"]["invalid phone"], 1);
     assert_eq!(summary["list"], "CRM");
-    run(&["subscribers", "import", csv.to_str().unwrap(), "--list", "CRM"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("unchanged            1"));
+    run(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "CRM",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("unchanged            1"));
     run(&["subscribers", "export", "--list", "CRM"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("+77011234567").and(predicate::str::contains("granted")).and(predicate::str::contains("Алматы")));
-    run(&["subscribers", "export", "--list", "CRM", "--format", "jsonl"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("\"whatsapp\":\"granted\""));
+        .stdout(
+            predicate::str::contains("+77011234567")
+                .and(predicate::str::contains("granted"))
+                .and(predicate::str::contains("Алматы")),
+        );
+    run(&[
+        "subscribers",
+        "export",
+        "--list",
+        "CRM",
+        "--format",
+        "jsonl",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("\"whatsapp\":\"granted\""));
     run(&["subscribers", "list", "--search", "айгерим", "--json"])
         .assert()
         .success()
         .stdout(predicate::str::contains("\"total\": 1"));
-    run(&["subscribers", "suppress", "+7 701 123 45 67", "--channel", "whatsapp", "--reason", "asked by phone"])
-        .assert()
-        .success();
-    run(&["subscribers", "export", "--list", "Nope"]).assert().code(1).stderr(predicate::str::contains("no list named `Nope`"));
-    run(&["subscribers", "unsuppress", "+77011234567", "--channel", "whatsapp", "--reason", "re-subscribed in store"])
-        .assert()
-        .success();
-    run(&["subscribers", "unsuppress", "+77011234567", "--channel", "whatsapp", "--reason", "again"])
+    run(&[
+        "subscribers",
+        "suppress",
+        "+7 701 123 45 67",
+        "--channel",
+        "whatsapp",
+        "--reason",
+        "asked by phone",
+    ])
+    .assert()
+    .success();
+    run(&["subscribers", "export", "--list", "Nope"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("is not suppressed"));
-    run(&["lists", "delete", "CRM"]).assert().code(1).stderr(predicate::str::contains("--yes"));
+        .stderr(predicate::str::contains("no list named `Nope`"));
+    run(&[
+        "subscribers",
+        "unsuppress",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--reason",
+        "re-subscribed in store",
+    ])
+    .assert()
+    .success();
+    run(&[
+        "subscribers",
+        "unsuppress",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--reason",
+        "again",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("is not suppressed"));
+    run(&["lists", "delete", "CRM"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"));
     run(&["lists", "delete", "CRM", "--yes"]).assert().success();
-    run(&["lists", "list", "--json"]).assert().success().stdout(predicate::str::contains("[]"));
+    run(&["lists", "list", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[]"));
     run(&["subscribers", "import", "/nonexistent.csv", "--list", "X"])
         .assert()
         .code(1)

@@ -18,7 +18,10 @@ fn pane_key(p: PaneId) -> KeyCode {
 macro_rules! snap {
     ($name:expr, $terminal:expr) => {
         insta::with_settings!({
-            filters => vec![(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]")],
+            filters => vec![
+                (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
+                (r"/tmp/\.tmp\w+", "[tmp]"),
+            ],
             omit_expression => true,
         }, {
             insta::assert_snapshot!($name, $terminal.backend());
@@ -151,10 +154,11 @@ async fn selected_row_and_focus_styles() {
         press(&mut app, &services, &[KeyCode::Char('2'), KeyCode::Down]).await;
         let t = render(&app);
         let buf = t.backend().buffer();
-        // Row 0 tabs, 1 border, 2 header, 3 first row, 4 second (selected) row.
-        let selected = buf[(10, 4)].style();
-        let other = buf[(10, 3)].style();
-        let list_border = buf[(0, 1)].style();
+        // Row 0 tabs, 1 border, 2 header, 3 first row, 4 second (selected) row; the
+        // subscriber list starts right of the 28-column lists panel.
+        let selected = buf[(40, 4)].style();
+        let other = buf[(40, 3)].style();
+        let list_border = buf[(28, 1)].style();
         let detail_border = buf[(119, 1)].style();
         match theme {
             "default" => {
@@ -184,7 +188,7 @@ async fn selected_row_and_focus_styles() {
         press(&mut app, &services, &[KeyCode::Enter]).await;
         let t = render(&app);
         let buf = t.backend().buffer();
-        let list_sel = buf[(10, 4)].style();
+        let list_sel = buf[(40, 4)].style();
         if theme == "default" {
             assert_eq!(buf[(119, 1)].style().fg, Some(Color::Cyan));
             assert_eq!(list_sel.bg, Some(Color::DarkGray), "unfocused selection");
@@ -212,4 +216,57 @@ async fn paging_reaches_the_last_subscriber() {
         press(&mut app, &services, &[KeyCode::PageDown]).await;
     }
     assert_eq!(app.subscribers.selected().unwrap().id, last);
+}
+
+#[tokio::test]
+async fn lists_switch_and_import_from_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let csv = dir.path().join("crm.csv");
+    std::fs::write(
+        &csv,
+        "телефон;имя;согласие\n8 701 123 45 67;Айгерим;да\n8 702 123 45 67;Ерлан;нет\nbad;X;да\n",
+    )
+    .unwrap();
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
+    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
+    press(&mut app, &services, &keys).await;
+    snap!("import_prompt_120x36", render(&app));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let import = app.import.as_ref().expect("an import view");
+    let summary = import.result.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!((summary.imported, summary.rejected), (2, 1));
+    assert_eq!(summary.list, "Imported");
+    assert!(dir.path().join("crm.rejects.csv").exists());
+    assert_eq!(app.subscribers.total, 2);
+    assert_eq!(app.lists.len(), 1);
+    snap!("import_done_120x36", render(&app));
+    // The new list is shown with `]`; who can be messaged is counted per channel.
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char(']')]).await;
+    assert_eq!(
+        app.selected_list().map(|l| l.name.as_str()),
+        Some("Imported")
+    );
+    let counts = &app.sendable.as_ref().unwrap().1;
+    assert_eq!(counts[0], (cleverplatform::domain::Channel::WhatsApp, 1));
+    snap!("list_selected_120x36", render(&app));
+    // A file that is not CSV changes nothing and says so.
+    let bin = dir.path().join("x.xlsx");
+    std::fs::write(&bin, b"PK\x03\x04\x00\x00").unwrap();
+    let mut keys = vec![KeyCode::Char('i')];
+    keys.extend(bin.display().to_string().chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let err = app
+        .import
+        .as_ref()
+        .unwrap()
+        .result
+        .as_ref()
+        .unwrap()
+        .as_ref()
+        .unwrap_err();
+    assert!(err.contains("binary"), "{err}");
+    assert_eq!(app.subscribers.total, 2);
 }

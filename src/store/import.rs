@@ -72,6 +72,17 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Drops the staging table and gives the connection its usual page cache back.
+pub async fn finish(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA cache_size = -2000")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// The latest marketing consent status of the row's subscriber on a channel.
 macro_rules! latest {
     ($channel:literal) => {

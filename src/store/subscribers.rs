@@ -113,18 +113,40 @@ macro_rules! select {
     };
 }
 
-macro_rules! filter {
+// The filter comes in four static shapes (search or not, list or not): a `?n IS NULL OR …`
+// form would make SQLite scan the whole table, these let it look up ids by index.
+macro_rules! search_ids {
     () => {
-        "(?1 IS NULL OR s.id IN (\
+        "s.id IN (\
            SELECT rowid FROM subscribers_fts WHERE subscribers_fts MATCH ?1 \
-           UNION ALL SELECT subscriber_id FROM identities \
+           UNION SELECT subscriber_id FROM identities \
              WHERE channel IN ('whatsapp', 'telegram', 'instagram') AND address >= ?4 AND address < ?5 \
-           UNION ALL SELECT subscriber_id FROM identities \
+           UNION SELECT subscriber_id FROM identities \
              WHERE channel IN ('whatsapp', 'telegram', 'instagram') AND address >= ?6 AND address < ?7 \
-           UNION ALL SELECT ?8)) \
-         AND (?9 IS NULL OR EXISTS (SELECT 1 FROM list_members lm \
-           WHERE lm.list_id = ?9 AND lm.subscriber_id = s.id))"
+           UNION SELECT ?8)"
     };
+}
+macro_rules! list_ids {
+    () => {
+        "s.id IN (SELECT subscriber_id FROM list_members WHERE list_id = ?9)"
+    };
+}
+macro_rules! filters {
+    ($m:ident) => {
+        [
+            $m!("?1 IS NULL AND ?9 IS NULL AND ?4 IS NULL"),
+            $m!(concat!(search_ids!(), " AND ?9 IS NULL")),
+            $m!(concat!(list_ids!(), " AND ?1 IS NULL AND ?4 IS NULL")),
+            $m!(concat!(search_ids!(), " AND ", list_ids!())),
+        ]
+    };
+}
+
+impl FilterBinds {
+    /// Which of the four statement shapes this filter needs.
+    fn shape(&self) -> usize {
+        usize::from(self.fts.is_some()) + 2 * usize::from(self.list.is_some())
+    }
 }
 
 /// What to show of the subscribers: a search and a list, both optional.
@@ -280,22 +302,30 @@ pub async fn suppress(
 impl Store {
     /// How many subscribers match the filter.
     pub async fn count_subscribers(&self, filter: &SubscriberFilter) -> Result<i64, StoreError> {
+        macro_rules! count {
+            ($f:expr) => {
+                concat!(
+                    "SELECT count(*) FROM subscribers s WHERE ?2 IS NULL AND ?3 IS NULL AND ",
+                    $f
+                )
+            };
+        }
+        const SQL: [&str; 4] = filters!(count);
         let b = filter.binds();
-        Ok(sqlx::query_scalar(concat!(
-            "SELECT count(*) FROM subscribers s WHERE ?2 IS NULL AND ?3 IS NULL AND ",
-            filter!()
-        ))
-        .bind(b.fts)
-        .bind(None::<i64>)
-        .bind(None::<i64>)
-        .bind(&b.ranges[0].0)
-        .bind(&b.ranges[0].1)
-        .bind(&b.ranges[1].0)
-        .bind(&b.ranges[1].1)
-        .bind(b.id)
-        .bind(b.list)
-        .fetch_one(self.pool())
-        .await?)
+        let sql = SQL[b.shape()];
+        let active = b.fts.is_some();
+        Ok(sqlx::query_scalar(sql)
+            .bind(b.fts)
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(active.then(|| b.ranges[0].0.clone()))
+            .bind(&b.ranges[0].1)
+            .bind(&b.ranges[1].0)
+            .bind(&b.ranges[1].1)
+            .bind(b.id)
+            .bind(b.list)
+            .fetch_one(self.pool())
+            .await?)
     }
 
     /// One page of subscribers matching the filter, by id.
@@ -304,14 +334,20 @@ impl Store {
         filter: &SubscriberFilter,
         req: PageRequest,
     ) -> Result<Vec<SubscriberRow>, StoreError> {
-        const SQL: [&str; 2] = page_sql!(select!(), filter!(), "s.id", "?2", "?3");
-        let (sql, bound) = req.pick(SQL);
+        macro_rules! paged {
+            ($f:expr) => {
+                page_sql!(select!(), $f, "s.id", "?2", "?3")
+            };
+        }
+        const SQL: [[&str; 2]; 4] = filters!(paged);
         let b = filter.binds();
+        let (sql, bound) = req.pick(SQL[b.shape()]);
+        let active = b.fts.is_some();
         let rows = sqlx::query_as(sql)
             .bind(b.fts)
             .bind(bound)
             .bind(req.limit)
-            .bind(&b.ranges[0].0)
+            .bind(active.then(|| b.ranges[0].0.clone()))
             .bind(&b.ranges[0].1)
             .bind(&b.ranges[1].0)
             .bind(&b.ranges[1].1)

@@ -72,6 +72,11 @@ pub enum Action {
     Cancel,
     SearchApply,
     SearchCancel,
+    /// Show the previous / next subscriber list (the first entry is everyone).
+    PrevList,
+    NextList,
+    /// Import a CSV file into the selected list.
+    Import,
 }
 
 impl Action {
@@ -103,6 +108,9 @@ impl Action {
             Action::Cancel => "cancel",
             Action::SearchApply => "search_apply",
             Action::SearchCancel => "search_cancel",
+            Action::PrevList => "prev_list",
+            Action::NextList => "next_list",
+            Action::Import => "import",
         }
     }
 
@@ -132,8 +140,11 @@ impl Action {
             Action::CloseHelp => "Close the help",
             Action::Confirm => "Yes, do it",
             Action::Cancel => "No, go back",
-            Action::SearchApply => "Search for the text",
-            Action::SearchCancel => "Stop editing the search",
+            Action::SearchApply => "Use the text typed (search, or the file to import)",
+            Action::SearchCancel => "Stop editing the text",
+            Action::PrevList => "Previous subscriber list",
+            Action::NextList => "Next subscriber list",
+            Action::Import => "Import a CSV file into the selected list",
         }
     }
 
@@ -150,8 +161,9 @@ impl Action {
             Action::CloseHelp => "close",
             Action::Confirm => "yes",
             Action::Cancel => "no",
-            Action::SearchApply => "search",
+            Action::SearchApply => "ok",
             Action::SearchCancel => "cancel",
+            Action::Import => "import",
             _ => return None,
         })
     }

@@ -9,8 +9,11 @@ use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
 use super::worker::{Detail, Reply, Request, Rows, Tagged, Workspace};
+use crate::domain::{Channel, ListId};
+use crate::import::{ImportSummary, Progress};
 use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
+use crate::store::lists::ListRow;
 use crate::store::lookups::LookupRow;
 use crate::store::overview::Overview;
 use crate::store::subscribers::SubscriberRow;
@@ -55,6 +58,45 @@ pub enum Overlay {
     Confirm(Confirm),
 }
 
+/// Subscribers that may be messaged, per channel.
+pub type SendableCounts = Vec<(Channel, i64)>;
+
+/// What a text field is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    ImportPath,
+}
+
+/// A one-line text field.
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub field: TextArea<'static>,
+}
+
+impl Prompt {
+    fn new(kind: PromptKind, text: String) -> Prompt {
+        let mut field = TextArea::new(vec![text]);
+        field.move_cursor(ratatui_textarea::CursorMove::End);
+        field.set_cursor_line_style(ratatui::style::Style::default());
+        Prompt { kind, field }
+    }
+
+    /// The text typed, trimmed.
+    pub fn text(&self) -> String {
+        self.field.lines().join(" ").trim().to_string()
+    }
+}
+
+/// An import started from the console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportView {
+    pub path: String,
+    pub list: String,
+    pub progress: Progress,
+    pub result: Option<Result<ImportSummary, String>>,
+}
+
 /// A line for the operator, shown in the status bar until the next key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -79,8 +121,16 @@ pub struct App {
     pub detail: Option<(PaneId, i64, Detail)>,
     detail_generation: u64,
     pub detail_scroll: u16,
-    /// The search field while it is being edited.
-    pub search_input: Option<TextArea<'static>>,
+    /// A one-line text field while it is being edited.
+    pub prompt: Option<Prompt>,
+    /// Subscriber lists, for the Subscribers pane.
+    pub lists: Vec<ListRow>,
+    /// Which list the Subscribers pane shows: 0 is everyone, `i` is `lists[i - 1]`.
+    pub list_index: usize,
+    /// Sendable subscribers per channel in the shown list.
+    pub sendable: Option<(Option<ListId>, SendableCounts)>,
+    /// The import running or just finished.
+    pub import: Option<ImportView>,
     /// The search in force on the Subscribers list.
     pub search: Option<String>,
     pub overlay: Overlay,
@@ -136,7 +186,11 @@ impl App {
             detail: None,
             detail_generation: 0,
             detail_scroll: 0,
-            search_input: None,
+            prompt: None,
+            lists: Vec::new(),
+            list_index: 0,
+            sendable: None,
+            import: None,
             search: None,
             overlay: Overlay::None,
             notices: Vec::new(),
@@ -148,10 +202,20 @@ impl App {
 
     /// The requests that load every pane.
     pub fn start(&mut self) -> Vec<Tagged<Request>> {
-        let mut out = vec![Tagged {
-            generation: 0,
-            body: Request::Overview,
-        }];
+        let mut out = vec![
+            Tagged {
+                generation: 0,
+                body: Request::Overview,
+            },
+            Tagged {
+                generation: 0,
+                body: Request::Lists,
+            },
+            Tagged {
+                generation: 0,
+                body: Request::Sendable { list: None },
+            },
+        ];
         for pane in [
             PaneId::Accounts,
             PaneId::Subscribers,
@@ -175,7 +239,7 @@ impl App {
 
     /// The mode keys are read in now.
     pub fn mode(&self) -> Mode {
-        match (&self.overlay, &self.search_input) {
+        match (&self.overlay, &self.prompt) {
             (Overlay::Confirm(_), _) => Mode::Confirm,
             (Overlay::Help { .. }, _) => Mode::Help,
             (Overlay::None, Some(_)) => Mode::Search,
@@ -219,9 +283,9 @@ impl App {
                 Some(a @ (Action::SearchApply | Action::SearchCancel | Action::ForceQuit)),
             ) => self.act(a),
             (Mode::Search, _) => {
-                if let Some(input) = &mut self.search_input {
+                if let Some(input) = &mut self.prompt {
                     // Single-line field: Enter is handled above, so no newline gets in.
-                    input.input(key);
+                    input.field.input(key);
                     self.dirty = true;
                 }
                 Vec::new()
@@ -261,15 +325,38 @@ impl App {
             }
             (Mode::Confirm, Action::Cancel) => self.overlay = Overlay::None,
             (Mode::Search, Action::SearchApply) => {
-                let text = self
-                    .search_input
-                    .take()
-                    .map(|t| t.lines().join(" ").trim().to_string())
-                    .unwrap_or_default();
-                self.search = (!text.is_empty()).then_some(text);
-                return self.reload_pane(PaneId::Subscribers, true);
+                let Some(prompt) = self.prompt.take() else {
+                    return Vec::new();
+                };
+                let text = prompt.text();
+                match prompt.kind {
+                    PromptKind::Search => {
+                        self.search = (!text.is_empty()).then_some(text);
+                        return self.reload_pane(PaneId::Subscribers, true);
+                    }
+                    PromptKind::ImportPath if text.is_empty() => {}
+                    PromptKind::ImportPath => {
+                        let list = self
+                            .selected_list()
+                            .map(|l| l.name.clone())
+                            .unwrap_or_else(|| "Imported".to_string());
+                        self.import = Some(ImportView {
+                            path: text.clone(),
+                            list: list.clone(),
+                            progress: Progress::default(),
+                            result: None,
+                        });
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::Import {
+                                path: expand_home(&text),
+                                list,
+                            },
+                        }];
+                    }
+                }
             }
-            (Mode::Search, Action::SearchCancel) => self.search_input = None,
+            (Mode::Search, Action::SearchCancel) => self.prompt = None,
             (Mode::Normal, a) => return self.act_normal(a),
             _ => {}
         }
@@ -308,7 +395,10 @@ impl App {
                 Vec::new()
             }
             Action::Back => {
-                if self.focus == Focus::Detail {
+                if self.import.as_ref().is_some_and(|i| i.result.is_some()) {
+                    self.import = None;
+                    Vec::new()
+                } else if self.focus == Focus::Detail {
                     self.focus = Focus::List;
                     Vec::new()
                 } else if self.pane == PaneId::Subscribers && self.search.is_some() {
@@ -323,12 +413,40 @@ impl App {
                     self.notify("search works in the Subscribers pane (2, then /)", false);
                     return Vec::new();
                 }
-                let mut input = TextArea::new(vec![self.search.clone().unwrap_or_default()]);
-                input.move_cursor(ratatui_textarea::CursorMove::End);
-                input.set_cursor_line_style(ratatui::style::Style::default());
-                self.search_input = Some(input);
+                self.prompt = Some(Prompt::new(
+                    PromptKind::Search,
+                    self.search.clone().unwrap_or_default(),
+                ));
                 self.focus = Focus::List;
                 Vec::new()
+            }
+            Action::Import => {
+                if self.pane != PaneId::Subscribers {
+                    self.notify("import works in the Subscribers pane (2, then i)", false);
+                } else if self.import.as_ref().is_some_and(|i| i.result.is_none()) {
+                    self.notify("an import is running; wait for it to finish", false);
+                } else {
+                    self.import = None;
+                    self.prompt = Some(Prompt::new(PromptKind::ImportPath, String::new()));
+                    self.focus = Focus::List;
+                }
+                Vec::new()
+            }
+            Action::PrevList | Action::NextList if self.pane == PaneId::Subscribers => {
+                let n = self.lists.len() + 1;
+                self.list_index = if action == Action::NextList {
+                    (self.list_index + 1) % n
+                } else {
+                    (self.list_index + n - 1) % n
+                };
+                let mut out = self.reload_pane(PaneId::Subscribers, true);
+                out.push(Tagged {
+                    generation: 0,
+                    body: Request::Sendable {
+                        list: self.selected_list().map(|l| l.id),
+                    },
+                });
+                out
             }
             Action::Refresh => {
                 let mut out = vec![Tagged {
@@ -352,7 +470,7 @@ impl App {
         if self.pane != pane {
             self.pane = pane;
             self.focus = Focus::List;
-            self.search_input = None;
+            self.prompt = None;
         }
         self.request_detail()
     }
@@ -458,11 +576,21 @@ impl App {
                 search: (pane == PaneId::Subscribers)
                     .then(|| self.search.clone())
                     .flatten(),
+                list: (pane == PaneId::Subscribers)
+                    .then(|| self.selected_list().map(|l| l.id))
+                    .flatten(),
                 page: f.page,
                 fill: f.fill,
                 count: f.count,
             },
         }
+    }
+
+    /// The list the Subscribers pane shows, `None` for everyone.
+    pub fn selected_list(&self) -> Option<&ListRow> {
+        self.list_index
+            .checked_sub(1)
+            .and_then(|i| self.lists.get(i))
     }
 
     /// The id of the selected row of the current pane.
@@ -503,6 +631,53 @@ impl App {
                 self.overview = Some(o);
                 self.dirty = true;
                 Vec::new()
+            }
+            Reply::Lists(lists) => {
+                let shown = self.selected_list().map(|l| l.id);
+                self.lists = lists;
+                self.list_index = shown
+                    .and_then(|id| self.lists.iter().position(|l| l.id == id))
+                    .map_or(0, |i| i + 1);
+                self.dirty = true;
+                Vec::new()
+            }
+            Reply::Sendable { list, counts } => {
+                if list == self.selected_list().map(|l| l.id) {
+                    self.sendable = Some((list, counts));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::ImportProgress(p) => {
+                if let Some(i) = &mut self.import {
+                    i.progress = p;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::ImportDone(result) => {
+                if let Some(i) = &mut self.import {
+                    i.result = Some(result);
+                }
+                self.dirty = true;
+                let mut out = vec![
+                    Tagged {
+                        generation: 0,
+                        body: Request::Lists,
+                    },
+                    Tagged {
+                        generation: 0,
+                        body: Request::Overview,
+                    },
+                    Tagged {
+                        generation: 0,
+                        body: Request::Sendable {
+                            list: self.selected_list().map(|l| l.id),
+                        },
+                    },
+                ];
+                out.extend(self.reload_pane(PaneId::Subscribers, false));
+                out
             }
             Reply::Failed { pane, message } => {
                 if let Some(p) = pane {
@@ -611,6 +786,14 @@ impl App {
                 ),
             ),
         ]
+    }
+}
+
+/// `~/x.csv` → the home folder's `x.csv`; other paths as typed.
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
     }
 }
 

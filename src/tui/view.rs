@@ -3,7 +3,7 @@
 //! `TestBackend` and benchmarked.
 
 use super::action::PaneId;
-use super::app::{App, Focus, MIN_SIZE, Overlay};
+use super::app::{App, Focus, MIN_SIZE, Overlay, PromptKind};
 use super::panes::{self, ListView};
 use super::theme::Meaning;
 use super::widgets::{help, popup, status, tabs};
@@ -48,9 +48,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
     let wide = app.wide();
+    // Subscribers has a third column (its lists), so its detail view gives up some room.
+    let detail_share = if app.pane == PaneId::Subscribers {
+        40
+    } else {
+        44
+    };
     let (list_area, detail_area) = if wide {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)])
-            .areas(area);
+        let [l, d] = Layout::horizontal([
+            Constraint::Percentage(100 - detail_share),
+            Constraint::Percentage(detail_share),
+        ])
+        .areas(area);
         (Some(l), Some(d))
     } else if app.focus == Focus::Detail {
         (None, Some(area))
@@ -58,16 +67,34 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         (Some(area), None)
     };
     if let Some(list_area) = list_area {
-        let (list_area, search_area) =
-            if app.search_input.is_some() && app.pane == PaneId::Subscribers {
-                let [l, s] =
-                    Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(list_area);
-                (l, Some(s))
-            } else {
-                (list_area, None)
-            };
+        let list_area = if app.pane == PaneId::Subscribers && list_area.width >= 64 && wide {
+            let [lists, rest] =
+                Layout::horizontal([Constraint::Length(28), Constraint::Fill(1)]).areas(list_area);
+            frame.render_widget(
+                Paragraph::new(panes::subscribers::lists_panel(app)).block(panel(
+                    app,
+                    "Lists · [ ]",
+                    false,
+                )),
+                lists,
+            );
+            rest
+        } else {
+            list_area
+        };
+        let boxed =
+            app.pane == PaneId::Subscribers && (app.prompt.is_some() || app.import.is_some());
+        let (list_area, search_area) = if boxed {
+            let [l, s] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(5)]).areas(list_area);
+            (l, Some(s))
+        } else {
+            (list_area, None)
+        };
         // Borders (2) and the header row (1) take three lines.
         let height = list_area.height.saturating_sub(3) as usize;
+        // Optional columns only where the list itself has room for them.
+        let wide = list_area.width >= 64;
         let view = match app.pane {
             PaneId::Accounts => panes::accounts::list(app, height, wide),
             PaneId::Subscribers => panes::subscribers::list(app, height, wide),
@@ -76,15 +103,24 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
             PaneId::Counterparty => panes::counterparty::list(app, height, wide),
         };
         draw_list(frame, list_area, app, view);
-        if let (Some(area), Some(input)) = (search_area, &app.search_input) {
-            let block = panel(
-                app,
-                "Search name or address · Enter to search, Esc to cancel",
-                true,
-            );
+        if let (Some(area), Some(prompt)) = (search_area, &app.prompt) {
+            let title = match prompt.kind {
+                PromptKind::Search => "Search name, phone or id · Enter search · Esc cancel",
+                PromptKind::ImportPath => {
+                    "CSV file to import into the shown list · Enter import · Esc cancel"
+                }
+            };
+            let block = panel(app, title, true);
             let inner = block.inner(area);
             frame.render_widget(block, area);
-            frame.render_widget(input, inner);
+            frame.render_widget(&prompt.field, inner);
+        } else if let (Some(area), Some(_)) = (search_area, &app.import) {
+            frame.render_widget(
+                Paragraph::new(panes::subscribers::import_lines(app))
+                    .wrap(Wrap { trim: true })
+                    .block(panel(app, "Import", true)),
+                area,
+            );
         }
     }
     if let Some(detail_area) = detail_area {
@@ -124,7 +160,7 @@ fn panel<'a>(app: &App, title: &str, focused: bool) -> Block<'a> {
 
 fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) {
     let t = &app.theme;
-    let focused = app.focus == Focus::List && app.search_input.is_none();
+    let focused = app.focus == Focus::List && app.prompt.is_none();
     let block = panel(app, &view.title, focused || !app.wide());
     if view.rows.is_empty() {
         let text = if view.loaded {

@@ -4,13 +4,17 @@
 
 use super::action::PaneId;
 use super::window::Fill;
-use crate::domain::{CampaignId, SubscriberId};
+use crate::domain::{CampaignId, Channel, ConsentScope, ListId, SubscriberId};
+use crate::import::detect::{Delimiter, Encoding};
+use crate::import::{ImportOptions, ImportSummary, Progress, import_file};
 use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
+use crate::store::lists::ListRow;
 use crate::store::lookups::LookupRow;
 use crate::store::overview::Overview;
 use crate::store::subscribers::{SubscriberDetail, SubscriberFilter, SubscriberRow};
 use crate::store::{PageRequest, Store, StoreError};
+use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// Facts about the workspace the console is open on.
@@ -31,6 +35,8 @@ pub struct Workspace {
 pub struct Services {
     pub store: Store,
     pub workspace: Workspace,
+    /// Who works in the console, for consent records and the audit log.
+    pub actor: String,
 }
 
 /// Work for the worker.
@@ -40,6 +46,8 @@ pub enum Request {
     Page {
         pane: PaneId,
         search: Option<String>,
+        /// Subscribers of this list only.
+        list: Option<ListId>,
         page: PageRequest,
         fill: Fill,
         count: bool,
@@ -48,6 +56,12 @@ pub enum Request {
     Detail { pane: PaneId, id: i64 },
     /// Workspace-wide figures.
     Overview,
+    /// Every subscriber list with its size.
+    Lists,
+    /// Subscribers that may be messaged now, per channel, in a list (or everyone).
+    Sendable { list: Option<ListId> },
+    /// Import a CSV file into a list; progress comes back as it goes.
+    Import { path: PathBuf, list: String },
 }
 
 /// Rows of one pane.
@@ -86,6 +100,13 @@ pub enum Reply {
         detail: Detail,
     },
     Overview(Overview),
+    Lists(Vec<ListRow>),
+    Sendable {
+        list: Option<ListId>,
+        counts: Vec<(Channel, i64)>,
+    },
+    ImportProgress(Progress),
+    ImportDone(Result<ImportSummary, String>),
     Failed {
         pane: Option<PaneId>,
         message: String,
@@ -111,17 +132,60 @@ pub async fn run(
         let replies = replies.clone();
         tokio::spawn(async move {
             let generation = req.generation;
-            let body = serve(&services, req.body).await;
+            let body = match req.body {
+                Request::Import { path, list } => {
+                    let progress = replies.clone();
+                    import(&services, &path, &list, move |p| {
+                        let _ = progress.send(Tagged {
+                            generation,
+                            body: Reply::ImportProgress(p),
+                        });
+                    })
+                    .await
+                }
+                other => serve(&services, other).await,
+            };
             let _ = replies.send(Tagged { generation, body });
         });
     }
+}
+
+/// Imports a file into a list, reporting progress; the reply says how it went.
+pub async fn import(
+    services: &Services,
+    path: &std::path::Path,
+    list: &str,
+    progress: impl FnMut(Progress),
+) -> Reply {
+    let opts = ImportOptions {
+        list: list.to_string(),
+        encoding: Encoding::Auto,
+        delimiter: Delimiter::Auto,
+        region: Default::default(),
+        consent_source: None,
+        rejects: Some(rejects_path(path)),
+        dry_run: false,
+        actor: services.actor.clone(),
+    };
+    Reply::ImportDone(
+        import_file(&services.store, path, &opts, progress)
+            .await
+            .map_err(|e| e.to_string()),
+    )
+}
+
+/// Where the console writes the rejected rows of an import: next to the file.
+pub fn rejects_path(path: &std::path::Path) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
+    name.push(".rejects.csv");
+    path.with_file_name(name)
 }
 
 /// Carries out one request.
 pub async fn serve(services: &Services, request: Request) -> Reply {
     let pane = match &request {
         Request::Page { pane, .. } | Request::Detail { pane, .. } => Some(*pane),
-        Request::Overview => None,
+        _ => None,
     };
     match try_serve(services, request).await {
         Ok(reply) => reply,
@@ -141,6 +205,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
         Request::Page {
             pane,
             search,
+            list,
             page,
             fill,
             count,
@@ -151,7 +216,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     Rows::Accounts(store.account_page(page).await?),
                 ),
                 PaneId::Subscribers => {
-                    let filter = SubscriberFilter { search, list: None };
+                    let filter = SubscriberFilter { search, list };
                     (
                         count_if(count, store.count_subscribers(&filter)).await?,
                         Rows::Subscribers(store.subscriber_page(&filter, page).await?),
@@ -191,6 +256,12 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             Reply::Detail { pane, id, detail }
         }
         Request::Overview => Reply::Overview(store.overview(start_of_today()).await?),
+        Request::Lists => Reply::Lists(store.lists().await?),
+        Request::Sendable { list } => Reply::Sendable {
+            list,
+            counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
+        },
+        Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
     })
 }
 

@@ -49,6 +49,7 @@ pub fn demo_db() -> PathBuf {
 pub async fn services(db: PathBuf, demo: bool) -> Services {
     Services {
         store: Store::open(&Location::File(db)).await.unwrap(),
+        actor: "tester".into(),
         workspace: Workspace {
             label: if demo {
                 "demo workspace".into()

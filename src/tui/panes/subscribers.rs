@@ -19,9 +19,16 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     let w = &app.subscribers;
     let (rows, selected) = w.visible(height);
     let rows = rows.iter().map(|s| row(t, s, wide)).collect();
+    let list = app
+        .selected_list()
+        .map(|l| format!(" in {}", l.name))
+        .unwrap_or_default();
     let title = match &app.search {
-        Some(q) => format!("Subscribers · {} matching “{q}”", group(w.total as i64)),
-        None => format!("Subscribers · {}", group(w.total as i64)),
+        Some(q) => format!(
+            "Subscribers{list} · {} matching “{q}”",
+            group(w.total as i64)
+        ),
+        None => format!("Subscribers{list} · {}", group(w.total as i64)),
     };
     let (headers, widths) = if wide {
         (
@@ -56,6 +63,104 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
             "No subscribers yet. CSV import arrives with the subscribers release."
         },
         loaded: w.loaded,
+    }
+}
+
+/// The lists panel: everyone, then each list with its size, then who can be messaged.
+pub fn lists_panel(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let everyone = app.overview.as_ref().map_or(0, |o| o.subscribers);
+    let mut out = Vec::new();
+    let entries = std::iter::once(("Everyone".to_string(), everyone))
+        .chain(app.lists.iter().map(|l| (l.name.clone(), l.members)));
+    for (i, (name, n)) in entries.enumerate() {
+        let style = if i == app.list_index {
+            t.style(Meaning::Selected)
+        } else {
+            t.style(Meaning::Base)
+        };
+        let count = group(n);
+        let room = 25usize.saturating_sub(count.chars().count() + 1);
+        let name = crate::tui::widgets::text::truncate(&name, room);
+        let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(name.as_str()));
+        out.push(Line::from(vec![
+            Span::styled(format!("{name}{} ", " ".repeat(pad)), style),
+            Span::styled(count, style),
+        ]));
+    }
+    out.push(Line::from(""));
+    out.push(heading(t, "Can be messaged now"));
+    match &app.sendable {
+        Some((_, counts)) => {
+            for (channel, n) in counts {
+                out.push(field(t, &format!("  {}", channel.label()), group(*n)));
+            }
+            out.push(Line::from(Span::styled(
+                "consent, not suppressed",
+                t.style(Meaning::Muted),
+            )));
+        }
+        None => out.push(Line::from(Span::styled(
+            "  counting…",
+            t.style(Meaning::Muted),
+        ))),
+    }
+    out
+}
+
+/// The import box: progress while it runs, the outcome when it is done.
+pub fn import_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(i) = &app.import else {
+        return Vec::new();
+    };
+    match &i.result {
+        None => {
+            let share = if i.progress.total_bytes > 0 {
+                i.progress.bytes_read as f64 / i.progress.total_bytes as f64
+            } else {
+                0.0
+            };
+            vec![
+                Line::from(format!("{} → {}", i.path, i.list)),
+                Line::from(vec![
+                    Span::styled(
+                        super::campaigns::bar(share, 20, t.ascii),
+                        t.style(Meaning::Gauge),
+                    ),
+                    Span::raw(format!(
+                        " {:.0}% · {} rows",
+                        share * 100.0,
+                        group(i.progress.rows as i64)
+                    )),
+                ]),
+            ]
+        }
+        Some(Ok(s)) => vec![
+            Line::from(Span::styled(
+                format!(
+                    "{} new · {} updated · {} unchanged · {} rejected",
+                    group(s.imported as i64),
+                    group(s.updated as i64),
+                    group(s.unchanged as i64),
+                    group(s.rejected as i64)
+                ),
+                t.style(Meaning::Ok),
+            )),
+            Line::from(match &s.rejects_file {
+                Some(r) if s.rejected > 0 => {
+                    format!("rejected rows with reasons: {r} · Esc closes")
+                }
+                _ => "Esc closes".to_string(),
+            }),
+        ],
+        Some(Err(e)) => vec![
+            Line::from(Span::styled(
+                format!("import failed, nothing changed: {e}"),
+                t.style(Meaning::Error),
+            )),
+            Line::from("Esc closes · i tries another file"),
+        ],
     }
 }
 
