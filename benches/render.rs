@@ -34,6 +34,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 demo: true,
                 database: "clever.db".into(),
                 log_dir: "logs".into(),
+                sample_import: None,
             },
         };
         let mut app = App::new(

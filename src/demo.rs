@@ -21,6 +21,22 @@ use std::path::Path;
 /// The seed data.
 pub const WORKSPACE_TOML: &str = include_str!("../assets/demo/workspace.toml");
 
+/// A sample import file (Windows-1251, `;`, a few bad rows), written next to the demo
+/// database for trying the import.
+pub const IMPORT_SAMPLE: &[u8] = include_bytes!("../assets/demo/import-sample.csv");
+
+/// File name of the sample import in the demo folder.
+pub const IMPORT_SAMPLE_NAME: &str = "import-sample.csv";
+
+/// Writes the sample import file into the demo folder unless it is there; returns its path.
+pub fn write_import_sample(dir: &Path) -> std::io::Result<std::path::PathBuf> {
+    let path = dir.join(IMPORT_SAMPLE_NAME);
+    if !path.exists() {
+        std::fs::write(&path, IMPORT_SAMPLE)?;
+    }
+    Ok(path)
+}
+
 /// The settings key that marks a seeded demo.
 pub const SEEDED_KEY: &str = "demo.seeded_at";
 

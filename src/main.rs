@@ -153,6 +153,13 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
             demo: is_demo,
             database: config.database.display(),
             log_dir: config.log_dir.display().to_string(),
+            sample_import: if is_demo {
+                demo::write_import_sample(&config.data_dir)
+                    .ok()
+                    .map(|p| p.display().to_string())
+            } else {
+                None
+            },
         },
     };
     let app = tui::build_app(&config, &services)?;

@@ -492,3 +492,31 @@ async fn sendable_counts_agree_with_the_consent_helper() {
     }
     assert!(expected.values().sum::<i64>() > 0);
 }
+
+#[tokio::test]
+async fn the_demo_sample_file_reports_editor_line_numbers() {
+    let ws = workspace().await;
+    let path = ws.file("import-sample.csv", cleverplatform::demo::IMPORT_SAMPLE);
+    let mut o = opts("Sample");
+    o.rejects = Some(ws.dir.path().join("rej.csv"));
+    let s = ws.import(&path, &o).await.unwrap();
+    assert_eq!(
+        (s.encoding.as_str(), s.delimiter.as_str()),
+        ("windows-1251", ";")
+    );
+    assert_eq!((s.rows, s.imported, s.rejected), (12, 7, 5));
+    let rej = std::fs::read_to_string(ws.dir.path().join("rej.csv")).unwrap();
+    // CRLF endings and a quoted field over two lines: the duplicate is on line 9 of the file.
+    assert!(
+        rej.contains("\n9,duplicate within file (first at line 2)"),
+        "{rej}"
+    );
+    assert!(rej.contains("\n10,invalid phone"), "{rej}");
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(6))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.attributes["город"], "Алматы, мкр. Самал-2\r\nкв. 14");
+}

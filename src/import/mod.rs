@@ -324,6 +324,7 @@ fn read_file(
         Delimiter::Byte(b) => b,
         Delimiter::Auto => detect::delimiter(&head_text),
     };
+    let crlf = head_text.contains("\r\n");
     let capped = limit::LineCap::new(std::io::Cursor::new(head).chain(file), limit::MAX_LINE);
     let seen = capped.seen();
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -379,7 +380,9 @@ fn read_file(
             Ok(false) => break,
             Err(e) => return Err(csv_err(e)),
         }
-        let line = record.position().map_or(0, |p| p.line()) as i64;
+        // The CSV reader marks a record's start before the `\n` of a `\r\n` ending, one
+        // line early; count as a text editor does.
+        let line = record.position().map_or(0, |p| p.line()) as i64 + i64::from(crlf);
         last_len = record.len();
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;

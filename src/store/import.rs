@@ -48,9 +48,9 @@ pub const CONFLICT: &str = "identities belong to different subscribers";
 
 /// Creates the staging table for this connection (dropped with the connection).
 pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    // A bulk write touches every index: a larger page cache (32 MiB, freed with the
+    // A bulk write touches every index: a larger page cache (16 MiB, freed with the
     // connection's cache) and an in-memory staging table keep it off the disk.
-    sqlx::query("PRAGMA cache_size = -32768")
+    sqlx::query("PRAGMA cache_size = -16384")
         .execute(&mut *conn)
         .await?;
     sqlx::query("PRAGMA temp_store = MEMORY")

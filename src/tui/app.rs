@@ -427,7 +427,8 @@ impl App {
                     self.notify("an import is running; wait for it to finish", false);
                 } else {
                     self.import = None;
-                    self.prompt = Some(Prompt::new(PromptKind::ImportPath, String::new()));
+                    let offer = self.workspace.sample_import.clone().unwrap_or_default();
+                    self.prompt = Some(Prompt::new(PromptKind::ImportPath, offer));
                     self.focus = Focus::List;
                 }
                 Vec::new()

@@ -28,6 +28,8 @@ pub struct Workspace {
     pub database: String,
     /// Where the logs are.
     pub log_dir: String,
+    /// A file to offer when the operator starts an import (the demo's sample).
+    pub sample_import: Option<String>,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.

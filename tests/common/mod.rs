@@ -59,6 +59,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             demo,
             database: "/srv/clever/clever.db".into(),
             log_dir: "/srv/clever/logs".into(),
+            sample_import: None,
         },
     }
 }
