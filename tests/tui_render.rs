@@ -269,4 +269,37 @@ async fn lists_switch_and_import_from_the_console() {
         .unwrap_err();
     assert!(err.contains("binary"), "{err}");
     assert_eq!(app.subscribers.total, 2);
+    // Deleting the list asks first; the subscribers stay.
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('D')]).await;
+    snap!("delete_list_confirm_120x36", render(&app));
+    press(&mut app, &services, &[KeyCode::Char('y')]).await;
+    assert!(app.lists.is_empty());
+    assert_eq!(app.list_index, 0);
+    assert_eq!(app.subscribers.total, 2);
+}
+
+#[tokio::test]
+async fn a_list_in_use_is_not_deleted() {
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('2'), KeyCode::Char('D')],
+    )
+    .await;
+    assert!(
+        app.notices
+            .iter()
+            .any(|n| n.text.contains("Everyone cannot be deleted"))
+    );
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char(']'), KeyCode::Char('D'), KeyCode::Char('y')],
+    )
+    .await;
+    let n = app.notices.last().unwrap();
+    assert!(n.error && n.text.contains("used by"), "{n:?}");
+    assert_eq!(app.lists.len(), 4);
 }

@@ -77,6 +77,8 @@ pub enum Action {
     NextList,
     /// Import a CSV file into the selected list.
     Import,
+    /// Delete the shown list (asks first).
+    DeleteList,
 }
 
 impl Action {
@@ -111,6 +113,7 @@ impl Action {
             Action::PrevList => "prev_list",
             Action::NextList => "next_list",
             Action::Import => "import",
+            Action::DeleteList => "delete_list",
         }
     }
 
@@ -145,6 +148,7 @@ impl Action {
             Action::PrevList => "Previous subscriber list",
             Action::NextList => "Next subscriber list",
             Action::Import => "Import a CSV file into the selected list",
+            Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
         }
     }
 

@@ -47,7 +47,14 @@ pub enum Focus {
 pub struct Confirm {
     pub title: String,
     pub message: String,
-    pub on_yes: Action,
+    pub on_yes: OnYes,
+}
+
+/// What a confirmed question does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnYes {
+    Quit,
+    DeleteList(ListId, String),
 }
 
 /// What covers the panes.
@@ -316,10 +323,14 @@ impl App {
             }
             (Mode::Confirm, Action::Confirm) => {
                 if let Overlay::Confirm(c) = std::mem::replace(&mut self.overlay, Overlay::None) {
-                    if c.on_yes == Action::Quit {
-                        self.quit = true;
-                    } else {
-                        return self.act(c.on_yes);
+                    match c.on_yes {
+                        OnYes::Quit => self.quit = true,
+                        OnYes::DeleteList(id, name) => {
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::DeleteList { id, name },
+                            }];
+                        }
                     }
                 }
             }
@@ -375,7 +386,7 @@ impl App {
                              an engine runs (this console or `clever run`). Quit anyway?",
                             if running == 1 { " is" } else { "s are" }
                         ),
-                        on_yes: Action::Quit,
+                        on_yes: OnYes::Quit,
                     });
                 } else {
                     self.quit = true;
@@ -430,6 +441,30 @@ impl App {
                     let offer = self.workspace.sample_import.clone().unwrap_or_default();
                     self.prompt = Some(Prompt::new(PromptKind::ImportPath, offer));
                     self.focus = Focus::List;
+                }
+                Vec::new()
+            }
+            Action::DeleteList => {
+                match self.selected_list() {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "lists are deleted from the Subscribers pane (2, ] to pick one, D)",
+                        false,
+                    ),
+                    None => self.notify(
+                        "pick a list with ] first; Everyone cannot be deleted",
+                        false,
+                    ),
+                    Some(l) => {
+                        self.overlay = Overlay::Confirm(Confirm {
+                            title: "Delete list?".into(),
+                            message: format!(
+                                "Delete list “{}” and its {} memberships? The subscribers stay.",
+                                l.name,
+                                group(l.members)
+                            ),
+                            on_yes: OnYes::DeleteList(l.id, l.name.clone()),
+                        })
+                    }
                 }
                 Vec::new()
             }
@@ -648,6 +683,25 @@ impl App {
                     self.dirty = true;
                 }
                 Vec::new()
+            }
+            Reply::ListDeleted(result) => {
+                match result {
+                    Ok(name) => self.notify(format!("deleted list “{name}”"), false),
+                    Err(e) => self.notify(e, true),
+                }
+                self.list_index = 0;
+                let mut out = vec![
+                    Tagged {
+                        generation: 0,
+                        body: Request::Lists,
+                    },
+                    Tagged {
+                        generation: 0,
+                        body: Request::Sendable { list: None },
+                    },
+                ];
+                out.extend(self.reload_pane(PaneId::Subscribers, true));
+                out
             }
             Reply::ImportProgress(p) => {
                 if let Some(i) = &mut self.import {

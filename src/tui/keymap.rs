@@ -233,6 +233,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::PrevList, vec!["["]),
         (M::Normal, A::NextList, vec!["]"]),
         (M::Normal, A::Import, vec!["i"]),
+        (M::Normal, A::DeleteList, vec!["D"]),
         (M::Help, A::CloseHelp, vec!["Esc", "?", "q", "F1"]),
         (M::Help, A::Up, vec!["Up", "k"]),
         (M::Help, A::Down, vec!["Down", "j"]),

@@ -64,6 +64,8 @@ pub enum Request {
     Sendable { list: Option<ListId> },
     /// Import a CSV file into a list; progress comes back as it goes.
     Import { path: PathBuf, list: String },
+    /// Delete a list (refused while a campaign uses it).
+    DeleteList { id: ListId, name: String },
 }
 
 /// Rows of one pane.
@@ -109,6 +111,8 @@ pub enum Reply {
     },
     ImportProgress(Progress),
     ImportDone(Result<ImportSummary, String>),
+    /// The name of the deleted list, or why it was not deleted.
+    ListDeleted(Result<String, String>),
     Failed {
         pane: Option<PaneId>,
         message: String,
@@ -264,6 +268,27 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
         },
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
+        Request::DeleteList { id, name } => {
+            let mut tx = store.begin().await?;
+            let used = crate::store::lists::campaigns_using(&mut tx, id).await?;
+            if used > 0 {
+                return Ok(Reply::ListDeleted(Err(format!(
+                    "list “{name}” is used by {used} campaign(s) and cannot be deleted"
+                ))));
+            }
+            crate::store::lists::delete(&mut tx, id).await?;
+            crate::store::audit::record(
+                &mut tx,
+                &services.actor,
+                "list.delete",
+                "list",
+                Some(&id.to_string()),
+                &serde_json::json!({ "name": name }),
+            )
+            .await?;
+            tx.commit().await?;
+            Reply::ListDeleted(Ok(name))
+        }
     })
 }
 
