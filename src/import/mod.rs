@@ -369,8 +369,9 @@ fn read_file(
         file_name: &file_name,
         now: Utc::now(),
     };
-    // 64-bit hashes and 32-bit line numbers: about 26 MB for a million rows.
-    let mut seen_ids: HashMap<u64, u32> = HashMap::new();
+    // Duplicates inside one chunk are caught here; across chunks the store catches them
+    // (a subscriber written twice), so memory does not grow with the file.
+    let mut seen_ids: HashMap<u64, u32> = HashMap::with_capacity(3 * CHUNK);
     let mut chunk = Chunk::new();
     let mut record = csv::StringRecord::new();
     let mut last_len = headers.len();
@@ -403,6 +404,7 @@ fn read_file(
         }
         if chunk.rows.len() + chunk.rejected.len() >= CHUNK {
             chunk.bytes = seen.bytes();
+            seen_ids.clear();
             if out
                 .blocking_send(FromReader::Chunk(std::mem::replace(
                     &mut chunk,

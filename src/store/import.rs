@@ -48,17 +48,27 @@ pub const CONFLICT: &str = "identities belong to different subscribers";
 
 /// Creates the staging table for this connection (dropped with the connection).
 pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    // A bulk write touches every index: a larger page cache (16 MiB, freed with the
-    // connection's cache) and an in-memory staging table keep it off the disk.
+    // A bulk write touches every index: a larger page cache (16 MiB) keeps it off the disk.
+    // Temporary tables go to a temporary file, so what the import remembers about the rows
+    // it has seen never grows memory, whatever the file's size.
     sqlx::query("PRAGMA cache_size = -16384")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("PRAGMA temp_store = MEMORY")
+    sqlx::query("PRAGMA temp_store = FILE")
         .execute(&mut *conn)
         .await?;
     sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
         .execute(&mut *conn)
         .await?;
+    sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
+        .execute(&mut *conn)
+        .await?;
+    // Every subscriber this import has written, with the line that did it.
+    sqlx::query(
+        "CREATE TEMP TABLE import_touched (subscriber_id INTEGER PRIMARY KEY, line INTEGER NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "CREATE TEMP TABLE import_rows (
             line INTEGER PRIMARY KEY, name TEXT, locale TEXT, time_zone TEXT, attributes TEXT,
@@ -75,6 +85,9 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
 /// Drops the staging table and gives the connection its usual page cache back.
 pub async fn finish(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
         .execute(&mut *conn)
         .await?;
     sqlx::query("PRAGMA cache_size = -2000")
@@ -176,7 +189,7 @@ pub async fn apply_chunk(
         q.build().execute(&mut *conn).await?;
     }
 
-    let steps: [&str; 4] = [
+    let steps: [&str; 6] = [
         concat!(
             "UPDATE import_rows SET reject = '",
             "suppressed",
@@ -196,6 +209,16 @@ pub async fn apply_chunk(
             "' WHERE reject IS NULL AND ((sub_wa <> sub_tg) OR (sub_wa <> sub_ig) OR (sub_tg <> sub_ig))"
         ),
         "UPDATE import_rows SET subscriber_id = coalesce(sub_wa, sub_tg, sub_ig) WHERE reject IS NULL",
+        // A subscriber an earlier row of the file already wrote: a duplicate within the file.
+        "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || \
+           (SELECT t.line FROM import_touched t WHERE t.subscriber_id = import_rows.subscriber_id) || ')' \
+         WHERE reject IS NULL AND subscriber_id IN (SELECT subscriber_id FROM import_touched)",
+        "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || m.first || ')' \
+         FROM (SELECT subscriber_id, min(line) AS first FROM import_rows \
+               WHERE reject IS NULL AND subscriber_id IS NOT NULL \
+               GROUP BY subscriber_id HAVING count(*) > 1) AS m \
+         WHERE import_rows.subscriber_id = m.subscriber_id AND import_rows.line > m.first \
+           AND import_rows.reject IS NULL",
     ];
     for sql in steps {
         sqlx::query(sql).execute(&mut *conn).await?;
@@ -283,6 +306,13 @@ pub async fn apply_chunk(
     )
     .bind(list)
     .bind(at)
+    .execute(&mut *conn)
+    .await?;
+
+    sqlx::query(
+        "INSERT OR IGNORE INTO import_touched (subscriber_id, line) \
+         SELECT subscriber_id, line FROM import_rows WHERE reject IS NULL",
+    )
     .execute(&mut *conn)
     .await?;
 
