@@ -39,6 +39,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// Starts logging and the async runtime (two workers: the machine's size).
+fn start(
+    config: &Config,
+) -> anyhow::Result<(
+    tracing_appender::non_blocking::WorkerGuard,
+    tokio::runtime::Runtime,
+)> {
+    let log = logging::init(&config.log_dir, &config.log_level, config.log_keep_files)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    Ok((log, runtime))
+}
+
 /// Prints the error and its causes, leaving out a cause its parent already quotes.
 /// Runs a non-interactive command on the workspace database.
 fn command<F, Fut>(global: &cleverplatform::cli::GlobalArgs, f: F) -> ExitCode
@@ -50,17 +65,9 @@ where
         Ok(c) => c,
         Err(e) => return fail(&e.into(), 2),
     };
-    let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
-        Ok(g) => g,
-        Err(e) => return fail(&e.into(), 1),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(&e.into(), 1),
+    let (_log, runtime) = match start(&config) {
+        Ok(both) => both,
+        Err(e) => return fail(&e, 1),
     };
     let result = runtime.block_on(async {
         let store = commands::open(&config.database).await?;
@@ -104,18 +111,10 @@ fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>
     } else {
         config
     };
-    let _log = match logging::init(&config.log_dir, &config.log_level, config.log_keep_files) {
-        Ok(g) => g,
-        Err(e) => return fail(&e.into(), 1),
-    };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), database = %config.database.display(), "starting");
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(&e.into(), 1),
+    let (_log, runtime) = match start(&config) {
+        Ok(both) => both,
+        Err(e) => return fail(&e, 1),
     };
     match runtime.block_on(open_and_run(config, demo_args)) {
         Ok(()) => ExitCode::SUCCESS,

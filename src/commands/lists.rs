@@ -53,27 +53,16 @@ pub async fn run(store: &Store, cmd: ListsCommand) -> anyhow::Result<()> {
             let Some(id) = store::lists::id_by_name(&mut tx, &name).await? else {
                 bail!("no list named `{name}`; `clever lists list` shows them");
             };
-            let used = store::lists::campaigns_using(&mut tx, id).await?;
-            if used > 0 {
-                bail!(
-                    "list `{name}` is used by {used} campaign(s); it cannot be deleted while they exist"
-                );
-            }
             if !yes {
                 bail!(
                     "deleting list `{name}` removes its memberships (the subscribers stay); run again with --yes to do it"
                 );
             }
-            store::lists::delete(&mut tx, id).await?;
-            store::audit::record(
-                &mut tx,
-                &actor(),
-                "list.delete",
-                "list",
-                Some(&id.to_string()),
-                &serde_json::json!({ "name": name }),
-            )
-            .await?;
+            if let Err(used) = store::lists::delete_unused(&mut tx, id, &name, &actor()).await? {
+                bail!(
+                    "list `{name}` is used by {used} campaign(s); it cannot be deleted while they exist"
+                );
+            }
             tx.commit().await?;
             println!("deleted list `{name}`");
         }

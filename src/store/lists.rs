@@ -88,11 +88,30 @@ pub async fn campaigns_using(conn: &mut SqliteConnection, list: ListId) -> Resul
     )
 }
 
-/// Deletes a list and its memberships (the subscribers stay).
-pub async fn delete(conn: &mut SqliteConnection, list: ListId) -> Result<(), StoreError> {
+/// Deletes a list and its memberships (the subscribers stay) unless a campaign uses it,
+/// and records who did it. `Err(n)` inside: the list is used by `n` campaigns and stays.
+pub async fn delete_unused(
+    conn: &mut SqliteConnection,
+    list: ListId,
+    name: &str,
+    actor: &str,
+) -> Result<Result<(), i64>, StoreError> {
+    let used = campaigns_using(conn, list).await?;
+    if used > 0 {
+        return Ok(Err(used));
+    }
     sqlx::query("DELETE FROM lists WHERE id = ?")
         .bind(list)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    super::audit::record(
+        conn,
+        actor,
+        "list.delete",
+        "list",
+        Some(&list.to_string()),
+        &serde_json::json!({ "name": name }),
+    )
+    .await?;
+    Ok(Ok(()))
 }

@@ -270,22 +270,13 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
         Request::DeleteList { id, name } => {
             let mut tx = store.begin().await?;
-            let used = crate::store::lists::campaigns_using(&mut tx, id).await?;
-            if used > 0 {
+            if let Err(used) =
+                crate::store::lists::delete_unused(&mut tx, id, &name, &services.actor).await?
+            {
                 return Ok(Reply::ListDeleted(Err(format!(
                     "list “{name}” is used by {used} campaign(s) and cannot be deleted"
                 ))));
             }
-            crate::store::lists::delete(&mut tx, id).await?;
-            crate::store::audit::record(
-                &mut tx,
-                &services.actor,
-                "list.delete",
-                "list",
-                Some(&id.to_string()),
-                &serde_json::json!({ "name": name }),
-            )
-            .await?;
             tx.commit().await?;
             Reply::ListDeleted(Ok(name))
         }
