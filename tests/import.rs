@@ -547,3 +547,75 @@ async fn duplicates_far_apart_are_caught_across_chunks() {
         "{text}"
     );
 }
+
+/// A search over everyone is served from the indexes page by page; paging forward and
+/// backward with small pages finds every match once, in id order.
+#[tokio::test]
+async fn search_pages_walk_every_match_once() {
+    use cleverplatform::store::{Anchor, PageRequest};
+    let ws = workspace().await;
+    let mut text = String::from("phone,telegram_chat_id,name\n");
+    for i in 0..500u32 {
+        let name = if i % 3 == 0 {
+            format!("Ахметов {i}")
+        } else {
+            format!("Other {i}")
+        };
+        // Chat ids starting with 7707 also match the digits of the search.
+        let tg = if i % 7 == 0 {
+            format!("7707{i:03}")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("+7701{i:07},{tg},{name}\n"));
+    }
+    ws.import(&ws.file("s.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    let f = SubscriberFilter {
+        search: Some("ахметов".into()),
+        list: None,
+    };
+    let expected = 167;
+    assert_eq!(ws.store.count_subscribers(&f).await.unwrap(), expected);
+    let f = SubscriberFilter {
+        search: Some("7707".into()),
+        list: None,
+    };
+    let mut seen = Vec::new();
+    let mut anchor = Anchor::First;
+    loop {
+        let page = ws
+            .store
+            .subscriber_page(&f, PageRequest { anchor, limit: 7 })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        anchor = Anchor::After(page.last().unwrap().id.0);
+        seen.extend(page.iter().map(|r| r.id.0));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "in order, each once");
+    assert_eq!(
+        seen.len(),
+        72,
+        "every subscriber with a chat id starting 7707"
+    );
+    let back = ws
+        .store
+        .subscriber_page(
+            &f,
+            PageRequest {
+                anchor: Anchor::Last,
+                limit: 5,
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i64> = back.iter().map(|r| r.id.0).collect();
+    assert_eq!(ids, seen[seen.len() - 5..].to_vec());
+}

@@ -312,6 +312,9 @@ impl Store {
         }
         const SQL: [&str; 4] = filters!(count);
         let b = filter.binds();
+        if b.shape() == 1 {
+            return self.count_search(&b).await;
+        }
         let sql = SQL[b.shape()];
         let active = b.fts.is_some();
         Ok(sqlx::query_scalar(sql)
@@ -341,6 +344,16 @@ impl Store {
         }
         const SQL: [[&str; 2]; 4] = filters!(paged);
         let b = filter.binds();
+        if b.shape() == 1 {
+            let ids = self.search_ids(&b, req).await?;
+            return Ok(sqlx::query_as(concat!(
+                select!(),
+                " WHERE s.id IN (SELECT value FROM json_each(?1)) ORDER BY s.id"
+            ))
+            .bind(serde_json::to_string(&ids).unwrap_or_default())
+            .fetch_all(self.pool())
+            .await?);
+        }
         let (sql, bound) = req.pick(SQL[b.shape()]);
         let active = b.fts.is_some();
         let rows = sqlx::query_as(sql)
@@ -356,6 +369,89 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         Ok(req.finish(rows))
+    }
+
+    /// Matches of a search over everyone, counted per index without a join: names in the
+    /// FTS index, addresses by prefix, and an exact id. A subscriber found by both name and
+    /// address counts twice; the list window corrects its total when it reaches the end.
+    async fn count_search(&self, b: &FilterBinds) -> Result<i64, StoreError> {
+        let mut n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM subscribers_fts WHERE subscribers_fts MATCH ?1",
+        )
+        .bind(&b.fts)
+        .fetch_one(self.pool())
+        .await?;
+        for (lo, hi) in b.ranges.iter().filter(|(lo, _)| !lo.is_empty()) {
+            let m: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM identities WHERE channel IN ('whatsapp', 'telegram', 'instagram') \
+                 AND address >= ?1 AND address < ?2",
+            )
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(self.pool())
+            .await?;
+            n += m;
+        }
+        if let Some(id) = b.id {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+            n += i64::from(found.is_some());
+        }
+        Ok(n)
+    }
+
+    /// The ids of the next page of a search over everyone, in id order: the next `limit`
+    /// from each index, merged. Every part reads an index in order and stops early.
+    async fn search_ids(&self, b: &FilterBinds, req: PageRequest) -> Result<Vec<i64>, StoreError> {
+        const FTS: [&str; 2] = [
+            "SELECT rowid FROM subscribers_fts WHERE subscribers_fts MATCH ?1 AND rowid > ?2 \
+             ORDER BY rowid ASC LIMIT ?3",
+            "SELECT rowid FROM subscribers_fts WHERE subscribers_fts MATCH ?1 AND rowid < ?2 \
+             ORDER BY rowid DESC LIMIT ?3",
+        ];
+        const ADDRESS: [&str; 2] = [
+            "SELECT subscriber_id FROM identities WHERE channel IN ('whatsapp', 'telegram', 'instagram') \
+             AND address >= ?1 AND address < ?2 AND subscriber_id > ?3 ORDER BY subscriber_id ASC LIMIT ?4",
+            "SELECT subscriber_id FROM identities WHERE channel IN ('whatsapp', 'telegram', 'instagram') \
+             AND address >= ?1 AND address < ?2 AND subscriber_id < ?3 ORDER BY subscriber_id DESC LIMIT ?4",
+        ];
+        let (fts_sql, bound) = req.pick(FTS);
+        let descending = fts_sql == FTS[1];
+        let mut ids: Vec<i64> = sqlx::query_scalar(fts_sql)
+            .bind(&b.fts)
+            .bind(bound)
+            .bind(req.limit)
+            .fetch_all(self.pool())
+            .await?;
+        let (address_sql, _) = req.pick(ADDRESS);
+        for (lo, hi) in b.ranges.iter().filter(|(lo, _)| !lo.is_empty()) {
+            let more: Vec<i64> = sqlx::query_scalar(address_sql)
+                .bind(lo)
+                .bind(hi)
+                .bind(bound)
+                .bind(req.limit)
+                .fetch_all(self.pool())
+                .await?;
+            ids.extend(more);
+        }
+        if let Some(id) =
+            b.id.filter(|&id| if descending { id < bound } else { id > bound })
+        {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+            ids.extend(found);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if descending {
+            ids.reverse();
+        }
+        ids.truncate(req.limit as usize);
+        Ok(ids)
     }
 
     /// Everything about one subscriber.
