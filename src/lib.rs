@@ -12,13 +12,16 @@
 //! |---|---|---|
 //! | [`domain`] | ids, channels, states, masking: plain types and rules, no I/O | nothing |
 //! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
+//! | [`channels`] | the classified outcome of a send, from each platform's answer | `domain` |
+//! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
+//! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
 //! | [`logging`] | the rotating log file in the data folder | — |
 //! | [`demo`] | seeding the demo workspace from `assets/demo/` | `domain`, `store` |
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!
-//! Later releases add `channels/` (messenger clients and webhooks), `engine/` (the sender),
+//! Later releases add the clients and webhooks to `channels/`, `engine/` (the sender),
 //! `license/` and `license_server/`, `counterparty/` and `sandbox/` (ARCHITECTURE.md §3);
 //! no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
 //! requests to a worker and gets tagged results back.
@@ -30,6 +33,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod channels;
 pub mod cli;
 pub mod commands;
 pub mod config;
