@@ -53,6 +53,10 @@ pub enum Command {
     #[command(subcommand)]
     Lists(ListsCommand),
 
+    /// Connect, list, pause, resume and remove messenger accounts
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+
     /// Print a shell completion script to standard output
     Completions {
         /// The shell
@@ -165,6 +169,68 @@ pub struct ImportArgs {
     /// Print the summary as one JSON document
     #[arg(long)]
     pub json: bool,
+}
+
+/// `clever accounts …`
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Connect an account of an official business API. The token is read from a file (or
+    /// `-` for standard input), never from the command line.
+    Add(AddAccountArgs),
+    /// Show every account (tokens are never shown)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending from an account, with a reason the operator will read
+    Pause {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Let a paused account send again
+    Resume { name: String },
+    /// Remove an account; refused while a campaign refers to it
+    Remove {
+        name: String,
+        /// Really remove
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Options of `clever accounts add`.
+#[derive(Debug, Clone, Args)]
+pub struct AddAccountArgs {
+    #[arg(long, value_parser = parse_channel)]
+    pub channel: crate::domain::Channel,
+    /// A name to know it by, e.g. "Shop WhatsApp"
+    #[arg(long)]
+    pub name: String,
+    /// File holding the access token (WhatsApp, Instagram) or bot token (Telegram); `-` reads stdin
+    #[arg(long, value_name = "FILE")]
+    pub token_file: PathBuf,
+    /// WhatsApp: the phone number id from WhatsApp Manager
+    #[arg(long)]
+    pub phone_number_id: Option<String>,
+    /// WhatsApp: the WhatsApp Business Account id
+    #[arg(long)]
+    pub waba_id: Option<String>,
+    /// Instagram: the professional account's id
+    #[arg(long)]
+    pub ig_user_id: Option<String>,
+    /// API base URL [default: the platform's own host]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Graph API version for WhatsApp and Instagram
+    #[arg(long, default_value = "v23.0")]
+    pub api_version: String,
+    /// Messages per second [default: the channel's limit]
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// WhatsApp: business-initiated unique recipients per 24 h (250, 2000, 10000, 100000)
+    #[arg(long)]
+    pub wa_tier: Option<i64>,
 }
 
 /// Export formats.

@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Some(Command::Lists(cmd)) => command(&cli.global, |store| async move {
             commands::lists::run(&store, cmd).await
         }),
+        Some(Command::Accounts(cmd)) => command(&cli.global, |store| async move {
+            commands::accounts::run(&store, cmd).await
+        }),
         None => console(&cli.global, None),
     }
 }

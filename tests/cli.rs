@@ -379,3 +379,103 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         .code(1)
         .stderr(predicate::str::contains("cannot read /nonexistent.csv"));
 }
+
+#[test]
+fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+    let token_file = home.path().join("bot.token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    run(&[
+        "accounts",
+        "add",
+        "--channel",
+        "telegram",
+        "--name",
+        "Bot",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(token).not());
+    run(&[
+        "accounts",
+        "add",
+        "--channel",
+        "whatsapp",
+        "--name",
+        "WA",
+        "--phone-number-id",
+        "106540352242922",
+        "--token-file",
+        "-",
+    ])
+    .write_stdin("EAAGsecretsecret\n")
+    .assert()
+    .success();
+    let out = run(&["accounts", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        !text.contains(token) && !text.contains("EAAGsecret"),
+        "{text}"
+    );
+    assert!(text.contains("\"token\": \"set\""));
+    run(&[
+        "accounts",
+        "add",
+        "--channel",
+        "telegram",
+        "--name",
+        "Bot",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("exists already"));
+    run(&["accounts", "pause", "WA", "--reason", "token rotation"])
+        .assert()
+        .success();
+    run(&["accounts", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("paused: token rotation"));
+    run(&["accounts", "resume", "WA"]).assert().success();
+    run(&["accounts", "remove", "WA", "--yes"])
+        .assert()
+        .success();
+    let logs = std::fs::read_dir(data.join("logs")).unwrap();
+    for f in logs {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
+        assert!(
+            !text.contains(token) && !text.contains("EAAGsecret"),
+            "a token reached the log"
+        );
+    }
+    // An account a campaign uses stays (the demo's accounts have campaigns).
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(home.path().join("d"))
+        .arg("demo")
+        .assert()
+        .code(1);
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(home.path().join("d/demo"))
+        .args(["accounts", "remove", "Clever Shop · WhatsApp", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("used by 3 campaign(s)"));
+}

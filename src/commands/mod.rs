@@ -2,6 +2,7 @@
 //! called, results out on stdout (text, or one JSON document with `--json`), errors on
 //! stderr. This is the binary's edge, so errors are `anyhow` here.
 
+pub mod accounts;
 pub mod lists;
 pub mod subscribers;
 

@@ -131,3 +131,33 @@ impl Store {
             .await?)
     }
 }
+
+/// An account's id by name.
+pub async fn id_by_name(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE name = ?")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Removes an account unless a campaign refers to it. `Err(n)` inside: `n` campaigns do.
+pub async fn delete_unused(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+) -> Result<Result<(), i64>, StoreError> {
+    let used: i64 = sqlx::query_scalar("SELECT count(*) FROM campaigns WHERE account_id = ?")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if used > 0 {
+        return Ok(Err(used));
+    }
+    sqlx::query("DELETE FROM accounts WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(Ok(()))
+}
