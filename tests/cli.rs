@@ -31,7 +31,6 @@ fn help_lists_only_working_commands() {
         assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
     }
     for later in [
-        "accounts",
         "campaigns",
         "license",
         "sandbox",
