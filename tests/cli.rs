@@ -30,13 +30,7 @@ fn help_lists_only_working_commands() {
     ] {
         assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
     }
-    for later in [
-        "campaigns",
-        "license",
-        "sandbox",
-        "check",
-        "run",
-    ] {
+    for later in ["campaigns", "license", "sandbox", "check", "run"] {
         assert!(
             !text
                 .lines()

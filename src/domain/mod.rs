@@ -9,6 +9,7 @@ pub mod channel;
 pub mod consent;
 pub mod ids;
 pub mod mask;
+pub mod optout;
 pub mod phone;
 pub mod states;
 
