@@ -41,5 +41,6 @@ pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod logging;
+pub mod sandbox;
 pub mod store;
 pub mod tui;

@@ -7,6 +7,7 @@
 //! acts on the outcomes (issue 5).
 
 pub mod classify;
+pub mod client;
 pub mod webhooks;
 
 use std::time::Duration;

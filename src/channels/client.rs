@@ -1,0 +1,303 @@
+//! The HTTP clients of the three APIs (reqwest with rustls, one connection pool with
+//! keep-alive for all accounts). A send returns a classified [`Outcome`]; a health check says
+//! whether the token works and what the platform says about the account.
+//!
+//! Answers are read up to [`MAX_BODY`]; anything longer is treated as not the platform's.
+//! A timeout or a broken connection after the request may have been written is `Ambiguous`
+//! (never resent blindly); a connection that could not be made is retried later; a TLS
+//! failure halts the account with a message saying so.
+
+use super::Outcome;
+use super::classify::{self, Classified, DEFAULT_BACKOFF};
+use crate::domain::{Channel, mask};
+use serde_json::json;
+use std::time::Duration;
+
+/// The most of an answer that is read.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Where and as whom to send: what an account row holds.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub channel: Channel,
+    /// e.g. `https://graph.facebook.com`, `https://api.telegram.org`, or the sandbox's URL.
+    pub base_url: String,
+    pub api_version: String,
+    pub token: String,
+    /// WhatsApp phone number id; unused for the others.
+    pub phone_number_id: String,
+}
+
+impl Target {
+    /// The real host of each platform.
+    pub fn default_base_url(channel: Channel) -> &'static str {
+        match channel {
+            Channel::WhatsApp => "https://graph.facebook.com",
+            Channel::Telegram => "https://api.telegram.org",
+            Channel::Instagram => "https://graph.instagram.com",
+        }
+    }
+}
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Text(String),
+    /// A WhatsApp template with its body parameters.
+    Template {
+        name: String,
+        language: String,
+        params: Vec<String>,
+    },
+}
+
+/// What a health check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub ok: bool,
+    /// One line for the operator: who the token belongs to, or what is wrong.
+    pub detail: String,
+}
+
+/// The shared HTTP client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client whose requests give up after `timeout`.
+    pub fn new(timeout: Duration) -> Result<Client, String> {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("CleverPlatform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map(|http| Client { http })
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))
+    }
+
+    /// Sends one message to one recipient.
+    pub async fn send(&self, target: &Target, to: &str, message: &Message) -> Outcome {
+        let (url, body) = match request(target, to, message) {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
+        let mut req = self.http.post(&url).json(&body);
+        if target.channel != Channel::Telegram {
+            req = req.bearer_auth(&target.token);
+        }
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return transport(&e),
+        };
+        let status = response.status().as_u16();
+        let body = match read_capped(response).await {
+            Ok(b) => b,
+            Err(outcome) => return outcome,
+        };
+        let Classified { outcome, fallback } = match target.channel {
+            Channel::WhatsApp => classify::whatsapp(status, &body),
+            Channel::Instagram => classify::instagram(status, &body),
+            Channel::Telegram => classify::telegram(status, &body, !to.starts_with('-')),
+        };
+        if fallback {
+            tracing::warn!(
+                channel = target.channel.as_str(),
+                to = %mask::address(to, 4),
+                status,
+                body = %String::from_utf8_lossy(&body[..body.len().min(2000)]),
+                "unrecognised answer, classified as {}", outcome.class()
+            );
+        }
+        outcome
+    }
+
+    /// Checks the token: WhatsApp phone number lookup, Telegram `getMe`, Instagram `me`.
+    pub async fn health(&self, target: &Target) -> Health {
+        let base = target.base_url.trim_end_matches('/');
+        let req = match target.channel {
+            Channel::WhatsApp => self
+                .http
+                .get(format!(
+                    "{base}/{}/{}",
+                    target.api_version, target.phone_number_id
+                ))
+                .bearer_auth(&target.token),
+            Channel::Instagram => self
+                .http
+                .get(format!(
+                    "{base}/{}/me?fields=id,username",
+                    target.api_version
+                ))
+                .bearer_auth(&target.token),
+            Channel::Telegram => self.http.get(format!("{base}/bot{}/getMe", target.token)),
+        };
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Health {
+                    ok: false,
+                    detail: transport_text(&e),
+                };
+            }
+        };
+        let status = response.status();
+        let body: serde_json::Value = match read_capped(response).await {
+            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        if !status.is_success() {
+            let why = body["error"]["message"]
+                .as_str()
+                .or(body["description"].as_str())
+                .unwrap_or("no details");
+            return Health {
+                ok: false,
+                detail: format!("HTTP {}: {why}", status.as_u16()),
+            };
+        }
+        let detail = match target.channel {
+            Channel::WhatsApp => format!(
+                "{} ({}), quality {}, tier {}",
+                body["display_phone_number"].as_str().unwrap_or("?"),
+                body["verified_name"].as_str().unwrap_or("?"),
+                body["quality_rating"].as_str().unwrap_or("?"),
+                body["messaging_limit_tier"].as_str().unwrap_or("?")
+            ),
+            Channel::Telegram => format!("@{}", body["result"]["username"].as_str().unwrap_or("?")),
+            Channel::Instagram => format!("@{}", body["username"].as_str().unwrap_or("?")),
+        };
+        Health { ok: true, detail }
+    }
+}
+
+/// The URL and JSON body of a send.
+fn request(
+    target: &Target,
+    to: &str,
+    message: &Message,
+) -> Result<(String, serde_json::Value), Outcome> {
+    let base = target.base_url.trim_end_matches('/');
+    let v = &target.api_version;
+    let refuse = |why: &str| Outcome::Permanent {
+        code: "client".into(),
+        message: why.to_string(),
+    };
+    Ok(match (target.channel, message) {
+        (Channel::WhatsApp, Message::Text(text)) => (
+            format!("{base}/{v}/{}/messages", target.phone_number_id),
+            json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": to.trim_start_matches('+'), "type": "text",
+                "text": { "preview_url": false, "body": text },
+            }),
+        ),
+        (
+            Channel::WhatsApp,
+            Message::Template {
+                name,
+                language,
+                params,
+            },
+        ) => (
+            format!("{base}/{v}/{}/messages", target.phone_number_id),
+            json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": to.trim_start_matches('+'), "type": "template",
+                "template": {
+                    "name": name, "language": { "code": language },
+                    "components": [{ "type": "body", "parameters":
+                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>() }],
+                },
+            }),
+        ),
+        (Channel::Telegram, Message::Text(text)) => {
+            let chat: i64 = to
+                .parse()
+                .map_err(|_| refuse("a Telegram chat id is a number"))?;
+            (
+                format!("{base}/bot{}/sendMessage", target.token),
+                json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" }),
+            )
+        }
+        (Channel::Instagram, Message::Text(text)) => (
+            format!("{base}/{v}/me/messages"),
+            json!({ "recipient": { "id": to }, "message": { "text": text } }),
+        ),
+        (_, Message::Template { .. }) => return Err(refuse("templates are a WhatsApp feature")),
+    })
+}
+
+/// Reads an answer, giving up past [`MAX_BODY`].
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Outcome> {
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    // A runaway answer: the request was received, its fate is unclear.
+                    return Err(if (200..300).contains(&status) {
+                        Outcome::Ambiguous {
+                            reason: format!(
+                                "HTTP {status} with an answer over {} KiB",
+                                MAX_BODY / 1024
+                            ),
+                        }
+                    } else {
+                        Outcome::RetryAfter(DEFAULT_BACKOFF)
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(transport(&e)),
+        }
+    }
+}
+
+/// A failure below HTTP, classified by whether the request may have reached the platform.
+fn transport(e: &reqwest::Error) -> Outcome {
+    let text = transport_text(e);
+    if is_tls(e) {
+        Outcome::AccountHalt {
+            code: "tls".into(),
+            reason: text,
+        }
+    } else if e.is_connect() {
+        Outcome::RetryAfter(DEFAULT_BACKOFF)
+    } else {
+        Outcome::Ambiguous { reason: text }
+    }
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        let t = s.to_string().to_ascii_lowercase();
+        if t.contains("certificate") || t.contains("tls") || t.contains("handshake") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn transport_text(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        format!("no answer in time ({text})")
+    } else if is_tls(e) {
+        format!("TLS failed, check the base URL and the machine's certificates ({text})")
+    } else {
+        text
+    }
+}

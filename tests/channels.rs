@@ -1,0 +1,226 @@
+//! The channel clients against the loopback emulators over real HTTP: every class of
+//! outcome, health checks, ambiguity, and answers that are not the platform's.
+
+use cleverplatform::channels::Outcome;
+use cleverplatform::channels::client::{Client, Message, Target};
+use cleverplatform::domain::Channel;
+use cleverplatform::sandbox::{self, SandboxOptions};
+use std::time::Duration;
+
+async fn sandbox() -> sandbox::Running {
+    sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap()
+}
+
+fn target(channel: Channel, base: &str, token: &str) -> Target {
+    Target {
+        channel,
+        base_url: base.to_string(),
+        api_version: "v23.0".into(),
+        token: token.into(),
+        phone_number_id: "106540352242922".into(),
+    }
+}
+
+fn client() -> Client {
+    Client::new(Duration::from_secs(5)).unwrap()
+}
+
+fn text(t: &str) -> Message {
+    Message::Text(t.into())
+}
+
+#[tokio::test]
+async fn whatsapp_outcomes_follow_the_magic_recipients() {
+    let sb = sandbox().await;
+    let wa = target(Channel::WhatsApp, &sb.base_url(), "EAAGsandbox");
+    let c = client();
+    match c
+        .send(&wa, "+77011234567", &text("Сәлеметсіз бе! 🎉"))
+        .await
+    {
+        Outcome::Sent { provider_id } => assert!(provider_id.starts_with("wamid.")),
+        other => panic!("{other:?}"),
+    }
+    let template = Message::Template {
+        name: "promo".into(),
+        language: "ru".into(),
+        params: vec!["Айгерим".into()],
+    };
+    assert!(matches!(
+        c.send(&wa, "+77011234567", &template).await,
+        Outcome::Sent { .. }
+    ));
+    for (to, class) in [
+        ("+77010000429", "retry_account"),
+        ("+77010001056", "retry_recipient"),
+        ("+77010001026", "permanent"),
+        ("+77010001047", "permanent"),
+        ("+77010001048", "account_halt"),
+        ("+77010001050", "opt_out"),
+        ("+77010000368", "account_halt"),
+        ("+77010001000", "retry_account"),
+    ] {
+        assert_eq!(c.send(&wa, to, &text("x")).await.class(), class, "{to}");
+    }
+    let revoked = target(Channel::WhatsApp, &sb.base_url(), "revoked-token");
+    assert_eq!(
+        c.send(&revoked, "+77011234567", &text("x")).await.class(),
+        "account_halt"
+    );
+    let h = c.health(&wa).await;
+    assert!(h.ok && h.detail.contains("TIER_2K"), "{h:?}");
+    assert!(!c.health(&revoked).await.ok);
+}
+
+#[tokio::test]
+async fn telegram_paces_chats_and_reports_blocks() {
+    let sb = sandbox().await;
+    let tg = target(
+        Channel::Telegram,
+        &sb.base_url(),
+        "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+    );
+    let c = client();
+    assert!(matches!(
+        c.send(&tg, "100200300", &text("Привет 👋")).await,
+        Outcome::Sent { .. }
+    ));
+    assert_eq!(
+        c.send(&tg, "100200300", &text("again")).await,
+        Outcome::RetryRecipient(Duration::from_secs(1)),
+        "one message a second per chat"
+    );
+    assert_eq!(
+        c.send(&tg, "100200403", &text("x")).await.class(),
+        "opt_out"
+    );
+    assert_eq!(
+        c.send(&tg, "100200404", &text("x")).await.class(),
+        "permanent"
+    );
+    assert_eq!(
+        c.send(&tg, "100200777", &text("x")).await.class(),
+        "permanent"
+    );
+    assert_eq!(
+        c.send(&tg, "not-a-chat", &text("x")).await.class(),
+        "permanent"
+    );
+    let h = c.health(&tg).await;
+    assert!(h.ok && h.detail == "@sandbox_bot", "{h:?}");
+    let bad = target(Channel::Telegram, &sb.base_url(), "revoked:x");
+    assert_eq!(
+        c.send(&bad, "100200300", &text("x")).await.class(),
+        "account_halt"
+    );
+    assert!(!c.health(&bad).await.ok);
+}
+
+#[tokio::test]
+async fn instagram_window_rule() {
+    let sb = sandbox().await;
+    let ig = target(Channel::Instagram, &sb.base_url(), "IGQVJsandbox");
+    let c = client();
+    assert!(matches!(
+        c.send(&ig, "17841400000000001", &text("Hi")).await,
+        Outcome::Sent { .. }
+    ));
+    match c.send(&ig, "17841400000000022", &text("Hi")).await {
+        Outcome::Permanent { code, .. } => assert_eq!(code, "10/2534022"),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.health(&ig).await.ok);
+}
+
+#[tokio::test]
+async fn accepted_but_unanswered_is_ambiguous_and_recorded() {
+    let sb = sandbox().await;
+    let wa = target(Channel::WhatsApp, &sb.base_url(), "EAAGsandbox");
+    let c = Client::new(Duration::from_millis(500)).unwrap();
+    assert_eq!(
+        c.send(&wa, "+77019999999", &text("maybe")).await.class(),
+        "ambiguous"
+    );
+    let lines = reqwest::get(format!("{}/_sandbox/messages", sb.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        lines.contains("\"recipient\":\"+77019999999\""),
+        "the platform has it: {lines}"
+    );
+    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["total"], 1);
+}
+
+#[tokio::test]
+async fn nothing_listening_is_retried_later() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let wa = target(
+        Channel::WhatsApp,
+        &format!("http://127.0.0.1:{port}"),
+        "EAAG",
+    );
+    assert_eq!(
+        client().send(&wa, "+77011234567", &text("x")).await.class(),
+        "retry_account"
+    );
+}
+
+/// A proxy in front of the API: HTML error pages, an empty 200, a 50 MB answer.
+#[tokio::test]
+async fn answers_that_are_not_the_platforms() {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/v23.0/{id}/messages",
+        post(
+            |axum::extract::Path(id): axum::extract::Path<String>| async move {
+                match id.as_str() {
+                    "html502" => (
+                        axum::http::StatusCode::BAD_GATEWAY,
+                        "<html><body>502 Bad Gateway</body></html>".to_string(),
+                    ),
+                    "html200" => (
+                        axum::http::StatusCode::OK,
+                        "<!DOCTYPE html><p>Portal</p>".to_string(),
+                    ),
+                    "huge" => (axum::http::StatusCode::OK, "x".repeat(50 << 20)),
+                    _ => (
+                        axum::http::StatusCode::OK,
+                        "{\"unexpected\":true}".to_string(),
+                    ),
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let c = client();
+    let mut t = target(Channel::WhatsApp, &base, "EAAG");
+    for (id, class) in [
+        ("html502", "retry_account"),
+        ("html200", "ambiguous"),
+        ("huge", "ambiguous"),
+        ("odd", "ambiguous"),
+    ] {
+        t.phone_number_id = id.into();
+        assert_eq!(
+            c.send(&t, "+77011234567", &text("x")).await.class(),
+            class,
+            "{id}"
+        );
+    }
+}
