@@ -57,6 +57,11 @@ pub enum Command {
     #[command(subcommand)]
     Accounts(AccountsCommand),
 
+    /// Run the loopback emulators of the WhatsApp, Telegram and Instagram APIs (for trying
+    /// things out and for load tests); prints the bound address on the first line
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+
     /// Print a shell completion script to standard output
     Completions {
         /// The shell
@@ -171,6 +176,26 @@ pub struct ImportArgs {
     pub json: bool,
 }
 
+/// `clever sandbox …`
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the emulators until interrupted
+    Serve {
+        /// Address to listen on; port 0 picks a free one
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Milliseconds added to every answer
+        #[arg(long, default_value_t = 0)]
+        latency: u64,
+        /// Share of sends answered with a transient server error, 0 to 1
+        #[arg(long, default_value_t = 0.0)]
+        fault_rate: f64,
+        /// Share of sends accepted but never answered, 0 to 1
+        #[arg(long, default_value_t = 0.0)]
+        drop_response_rate: f64,
+    },
+}
+
 /// `clever accounts …`
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
@@ -179,6 +204,12 @@ pub enum AccountsCommand {
     Add(AddAccountArgs),
     /// Show every account (tokens are never shown)
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that accounts' tokens work (all accounts, or one)
+    Check {
+        name: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Some(Command::Accounts(cmd)) => command(&cli.global, |store| async move {
             commands::accounts::run(&store, cmd).await
         }),
+        Some(Command::Sandbox(cmd)) => commands::sandbox::run(cmd),
         None => console(&cli.global, None),
     }
 }

@@ -472,3 +472,77 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         .code(1)
         .stderr(predicate::str::contains("used by 3 campaign(s)"));
 }
+
+#[test]
+fn sandbox_serve_and_account_checks_over_loopback() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let data = home.path().join("data");
+    let good = home.path().join("good.token");
+    let bad = home.path().join("bad.token");
+    std::fs::write(&good, "EAAGsandbox").unwrap();
+    std::fs::write(&bad, "revoked-EAAG").unwrap();
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    for (name, token) in [("Good", &good), ("Bad", &bad)] {
+        run(&[
+            "accounts",
+            "add",
+            "--channel",
+            "whatsapp",
+            "--name",
+            name,
+            "--phone-number-id",
+            "1065",
+            "--base-url",
+            &base,
+            "--token-file",
+            token.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    }
+    run(&["accounts", "check", "Good"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: +7 701 000 0001"));
+    let out = run(&["accounts", "check", "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (v[0]["name"].as_str(), v[0]["ok"].as_bool()),
+        (Some("Good"), Some(true))
+    );
+    assert_eq!(
+        (v[1]["name"].as_str(), v[1]["ok"].as_bool()),
+        (Some("Bad"), Some(false))
+    );
+    assert!(v[1]["detail"].as_str().unwrap().contains("HTTP 401"));
+    // A loopback base URL marks the account as a sandbox one.
+    run(&["accounts", "list", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"sandbox\": true"));
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -60,6 +60,7 @@ pub async fn run(store: &Store, cmd: AccountsCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        AccountsCommand::Check { name, json } => check(store, name.as_deref(), json).await,
         AccountsCommand::Pause { name, reason } => {
             set_status(store, &name, AccountStatus::Paused, Some(&reason)).await
         }
@@ -125,6 +126,64 @@ async fn set_status(
     .await?;
     tx.commit().await?;
     println!("account `{name}` is {status}");
+    Ok(())
+}
+
+/// Checks each account's token against its platform and records the result.
+async fn check(store: &Store, only: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let client = crate::channels::client::Client::new(std::time::Duration::from_secs(15))
+        .map_err(anyhow::Error::msg)?;
+    let rows = store
+        .account_page(PageRequest {
+            anchor: store::Anchor::First,
+            limit: 10_000,
+        })
+        .await?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|a| only.is_none_or(|n| n == a.name))
+        .collect();
+    if let (Some(n), true) = (only, rows.is_empty()) {
+        bail!("no account named `{n}`; `clever accounts list` shows them");
+    }
+    let mut results = Vec::new();
+    let mut failed = 0;
+    for a in rows {
+        let mut conn = store.begin().await?;
+        let token = store::accounts::secret(&mut conn, a.id).await?;
+        let settings: serde_json::Value = serde_json::from_str(&a.settings).unwrap_or_default();
+        let target = crate::channels::client::Target {
+            channel: a.channel,
+            base_url: a.base_url.clone().unwrap_or_else(|| {
+                crate::channels::client::Target::default_base_url(a.channel).to_string()
+            }),
+            api_version: a.api_version.clone().unwrap_or_else(|| "v23.0".into()),
+            token,
+            phone_number_id: settings["phone_number_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let health = client.health(&target).await;
+        let line = format!(
+            "{}: {}",
+            if health.ok { "ok" } else { "failed" },
+            health.detail
+        );
+        store::accounts::set_health(&mut conn, a.id, &line).await?;
+        conn.commit().await?;
+        failed += usize::from(!health.ok);
+        results.push(serde_json::json!({ "name": a.name, "channel": a.channel, "ok": health.ok, "detail": health.detail }));
+        if !json {
+            println!("{:<28} {:<10} {line}", a.name, a.channel.label());
+        }
+    }
+    if json {
+        print_json(&results)?;
+    }
+    if failed > 0 {
+        bail!("{failed} account(s) failed the check");
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod lists;
+pub mod sandbox;
 pub mod subscribers;
 
 use crate::store::{Location, Store};

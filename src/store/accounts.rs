@@ -132,6 +132,31 @@ impl Store {
     }
 }
 
+/// The token of an account, for the channel clients only. Never print or log it.
+pub async fn secret(conn: &mut SqliteConnection, id: AccountId) -> Result<String, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT secret FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Records the result of a health check.
+pub async fn set_health(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    health: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET health = ?, health_checked_at = ? WHERE id = ?")
+        .bind(health)
+        .bind(now())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// An account's id by name.
 pub async fn id_by_name(
     conn: &mut SqliteConnection,
