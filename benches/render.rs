@@ -29,6 +29,10 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
         let services = Services {
             store,
             actor: "bench".into(),
+            client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(
+                5,
+            ))
+            .unwrap(),
             workspace: Workspace {
                 label: "demo workspace".into(),
                 demo: true,

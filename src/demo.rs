@@ -153,7 +153,12 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 channel: a.channel,
                 name: &a.name,
                 settings: a.settings.clone(),
-                secret: "sandbox-token",
+                // A paused demo account holds an expired token, as in real life.
+                secret: if a.paused.is_some() {
+                    "revoked-sandbox-token"
+                } else {
+                    "sandbox-token"
+                },
                 base_url: Some("http://127.0.0.1 (sandbox)"),
                 api_version: match a.channel {
                     Channel::Telegram => None,

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use cleverplatform::cli::{Cli, Command, DemoArgs, Shell};
 use cleverplatform::config::Config;
-use cleverplatform::store::{Location, Store};
+use cleverplatform::store::{self, Location, Store};
 use cleverplatform::tui::worker::{Services, Workspace};
 use cleverplatform::{commands, demo, logging, tui};
 use std::io::IsTerminal;
@@ -144,8 +144,26 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     {
         tracing::info!("demo workspace seeded");
     }
+    // The demo talks to the loopback emulators over real HTTP.
+    let sandbox = if is_demo {
+        let running = cleverplatform::sandbox::start(
+            "127.0.0.1:0".parse()?,
+            cleverplatform::sandbox::SandboxOptions::default(),
+        )
+        .await
+        .context("starting the sandbox emulators")?;
+        let mut conn = store.begin().await?;
+        store::accounts::point_sandbox_accounts(&mut conn, &running.base_url()).await?;
+        conn.commit().await?;
+        tracing::info!(base = %running.base_url(), "sandbox emulators started");
+        Some(running)
+    } else {
+        None
+    };
     let services = Services {
         store: store.clone(),
+        client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))
+            .map_err(anyhow::Error::msg)?,
         actor: cleverplatform::commands::actor(),
         workspace: Workspace {
             label: if is_demo {
@@ -174,6 +192,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         );
     }
     tui::run(app, services).await?;
+    drop(sandbox);
     store.close().await;
     Ok(())
 }

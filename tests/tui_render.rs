@@ -303,3 +303,54 @@ async fn a_list_in_use_is_not_deleted() {
     assert!(n.error && n.text.contains("used by"), "{n:?}");
     assert_eq!(app.lists.len(), 4);
 }
+
+#[tokio::test]
+async fn accounts_are_checked_against_the_emulators() {
+    use cleverplatform::domain::Channel;
+    use cleverplatform::store::accounts::{NewAccount, insert};
+    let sb = cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let mut tx = services.store.begin().await.unwrap();
+    for (name, token) in [
+        ("Good bot", "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ("Old bot", "revoked:x"),
+    ] {
+        insert(
+            &mut tx,
+            &NewAccount {
+                channel: Channel::Telegram,
+                name,
+                settings: serde_json::json!({}),
+                secret: token,
+                base_url: Some(&sb.base_url()),
+                api_version: None,
+                sandbox: true,
+                rate_per_sec: None,
+                wa_daily_tier: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(&mut app, &services, &[KeyCode::Char('c')]).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("Good bot: token works — @sandbox_bot"),
+        "{n:?}"
+    );
+    assert_eq!(
+        app.accounts.selected().unwrap().health.as_deref(),
+        Some("ok: @sandbox_bot")
+    );
+    press(&mut app, &services, &[KeyCode::Down, KeyCode::Char('c')]).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        n.error && n.text.contains("Old bot: check failed — HTTP 401"),
+        "{n:?}"
+    );
+}

@@ -157,6 +157,19 @@ pub async fn set_health(
     Ok(())
 }
 
+/// Points every SANDBOX account at the emulators' address (the demo starts them anew on a
+/// free port each time).
+pub async fn point_sandbox_accounts(
+    conn: &mut SqliteConnection,
+    base_url: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("UPDATE accounts SET base_url = ? WHERE sandbox = 1")
+        .bind(base_url)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// An account's id by name.
 pub async fn id_by_name(
     conn: &mut SqliteConnection,

@@ -79,6 +79,8 @@ pub enum Action {
     Import,
     /// Delete the shown list (asks first).
     DeleteList,
+    /// Check the selected account's token now.
+    CheckAccount,
 }
 
 impl Action {
@@ -114,6 +116,7 @@ impl Action {
             Action::NextList => "next_list",
             Action::Import => "import",
             Action::DeleteList => "delete_list",
+            Action::CheckAccount => "check_account",
         }
     }
 
@@ -149,6 +152,7 @@ impl Action {
             Action::NextList => "Next subscriber list",
             Action::Import => "Import a CSV file into the selected list",
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
+            Action::CheckAccount => "Accounts: check the selected account's token now",
         }
     }
 

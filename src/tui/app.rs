@@ -444,6 +444,22 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::CheckAccount => {
+                match self.accounts.selected().map(|a| (a.id, a.name.clone())) {
+                    Some((id, name)) if self.pane == PaneId::Accounts => {
+                        self.notify(format!("checking “{name}”…"), false);
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::CheckAccount { id },
+                        }];
+                    }
+                    _ => self.notify(
+                        "accounts are checked from the Accounts pane (1, then c)",
+                        false,
+                    ),
+                }
+                Vec::new()
+            }
             Action::DeleteList => {
                 match self.selected_list() {
                     _ if self.pane != PaneId::Subscribers => self.notify(
@@ -683,6 +699,17 @@ impl App {
                     self.dirty = true;
                 }
                 Vec::new()
+            }
+            Reply::AccountChecked { name, ok, detail } => {
+                self.notices.clear();
+                self.notify(
+                    format!(
+                        "{name}: {} — {detail}",
+                        if ok { "token works" } else { "check failed" }
+                    ),
+                    !ok,
+                );
+                self.reload_pane(PaneId::Accounts, false)
             }
             Reply::ListDeleted(result) => {
                 match result {

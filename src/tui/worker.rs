@@ -4,7 +4,7 @@
 
 use super::action::PaneId;
 use super::window::Fill;
-use crate::domain::{CampaignId, Channel, ConsentScope, ListId, SubscriberId};
+use crate::domain::{AccountId, CampaignId, Channel, ConsentScope, ListId, SubscriberId};
 use crate::import::detect::{Delimiter, Encoding};
 use crate::import::{ImportOptions, ImportSummary, Progress, import_file};
 use crate::store::accounts::AccountRow;
@@ -39,6 +39,8 @@ pub struct Services {
     pub workspace: Workspace,
     /// Who works in the console, for consent records and the audit log.
     pub actor: String,
+    /// The messenger APIs' client, for health checks.
+    pub client: crate::channels::client::Client,
 }
 
 /// Work for the worker.
@@ -66,6 +68,8 @@ pub enum Request {
     Import { path: PathBuf, list: String },
     /// Delete a list (refused while a campaign uses it).
     DeleteList { id: ListId, name: String },
+    /// Check an account's token against its platform now.
+    CheckAccount { id: AccountId },
 }
 
 /// Rows of one pane.
@@ -113,6 +117,12 @@ pub enum Reply {
     ImportDone(Result<ImportSummary, String>),
     /// The name of the deleted list, or why it was not deleted.
     ListDeleted(Result<String, String>),
+    /// An account's name and what its check found.
+    AccountChecked {
+        name: String,
+        ok: bool,
+        detail: String,
+    },
     Failed {
         pane: Option<PaneId>,
         message: String,
@@ -268,6 +278,42 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
         },
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
+        Request::CheckAccount { id } => {
+            let Some(a) = store.account(id).await? else {
+                return Ok(Reply::Failed {
+                    pane: None,
+                    message: "that account no longer exists".into(),
+                });
+            };
+            let mut conn = store.begin().await?;
+            let token = crate::store::accounts::secret(&mut conn, id).await?;
+            let settings: serde_json::Value = serde_json::from_str(&a.settings).unwrap_or_default();
+            let target = crate::channels::client::Target {
+                channel: a.channel,
+                base_url: a.base_url.clone().unwrap_or_else(|| {
+                    crate::channels::client::Target::default_base_url(a.channel).to_string()
+                }),
+                api_version: a.api_version.clone().unwrap_or_else(|| "v23.0".into()),
+                token,
+                phone_number_id: settings["phone_number_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let health = services.client.health(&target).await;
+            let line = format!(
+                "{}: {}",
+                if health.ok { "ok" } else { "failed" },
+                health.detail
+            );
+            crate::store::accounts::set_health(&mut conn, id, &line).await?;
+            conn.commit().await?;
+            Reply::AccountChecked {
+                name: a.name,
+                ok: health.ok,
+                detail: health.detail,
+            }
+        }
         Request::DeleteList { id, name } => {
             let mut tx = store.begin().await?;
             if let Err(used) =

@@ -50,6 +50,8 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
     Services {
         store: Store::open(&Location::File(db)).await.unwrap(),
         actor: "tester".into(),
+        client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(5))
+            .unwrap(),
         workspace: Workspace {
             label: if demo {
                 "demo workspace".into()
