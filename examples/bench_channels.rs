@@ -24,8 +24,14 @@ fn cpu_seconds() -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let total: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
+    let concurrency: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(32);
     let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
     let mut server = std::process::Command::new(bin)
         .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
@@ -34,7 +40,9 @@ async fn main() {
         .spawn()
         .expect("build the release binary first: cargo build --release");
     let mut base = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut base).unwrap();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut base)
+        .unwrap();
     let base = base.trim().to_string();
     let target = Arc::new(Target {
         channel: Channel::WhatsApp,
@@ -44,7 +52,9 @@ async fn main() {
         phone_number_id: "106540352242922".into(),
     });
     let client = Client::new(Duration::from_secs(10)).unwrap();
-    let message = Arc::new(Message::Text("Сәлеметсіз бе! Скидка 20% до воскресенья 🎉".into()));
+    let message = Arc::new(Message::Text(
+        "Сәлеметсіз бе! Скидка 20% до воскресенья 🎉".into(),
+    ));
     // Warm up the connection pool.
     for _ in 0..concurrency {
         client.send(&target, "+77011234567", &message).await;
@@ -92,7 +102,10 @@ async fn main() {
     {
         Ok(out) if out.status.success() => {
             let text = String::from_utf8_lossy(&out.stdout);
-            let line = text.lines().find(|l| l.starts_with("Requests/sec")).unwrap_or("no Requests/sec line");
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("Requests/sec"))
+                .unwrap_or("no Requests/sec line");
             println!("wrk against the same endpoint ({concurrency} connections, 5 s): {line}");
         }
         _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),

@@ -224,3 +224,23 @@ async fn answers_that_are_not_the_platforms() {
         );
     }
 }
+
+/// `https://` to something that does not speak TLS: the account halts with a clear reason.
+#[tokio::test]
+async fn tls_failures_halt_the_account_with_a_clear_message() {
+    let sb = sandbox().await;
+    let wa = target(
+        Channel::WhatsApp,
+        &sb.base_url().replace("http://", "https://"),
+        "EAAG",
+    );
+    match client().send(&wa, "+77011234567", &text("x")).await {
+        Outcome::AccountHalt { code, reason } => {
+            assert_eq!(code, "tls");
+            assert!(reason.contains("TLS failed"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let h = client().health(&wa).await;
+    assert!(!h.ok && h.detail.contains("TLS failed"), "{h:?}");
+}

@@ -273,11 +273,21 @@ fn transport(e: &reqwest::Error) -> Outcome {
     }
 }
 
+/// Whether a failure happened in the TLS layer (rustls's messages, through the error chain).
 fn is_tls(e: &reqwest::Error) -> bool {
+    const SIGNS: [&str; 7] = [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
+    ];
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(s) = source {
         let t = s.to_string().to_ascii_lowercase();
-        if t.contains("certificate") || t.contains("tls") || t.contains("handshake") {
+        if SIGNS.iter().any(|sign| t.contains(sign)) {
             return true;
         }
         source = s.source();
