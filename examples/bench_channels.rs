@@ -111,4 +111,5 @@ async fn main() {
         _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
     }
     let _ = server.kill();
+    let _ = server.wait();
 }
