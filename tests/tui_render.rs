@@ -354,3 +354,43 @@ async fn accounts_are_checked_against_the_emulators() {
         "{n:?}"
     );
 }
+
+#[tokio::test]
+async fn accounts_pause_with_a_reason_and_resume_after_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clever.db");
+    std::fs::copy(demo_db(), &db).unwrap();
+    let services = services(db, true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let mut keys = vec![KeyCode::Char('p')];
+    keys.extend("token rotation".chars().map(KeyCode::Char));
+    press(&mut app, &services, &keys).await;
+    snap!("pause_reason_120x36", render(&app));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let a = app.accounts.selected().unwrap();
+    assert_eq!(a.status, cleverplatform::domain::AccountStatus::Paused);
+    assert_eq!(a.status_reason.as_deref(), Some("token rotation"));
+    press(&mut app, &services, &[KeyCode::Char('p')]).await;
+    assert!(matches!(
+        app.overlay,
+        cleverplatform::tui::app::Overlay::Confirm(_)
+    ));
+    press(&mut app, &services, &[KeyCode::Char('y')]).await;
+    assert_eq!(
+        app.accounts.selected().unwrap().status,
+        cleverplatform::domain::AccountStatus::Active
+    );
+    let audit = services
+        .store
+        .audit_for(
+            "account",
+            &app.accounts.selected().unwrap().id.to_string(),
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["account.active", "account.paused"]
+    );
+}

@@ -81,6 +81,8 @@ pub enum Action {
     DeleteList,
     /// Check the selected account's token now.
     CheckAccount,
+    /// Pause the selected account (asks why) or resume it (asks first).
+    PauseResume,
 }
 
 impl Action {
@@ -117,6 +119,7 @@ impl Action {
             Action::Import => "import",
             Action::DeleteList => "delete_list",
             Action::CheckAccount => "check_account",
+            Action::PauseResume => "pause_resume",
         }
     }
 
@@ -153,6 +156,9 @@ impl Action {
             Action::Import => "Import a CSV file into the selected list",
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
             Action::CheckAccount => "Accounts: check the selected account's token now",
+            Action::PauseResume => {
+                "Accounts: pause the selected account (with a reason) or resume it"
+            }
         }
     }
 

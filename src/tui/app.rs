@@ -9,7 +9,7 @@ use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
 use super::worker::{Detail, Reply, Request, Rows, Tagged, Workspace};
-use crate::domain::{Channel, ListId};
+use crate::domain::{AccountId, AccountStatus, Channel, ListId};
 use crate::import::{ImportSummary, Progress};
 use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
@@ -55,6 +55,7 @@ pub struct Confirm {
 pub enum OnYes {
     Quit,
     DeleteList(ListId, String),
+    Resume(AccountId),
 }
 
 /// What covers the panes.
@@ -73,6 +74,8 @@ pub type SendableCounts = Vec<(Channel, i64)>;
 pub enum PromptKind {
     Search,
     ImportPath,
+    /// Why the account is paused.
+    PauseReason(AccountId),
 }
 
 /// A one-line text field.
@@ -331,6 +334,12 @@ impl App {
                                 body: Request::DeleteList { id, name },
                             }];
                         }
+                        OnYes::Resume(id) => {
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::SetAccountStatus { id, reason: None },
+                            }];
+                        }
                     }
                 }
             }
@@ -344,6 +353,18 @@ impl App {
                     PromptKind::Search => {
                         self.search = (!text.is_empty()).then_some(text);
                         return self.reload_pane(PaneId::Subscribers, true);
+                    }
+                    PromptKind::PauseReason(_) if text.is_empty() => {
+                        self.notify("a pause needs a reason; nothing changed", false);
+                    }
+                    PromptKind::PauseReason(id) => {
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::SetAccountStatus {
+                                id,
+                                reason: Some(text),
+                            },
+                        }];
                     }
                     PromptKind::ImportPath if text.is_empty() => {}
                     PromptKind::ImportPath => {
@@ -455,6 +476,29 @@ impl App {
                     }
                     _ => self.notify(
                         "accounts are checked from the Accounts pane (1, then c)",
+                        false,
+                    ),
+                }
+                Vec::new()
+            }
+            Action::PauseResume => {
+                let selected = self
+                    .accounts
+                    .selected()
+                    .map(|a| (a.id, a.name.clone(), a.status));
+                match selected {
+                    Some((id, _, AccountStatus::Active)) if self.pane == PaneId::Accounts => {
+                        self.prompt = Some(Prompt::new(PromptKind::PauseReason(id), String::new()));
+                    }
+                    Some((id, name, AccountStatus::Paused)) if self.pane == PaneId::Accounts => {
+                        self.overlay = Overlay::Confirm(Confirm {
+                            title: "Resume account?".into(),
+                            message: format!("Let “{name}” send again?"),
+                            on_yes: OnYes::Resume(id),
+                        });
+                    }
+                    _ => self.notify(
+                        "accounts are paused from the Accounts pane (1, then p)",
                         false,
                     ),
                 }
@@ -699,6 +743,15 @@ impl App {
                     self.dirty = true;
                 }
                 Vec::new()
+            }
+            Reply::AccountStatusSet(message) => {
+                self.notify(message, false);
+                let mut out = self.reload_pane(PaneId::Accounts, false);
+                out.push(Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                });
+                out
             }
             Reply::AccountChecked { name, ok, detail } => {
                 self.notices.clear();

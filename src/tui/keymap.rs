@@ -235,6 +235,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::Import, vec!["i"]),
         (M::Normal, A::DeleteList, vec!["D"]),
         (M::Normal, A::CheckAccount, vec!["c"]),
+        (M::Normal, A::PauseResume, vec!["p"]),
         (M::Help, A::CloseHelp, vec!["Esc", "?", "q", "F1"]),
         (M::Help, A::Up, vec!["Up", "k"]),
         (M::Help, A::Down, vec!["Down", "j"]),

@@ -83,7 +83,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
             list_area
         };
         let boxed =
-            app.pane == PaneId::Subscribers && (app.prompt.is_some() || app.import.is_some());
+            app.prompt.is_some() || (app.pane == PaneId::Subscribers && app.import.is_some());
         let (list_area, search_area) = if boxed {
             let [l, s] =
                 Layout::vertical([Constraint::Fill(1), Constraint::Length(5)]).areas(list_area);
@@ -109,6 +109,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                 PromptKind::ImportPath => {
                     "CSV file to import into the shown list · Enter import · Esc cancel"
                 }
+                PromptKind::PauseReason(_) => "Why pause this account? · Enter pause · Esc cancel",
             };
             let block = panel(app, title, true);
             let inner = block.inner(area);

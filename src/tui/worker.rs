@@ -70,6 +70,11 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Check an account's token against its platform now.
     CheckAccount { id: AccountId },
+    /// Pause an account with a reason, or resume it (`None`).
+    SetAccountStatus {
+        id: AccountId,
+        reason: Option<String>,
+    },
 }
 
 /// Rows of one pane.
@@ -117,6 +122,8 @@ pub enum Reply {
     ImportDone(Result<ImportSummary, String>),
     /// The name of the deleted list, or why it was not deleted.
     ListDeleted(Result<String, String>),
+    /// What changed, in words.
+    AccountStatusSet(String),
     /// An account's name and what its check found.
     AccountChecked {
         name: String,
@@ -278,6 +285,29 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
         },
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
+        Request::SetAccountStatus { id, reason } => {
+            let status = if reason.is_some() {
+                crate::domain::AccountStatus::Paused
+            } else {
+                crate::domain::AccountStatus::Active
+            };
+            let mut tx = store.begin().await?;
+            crate::store::accounts::set_status(&mut tx, id, status, reason.as_deref()).await?;
+            crate::store::audit::record(
+                &mut tx,
+                &services.actor,
+                &format!("account.{status}"),
+                "account",
+                Some(&id.to_string()),
+                &serde_json::json!({ "reason": reason }),
+            )
+            .await?;
+            tx.commit().await?;
+            Reply::AccountStatusSet(match reason {
+                Some(r) => format!("account paused: {r}"),
+                None => "account resumed".to_string(),
+            })
+        }
         Request::CheckAccount { id } => {
             let Some(a) = store.account(id).await? else {
                 return Ok(Reply::Failed {
