@@ -14,6 +14,8 @@
 //! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
 //! | [`channels`] | the classified outcome of a send, from each platform's answer | `domain` |
 //! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
+//! | [`inbound`] | applying webhooks: windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `store` |
+//! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
 //! | [`logging`] | the rotating log file in the data folder | — |
@@ -40,6 +42,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod inbound;
 pub mod logging;
 pub mod sandbox;
 pub mod store;

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod import;
+pub mod inbound;
 pub mod lists;
 pub mod lookups;
 pub mod overview;

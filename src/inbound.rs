@@ -1,0 +1,116 @@
+//! Applying what the platforms send us (parsed by `channels::webhooks`) to the workspace:
+//! inbound messages open the 24-hour window; an opt-out keyword or a platform block
+//! suppresses the address and withdraws marketing consent at once; delivery statuses are
+//! kept for the sender. Every event is applied once, however often it is delivered.
+//!
+//! Sits beside the engine: it uses `channels` (the events), `domain` (opt-out keywords) and
+//! `store` (the writes), one transaction per webhook.
+
+use crate::channels::webhooks::{DeliveryStatus, Inbound};
+use crate::domain::{AccountId, Channel, optout};
+use crate::store::{self, Store, StoreError};
+use chrono::{DateTime, TimeZone, Utc};
+
+/// What a webhook did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub messages: u32,
+    pub opt_outs: u32,
+    pub statuses: u32,
+    /// Events seen before and skipped.
+    pub repeats: u32,
+}
+
+/// The address form stored for a channel: WhatsApp sends `77011234567`, we keep E.164.
+fn address(channel: Channel, raw: &str) -> String {
+    match channel {
+        Channel::WhatsApp if !raw.starts_with('+') => format!("+{raw}"),
+        _ => raw.to_string(),
+    }
+}
+
+fn time(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .filter(|_| secs > 0)
+        .unwrap_or_else(Utc::now)
+}
+
+/// Applies the events of one webhook (or one Telegram update) for an account.
+pub async fn apply(
+    store: &Store,
+    account: AccountId,
+    channel: Channel,
+    events: &[Inbound],
+    extra_keywords: &[String],
+) -> Result<Applied, StoreError> {
+    let mut applied = Applied::default();
+    let mut tx = store.begin().await?;
+    for event in events {
+        match event {
+            Inbound::Message { from, id, text, at } => {
+                let key = format!("{}:{id}", channel.as_str());
+                if !store::inbound::first_time(&mut tx, "message", &key).await? {
+                    applied.repeats += 1;
+                    continue;
+                }
+                let addr = address(channel, from);
+                store::inbound::record_inbound(&mut tx, account, channel, &addr, time(*at)).await?;
+                applied.messages += 1;
+                if optout::is_opt_out(text, extra_keywords) {
+                    let proof = format!("inbound message {id}: “{}”", text.trim());
+                    store::inbound::opt_out(&mut tx, channel, &addr, "opt-out keyword", &proof)
+                        .await?;
+                    applied.opt_outs += 1;
+                }
+            }
+            Inbound::Blocked { from, at } => {
+                let key = format!("{}:{from}:{at}", channel.as_str());
+                if !store::inbound::first_time(&mut tx, "blocked", &key).await? {
+                    applied.repeats += 1;
+                    continue;
+                }
+                let addr = address(channel, from);
+                store::inbound::opt_out(
+                    &mut tx,
+                    channel,
+                    &addr,
+                    "blocked on the platform",
+                    "platform signal",
+                )
+                .await?;
+                applied.opt_outs += 1;
+            }
+            Inbound::Status {
+                provider_id,
+                status,
+                at,
+                error_code,
+                ..
+            } => {
+                let name = match status {
+                    DeliveryStatus::Sent => "sent",
+                    DeliveryStatus::Delivered => "delivered",
+                    DeliveryStatus::Read => "read",
+                    DeliveryStatus::Failed => "failed",
+                };
+                if store::inbound::record_status(
+                    &mut tx,
+                    channel,
+                    provider_id,
+                    name,
+                    *error_code,
+                    time(*at),
+                )
+                .await?
+                {
+                    applied.statuses += 1;
+                } else {
+                    applied.repeats += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(applied)
+}

@@ -1,0 +1,118 @@
+//! What subscribers and platforms tell us: inbound messages (they open the 24-hour windows),
+//! opt-outs (a suppression and a consent withdrawal, at once), and delivery statuses kept for
+//! the sender. Each event is applied once: platforms repeat webhooks for days.
+
+use super::{StoreError, now};
+use crate::domain::{AccountId, Channel};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+/// Marks an event as processed; `false` when it was processed before (skip it).
+pub async fn first_time(
+    conn: &mut SqliteConnection,
+    source: &str,
+    key: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_seen (source, key, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(source)
+    .bind(key)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records an inbound message time for (account, address), opening the 24-hour window.
+/// Returns the subscriber the address belongs to, if any.
+pub async fn record_inbound(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    channel: Channel,
+    address: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    let identity: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, subscriber_id FROM identities WHERE channel = ? AND address = ?",
+    )
+    .bind(channel)
+    .bind(address)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((identity, subscriber)) = identity else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "INSERT INTO inbound (account_id, identity_id, last_at) VALUES (?, ?, ?) \
+         ON CONFLICT (account_id, identity_id) DO UPDATE SET last_at = max(last_at, excluded.last_at)",
+    )
+    .bind(account)
+    .bind(identity)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(Some(subscriber))
+}
+
+/// An opt-out: the address is suppressed and, when it belongs to a subscriber, a marketing
+/// consent withdrawal is recorded with what was received as proof. Idempotent.
+pub async fn opt_out(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+    proof: &str,
+) -> Result<(), StoreError> {
+    super::subscribers::suppress(conn, channel, address, reason, "webhook").await?;
+    sqlx::query(
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
+         SELECT i.subscriber_id, i.channel, 'marketing', 'withdrawn', ?3, ?4, ?5, 'webhook' \
+         FROM identities i WHERE i.channel = ?1 AND i.address = ?2 \
+         AND coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
+              AND c.channel = i.channel AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1), '') <> 'withdrawn'",
+    )
+    .bind(channel)
+    .bind(address)
+    .bind(reason)
+    .bind(proof)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    super::audit::record(
+        conn,
+        "webhook",
+        "subscriber.opt_out",
+        "address",
+        Some(&format!(
+            "{}:{}",
+            channel.as_str(),
+            crate::domain::mask::address(address, 4)
+        )),
+        &serde_json::json!({ "reason": reason }),
+    )
+    .await
+}
+
+/// Keeps a delivery status for the sender; a repeat of the same status is ignored.
+pub async fn record_status(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    provider_id: &str,
+    status: &str,
+    error_code: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO delivery_statuses (channel, provider_id, status, error_code, at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(channel)
+    .bind(provider_id)
+    .bind(status)
+    .bind(error_code)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

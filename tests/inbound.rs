@@ -1,0 +1,156 @@
+//! Webhooks applied to a real database: opt-outs take effect at once and once, windows open,
+//! statuses are kept without repeats.
+
+use cleverplatform::channels::webhooks::{self, Inbound};
+use cleverplatform::domain::{AccountId, Channel, ConsentScope, ConsentStatus, SubscriberId};
+use cleverplatform::import::{ImportOptions, import_file};
+use cleverplatform::inbound::apply;
+use cleverplatform::store::{Location, Store};
+
+async fn workspace() -> (tempfile::TempDir, Store, AccountId) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::File(dir.path().join("c.db")))
+        .await
+        .unwrap();
+    let csv = dir.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        "phone,telegram_chat_id,name,consent\n+77011234567,4242,Айгерим,yes\n",
+    )
+    .unwrap();
+    let opts = ImportOptions {
+        list: "L".into(),
+        encoding: cleverplatform::import::detect::Encoding::Auto,
+        delimiter: cleverplatform::import::detect::Delimiter::Auto,
+        region: Default::default(),
+        consent_source: None,
+        rejects: None,
+        dry_run: false,
+        actor: "t".into(),
+    };
+    import_file(&store, &csv, &opts, |_| {}).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let account = cleverplatform::store::accounts::insert(
+        &mut tx,
+        &cleverplatform::store::accounts::NewAccount {
+            channel: Channel::WhatsApp,
+            name: "WA",
+            settings: serde_json::json!({}),
+            secret: "t",
+            base_url: None,
+            api_version: None,
+            sandbox: true,
+            rate_per_sec: None,
+            wa_daily_tier: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (dir, store, account)
+}
+
+async fn sendable(store: &Store, channel: Channel) -> i64 {
+    store
+        .sendable_counts(None, ConsentScope::Marketing)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _)| *c == channel)
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn a_stop_message_suppresses_and_withdraws_once() {
+    let (_d, store, account) = workspace().await;
+    assert_eq!(sendable(&store, Channel::WhatsApp).await, 1);
+    let body = r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"77011234567","id":"wamid.in1","timestamp":"1764000000","type":"text","text":{"body":" стоп "}}]}}]}]}"#.as_bytes();
+    let secret = b"app-secret";
+    let sig = webhooks::meta_signature(secret, body);
+    webhooks::verify_meta_signature(secret, Some(&sig), body).unwrap();
+    let events = webhooks::parse_whatsapp(body).unwrap();
+    let first = apply(&store, account, Channel::WhatsApp, &events, &[])
+        .await
+        .unwrap();
+    assert_eq!((first.messages, first.opt_outs), (1, 1));
+    assert_eq!(
+        sendable(&store, Channel::WhatsApp).await,
+        0,
+        "no longer sendable at once"
+    );
+    assert_eq!(
+        sendable(&store, Channel::Telegram).await,
+        1,
+        "other channels keep their consent"
+    );
+    // Meta repeats webhooks: the replay changes nothing.
+    let again = apply(&store, account, Channel::WhatsApp, &events, &[])
+        .await
+        .unwrap();
+    assert_eq!((again.messages, again.opt_outs, again.repeats), (0, 0, 1));
+    let d = store
+        .subscriber_detail(SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let withdrawals = d
+        .consents
+        .iter()
+        .filter(|c| c.status == ConsentStatus::Withdrawn)
+        .count();
+    assert_eq!(withdrawals, 1);
+    assert!(d.consents[0].proof.contains("стоп"));
+    assert!(
+        d.identities
+            .iter()
+            .any(|i| i.channel == Channel::WhatsApp && i.suppressed.is_some())
+    );
+}
+
+#[tokio::test]
+async fn ordinary_messages_open_the_window_and_statuses_are_kept_once() {
+    let (_d, store, account) = workspace().await;
+    let events = vec![
+        Inbound::Message {
+            from: "77011234567".into(),
+            id: "m1".into(),
+            text: "Сколько стоит доставка? 🚚".into(),
+            at: 1_764_000_000,
+        },
+        Inbound::Status {
+            provider_id: "wamid.X".into(),
+            status: webhooks::DeliveryStatus::Read,
+            recipient: "77011234567".into(),
+            at: 1,
+            error_code: None,
+        },
+        Inbound::Status {
+            provider_id: "wamid.X".into(),
+            status: webhooks::DeliveryStatus::Read,
+            recipient: "77011234567".into(),
+            at: 2,
+            error_code: None,
+        },
+    ];
+    let a = apply(&store, account, Channel::WhatsApp, &events, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.messages, a.opt_outs, a.statuses, a.repeats),
+        (1, 0, 1, 1)
+    );
+    assert_eq!(sendable(&store, Channel::WhatsApp).await, 1);
+}
+
+#[tokio::test]
+async fn a_telegram_block_is_an_opt_out() {
+    let (_d, store, account) = workspace().await;
+    let (_, events) = webhooks::parse_telegram(br#"{"update_id":1,"my_chat_member":{"chat":{"id":4242},"date":5,"new_chat_member":{"status":"kicked"}}}"#).unwrap();
+    let a = apply(&store, account, Channel::Telegram, &events, &[])
+        .await
+        .unwrap();
+    assert_eq!(a.opt_outs, 1);
+    assert_eq!(sendable(&store, Channel::Telegram).await, 0);
+    assert_eq!(sendable(&store, Channel::WhatsApp).await, 1);
+}
