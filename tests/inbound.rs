@@ -154,3 +154,120 @@ async fn a_telegram_block_is_an_opt_out() {
     assert_eq!(sendable(&store, Channel::Telegram).await, 0);
     assert_eq!(sendable(&store, Channel::WhatsApp).await, 1);
 }
+
+/// The webhook endpoints over real HTTP: the handshake, signatures, replays.
+#[tokio::test]
+async fn webhook_endpoints_check_signatures_and_apply_once() {
+    use cleverplatform::inbound::server::{WebhookSettings, router};
+    let (_d, store, account) = workspace().await;
+    // Give the account the phone number id the webhook names.
+    let mut tx = store.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET settings = '{\"phone_number_id\":\"1065\"}' WHERE id = ?")
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let app = router(
+        store.clone(),
+        WebhookSettings {
+            verify_token: "verify-me".into(),
+            app_secret: b"app-secret".to_vec(),
+            telegram_secret: "tg-secret".into(),
+            extra_keywords: vec![],
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+
+    let ok = http
+        .get(format!(
+            "{base}/webhooks/meta?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (ok.status().as_u16(), ok.text().await.unwrap()),
+        (200, "42".to_string())
+    );
+    let bad = http
+        .get(format!(
+            "{base}/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 403);
+
+    let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"77011234567","id":"wamid.stop","timestamp":"1764000000","type":"text","text":{"body":"STOP"}}]}}]}]}"#;
+    let post = |sig: Option<String>| {
+        let mut r = http
+            .post(format!("{base}/webhooks/whatsapp"))
+            .body(body.to_string());
+        if let Some(s) = sig {
+            r = r.header("X-Hub-Signature-256", s);
+        }
+        r.send()
+    };
+    assert_eq!(post(None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(
+        post(Some(webhooks::meta_signature(b"forged", body.as_bytes())))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        sendable(&store, Channel::WhatsApp).await,
+        1,
+        "refused webhooks change nothing"
+    );
+    let sig = webhooks::meta_signature(b"app-secret", body.as_bytes());
+    assert_eq!(
+        post(Some(sig.clone())).await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(sendable(&store, Channel::WhatsApp).await, 0);
+    assert_eq!(
+        post(Some(sig)).await.unwrap().status().as_u16(),
+        200,
+        "a replay is acknowledged"
+    );
+    let d = store
+        .subscriber_detail(SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.consents
+            .iter()
+            .filter(|c| c.status == ConsentStatus::Withdrawn)
+            .count(),
+        1
+    );
+
+    let tg = r#"{"update_id":7,"message":{"message_id":3,"chat":{"id":4242,"type":"private"},"date":9,"text":"/stop"}}"#;
+    let wrong = http
+        .post(format!("{base}/webhooks/telegram/{account}"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "tg-secret")
+        .body(tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong.status().as_u16(),
+        404,
+        "the account is WhatsApp, not Telegram"
+    );
+    let unsigned = http
+        .post(format!("{base}/webhooks/telegram/{account}"))
+        .body(tg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+}

@@ -106,7 +106,15 @@ struct WaChange {
     value: WaValue,
 }
 #[derive(Deserialize, Default)]
+struct WaMetadata {
+    #[serde(default)]
+    phone_number_id: String,
+}
+
+#[derive(Deserialize, Default)]
 struct WaValue {
+    #[serde(default)]
+    metadata: WaMetadata,
     #[serde(default)]
     messages: Vec<WaMessage>,
     #[serde(default)]
@@ -144,10 +152,21 @@ struct WaError {
 /// The events of a WhatsApp webhook body (already signature-checked). Unknown fields and
 /// unknown kinds of change are skipped; statuses other than the four are ignored.
 pub fn parse_whatsapp(body: &[u8]) -> Result<Vec<Inbound>, WebhookError> {
+    Ok(parse_whatsapp_by_number(body)?
+        .into_iter()
+        .flat_map(|(_, events)| events)
+        .collect())
+}
+
+/// The same events grouped by the phone number id they arrived for (one app may serve
+/// several numbers).
+pub fn parse_whatsapp_by_number(body: &[u8]) -> Result<Vec<(String, Vec<Inbound>)>, WebhookError> {
     let payload: WaPayload =
         serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let mut out = Vec::new();
+    let mut groups: Vec<(String, Vec<Inbound>)> = Vec::new();
     for change in payload.entry.into_iter().flat_map(|e| e.changes) {
+        let number = change.value.metadata.phone_number_id.clone();
+        let mut out = Vec::new();
         for m in change.value.messages {
             out.push(Inbound::Message {
                 from: m.from,
@@ -179,8 +198,12 @@ pub fn parse_whatsapp(body: &[u8]) -> Result<Vec<Inbound>, WebhookError> {
                 error_code,
             });
         }
+        match groups.iter_mut().find(|(n, _)| *n == number) {
+            Some((_, events)) => events.extend(out),
+            None => groups.push((number, out)),
+        }
     }
-    Ok(out)
+    Ok(groups)
 }
 
 #[derive(Deserialize)]

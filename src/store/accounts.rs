@@ -199,3 +199,17 @@ pub async fn delete_unused(
         .await?;
     Ok(Ok(()))
 }
+
+/// The WhatsApp account of a phone number id (webhooks name the number, not the account).
+pub async fn by_phone_number_id(
+    conn: &mut SqliteConnection,
+    phone_number_id: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE channel = 'whatsapp' \
+         AND json_extract(settings, '$.phone_number_id') = ? ORDER BY id LIMIT 1",
+    )
+    .bind(phone_number_id)
+    .fetch_optional(conn)
+    .await?)
+}

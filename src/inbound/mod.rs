@@ -6,6 +6,8 @@
 //! Sits beside the engine: it uses `channels` (the events), `domain` (opt-out keywords) and
 //! `store` (the writes), one transaction per webhook.
 
+pub mod server;
+
 use crate::channels::webhooks::{DeliveryStatus, Inbound};
 use crate::domain::{AccountId, Channel, optout};
 use crate::store::{self, Store, StoreError};
