@@ -36,6 +36,21 @@ pub struct FileConfig {
     pub log: LogConfig,
     #[serde(default)]
     pub keys: KeyOverrides,
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`: where the console listens for the platforms' webhooks. Secrets live in
+/// files named here, never in this file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub listen: Option<std::net::SocketAddr>,
+    pub verify_token_file: Option<PathBuf>,
+    pub app_secret_file: Option<PathBuf>,
+    pub telegram_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub opt_out_keywords: Vec<String>,
 }
 
 /// `[ui]`.
@@ -117,6 +132,8 @@ pub struct Config {
     pub theme_explicit: bool,
     /// Key bindings from the file.
     pub keys: KeyOverrides,
+    /// The webhook endpoints, when configured.
+    pub webhooks: WebhooksConfig,
     /// The file's text, for locating mistakes found later (key bindings).
     source: String,
     /// Things the operator should know that did not stop start-up.
@@ -202,6 +219,7 @@ impl Config {
             theme,
             theme_explicit,
             keys: file.keys,
+            webhooks: file.webhooks,
             source,
             notices,
         })
@@ -255,6 +273,7 @@ impl Config {
             theme: "default".into(),
             theme_explicit: false,
             keys: KeyOverrides::new(),
+            webhooks: WebhooksConfig::default(),
             source: String::new(),
             notices: Vec::new(),
         }

@@ -183,7 +183,23 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
             },
         },
     };
-    let app = tui::build_app(&config, &services)?;
+    let mut app = tui::build_app(&config, &services)?;
+    // The platforms' webhooks, when configured, are received while the console runs.
+    let webhooks = match config.webhooks.listen {
+        Some(listen) => {
+            let settings =
+                cleverplatform::inbound::server::WebhookSettings::from_config(&config.webhooks)
+                    .map_err(anyhow::Error::msg)?;
+            let (addr, task) =
+                cleverplatform::inbound::server::serve(store.clone(), settings, listen)
+                    .await
+                    .with_context(|| format!("cannot listen for webhooks on {listen}"))?;
+            tracing::info!(%addr, "webhooks served");
+            app.notify(format!("receiving webhooks on {addr}"), false);
+            Some(task)
+        }
+        None => None,
+    };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         store.close().await;
         anyhow::bail!(
@@ -193,6 +209,9 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     }
     tui::run(app, services).await?;
     drop(sandbox);
+    if let Some(task) = webhooks {
+        task.abort();
+    }
     store.close().await;
     Ok(())
 }

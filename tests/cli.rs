@@ -550,3 +550,47 @@ fn sandbox_serve_and_account_checks_over_loopback() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn webhook_settings_are_checked_at_start() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("c.toml");
+    std::fs::write(&config, "[webhooks]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    clever(home.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(home.path().join("d"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[webhooks] needs verify_token_file",
+        ));
+    for name in ["verify", "secret", "tg"] {
+        std::fs::write(home.path().join(name), "s3cret\n").unwrap();
+    }
+    std::fs::write(
+        &config,
+        format!(
+            "[webhooks]\nlisten = \"127.0.0.1:0\"\nverify_token_file = \"{0}/verify\"\napp_secret_file = \"{0}/secret\"\ntelegram_secret_file = \"{0}/tg\"\n",
+            home.path().display()
+        ),
+    )
+    .unwrap();
+    // Everything is in order; without a terminal the console then declines to open.
+    clever(home.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(home.path().join("d"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs a terminal"));
+    std::fs::write(&config, "[webhooks]\nlisten = \"not an address\"\n").unwrap();
+    clever(home.path())
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("webhooks.listen"));
+}

@@ -40,6 +40,50 @@ struct Ctx {
     settings: Arc<WebhookSettings>,
 }
 
+impl WebhookSettings {
+    /// Reads the secrets named in `[webhooks]`; a missing or empty file is an error that
+    /// names it.
+    pub fn from_config(c: &crate::config::WebhooksConfig) -> Result<WebhookSettings, String> {
+        let read = |what: &str, path: &Option<std::path::PathBuf>| -> Result<String, String> {
+            let Some(path) = path else {
+                return Err(format!(
+                    "[webhooks] needs {what} (a file holding it) when `listen` is set"
+                ));
+            };
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the {what} from {}: {e}", path.display()))?;
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                return Err(format!("the {what} file {} is empty", path.display()));
+            }
+            Ok(text)
+        };
+        Ok(WebhookSettings {
+            verify_token: read("verify_token_file", &c.verify_token_file)?,
+            app_secret: read("app_secret_file", &c.app_secret_file)?.into_bytes(),
+            telegram_secret: read("telegram_secret_file", &c.telegram_secret_file)?,
+            extra_keywords: c.opt_out_keywords.clone(),
+        })
+    }
+}
+
+/// Serves the webhook routes on `listen` in the current runtime; returns the bound address.
+pub async fn serve(
+    store: Store,
+    settings: WebhookSettings,
+    listen: std::net::SocketAddr,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let app = router(store, settings);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "webhook server stopped");
+        }
+    });
+    Ok((addr, task))
+}
+
 /// The webhook routes.
 pub fn router(store: Store, settings: WebhookSettings) -> Router {
     Router::new()
