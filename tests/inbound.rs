@@ -271,3 +271,70 @@ async fn webhook_endpoints_check_signatures_and_apply_once() {
         .unwrap();
     assert_eq!(unsigned.status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn instagram_webhooks_open_the_window_and_honour_stop() {
+    use cleverplatform::inbound::server::{WebhookSettings, router};
+    let (dir, store, _) = workspace().await;
+    let csv = dir.path().join("ig.csv");
+    std::fs::write(
+        &csv,
+        "instagram_id,name,consent\n17841400000000005,Ig person,yes\n",
+    )
+    .unwrap();
+    let opts = ImportOptions {
+        list: "L".into(),
+        encoding: cleverplatform::import::detect::Encoding::Auto,
+        delimiter: cleverplatform::import::detect::Delimiter::Auto,
+        region: Default::default(),
+        consent_source: None,
+        rejects: None,
+        dry_run: false,
+        actor: "t".into(),
+    };
+    import_file(&store, &csv, &opts, |_| {}).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    cleverplatform::store::accounts::insert(
+        &mut tx,
+        &cleverplatform::store::accounts::NewAccount {
+            channel: Channel::Instagram,
+            name: "IG",
+            settings: serde_json::json!({ "ig_user_id": "1784" }),
+            secret: "t",
+            base_url: None,
+            api_version: None,
+            sandbox: true,
+            rate_per_sec: None,
+            wa_daily_tier: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(sendable(&store, Channel::Instagram).await, 1);
+    let app = router(
+        store.clone(),
+        WebhookSettings {
+            verify_token: "v".into(),
+            app_secret: b"app-secret".to_vec(),
+            telegram_secret: "t".into(),
+            extra_keywords: vec![],
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let body = r#"{"object":"instagram","entry":[{"id":"1784","time":1,"messaging":[{"sender":{"id":"17841400000000005"},"recipient":{"id":"1784"},"timestamp":1764000000000,"message":{"mid":"m1","text":"stop"}}]}]}"#;
+    let res = reqwest::Client::new()
+        .post(format!("{base}/webhooks/instagram"))
+        .header(
+            "X-Hub-Signature-256",
+            webhooks::meta_signature(b"app-secret", body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(sendable(&store, Channel::Instagram).await, 0);
+}

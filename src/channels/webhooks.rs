@@ -207,6 +207,68 @@ pub fn parse_whatsapp_by_number(body: &[u8]) -> Result<Vec<(String, Vec<Inbound>
 }
 
 #[derive(Deserialize)]
+struct IgPayload {
+    #[serde(default)]
+    entry: Vec<IgEntry>,
+}
+#[derive(Deserialize)]
+struct IgEntry {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    messaging: Vec<IgMessaging>,
+}
+#[derive(Deserialize)]
+struct IgMessaging {
+    sender: IgParty,
+    #[serde(default)]
+    timestamp: i64,
+    #[serde(default)]
+    message: Option<IgMessage>,
+}
+#[derive(Deserialize)]
+struct IgParty {
+    id: String,
+}
+#[derive(Deserialize)]
+struct IgMessage {
+    mid: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    is_echo: bool,
+}
+
+/// The inbound messages of an Instagram webhook body (already signature-checked), grouped by
+/// the professional account id they arrived for. Echoes of our own messages are skipped.
+pub fn parse_instagram(body: &[u8]) -> Result<Vec<(String, Vec<Inbound>)>, WebhookError> {
+    let payload: IgPayload =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let mut groups: Vec<(String, Vec<Inbound>)> = Vec::new();
+    for entry in payload.entry {
+        let events: Vec<Inbound> = entry
+            .messaging
+            .into_iter()
+            .filter_map(|m| {
+                let msg = m.message.filter(|msg| !msg.is_echo)?;
+                Some(Inbound::Message {
+                    from: m.sender.id,
+                    id: msg.mid,
+                    text: msg.text.unwrap_or_default(),
+                    // Instagram sends milliseconds.
+                    at: m.timestamp / 1000,
+                })
+            })
+            .collect();
+        match groups.iter_mut().find(|(id, _)| *id == entry.id) {
+            Some((_, e)) => e.extend(events),
+            None => groups.push((entry.id, events)),
+        }
+    }
+    Ok(groups)
+}
+
+#[derive(Deserialize)]
 struct TgUpdate {
     #[serde(default)]
     message: Option<TgMessage>,
@@ -344,6 +406,27 @@ mod tests {
             Err(WebhookError::Malformed(_))
         ));
         assert_eq!(parse_whatsapp(b"{}").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn instagram_messages_without_echoes() {
+        let body = r#"{"object":"instagram","entry":[{"id":"1784","time":1,"messaging":[
+            {"sender":{"id":"IGSID1"},"recipient":{"id":"1784"},"timestamp":1764000000123,"message":{"mid":"m1","text":"СТОП"}},
+            {"sender":{"id":"1784"},"recipient":{"id":"IGSID1"},"timestamp":1764000000200,"message":{"mid":"m2","text":"our reply","is_echo":true}},
+            {"sender":{"id":"IGSID2"},"recipient":{"id":"1784"},"timestamp":1,"read":{"mid":"m0"}}]}]}"#;
+        let groups = parse_instagram(body.as_bytes()).unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].0, "1784");
+        assert_eq!(
+            groups[0].1,
+            vec![Inbound::Message {
+                from: "IGSID1".into(),
+                id: "m1".into(),
+                text: "СТОП".into(),
+                at: 1764000000
+            }]
+        );
+        assert!(parse_instagram(b"<html>").is_err());
     }
 
     #[test]

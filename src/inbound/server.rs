@@ -4,6 +4,8 @@
 //! - `GET /webhooks/meta` — the `hub.challenge` handshake with the verify token;
 //! - `POST /webhooks/whatsapp` — signed with `X-Hub-Signature-256` over the raw body; events
 //!   go to the account whose phone number id they name;
+//! - `POST /webhooks/instagram` — signed like WhatsApp; events go to the account whose
+//!   professional account id they name;
 //! - `POST /webhooks/telegram/{account_id}` — with the `X-Telegram-Bot-Api-Secret-Token`.
 //!
 //! A forged or unsigned request gets 401 and changes nothing. Accepted webhooks are answered
@@ -89,6 +91,7 @@ pub fn router(store: Store, settings: WebhookSettings) -> Router {
     Router::new()
         .route("/webhooks/meta", get(handshake))
         .route("/webhooks/whatsapp", post(whatsapp))
+        .route("/webhooks/instagram", post(instagram))
         .route("/webhooks/telegram/{account}", post(telegram))
         .with_state(Ctx {
             store,
@@ -154,6 +157,49 @@ async fn whatsapp(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> (S
             &ctx.store,
             account,
             Channel::WhatsApp,
+            &events,
+            &ctx.settings.extra_keywords,
+        )
+        .await
+        {
+            return failed(e);
+        }
+    }
+    (StatusCode::OK, "ok".into())
+}
+
+async fn instagram(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = webhooks::verify_meta_signature(&ctx.settings.app_secret, signature, &body) {
+        return refused(e);
+    }
+    let groups = match webhooks::parse_instagram(&body) {
+        Ok(g) => g,
+        Err(e) => return refused(e),
+    };
+    for (ig_user_id, events) in groups {
+        let account = match ctx.store.begin().await {
+            Ok(mut conn) => store::accounts::by_ig_user_id(&mut conn, &ig_user_id).await,
+            Err(e) => Err(e),
+        };
+        let account = match account {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                tracing::warn!(%ig_user_id, "webhook for an Instagram account not connected here; ignored");
+                continue;
+            }
+            Err(e) => return failed(e),
+        };
+        if let Err(e) = apply(
+            &ctx.store,
+            account,
+            Channel::Instagram,
             &events,
             &ctx.settings.extra_keywords,
         )

@@ -200,6 +200,20 @@ pub async fn delete_unused(
     Ok(Ok(()))
 }
 
+/// The Instagram account of a professional account id.
+pub async fn by_ig_user_id(
+    conn: &mut SqliteConnection,
+    ig_user_id: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE channel = 'instagram' \
+         AND json_extract(settings, '$.ig_user_id') = ? ORDER BY id LIMIT 1",
+    )
+    .bind(ig_user_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// The WhatsApp account of a phone number id (webhooks name the number, not the account).
 pub async fn by_phone_number_id(
     conn: &mut SqliteConnection,
