@@ -29,6 +29,30 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target from what an account row holds: its base URL and API version (the platform's
+    /// own when unset), its channel settings (JSON) and its token.
+    pub fn from_parts(
+        channel: Channel,
+        base_url: Option<&str>,
+        api_version: Option<&str>,
+        settings_json: &str,
+        token: String,
+    ) -> Target {
+        let settings: serde_json::Value = serde_json::from_str(settings_json).unwrap_or_default();
+        Target {
+            channel,
+            base_url: base_url
+                .unwrap_or(Target::default_base_url(channel))
+                .to_string(),
+            api_version: api_version.unwrap_or("v23.0").to_string(),
+            token,
+            phone_number_id: settings["phone_number_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+
     /// The real host of each platform.
     pub fn default_base_url(channel: Channel) -> &'static str {
         match channel {
@@ -57,6 +81,13 @@ pub struct Health {
     pub ok: bool,
     /// One line for the operator: who the token belongs to, or what is wrong.
     pub detail: String,
+}
+
+impl Health {
+    /// The line stored as the account's health and shown to operators.
+    pub fn line(&self) -> String {
+        format!("{}: {}", if self.ok { "ok" } else { "failed" }, self.detail)
+    }
 }
 
 /// The shared HTTP client.

@@ -317,25 +317,15 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             };
             let mut conn = store.begin().await?;
             let token = crate::store::accounts::secret(&mut conn, id).await?;
-            let settings: serde_json::Value = serde_json::from_str(&a.settings).unwrap_or_default();
-            let target = crate::channels::client::Target {
-                channel: a.channel,
-                base_url: a.base_url.clone().unwrap_or_else(|| {
-                    crate::channels::client::Target::default_base_url(a.channel).to_string()
-                }),
-                api_version: a.api_version.clone().unwrap_or_else(|| "v23.0".into()),
+            let target = crate::channels::client::Target::from_parts(
+                a.channel,
+                a.base_url.as_deref(),
+                a.api_version.as_deref(),
+                &a.settings,
                 token,
-                phone_number_id: settings["phone_number_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            };
-            let health = services.client.health(&target).await;
-            let line = format!(
-                "{}: {}",
-                if health.ok { "ok" } else { "failed" },
-                health.detail
             );
+            let health = services.client.health(&target).await;
+            let line = health.line();
             crate::store::accounts::set_health(&mut conn, id, &line).await?;
             conn.commit().await?;
             Reply::AccountChecked {
