@@ -244,3 +244,33 @@ async fn tls_failures_halt_the_account_with_a_clear_message() {
     let h = client().health(&wa).await;
     assert!(!h.ok && h.detail.contains("TLS failed"), "{h:?}");
 }
+
+/// Telegram's 30 messages a second per bot, over many chats.
+#[tokio::test]
+async fn telegram_limits_a_bot_to_thirty_a_second() {
+    let sb = sandbox().await;
+    let tg = target(
+        Channel::Telegram,
+        &sb.base_url(),
+        "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+    );
+    let c = client();
+    let mut sent = 0;
+    let mut slowed = 0;
+    let started = std::time::Instant::now();
+    for chat in 0..40 {
+        match c.send(&tg, &format!("5000{chat:03}1"), &text("x")).await {
+            Outcome::Sent { .. } => sent += 1,
+            Outcome::RetryRecipient(_) | Outcome::RetryAfter(_) => slowed += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    // Every send is answered, as sent or as "slow down". The window itself is tested without
+    // a clock in the sandbox's unit tests; here, forty sends that all fell in one second must
+    // have been held to thirty.
+    assert_eq!(sent + slowed, 40);
+    assert!(sent >= 30, "sent {sent}");
+    if started.elapsed() < Duration::from_millis(900) {
+        assert_eq!(sent, 30, "the limit holds within one second");
+    }
+}

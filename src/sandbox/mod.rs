@@ -2,7 +2,8 @@
 //! the demo, the tests and the benchmarks; `clever sandbox serve` runs them standalone.
 //!
 //! They check the token and the body like the real APIs, answer with the platforms' real
-//! success and error bodies, pace Telegram chats at one message a second, and record every
+//! success and error bodies, pace Telegram at one message a second per chat and 30 a second
+//! per bot, and record every
 //! accepted message (`GET /_sandbox/messages`, JSON lines; `GET /_sandbox/stats`) so a test
 //! can prove that nothing was sent twice and nothing was lost.
 //!
@@ -67,7 +68,40 @@ pub struct Recorded {
 struct Shared {
     messages: Vec<Recorded>,
     last_per_chat: HashMap<String, Instant>,
+    /// Per bot: sends in the current one-second window.
+    per_bot: HashMap<String, Window>,
 }
+
+/// A fixed one-second window admitting at most `limit` events.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+impl Window {
+    fn new(now: Instant) -> Window {
+        Window {
+            start: now,
+            count: 0,
+        }
+    }
+
+    /// Admits an event at `now` unless `limit` were admitted in this second already.
+    fn admit(&mut self, now: Instant, limit: u32) -> bool {
+        if now.saturating_duration_since(self.start) >= Duration::from_secs(1) {
+            *self = Window::new(now);
+        }
+        if self.count >= limit {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
+/// Telegram's limit of messages a second per bot, over all chats.
+pub const TELEGRAM_PER_BOT_PER_SECOND: u32 = 30;
 
 #[derive(Clone)]
 struct Sandbox {
@@ -520,6 +554,10 @@ async fn telegram(
                 {
                     return tg_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests: retry after 1", Some(1));
                 }
+                let window = shared.per_bot.entry(bot_id.clone()).or_insert(Window::new(now));
+                if !window.admit(now, TELEGRAM_PER_BOT_PER_SECOND) {
+                    return tg_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests: retry after 1", Some(1));
+                }
                 shared.last_per_chat.insert(chat.clone(), now);
             }
             if s.roll(s.options.fault_rate) {
@@ -571,4 +609,21 @@ async fn stats(State(s): State<Sandbox>) -> Response {
         "same_text_to_same_recipient_again": repeated,
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_admits_its_limit_per_second() {
+        let t0 = Instant::now();
+        let mut w = Window::new(t0);
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert!((0..30).all(|i| w.admit(at(i * 10), 30)));
+        assert!(!w.admit(at(500), 30), "the 31st in the same second waits");
+        assert!(!w.admit(at(999), 30));
+        assert!(w.admit(at(1000), 30), "a new second admits again");
+        assert_eq!(w.count, 1);
+    }
 }
