@@ -7,18 +7,8 @@ use cleverplatform::import::{ImportOptions, import_file};
 use cleverplatform::inbound::apply;
 use cleverplatform::store::{Location, Store};
 
-async fn workspace() -> (tempfile::TempDir, Store, AccountId) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Location::File(dir.path().join("c.db")))
-        .await
-        .unwrap();
-    let csv = dir.path().join("s.csv");
-    std::fs::write(
-        &csv,
-        "phone,telegram_chat_id,name,consent\n+77011234567,4242,Айгерим,yes\n",
-    )
-    .unwrap();
-    let opts = ImportOptions {
+fn import_options() -> ImportOptions {
+    ImportOptions {
         list: "L".into(),
         encoding: cleverplatform::import::detect::Encoding::Auto,
         delimiter: cleverplatform::import::detect::Delimiter::Auto,
@@ -27,15 +17,18 @@ async fn workspace() -> (tempfile::TempDir, Store, AccountId) {
         rejects: None,
         dry_run: false,
         actor: "t".into(),
-    };
-    import_file(&store, &csv, &opts, |_| {}).await.unwrap();
+    }
+}
+
+/// A sandbox account of a channel with its settings.
+async fn add_account(store: &Store, channel: Channel, settings: serde_json::Value) -> AccountId {
     let mut tx = store.begin().await.unwrap();
-    let account = cleverplatform::store::accounts::insert(
+    let id = cleverplatform::store::accounts::insert(
         &mut tx,
         &cleverplatform::store::accounts::NewAccount {
-            channel: Channel::WhatsApp,
-            name: "WA",
-            settings: serde_json::json!({}),
+            channel,
+            name: channel.label(),
+            settings,
             secret: "t",
             base_url: None,
             api_version: None,
@@ -47,6 +40,23 @@ async fn workspace() -> (tempfile::TempDir, Store, AccountId) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    id
+}
+
+async fn workspace() -> (tempfile::TempDir, Store, AccountId) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::File(dir.path().join("c.db")))
+        .await
+        .unwrap();
+    let csv = dir.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        "phone,telegram_chat_id,name,consent\n+77011234567,4242,Айгерим,yes\n",
+    )
+    .unwrap();
+    let opts = import_options();
+    import_file(&store, &csv, &opts, |_| {}).await.unwrap();
+    let account = add_account(&store, Channel::WhatsApp, serde_json::json!({})).await;
     (dir, store, account)
 }
 
@@ -282,35 +292,14 @@ async fn instagram_webhooks_open_the_window_and_honour_stop() {
         "instagram_id,name,consent\n17841400000000005,Ig person,yes\n",
     )
     .unwrap();
-    let opts = ImportOptions {
-        list: "L".into(),
-        encoding: cleverplatform::import::detect::Encoding::Auto,
-        delimiter: cleverplatform::import::detect::Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
-        rejects: None,
-        dry_run: false,
-        actor: "t".into(),
-    };
+    let opts = import_options();
     import_file(&store, &csv, &opts, |_| {}).await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    cleverplatform::store::accounts::insert(
-        &mut tx,
-        &cleverplatform::store::accounts::NewAccount {
-            channel: Channel::Instagram,
-            name: "IG",
-            settings: serde_json::json!({ "ig_user_id": "1784" }),
-            secret: "t",
-            base_url: None,
-            api_version: None,
-            sandbox: true,
-            rate_per_sec: None,
-            wa_daily_tier: None,
-        },
+    add_account(
+        &store,
+        Channel::Instagram,
+        serde_json::json!({ "ig_user_id": "1784" }),
     )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     assert_eq!(sendable(&store, Channel::Instagram).await, 1);
     let app = router(
         store.clone(),

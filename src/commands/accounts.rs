@@ -114,16 +114,7 @@ async fn set_status(
 ) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     let id = account_id(&mut tx, name).await?;
-    store::accounts::set_status(&mut tx, id, status, reason).await?;
-    store::audit::record(
-        &mut tx,
-        &actor(),
-        &format!("account.{status}"),
-        "account",
-        Some(&id.to_string()),
-        &serde_json::json!({ "name": name, "reason": reason }),
-    )
-    .await?;
+    store::accounts::change_status(&mut tx, id, status, reason, &actor()).await?;
     tx.commit().await?;
     println!("account `{name}` is {status}");
     Ok(())

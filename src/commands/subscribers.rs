@@ -89,15 +89,7 @@ pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
             store::subscribers::suppress(&mut tx, channel, &address, &reason, &actor()).await?;
-            store::audit::record(
-                &mut tx,
-                &actor(),
-                "suppression.add",
-                "address",
-                Some(&format!("{}:{address}", channel.as_str())),
-                &serde_json::json!({ "reason": reason }),
-            )
-            .await?;
+            audit_suppression(&mut tx, "suppression.add", channel, &address, &reason).await?;
             tx.commit().await?;
             println!(
                 "{address} on {} will not be messaged again ({reason})",
@@ -116,15 +108,7 @@ pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
             if !store::subscribers::unsuppress(&mut tx, channel, &address).await? {
                 bail!("{address} is not suppressed on {}", channel.label());
             }
-            store::audit::record(
-                &mut tx,
-                &actor(),
-                "suppression.remove",
-                "address",
-                Some(&format!("{}:{address}", channel.as_str())),
-                &serde_json::json!({ "reason": reason }),
-            )
-            .await?;
+            audit_suppression(&mut tx, "suppression.remove", channel, &address, &reason).await?;
             tx.commit().await?;
             println!(
                 "{address} on {} is no longer suppressed; it is messaged only with a granted consent",
@@ -133,6 +117,26 @@ pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Records a suppression change with who made it and why.
+async fn audit_suppression(
+    conn: &mut sqlx::SqliteConnection,
+    action: &str,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    store::audit::record(
+        conn,
+        &actor(),
+        action,
+        "address",
+        Some(&format!("{}:{address}", channel.as_str())),
+        &serde_json::json!({ "reason": reason }),
+    )
+    .await?;
+    Ok(())
 }
 
 fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::Result<String> {

@@ -170,6 +170,26 @@ pub async fn point_sandbox_accounts(
     Ok(done.rows_affected())
 }
 
+/// Pauses (with a reason) or resumes an account and records who did it.
+pub async fn change_status(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    status: AccountStatus,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    set_status(conn, id, status, reason).await?;
+    super::audit::record(
+        conn,
+        actor,
+        &format!("account.{status}"),
+        "account",
+        Some(&id.to_string()),
+        &serde_json::json!({ "reason": reason }),
+    )
+    .await
+}
+
 /// An account's id by name.
 pub async fn id_by_name(
     conn: &mut SqliteConnection,

@@ -43,8 +43,6 @@ pub struct ChunkOutcome {
 
 /// Reason for a row whose address is on the do-not-contact list.
 pub const SUPPRESSED: &str = "suppressed";
-/// Reason for a row whose identities belong to different subscribers already.
-pub const CONFLICT: &str = "identities belong to different subscribers";
 
 /// Creates the staging table for this connection (dropped with the connection).
 pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
@@ -57,12 +55,7 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     sqlx::query("PRAGMA temp_store = FILE")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
-        .execute(&mut *conn)
-        .await?;
+    drop_staging(conn).await?;
     // Every subscriber this import has written, with the line that did it.
     sqlx::query(
         "CREATE TEMP TABLE import_touched (subscriber_id INTEGER PRIMARY KEY, line INTEGER NOT NULL)",
@@ -82,14 +75,19 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+async fn drop_staging(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    for sql in [
+        "DROP TABLE IF EXISTS temp.import_rows",
+        "DROP TABLE IF EXISTS temp.import_touched",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Drops the staging table and gives the connection its usual page cache back.
 pub async fn finish(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    sqlx::query("DROP TABLE IF EXISTS temp.import_rows")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
-        .execute(&mut *conn)
-        .await?;
+    drop_staging(conn).await?;
     sqlx::query("PRAGMA cache_size = -2000")
         .execute(&mut *conn)
         .await?;

@@ -292,14 +292,12 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 crate::domain::AccountStatus::Active
             };
             let mut tx = store.begin().await?;
-            crate::store::accounts::set_status(&mut tx, id, status, reason.as_deref()).await?;
-            crate::store::audit::record(
+            crate::store::accounts::change_status(
                 &mut tx,
+                id,
+                status,
+                reason.as_deref(),
                 &services.actor,
-                &format!("account.{status}"),
-                "account",
-                Some(&id.to_string()),
-                &serde_json::json!({ "reason": reason }),
             )
             .await?;
             tx.commit().await?;
