@@ -1,5 +1,6 @@
 //! The HTTP clients of the three APIs (reqwest with rustls, one connection pool with
-//! keep-alive for all accounts). A send returns a classified [`Outcome`]; a health check says
+//! keep-alive for all accounts): the [`Channel`] trait says what differs per platform and
+//! [`WhatsApp`], [`Telegram`] and [`Instagram`] implement it; [`Client`] does the rest. A send returns a classified [`Outcome`]; a health check says
 //! whether the token works and what the platform says about the account.
 //!
 //! Answers are read up to [`MAX_BODY`]; anything longer is treated as not the platform's.
@@ -9,7 +10,7 @@
 
 use super::Outcome;
 use super::classify::{self, Classified, DEFAULT_BACKOFF};
-use crate::domain::{Channel, mask};
+use crate::domain::{Channel as DomainChannel, mask};
 use serde_json::json;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ pub const MAX_BODY: usize = 1 << 20;
 /// Where and as whom to send: what an account row holds.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub channel: Channel,
+    pub channel: DomainChannel,
     /// e.g. `https://graph.facebook.com`, `https://api.telegram.org`, or the sandbox's URL.
     pub base_url: String,
     pub api_version: String,
@@ -32,7 +33,7 @@ impl Target {
     /// A target from what an account row holds: its base URL and API version (the platform's
     /// own when unset), its channel settings (JSON) and its token.
     pub fn from_parts(
-        channel: Channel,
+        channel: DomainChannel,
         base_url: Option<&str>,
         api_version: Option<&str>,
         settings_json: &str,
@@ -54,11 +55,11 @@ impl Target {
     }
 
     /// The real host of each platform.
-    pub fn default_base_url(channel: Channel) -> &'static str {
+    pub fn default_base_url(channel: DomainChannel) -> &'static str {
         match channel {
-            Channel::WhatsApp => "https://graph.facebook.com",
-            Channel::Telegram => "https://api.telegram.org",
-            Channel::Instagram => "https://graph.instagram.com",
+            DomainChannel::WhatsApp => "https://graph.facebook.com",
+            DomainChannel::Telegram => "https://api.telegram.org",
+            DomainChannel::Instagram => "https://graph.instagram.com",
         }
     }
 }
@@ -90,6 +91,190 @@ impl Health {
     }
 }
 
+/// What differs between the three platforms: where a send and a health check go, how the
+/// request is authorised, and how an answer is classified. [`Client`] drives the common part
+/// (the request, the capped read, transport failures, logging unknown answers) for each.
+pub trait Channel {
+    /// The URL and JSON body of a send, or why this message cannot go to this platform.
+    fn send_request(
+        &self,
+        target: &Target,
+        to: &str,
+        message: &Message,
+    ) -> Result<(String, serde_json::Value), Outcome>;
+
+    /// Adds the credentials to a request (Telegram carries the token in the URL instead).
+    fn authorise(
+        &self,
+        request: reqwest::RequestBuilder,
+        target: &Target,
+    ) -> reqwest::RequestBuilder {
+        request.bearer_auth(&target.token)
+    }
+
+    /// The outcome of an answer to a send to `to`.
+    fn classify(&self, status: u16, body: &[u8], to: &str) -> Classified;
+
+    /// The URL that checks the token.
+    fn health_url(&self, target: &Target) -> String;
+
+    /// One line about the account from a successful health answer.
+    fn health_detail(&self, body: &serde_json::Value) -> String;
+}
+
+/// WhatsApp Cloud API: `/{version}/{phone_number_id}/messages`, bearer token.
+pub struct WhatsApp;
+/// Telegram Bot API: `/bot{token}/sendMessage`.
+pub struct Telegram;
+/// Instagram Messaging API: `/{version}/me/messages`, bearer token.
+pub struct Instagram;
+
+fn base(target: &Target) -> &str {
+    target.base_url.trim_end_matches('/')
+}
+
+fn refuse(why: &str) -> Outcome {
+    Outcome::Permanent {
+        code: "client".into(),
+        message: why.to_string(),
+    }
+}
+
+impl Channel for WhatsApp {
+    fn send_request(
+        &self,
+        target: &Target,
+        to: &str,
+        message: &Message,
+    ) -> Result<(String, serde_json::Value), Outcome> {
+        let url = format!(
+            "{}/{}/{}/messages",
+            base(target),
+            target.api_version,
+            target.phone_number_id
+        );
+        let to = to.trim_start_matches('+');
+        let body = match message {
+            Message::Text(text) => json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": to, "type": "text",
+                "text": { "preview_url": false, "body": text },
+            }),
+            Message::Template {
+                name,
+                language,
+                params,
+            } => json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": to, "type": "template",
+                "template": {
+                    "name": name, "language": { "code": language },
+                    "components": [{ "type": "body", "parameters":
+                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>() }],
+                },
+            }),
+        };
+        Ok((url, body))
+    }
+
+    fn classify(&self, status: u16, body: &[u8], _to: &str) -> Classified {
+        classify::whatsapp(status, body)
+    }
+
+    fn health_url(&self, target: &Target) -> String {
+        format!(
+            "{}/{}/{}",
+            base(target),
+            target.api_version,
+            target.phone_number_id
+        )
+    }
+
+    fn health_detail(&self, body: &serde_json::Value) -> String {
+        format!(
+            "{} ({}), quality {}, tier {}",
+            body["display_phone_number"].as_str().unwrap_or("?"),
+            body["verified_name"].as_str().unwrap_or("?"),
+            body["quality_rating"].as_str().unwrap_or("?"),
+            body["messaging_limit_tier"].as_str().unwrap_or("?")
+        )
+    }
+}
+
+impl Channel for Telegram {
+    fn send_request(
+        &self,
+        target: &Target,
+        to: &str,
+        message: &Message,
+    ) -> Result<(String, serde_json::Value), Outcome> {
+        let Message::Text(text) = message else {
+            return Err(refuse("templates are a WhatsApp feature"));
+        };
+        let chat: i64 = to
+            .parse()
+            .map_err(|_| refuse("a Telegram chat id is a number"))?;
+        Ok((
+            format!("{}/bot{}/sendMessage", base(target), target.token),
+            json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" }),
+        ))
+    }
+
+    fn authorise(
+        &self,
+        request: reqwest::RequestBuilder,
+        _target: &Target,
+    ) -> reqwest::RequestBuilder {
+        request
+    }
+
+    fn classify(&self, status: u16, body: &[u8], to: &str) -> Classified {
+        // Group chats have negative ids; their 429s slow the bot, not one recipient.
+        classify::telegram(status, body, !to.starts_with('-'))
+    }
+
+    fn health_url(&self, target: &Target) -> String {
+        format!("{}/bot{}/getMe", base(target), target.token)
+    }
+
+    fn health_detail(&self, body: &serde_json::Value) -> String {
+        format!("@{}", body["result"]["username"].as_str().unwrap_or("?"))
+    }
+}
+
+impl Channel for Instagram {
+    fn send_request(
+        &self,
+        target: &Target,
+        to: &str,
+        message: &Message,
+    ) -> Result<(String, serde_json::Value), Outcome> {
+        let Message::Text(text) = message else {
+            return Err(refuse("templates are a WhatsApp feature"));
+        };
+        Ok((
+            format!("{}/{}/me/messages", base(target), target.api_version),
+            json!({ "recipient": { "id": to }, "message": { "text": text } }),
+        ))
+    }
+
+    fn classify(&self, status: u16, body: &[u8], _to: &str) -> Classified {
+        classify::instagram(status, body)
+    }
+
+    fn health_url(&self, target: &Target) -> String {
+        format!(
+            "{}/{}/me?fields=id,username",
+            base(target),
+            target.api_version
+        )
+    }
+
+    fn health_detail(&self, body: &serde_json::Value) -> String {
+        format!("@{}", body["username"].as_str().unwrap_or("?"))
+    }
+}
+
 /// The shared HTTP client.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -109,17 +294,41 @@ impl Client {
             .map_err(|e| format!("cannot start the HTTP client: {e}"))
     }
 
-    /// Sends one message to one recipient.
+    /// Sends one message to one recipient through the target's platform.
     pub async fn send(&self, target: &Target, to: &str, message: &Message) -> Outcome {
-        let (url, body) = match request(target, to, message) {
+        match target.channel {
+            DomainChannel::WhatsApp => self.send_with(&WhatsApp, target, to, message).await,
+            DomainChannel::Telegram => self.send_with(&Telegram, target, to, message).await,
+            DomainChannel::Instagram => self.send_with(&Instagram, target, to, message).await,
+        }
+    }
+
+    /// Checks the token: WhatsApp phone number lookup, Telegram `getMe`, Instagram `me`.
+    pub async fn health(&self, target: &Target) -> Health {
+        match target.channel {
+            DomainChannel::WhatsApp => self.health_with(&WhatsApp, target).await,
+            DomainChannel::Telegram => self.health_with(&Telegram, target).await,
+            DomainChannel::Instagram => self.health_with(&Instagram, target).await,
+        }
+    }
+
+    /// Sends one message with a given platform's rules.
+    pub async fn send_with(
+        &self,
+        api: &impl Channel,
+        target: &Target,
+        to: &str,
+        message: &Message,
+    ) -> Outcome {
+        let (url, body) = match api.send_request(target, to, message) {
             Ok(r) => r,
             Err(o) => return o,
         };
-        let mut req = self.http.post(&url).json(&body);
-        if target.channel != Channel::Telegram {
-            req = req.bearer_auth(&target.token);
-        }
-        let response = match req.send().await {
+        let response = match api
+            .authorise(self.http.post(&url).json(&body), target)
+            .send()
+            .await
+        {
             Ok(r) => r,
             Err(e) => return transport(&e),
         };
@@ -128,11 +337,7 @@ impl Client {
             Ok(b) => b,
             Err(outcome) => return outcome,
         };
-        let Classified { outcome, fallback } = match target.channel {
-            Channel::WhatsApp => classify::whatsapp(status, &body),
-            Channel::Instagram => classify::instagram(status, &body),
-            Channel::Telegram => classify::telegram(status, &body, !to.starts_with('-')),
-        };
+        let Classified { outcome, fallback } = api.classify(status, &body, to);
         if fallback {
             tracing::warn!(
                 channel = target.channel.as_str(),
@@ -145,27 +350,10 @@ impl Client {
         outcome
     }
 
-    /// Checks the token: WhatsApp phone number lookup, Telegram `getMe`, Instagram `me`.
-    pub async fn health(&self, target: &Target) -> Health {
-        let base = target.base_url.trim_end_matches('/');
-        let req = match target.channel {
-            Channel::WhatsApp => self
-                .http
-                .get(format!(
-                    "{base}/{}/{}",
-                    target.api_version, target.phone_number_id
-                ))
-                .bearer_auth(&target.token),
-            Channel::Instagram => self
-                .http
-                .get(format!(
-                    "{base}/{}/me?fields=id,username",
-                    target.api_version
-                ))
-                .bearer_auth(&target.token),
-            Channel::Telegram => self.http.get(format!("{base}/bot{}/getMe", target.token)),
-        };
-        let response = match req.send().await {
+    /// Checks a token with a given platform's rules.
+    pub async fn health_with(&self, api: &impl Channel, target: &Target) -> Health {
+        let request = api.authorise(self.http.get(api.health_url(target)), target);
+        let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
                 return Health {
@@ -189,76 +377,11 @@ impl Client {
                 detail: format!("HTTP {}: {why}", status.as_u16()),
             };
         }
-        let detail = match target.channel {
-            Channel::WhatsApp => format!(
-                "{} ({}), quality {}, tier {}",
-                body["display_phone_number"].as_str().unwrap_or("?"),
-                body["verified_name"].as_str().unwrap_or("?"),
-                body["quality_rating"].as_str().unwrap_or("?"),
-                body["messaging_limit_tier"].as_str().unwrap_or("?")
-            ),
-            Channel::Telegram => format!("@{}", body["result"]["username"].as_str().unwrap_or("?")),
-            Channel::Instagram => format!("@{}", body["username"].as_str().unwrap_or("?")),
-        };
-        Health { ok: true, detail }
-    }
-}
-
-/// The URL and JSON body of a send.
-fn request(
-    target: &Target,
-    to: &str,
-    message: &Message,
-) -> Result<(String, serde_json::Value), Outcome> {
-    let base = target.base_url.trim_end_matches('/');
-    let v = &target.api_version;
-    let refuse = |why: &str| Outcome::Permanent {
-        code: "client".into(),
-        message: why.to_string(),
-    };
-    Ok(match (target.channel, message) {
-        (Channel::WhatsApp, Message::Text(text)) => (
-            format!("{base}/{v}/{}/messages", target.phone_number_id),
-            json!({
-                "messaging_product": "whatsapp", "recipient_type": "individual",
-                "to": to.trim_start_matches('+'), "type": "text",
-                "text": { "preview_url": false, "body": text },
-            }),
-        ),
-        (
-            Channel::WhatsApp,
-            Message::Template {
-                name,
-                language,
-                params,
-            },
-        ) => (
-            format!("{base}/{v}/{}/messages", target.phone_number_id),
-            json!({
-                "messaging_product": "whatsapp", "recipient_type": "individual",
-                "to": to.trim_start_matches('+'), "type": "template",
-                "template": {
-                    "name": name, "language": { "code": language },
-                    "components": [{ "type": "body", "parameters":
-                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>() }],
-                },
-            }),
-        ),
-        (Channel::Telegram, Message::Text(text)) => {
-            let chat: i64 = to
-                .parse()
-                .map_err(|_| refuse("a Telegram chat id is a number"))?;
-            (
-                format!("{base}/bot{}/sendMessage", target.token),
-                json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" }),
-            )
+        Health {
+            ok: true,
+            detail: api.health_detail(&body),
         }
-        (Channel::Instagram, Message::Text(text)) => (
-            format!("{base}/{v}/me/messages"),
-            json!({ "recipient": { "id": to }, "message": { "text": text } }),
-        ),
-        (_, Message::Template { .. }) => return Err(refuse("templates are a WhatsApp feature")),
-    })
+    }
 }
 
 /// Reads an answer, giving up past [`MAX_BODY`].
