@@ -193,6 +193,19 @@ pub enum SandboxCommand {
         /// Share of sends accepted but never answered, 0 to 1
         #[arg(long, default_value_t = 0.0)]
         drop_response_rate: f64,
+        /// Where to post signed Meta webhooks (statuses, inbound messages): `URL/whatsapp`
+        /// and `URL/instagram`, e.g. http://127.0.0.1:8088/webhooks
+        #[arg(long, requires = "app_secret_file")]
+        webhook_url: Option<String>,
+        /// File holding the app secret the webhooks are signed with
+        #[arg(long, requires = "webhook_url")]
+        app_secret_file: Option<std::path::PathBuf>,
+        /// WhatsApp messages a second per phone number before error 130429
+        #[arg(long, default_value_t = crate::sandbox::WHATSAPP_PER_SECOND)]
+        whatsapp_per_second: u32,
+        /// Least milliseconds between two WhatsApp messages to one recipient before 131056
+        #[arg(long, default_value_t = crate::sandbox::WHATSAPP_PAIR_SPACING.as_millis() as u64)]
+        whatsapp_pair_spacing_ms: u64,
     },
 }
 

@@ -12,9 +12,10 @@
 //! |---|---|---|
 //! | [`domain`] | ids, channels, states, masking: plain types and rules, no I/O | nothing |
 //! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
-//! | [`channels`] | the classified outcome of a send, from each platform's answer | `domain` |
+//! | [`channels`] | the `Channel` trait, the three HTTP clients, outcome classification, webhook parsing | `domain` |
 //! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
-//! | [`inbound`] | applying webhooks: windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `store` |
+//! | [`engine`] | the sender's view of accounts (target + token, health checks) | `channels`, `domain`, `store` |
+//! | [`inbound`] | applying webhooks and Telegram updates (long poll): windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `engine`, `store` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
@@ -23,8 +24,8 @@
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!
-//! Later releases add the clients and webhooks to `channels/`, `engine/` (the sender),
-//! `license/` and `license_server/`, `counterparty/` and `sandbox/` (ARCHITECTURE.md §3);
+//! Later releases add the campaign sender to `engine/`, `license/` and `license_server/`,
+//! and `counterparty/` (ARCHITECTURE.md §3);
 //! no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
 //! requests to a worker and gets tagged results back.
 //!
@@ -41,6 +42,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod engine;
 pub mod import;
 pub mod inbound;
 pub mod logging;

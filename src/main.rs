@@ -144,14 +144,48 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     {
         tracing::info!("demo workspace seeded");
     }
+    // The platforms' webhooks, when configured, are received while the console runs; the
+    // demo receives its emulators' webhooks on a loopback port with one-time secrets.
+    let webhook_settings = match (config.webhooks.listen, is_demo) {
+        (Some(listen), _) => Some((
+            listen,
+            cleverplatform::inbound::server::WebhookSettings::from_config(&config.webhooks)
+                .map_err(anyhow::Error::msg)?,
+        )),
+        (None, true) => Some((
+            "127.0.0.1:0".parse()?,
+            cleverplatform::inbound::server::WebhookSettings::one_time(
+                config.webhooks.opt_out_keywords.clone(),
+            ),
+        )),
+        (None, false) => None,
+    };
+    let webhooks = match webhook_settings {
+        Some((listen, settings)) => {
+            let secret = settings.app_secret.clone();
+            let (addr, task) =
+                cleverplatform::inbound::server::serve(store.clone(), settings, listen)
+                    .await
+                    .with_context(|| format!("cannot listen for webhooks on {listen}"))?;
+            tracing::info!(%addr, "webhooks served");
+            Some((addr, secret, task))
+        }
+        None => None,
+    };
     // The demo talks to the loopback emulators over real HTTP.
     let sandbox = if is_demo {
-        let running = cleverplatform::sandbox::start(
-            "127.0.0.1:0".parse()?,
-            cleverplatform::sandbox::SandboxOptions::default(),
-        )
-        .await
-        .context("starting the sandbox emulators")?;
+        let options = cleverplatform::sandbox::SandboxOptions {
+            webhook: webhooks.as_ref().map(|(addr, secret, _)| {
+                cleverplatform::sandbox::WebhookTarget {
+                    url: format!("http://{addr}/webhooks"),
+                    app_secret: secret.clone(),
+                }
+            }),
+            ..Default::default()
+        };
+        let running = cleverplatform::sandbox::start("127.0.0.1:0".parse()?, options)
+            .await
+            .context("starting the sandbox emulators")?;
         let mut conn = store.begin().await?;
         store::accounts::point_sandbox_accounts(&mut conn, &running.base_url()).await?;
         conn.commit().await?;
@@ -184,22 +218,15 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         },
     };
     let mut app = tui::build_app(&config, &services)?;
-    // The platforms' webhooks, when configured, are received while the console runs.
-    let webhooks = match config.webhooks.listen {
-        Some(listen) => {
-            let settings =
-                cleverplatform::inbound::server::WebhookSettings::from_config(&config.webhooks)
-                    .map_err(anyhow::Error::msg)?;
-            let (addr, task) =
-                cleverplatform::inbound::server::serve(store.clone(), settings, listen)
-                    .await
-                    .with_context(|| format!("cannot listen for webhooks on {listen}"))?;
-            tracing::info!(%addr, "webhooks served");
-            app.notify(format!("receiving webhooks on {addr}"), false);
-            Some(task)
-        }
-        None => None,
-    };
+    if let (Some((addr, ..)), false) = (&webhooks, is_demo) {
+        app.notify(format!("receiving webhooks on {addr}"), false);
+    }
+    // Telegram bots without a webhook get their updates (opt-outs, replies) by long poll.
+    let telegram = cleverplatform::inbound::telegram::spawn(
+        store.clone(),
+        services.client.clone(),
+        config.webhooks.opt_out_keywords.clone(),
+    );
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         store.close().await;
         anyhow::bail!(
@@ -208,8 +235,9 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         );
     }
     tui::run(app, services).await?;
+    drop(telegram);
     drop(sandbox);
-    if let Some(task) = webhooks {
+    if let Some((.., task)) = webhooks {
         task.abort();
     }
     store.close().await;

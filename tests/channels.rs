@@ -49,9 +49,14 @@ async fn whatsapp_outcomes_follow_the_magic_recipients() {
         params: vec!["Айгерим".into()],
     };
     assert!(matches!(
-        c.send(&wa, "+77011234567", &template).await,
+        c.send(&wa, "+77011234568", &template).await,
         Outcome::Sent { .. }
     ));
+    // WhatsApp paces each recipient: a second message within six seconds is refused.
+    assert_eq!(
+        c.send(&wa, "+77011234567", &text("again")).await.class(),
+        "retry_recipient"
+    );
     for (to, class) in [
         ("+77010000429", "retry_account"),
         ("+77010001056", "retry_recipient"),
@@ -72,6 +77,49 @@ async fn whatsapp_outcomes_follow_the_magic_recipients() {
     let h = c.health(&wa).await;
     assert!(h.ok && h.detail.contains("TIER_2K"), "{h:?}");
     assert!(!c.health(&revoked).await.ok);
+}
+
+/// WhatsApp's throughput per number: with a limit of 3 a second, the fourth send within one
+/// second is slowed (130429); checked strictly only when the sends fell within a second.
+#[tokio::test]
+async fn whatsapp_throughput_per_number_is_enforced() {
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            whatsapp_per_second: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let wa = target(Channel::WhatsApp, &sb.base_url(), "EAAGsandbox");
+    let c = client();
+    let started = std::time::Instant::now();
+    let mut classes = Vec::new();
+    for i in 0..6 {
+        classes.push(
+            c.send(&wa, &format!("+7701555000{i}"), &text("x"))
+                .await
+                .class(),
+        );
+    }
+    if started.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(
+            classes.iter().filter(|c| **c == "sent").count(),
+            3,
+            "{classes:?}"
+        );
+        assert!(
+            classes[3..].iter().all(|c| *c == "retry_account"),
+            "{classes:?}"
+        );
+    }
+    assert!(
+        classes
+            .iter()
+            .all(|c| *c == "sent" || *c == "retry_account"),
+        "{classes:?}"
+    );
 }
 
 #[tokio::test]

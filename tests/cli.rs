@@ -594,3 +594,31 @@ fn webhook_settings_are_checked_at_start() {
         .code(2)
         .stderr(predicate::str::contains("webhooks.listen"));
 }
+
+#[test]
+fn sandbox_webhook_options_are_checked() {
+    let home = tempfile::tempdir().unwrap();
+    clever(home.path())
+        .args(["sandbox", "serve", "--webhook-url", "http://127.0.0.1:9/webhooks"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--app-secret-file"));
+    let empty = home.path().join("empty.secret");
+    std::fs::write(&empty, "\n").unwrap();
+    clever(home.path())
+        .args(["sandbox", "serve", "--webhook-url", "http://127.0.0.1:9/webhooks"])
+        .arg("--app-secret-file")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is empty"));
+    let secret = home.path().join("app.secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    clever(home.path())
+        .args(["sandbox", "serve", "--webhook-url", "127.0.0.1:9/webhooks"])
+        .arg("--app-secret-file")
+        .arg(&secret)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must start with http://"));
+}

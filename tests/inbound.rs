@@ -327,3 +327,201 @@ async fn instagram_webhooks_open_the_window_and_honour_stop() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(sendable(&store, Channel::Instagram).await, 0);
 }
+
+/// Waits for a condition the emulators bring about asynchronously (webhooks in flight);
+/// bounded so a broken path fails instead of hanging.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..400 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// The emulators' own webhooks reach the console's endpoints, signed: statuses arrive
+/// shuffled and repeated and are kept once each; a subscriber's STOP suppresses them.
+#[tokio::test]
+async fn sandbox_statuses_and_stop_replies_flow_back() {
+    use cleverplatform::channels::Outcome;
+    use cleverplatform::channels::client::{Client, Message, Target};
+    use cleverplatform::inbound::server::{WebhookSettings, serve};
+    use cleverplatform::sandbox::{self, SandboxOptions, WebhookTarget};
+
+    let (dir, store, _) = workspace().await;
+    let csv = dir.path().join("more.csv");
+    std::fs::write(&csv, "phone,name,consent\n+77011230700,Ерлан,yes\n").unwrap();
+    import_file(&store, &csv, &import_options(), |_| {})
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET settings = '{\"phone_number_id\":\"555000111\"}'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let settings = WebhookSettings::one_time(vec![]);
+    let secret = settings.app_secret.clone();
+    let (addr, _server) = serve(store.clone(), settings, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            webhook: Some(WebhookTarget {
+                url: format!("http://{addr}/webhooks"),
+                app_secret: secret,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let target = Target {
+        channel: Channel::WhatsApp,
+        base_url: sb.base_url(),
+        api_version: "v23.0".into(),
+        token: "t".into(),
+        phone_number_id: "555000111".into(),
+    };
+    let client = Client::new(std::time::Duration::from_secs(5)).unwrap();
+    let id = |o: Outcome| match o {
+        Outcome::Sent { provider_id } => provider_id,
+        other => panic!("not sent: {other:?}"),
+    };
+    let read = id(client
+        .send(&target, "+77011234567", &Message::Text("Привет".into()))
+        .await);
+    let failed = id(client
+        .send(&target, "+77011230500", &Message::Text("x".into()))
+        .await);
+    let before = sendable(&store, Channel::WhatsApp).await;
+    assert_eq!(before, 2);
+    id(client
+        .send(&target, "+77011230700", &Message::Text("Акция".into()))
+        .await);
+
+    eventually("the first message read", || async {
+        let s = store
+            .delivery_statuses(Channel::WhatsApp, &read)
+            .await
+            .unwrap();
+        s.len() == 3
+    })
+    .await;
+    let mut got: Vec<String> = store
+        .delivery_statuses(Channel::WhatsApp, &read)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    got.sort();
+    assert_eq!(got, ["delivered", "read", "sent"], "each status kept once");
+    eventually("the failed status", || async {
+        store
+            .delivery_statuses(Channel::WhatsApp, &failed)
+            .await
+            .unwrap()
+            .contains(&("failed".to_string(), Some(131026)))
+    })
+    .await;
+    eventually("the STOP reply suppresses", || async {
+        sendable(&store, Channel::WhatsApp).await == 1
+    })
+    .await;
+
+    // The same recipient again within six seconds: the pair limit.
+    assert!(matches!(
+        client
+            .send(&target, "+77011234567", &Message::Text("again".into()))
+            .await,
+        Outcome::RetryRecipient(_)
+    ));
+}
+
+/// Telegram updates by long poll: `/stop` and a block both suppress, each once, and the
+/// offset is kept so nothing is read twice.
+#[tokio::test]
+async fn telegram_updates_by_long_poll_honour_stop_and_blocks() {
+    use cleverplatform::channels::client::{Client, Message};
+    use cleverplatform::inbound::telegram::{Polled, poll_once};
+    use cleverplatform::sandbox::{self, SandboxOptions};
+    use std::time::Duration;
+
+    let (dir, store, _) = workspace().await;
+    let csv = dir.path().join("tg.csv");
+    std::fs::write(
+        &csv,
+        "telegram_chat_id,name,consent\n100200700,Асель,yes\n100200701,Данияр,yes\n",
+    )
+    .unwrap();
+    import_file(&store, &csv, &import_options(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(sendable(&store, Channel::Telegram).await, 3);
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let bot = {
+        let mut tx = store.begin().await.unwrap();
+        let id = cleverplatform::store::accounts::insert(
+            &mut tx,
+            &cleverplatform::store::accounts::NewAccount {
+                channel: Channel::Telegram,
+                name: "bot",
+                settings: serde_json::json!({}),
+                secret: "7000001:AAsandbox",
+                base_url: Some(&sb.base_url()),
+                api_version: None,
+                sandbox: true,
+                rate_per_sec: None,
+                wa_daily_tier: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let client = Client::new(Duration::from_secs(5)).unwrap();
+    let (_, target) = cleverplatform::engine::target(&store, bot)
+        .await
+        .unwrap()
+        .unwrap();
+    for chat in ["100200700", "100200701"] {
+        let o = client
+            .send(&target, chat, &Message::Text("Акция".into()))
+            .await;
+        assert_eq!(o.class(), "sent");
+    }
+    let polled = poll_once(&store, &client, bot, Duration::from_secs(5), &[])
+        .await
+        .unwrap();
+    assert_eq!(polled, Polled::Applied(2));
+    assert_eq!(sendable(&store, Channel::Telegram).await, 1);
+    // Nothing new: an empty poll, and the offset means the two are not read again.
+    let polled = poll_once(&store, &client, bot, Duration::ZERO, &[])
+        .await
+        .unwrap();
+    assert_eq!(polled, Polled::Applied(0));
+    // A subscriber writes in (not an opt-out): applied once, nothing suppressed.
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/inbound", sb.base_url()))
+        .json(&serde_json::json!({ "channel": "telegram", "account": "7000001", "from": "4242", "text": "Когда доставка?" }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let polled = poll_once(&store, &client, bot, Duration::from_secs(5), &[])
+        .await
+        .unwrap();
+    assert_eq!(polled, Polled::Applied(1));
+    assert_eq!(sendable(&store, Channel::Telegram).await, 1);
+}

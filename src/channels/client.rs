@@ -9,7 +9,10 @@
 //! failure halts the account with a message saying so.
 
 use super::Outcome;
-use super::classify::{self, Classified, DEFAULT_BACKOFF};
+use super::classify::{Classified, DEFAULT_BACKOFF};
+pub use super::instagram::Instagram;
+pub use super::telegram::Telegram;
+pub use super::whatsapp::WhatsApp;
 use crate::domain::{Channel as DomainChannel, mask};
 use serde_json::json;
 use std::time::Duration;
@@ -122,157 +125,26 @@ pub trait Channel {
     fn health_detail(&self, body: &serde_json::Value) -> String;
 }
 
-/// WhatsApp Cloud API: `/{version}/{phone_number_id}/messages`, bearer token.
-pub struct WhatsApp;
-/// Telegram Bot API: `/bot{token}/sendMessage`.
-pub struct Telegram;
-/// Instagram Messaging API: `/{version}/me/messages`, bearer token.
-pub struct Instagram;
-
-fn base(target: &Target) -> &str {
+pub(super) fn base(target: &Target) -> &str {
     target.base_url.trim_end_matches('/')
 }
 
-fn refuse(why: &str) -> Outcome {
+pub(super) fn refuse(why: &str) -> Outcome {
     Outcome::Permanent {
         code: "client".into(),
         message: why.to_string(),
     }
 }
 
-impl Channel for WhatsApp {
-    fn send_request(
-        &self,
-        target: &Target,
-        to: &str,
-        message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome> {
-        let url = format!(
-            "{}/{}/{}/messages",
-            base(target),
-            target.api_version,
-            target.phone_number_id
-        );
-        let to = to.trim_start_matches('+');
-        let body = match message {
-            Message::Text(text) => json!({
-                "messaging_product": "whatsapp", "recipient_type": "individual",
-                "to": to, "type": "text",
-                "text": { "preview_url": false, "body": text },
-            }),
-            Message::Template {
-                name,
-                language,
-                params,
-            } => json!({
-                "messaging_product": "whatsapp", "recipient_type": "individual",
-                "to": to, "type": "template",
-                "template": {
-                    "name": name, "language": { "code": language },
-                    "components": [{ "type": "body", "parameters":
-                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>() }],
-                },
-            }),
-        };
-        Ok((url, body))
-    }
-
-    fn classify(&self, status: u16, body: &[u8], _to: &str) -> Classified {
-        classify::whatsapp(status, body)
-    }
-
-    fn health_url(&self, target: &Target) -> String {
-        format!(
-            "{}/{}/{}",
-            base(target),
-            target.api_version,
-            target.phone_number_id
-        )
-    }
-
-    fn health_detail(&self, body: &serde_json::Value) -> String {
-        format!(
-            "{} ({}), quality {}, tier {}",
-            body["display_phone_number"].as_str().unwrap_or("?"),
-            body["verified_name"].as_str().unwrap_or("?"),
-            body["quality_rating"].as_str().unwrap_or("?"),
-            body["messaging_limit_tier"].as_str().unwrap_or("?")
-        )
-    }
-}
-
-impl Channel for Telegram {
-    fn send_request(
-        &self,
-        target: &Target,
-        to: &str,
-        message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome> {
-        let Message::Text(text) = message else {
-            return Err(refuse("templates are a WhatsApp feature"));
-        };
-        let chat: i64 = to
-            .parse()
-            .map_err(|_| refuse("a Telegram chat id is a number"))?;
-        Ok((
-            format!("{}/bot{}/sendMessage", base(target), target.token),
-            json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" }),
-        ))
-    }
-
-    fn authorise(
-        &self,
-        request: reqwest::RequestBuilder,
-        _target: &Target,
-    ) -> reqwest::RequestBuilder {
-        request
-    }
-
-    fn classify(&self, status: u16, body: &[u8], to: &str) -> Classified {
-        // Group chats have negative ids; their 429s slow the bot, not one recipient.
-        classify::telegram(status, body, !to.starts_with('-'))
-    }
-
-    fn health_url(&self, target: &Target) -> String {
-        format!("{}/bot{}/getMe", base(target), target.token)
-    }
-
-    fn health_detail(&self, body: &serde_json::Value) -> String {
-        format!("@{}", body["result"]["username"].as_str().unwrap_or("?"))
-    }
-}
-
-impl Channel for Instagram {
-    fn send_request(
-        &self,
-        target: &Target,
-        to: &str,
-        message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome> {
-        let Message::Text(text) = message else {
-            return Err(refuse("templates are a WhatsApp feature"));
-        };
-        Ok((
-            format!("{}/{}/me/messages", base(target), target.api_version),
-            json!({ "recipient": { "id": to }, "message": { "text": text } }),
-        ))
-    }
-
-    fn classify(&self, status: u16, body: &[u8], _to: &str) -> Classified {
-        classify::instagram(status, body)
-    }
-
-    fn health_url(&self, target: &Target) -> String {
-        format!(
-            "{}/{}/me?fields=id,username",
-            base(target),
-            target.api_version
-        )
-    }
-
-    fn health_detail(&self, body: &serde_json::Value) -> String {
-        format!("@{}", body["username"].as_str().unwrap_or("?"))
-    }
+/// Why `getUpdates` gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdatesError {
+    /// The token is refused: the bot was revoked or the token mistyped.
+    Unauthorised,
+    /// A webhook is set for the bot, so Telegram refuses `getUpdates` (409).
+    WebhookSet,
+    /// The network or the server failed; try again later.
+    Transport(String),
 }
 
 /// The shared HTTP client.
@@ -348,6 +220,52 @@ impl Client {
             );
         }
         outcome
+    }
+
+    /// Telegram `getUpdates`: the updates after `offset` (the last `update_id` seen plus one),
+    /// waiting up to `wait` for one to arrive (long poll). Each update is returned as its JSON
+    /// bytes, for `channels::webhooks::parse_telegram`.
+    pub async fn telegram_updates(
+        &self,
+        target: &Target,
+        offset: i64,
+        wait: Duration,
+    ) -> Result<Vec<Vec<u8>>, UpdatesError> {
+        let url = format!("{}/bot{}/getUpdates", base(target), target.token);
+        let body = json!({
+            "offset": offset, "timeout": wait.as_secs(), "limit": 100,
+            "allowed_updates": ["message", "my_chat_member"],
+        });
+        let response = self
+            .http
+            .post(&url)
+            .json(&body)
+            .timeout(wait + Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| UpdatesError::Transport(transport_text(&e)))?;
+        let status = response.status().as_u16();
+        let bytes = read_capped(response)
+            .await
+            .map_err(|_| UpdatesError::Transport("the answer broke off".into()))?;
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        match status {
+            200 => Ok(answer["result"]
+                .as_array()
+                .map(|updates| {
+                    updates
+                        .iter()
+                        .map(|u| serde_json::to_vec(u).unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default()),
+            401 | 404 => Err(UpdatesError::Unauthorised),
+            409 => Err(UpdatesError::WebhookSet),
+            _ => Err(UpdatesError::Transport(format!(
+                "HTTP {status}: {}",
+                answer["description"].as_str().unwrap_or("no details")
+            ))),
+        }
     }
 
     /// Checks a token with a given platform's rules.

@@ -2,13 +2,19 @@
 //! Messaging API came to, as one classified [`Outcome`] the sender acts on.
 //!
 //! Owns: the outcome classes of ARCHITECTURE.md §5 and the mapping of every platform answer
-//! to them (specs/channels.md, "Outcome classes"). Depends on `domain` only. The HTTP
-//! clients, the sandbox emulators and the webhook server build on this (issue 4); the engine
-//! acts on the outcomes (issue 5).
+//! to them (specs/channels.md, "Outcome classes"); the [`Channel`] trait and its three
+//! implementations (`whatsapp.rs`, `telegram.rs`, `instagram.rs`) driven by one shared
+//! [`client::Client`]; webhook signatures and payloads (`webhooks.rs`). Depends on `domain`
+//! only. The inbound server and the engine act on what it returns.
 
 pub mod classify;
 pub mod client;
+pub mod instagram;
+pub mod telegram;
 pub mod webhooks;
+pub mod whatsapp;
+
+pub use client::Channel;
 
 use std::time::Duration;
 

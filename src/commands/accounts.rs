@@ -140,19 +140,10 @@ async fn check(store: &Store, only: Option<&str>, json: bool) -> anyhow::Result<
     let mut results = Vec::new();
     let mut failed = 0;
     for a in rows {
-        let mut conn = store.begin().await?;
-        let token = store::accounts::secret(&mut conn, a.id).await?;
-        let target = crate::channels::client::Target::from_parts(
-            a.channel,
-            a.base_url.as_deref(),
-            a.api_version.as_deref(),
-            &a.settings,
-            token,
-        );
-        let health = client.health(&target).await;
+        let Some((_, health)) = crate::engine::check_account(store, &client, a.id).await? else {
+            continue;
+        };
         let line = health.line();
-        store::accounts::set_health(&mut conn, a.id, &line).await?;
-        conn.commit().await?;
         failed += usize::from(!health.ok);
         results.push(serde_json::json!({ "name": a.name, "channel": a.channel, "ok": health.ok, "detail": health.detail }));
         if !json {

@@ -13,6 +13,10 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
         latency,
         fault_rate,
         drop_response_rate,
+        webhook_url,
+        app_secret_file,
+        whatsapp_per_second,
+        whatsapp_pair_spacing_ms,
     } = cmd;
     for (name, v) in [
         ("--fault-rate", fault_rate),
@@ -23,6 +27,32 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let webhook = match (webhook_url, app_secret_file) {
+        (Some(url), Some(file)) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                eprintln!("clever: --webhook-url must start with http:// or https://, got {url}");
+                return ExitCode::from(2);
+            }
+            match std::fs::read_to_string(&file) {
+                Ok(secret) if !secret.trim().is_empty() => Some(sandbox::WebhookTarget {
+                    url,
+                    app_secret: secret.trim().as_bytes().to_vec(),
+                }),
+                Ok(_) => {
+                    eprintln!("clever: the app secret file {} is empty", file.display());
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "clever: cannot read the app secret from {}: {e}",
+                        file.display()
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -39,6 +69,9 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             latency: Duration::from_millis(latency),
             fault_rate,
             drop_response_rate,
+            whatsapp_per_second,
+            whatsapp_pair_spacing: Duration::from_millis(whatsapp_pair_spacing_ms),
+            webhook,
         };
         let running = match sandbox::start(listen, options).await {
             Ok(r) => r,

@@ -7,6 +7,7 @@
 //! `store` (the writes), one transaction per webhook.
 
 pub mod server;
+pub mod telegram;
 
 use crate::channels::webhooks::{DeliveryStatus, Inbound};
 use crate::domain::{AccountId, Channel, optout};
@@ -51,7 +52,8 @@ pub async fn apply(
     for event in events {
         match event {
             Inbound::Message { from, id, text, at } => {
-                let key = format!("{}:{id}", channel.as_str());
+                // Telegram numbers messages per chat, so the sender is part of the key.
+                let key = format!("{}:{from}:{id}", channel.as_str());
                 if !store::inbound::first_time(&mut tx, "message", &key).await? {
                     applied.repeats += 1;
                     continue;

@@ -69,6 +69,22 @@ impl WebhookSettings {
     }
 }
 
+impl WebhookSettings {
+    /// Fresh random secrets, for a receiver only this process talks to (the demo's).
+    pub fn one_time(extra_keywords: Vec<String>) -> WebhookSettings {
+        let random = || {
+            use rand::RngExt;
+            hex::encode(rand::rng().random::<[u8; 16]>())
+        };
+        WebhookSettings {
+            verify_token: random(),
+            app_secret: random().into_bytes(),
+            telegram_secret: random(),
+            extra_keywords,
+        }
+    }
+}
+
 /// Serves the webhook routes on `listen` in the current runtime; returns the bound address.
 pub async fn serve(
     store: Store,

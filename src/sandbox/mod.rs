@@ -3,7 +3,8 @@
 //!
 //! They check the token and the body like the real APIs, answer with the platforms' real
 //! success and error bodies, pace Telegram at one message a second per chat and 30 a second
-//! per bot, and record every
+//! per bot and WhatsApp at 80 a second per number and one message per recipient every six
+//! seconds (error 131056), and record every
 //! accepted message (`GET /_sandbox/messages`, JSON lines; `GET /_sandbox/stats`) so a test
 //! can prove that nothing was sent twice and nothing was lost.
 //!
@@ -24,13 +25,25 @@
 //! | Telegram | `777` | 403, user is deactivated |
 //! | Instagram | `022` | 400, error 10 / 2534022 (outside the window) |
 //! | Instagram | `551` | 400, error 551 |
+//! | WhatsApp | `0500` | accepted, then a `failed` status webhook with error 131026 |
+//! | WhatsApp | `0700` | accepted, then the recipient answers "STOP" |
+//! | Instagram | `700` | accepted, then the recipient answers "STOP" |
+//! | Telegram | `700` | accepted, then the chat sends `/stop` (an update) |
+//! | Telegram | `701` | accepted, then the user blocks the bot (`my_chat_member` kicked) |
 //! | any | `9999` | accepted and recorded, then no answer (for ambiguity tests) |
+//!
+//! With a webhook target set, every accepted WhatsApp message gets its status webhooks
+//! (`sent`, `delivered`, `read`, or `failed`), shuffled and sometimes repeated, signed with
+//! `X-Hub-Signature-256`; inbound messages go to `{url}/whatsapp` and `{url}/instagram`.
+//! Telegram updates wait for `getUpdates` (long poll with `offset`, `limit`, `timeout`).
+//! `POST /_sandbox/inbound {"channel","account","from","text"}` makes a subscriber write in
+//! (`account` is the phone number id, the Instagram account id or the bot id).
 //!
 //! A token starting with `revoked` is refused as the real API refuses an expired one.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,8 +55,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod emit;
+pub use emit::WebhookTarget;
+
 /// How the emulators behave.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SandboxOptions {
     /// Added to every answer.
     pub latency: Duration,
@@ -51,7 +67,33 @@ pub struct SandboxOptions {
     pub fault_rate: f64,
     /// Share of sends accepted and recorded but never answered (0.0–1.0).
     pub drop_response_rate: f64,
+    /// WhatsApp messages a second per phone number before error 130429.
+    pub whatsapp_per_second: u32,
+    /// The least time between two WhatsApp messages to one recipient before error 131056.
+    pub whatsapp_pair_spacing: Duration,
+    /// Where status webhooks and inbound messages go; none are sent without one.
+    pub webhook: Option<WebhookTarget>,
 }
+
+impl Default for SandboxOptions {
+    fn default() -> SandboxOptions {
+        SandboxOptions {
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            drop_response_rate: 0.0,
+            whatsapp_per_second: WHATSAPP_PER_SECOND,
+            whatsapp_pair_spacing: WHATSAPP_PAIR_SPACING,
+            webhook: None,
+        }
+    }
+}
+
+/// WhatsApp's default throughput per phone number.
+pub const WHATSAPP_PER_SECOND: u32 = 80;
+/// WhatsApp's pacing per recipient (about one message every six seconds).
+pub const WHATSAPP_PAIR_SPACING: Duration = Duration::from_secs(6);
+/// The Instagram professional account id the sandbox answers `me` with.
+pub const INSTAGRAM_ACCOUNT_ID: &str = "17841405822304914";
 
 /// One accepted message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +112,10 @@ struct Shared {
     last_per_chat: HashMap<String, Instant>,
     /// Per bot: sends in the current one-second window.
     per_bot: HashMap<String, Window>,
+    /// Per WhatsApp phone number: sends in the current one-second window.
+    per_number: HashMap<String, Window>,
+    /// Per (phone number, recipient): the last accepted send.
+    last_per_pair: HashMap<(String, String), Instant>,
 }
 
 /// A fixed one-second window admitting at most `limit` events.
@@ -108,6 +154,8 @@ struct Sandbox {
     options: SandboxOptions,
     shared: Arc<Mutex<Shared>>,
     started: Instant,
+    emitter: Option<emit::Emitter>,
+    updates: Arc<emit::Updates>,
 }
 
 /// A running sandbox.
@@ -143,9 +191,11 @@ pub async fn start(listen: SocketAddr, options: SandboxOptions) -> std::io::Resu
 /// The emulators' routes.
 pub fn router(options: SandboxOptions) -> Router {
     let state = Sandbox {
+        emitter: options.webhook.clone().map(emit::Emitter::new),
         options,
         shared: Arc::new(Mutex::new(Shared::default())),
         started: Instant::now(),
+        updates: Arc::default(),
     };
     // Paths share their shape across platforms, so one route per shape dispatches.
     Router::new()
@@ -153,6 +203,7 @@ pub fn router(options: SandboxOptions) -> Router {
         .route("/{first}/{second}", get(get_two).post(telegram))
         .route("/_sandbox/messages", get(messages))
         .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/inbound", post(inbound))
         .with_state(state)
 }
 
@@ -232,11 +283,12 @@ async fn send_three(
 async fn get_two(
     state: State<Sandbox>,
     Path((first, second)): Path<(String, String)>,
+    query: Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if first.starts_with("bot") {
-        telegram(state, Path((first, second)), body).await
+        telegram(state, Path((first, second)), query, body).await
     } else if second == "me" {
         instagram_me(state, headers).await
     } else {
@@ -376,6 +428,34 @@ async fn whatsapp_send(
     if let Some((_, status, code, msg)) = magic.iter().find(|(end, ..)| to.ends_with(end)) {
         return meta_error(*status, *code, None, msg);
     }
+    {
+        let mut shared = s.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let window = shared
+            .per_number
+            .entry(phone_number_id.clone())
+            .or_insert(Window::new(now));
+        if !window.admit(now, s.options.whatsapp_per_second) {
+            return meta_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                130429,
+                None,
+                "Rate limit hit",
+            );
+        }
+        let pair = (phone_number_id.clone(), to.clone());
+        if let Some(last) = shared.last_per_pair.get(&pair)
+            && now.duration_since(*last) < s.options.whatsapp_pair_spacing
+        {
+            return meta_error(
+                StatusCode::BAD_REQUEST,
+                131056,
+                None,
+                "(Business Account, Consumer Account) pair rate limit hit",
+            );
+        }
+        shared.last_per_pair.insert(pair, now);
+    }
     if s.roll(s.options.fault_rate) {
         return meta_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -385,6 +465,20 @@ async fn whatsapp_send(
         );
     }
     let id = s.record("whatsapp", &phone_number_id, &format!("+{to}"), &text);
+    if let Some(emitter) = &s.emitter {
+        let fate = if to.ends_with("0500") {
+            emit::Fate::Failed {
+                code: 131026,
+                title: "Message undeliverable",
+            }
+        } else {
+            emit::Fate::Read
+        };
+        emitter.whatsapp_statuses(&phone_number_id, &id, &to, fate);
+        if to.ends_with("0700") {
+            emitter.whatsapp_inbound(&phone_number_id, &to, "STOP");
+        }
+    }
     if to.ends_with("9999") || s.roll(s.options.drop_response_rate) {
         return s.hang().await;
     }
@@ -472,6 +566,11 @@ async fn instagram_send(State(s): State<Sandbox>, headers: HeaderMap, body: Byte
         );
     }
     let id = s.record("instagram", "me", to, text);
+    if let Some(emitter) = &s.emitter
+        && to.ends_with("700")
+    {
+        emitter.instagram_inbound(INSTAGRAM_ACCOUNT_ID, to, "STOP");
+    }
     if to.ends_with("9999") || s.roll(s.options.drop_response_rate) {
         return s.hang().await;
     }
@@ -482,7 +581,7 @@ async fn instagram_me(State(s): State<Sandbox>, headers: HeaderMap) -> Response 
     s.pause().await;
     match bearer(&headers) {
         Some(t) if !t.starts_with("revoked") => {
-            axum::Json(json!({ "id": "17841405822304914", "username": "sandbox.shop" }))
+            axum::Json(json!({ "id": INSTAGRAM_ACCOUNT_ID, "username": "sandbox.shop" }))
                 .into_response()
         }
         _ => meta_error(
@@ -506,6 +605,7 @@ fn tg_error(status: StatusCode, description: &str, retry_after: Option<u64>) -> 
 async fn telegram(
     State(s): State<Sandbox>,
     Path((bot, method)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
     s.pause().await;
@@ -564,6 +664,13 @@ async fn telegram(
                 return tg_error(StatusCode::BAD_GATEWAY, "Bad Gateway", None);
             }
             let id = s.record("telegram", &bot_id, &chat, text);
+            if let Ok(chat_id) = chat.parse::<i64>() {
+                if chat.ends_with("700") {
+                    s.updates.message(&bot_id, chat_id, "/stop");
+                } else if chat.ends_with("701") {
+                    s.updates.kicked(&bot_id, chat_id);
+                }
+            }
             if chat.ends_with("9999") || s.roll(s.options.drop_response_rate) {
                 return s.hang().await;
             }
@@ -573,8 +680,56 @@ async fn telegram(
             }))
             .into_response()
         }
+        "getUpdates" => {
+            let req: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let number = |key: &str| {
+                req[key]
+                    .as_i64()
+                    .or_else(|| query.get(key).and_then(|v| v.parse().ok()))
+                    .unwrap_or(0)
+            };
+            let limit = number("limit").clamp(0, 100);
+            let limit = if limit == 0 { 100 } else { limit as usize };
+            let timeout = Duration::from_secs(number("timeout").clamp(0, 50) as u64);
+            let updates = s.updates.get(&bot_id, number("offset"), limit, timeout).await;
+            axum::Json(json!({ "ok": true, "result": updates })).into_response()
+        }
         _ => tg_error(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
+}
+
+/// `POST /_sandbox/inbound`: a subscriber writes to an account.
+async fn inbound(State(s): State<Sandbox>, body: Bytes) -> Response {
+    let req: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let (Some(channel), Some(account), Some(from), Some(text)) = (
+        req["channel"].as_str(),
+        req["account"].as_str(),
+        req["from"].as_str(),
+        req["text"].as_str(),
+    ) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "give channel, account, from and text as JSON strings",
+        )
+            .into_response();
+    };
+    match (channel, &s.emitter) {
+        ("telegram", _) => match from.parse::<i64>() {
+            Ok(chat) => s.updates.message(account, chat, text),
+            Err(_) => return (StatusCode::BAD_REQUEST, "a chat id is a number").into_response(),
+        },
+        ("whatsapp", Some(e)) => e.whatsapp_inbound(account, from, text),
+        ("instagram", Some(e)) => e.instagram_inbound(account, from, text),
+        ("whatsapp" | "instagram", None) => {
+            return (
+                StatusCode::CONFLICT,
+                "no webhook target: start the sandbox with --webhook-url",
+            )
+                .into_response();
+        }
+        _ => return (StatusCode::BAD_REQUEST, "unknown channel").into_response(),
+    }
+    StatusCode::ACCEPTED.into_response()
 }
 
 async fn messages(State(s): State<Sandbox>) -> Response {

@@ -247,3 +247,16 @@ pub async fn by_phone_number_id(
     .fetch_optional(conn)
     .await?)
 }
+
+/// Every account on a channel, paused or not (opt-outs arrive for paused accounts too).
+pub async fn ids_on_channel(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+) -> Result<Vec<AccountId>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM accounts WHERE channel = ? ORDER BY id")
+            .bind(channel)
+            .fetch_all(conn)
+            .await?,
+    )
+}

@@ -116,3 +116,21 @@ pub async fn record_status(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+impl super::Store {
+    /// The statuses received for one sent message, in the order they were received.
+    pub async fn delivery_statuses(
+        &self,
+        channel: Channel,
+        provider_id: &str,
+    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT status, error_code FROM delivery_statuses \
+             WHERE channel = ? AND provider_id = ? ORDER BY rowid",
+        )
+        .bind(channel)
+        .bind(provider_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -307,25 +307,14 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             })
         }
         Request::CheckAccount { id } => {
-            let Some(a) = store.account(id).await? else {
+            let Some((a, health)) =
+                crate::engine::check_account(store, &services.client, id).await?
+            else {
                 return Ok(Reply::Failed {
                     pane: None,
                     message: "that account no longer exists".into(),
                 });
             };
-            let mut conn = store.begin().await?;
-            let token = crate::store::accounts::secret(&mut conn, id).await?;
-            let target = crate::channels::client::Target::from_parts(
-                a.channel,
-                a.base_url.as_deref(),
-                a.api_version.as_deref(),
-                &a.settings,
-                token,
-            );
-            let health = services.client.health(&target).await;
-            let line = health.line();
-            crate::store::accounts::set_health(&mut conn, id, &line).await?;
-            conn.commit().await?;
             Reply::AccountChecked {
                 name: a.name,
                 ok: health.ok,
