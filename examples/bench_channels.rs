@@ -34,7 +34,17 @@ async fn main() {
         .unwrap_or(32);
     let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
     let mut server = std::process::Command::new(bin)
-        .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
+        // The platform's pacing is lifted: this measures the client and the emulator.
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--whatsapp-per-second",
+            "4000000000",
+            "--whatsapp-pair-spacing-ms",
+            "0",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
