@@ -599,14 +599,24 @@ fn webhook_settings_are_checked_at_start() {
 fn sandbox_webhook_options_are_checked() {
     let home = tempfile::tempdir().unwrap();
     clever(home.path())
-        .args(["sandbox", "serve", "--webhook-url", "http://127.0.0.1:9/webhooks"])
+        .args([
+            "sandbox",
+            "serve",
+            "--webhook-url",
+            "http://127.0.0.1:9/webhooks",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--app-secret-file"));
     let empty = home.path().join("empty.secret");
     std::fs::write(&empty, "\n").unwrap();
     clever(home.path())
-        .args(["sandbox", "serve", "--webhook-url", "http://127.0.0.1:9/webhooks"])
+        .args([
+            "sandbox",
+            "serve",
+            "--webhook-url",
+            "http://127.0.0.1:9/webhooks",
+        ])
         .arg("--app-secret-file")
         .arg(&empty)
         .assert()

@@ -5,8 +5,7 @@
 
 use super::{actor, print_json};
 use crate::cli::{AccountsCommand, AddAccountArgs};
-use crate::domain::{AccountStatus, Channel, mask};
-use crate::store::accounts::NewAccount;
+use crate::domain::{AccountStatus, account, mask};
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
 use std::io::Read;
@@ -183,104 +182,53 @@ fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(token)
 }
 
-/// Checks what each channel needs before anything is stored.
-fn validate(args: &AddAccountArgs, token: &str) -> anyhow::Result<serde_json::Value> {
-    if args.name.trim().is_empty() {
-        bail!("--name cannot be empty");
+/// The typed options as a draft for the shared checks.
+fn draft(args: &AddAccountArgs, token: String) -> account::Draft {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    account::Draft {
+        name: args.name.clone(),
+        token: Some(token),
+        phone_number_id: text(&args.phone_number_id),
+        waba_id: text(&args.waba_id),
+        ig_user_id: text(&args.ig_user_id),
+        base_url: text(&args.base_url),
+        rate: args.rate.map(|r| r.to_string()).unwrap_or_default(),
+        wa_tier: args.wa_tier.map(|t| t.to_string()).unwrap_or_default(),
     }
-    if let Some(r) = args.rate
-        && !(r > 0.0 && r <= 1000.0)
-    {
-        bail!("--rate must be between 0 and 1000 messages per second");
-    }
-    if let Some(url) = &args.base_url
-        && !(url.starts_with("https://")
-            || url.starts_with("http://127.")
-            || url.starts_with("http://localhost")
-            || url.starts_with("http://[::1]"))
-    {
-        bail!("--base-url must be https:// (plain http only for this machine's loopback sandbox)");
-    }
-    Ok(match args.channel {
-        Channel::WhatsApp => {
-            let Some(id) = args
-                .phone_number_id
-                .as_deref()
-                .filter(|i| i.chars().all(|c| c.is_ascii_digit()) && !i.is_empty())
-            else {
-                bail!(
-                    "WhatsApp needs --phone-number-id (digits, from WhatsApp Manager → phone numbers)"
-                );
-            };
-            if let Some(t) = args.wa_tier
-                && ![250, 1000, 2000, 10_000, 100_000].contains(&t)
-            {
-                bail!("--wa-tier is one of 250, 1000, 2000, 10000, 100000");
-            }
-            serde_json::json!({ "phone_number_id": id, "waba_id": args.waba_id })
-        }
-        Channel::Telegram => {
-            let (bot, secret) = token.split_once(':').unwrap_or(("", ""));
-            if bot.is_empty() || !bot.chars().all(|c| c.is_ascii_digit()) || secret.len() < 30 {
-                bail!(
-                    "that is not a Telegram bot token (it looks like 123456789:AA… from @BotFather)"
-                );
-            }
-            serde_json::json!({ "bot_id": bot })
-        }
-        Channel::Instagram => {
-            let Some(id) = args
-                .ig_user_id
-                .as_deref()
-                .filter(|i| i.chars().all(|c| c.is_ascii_digit()) && !i.is_empty())
-            else {
-                bail!("Instagram needs --ig-user-id (digits, the professional account's id)");
-            };
-            serde_json::json!({ "ig_user_id": id })
-        }
+}
+
+/// Checks what each channel needs before anything is stored; every problem is listed with
+/// the flag that fixes it.
+fn validate(args: &AddAccountArgs, token: &str) -> anyhow::Result<account::Valid> {
+    account::validate(args.channel, &draft(args, token.to_string())).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|(field, why)| format!("{}: {why}", field.flag()))
+            .collect();
+        anyhow::anyhow!(lines.join("\n"))
     })
 }
 
 async fn add(store: &Store, args: AddAccountArgs) -> anyhow::Result<()> {
     let token = read_token(&args.token_file)?;
-    let settings = validate(&args, &token)?;
-    let name = args.name.trim();
+    let valid = validate(&args, &token)?;
     let mut tx = store.begin().await?;
-    if store::accounts::id_by_name(&mut tx, name).await?.is_some() {
-        bail!("an account named `{name}` exists already");
-    }
-    let sandbox = args
-        .base_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("http://"));
-    let id = store::accounts::insert(
+    if let Err(taken) = store::accounts::add(
         &mut tx,
-        &NewAccount {
-            channel: args.channel,
-            name,
-            settings,
-            secret: &token,
-            base_url: args.base_url.as_deref(),
-            api_version: (args.channel != Channel::Telegram).then_some(args.api_version.as_str()),
-            sandbox,
-            rate_per_sec: args.rate,
-            wa_daily_tier: args.wa_tier,
-        },
-    )
-    .await?;
-    store::audit::record(
-        &mut tx,
+        args.channel,
+        &valid,
+        Some(&args.api_version),
         &actor(),
-        "account.add",
-        "account",
-        Some(&id.to_string()),
-        &serde_json::json!({ "name": name, "channel": args.channel }),
     )
-    .await?;
+    .await?
+    {
+        bail!("{taken}; pick another --name");
+    }
     tx.commit().await?;
     println!(
-        "added {} account `{name}` (token {})",
+        "added {} account `{}` (token {})",
         args.channel.label(),
+        valid.name,
         mask::secret(&token)
     );
     Ok(())
@@ -290,6 +238,8 @@ async fn add(store: &Store, args: AddAccountArgs) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    use crate::domain::Channel;
 
     fn args(channel: Channel) -> AddAccountArgs {
         AddAccountArgs {

@@ -5,6 +5,7 @@
 //! Must not touch: the database, the network, the terminal. Everything else depends on
 //! this module; it depends on nothing in the crate.
 
+pub mod account;
 pub mod channel;
 pub mod consent;
 pub mod ids;

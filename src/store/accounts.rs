@@ -5,7 +5,7 @@
 
 use super::page::{self, page_sql};
 use super::{PageRequest, Store, StoreError, now};
-use crate::domain::{AccountId, AccountStatus, Channel};
+use crate::domain::{AccountId, AccountStatus, Channel, account};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
@@ -30,6 +30,9 @@ pub struct AccountRow {
     pub created_at: DateTime<Utc>,
     /// Campaigns that use this account and are not finished.
     pub open_campaigns: i64,
+    /// Messages accepted since local midnight; filled in by whoever shows it.
+    #[sqlx(skip)]
+    pub sent_today: i64,
 }
 
 impl AccountRow {
@@ -259,4 +262,100 @@ pub async fn ids_on_channel(
             .fetch_all(conn)
             .await?,
     )
+}
+
+/// Adds a checked account and records who did it; `Err` inside when the name is taken.
+pub async fn add(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    v: &account::Valid,
+    api_version: Option<&str>,
+    actor: &str,
+) -> Result<Result<AccountId, String>, StoreError> {
+    if id_by_name(conn, &v.name).await?.is_some() {
+        return Ok(Err(format!("an account named “{}” exists already", v.name)));
+    }
+    let id = insert(
+        conn,
+        &NewAccount {
+            channel,
+            name: &v.name,
+            settings: v.settings.clone(),
+            secret: v.token.as_deref().unwrap_or_default(),
+            base_url: v.base_url.as_deref(),
+            api_version: (channel != Channel::Telegram).then_some(api_version.unwrap_or("v23.0")),
+            sandbox: v.sandbox,
+            rate_per_sec: v.rate,
+            wa_daily_tier: v.wa_tier,
+        },
+    )
+    .await?;
+    super::audit::record(
+        conn,
+        actor,
+        "account.add",
+        "account",
+        Some(&id.to_string()),
+        &serde_json::json!({ "name": v.name, "channel": channel }),
+    )
+    .await?;
+    Ok(Ok(id))
+}
+
+/// Changes a checked account: its channel fields are merged, the token replaced only when a
+/// new one is given. Records who did it and which fields changed (never the token's value).
+/// `Err` inside when the new name belongs to another account.
+pub async fn edit(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+    v: &account::Valid,
+    actor: &str,
+) -> Result<Result<(), String>, StoreError> {
+    if let Some(other) = id_by_name(conn, &v.name).await?
+        && other != id
+    {
+        return Ok(Err(format!("an account named “{}” exists already", v.name)));
+    }
+    sqlx::query(
+        "UPDATE accounts SET name = ?, settings = json_patch(settings, ?), \
+         secret = coalesce(?, secret), base_url = ?, sandbox = ?, rate_per_sec = ?, \
+         wa_daily_tier = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&v.name)
+    .bind(v.settings.to_string())
+    .bind(v.token.as_deref())
+    .bind(v.base_url.as_deref())
+    .bind(v.sandbox)
+    .bind(v.rate)
+    .bind(v.wa_tier)
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    super::audit::record(
+        conn,
+        actor,
+        "account.edit",
+        "account",
+        Some(&id.to_string()),
+        &serde_json::json!({
+            "name": v.name, "token_replaced": v.token.is_some(), "base_url": v.base_url,
+            "rate_per_sec": v.rate, "wa_daily_tier": v.wa_tier,
+        }),
+    )
+    .await?;
+    Ok(Ok(()))
+}
+
+/// Messages accepted by a platform since `since`, per account.
+pub async fn sent_since(
+    conn: &mut SqliteConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<(AccountId, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, count(*) FROM outbox WHERE sent_at >= ? GROUP BY account_id",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await?)
 }
