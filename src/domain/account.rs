@@ -138,12 +138,8 @@ pub fn validate(channel: Channel, d: &Draft) -> Result<Valid, Vec<(Field, String
     }
     let base_url = d.base_url.trim();
     let sandbox = base_url.starts_with("http://");
-    if !base_url.is_empty()
-        && !(base_url.starts_with("https://")
-            || base_url.starts_with("http://127.")
-            || base_url.starts_with("http://localhost")
-            || base_url.starts_with("http://[::1]"))
-    {
+    let allowed = ["https://", "http://127.", "http://localhost", "http://[::1]"];
+    if !base_url.is_empty() && !allowed.iter().any(|p| base_url.starts_with(p)) {
         errors.push((
             Field::BaseUrl,
             "must be https:// (plain http only for this machine's loopback sandbox)".into(),
