@@ -21,6 +21,7 @@ macro_rules! snap {
             filters => vec![
                 (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
                 (r"/tmp/\.tmp\w+", "[tmp]"),
+                (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
             ],
             omit_expression => true,
         }, {
@@ -393,4 +394,136 @@ async fn accounts_pause_with_a_reason_and_resume_after_asking() {
         audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
         vec!["account.active", "account.paused"]
     );
+}
+
+/// Types text into whatever field has the keys.
+async fn type_text(
+    app: &mut cleverplatform::tui::app::App,
+    services: &cleverplatform::tui::worker::Services,
+    text: &str,
+) {
+    let keys: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
+    press(app, services, &keys).await;
+}
+
+#[tokio::test]
+async fn accounts_are_added_and_changed_through_the_form() {
+    use cleverplatform::domain::Channel;
+    let sb = cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(&mut app, &services, &[KeyCode::Char('a')]).await;
+    assert!(app.form.is_some());
+    // Up to the channel picker, → to Telegram, back down to the name.
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Up, KeyCode::Right, KeyCode::Down],
+    )
+    .await;
+    assert_eq!(app.form.as_ref().unwrap().channel, Channel::Telegram);
+    type_text(&mut app, &services, "Shop bot").await;
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    type_text(&mut app, &services, "not a token").await;
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    snap!("account_form_errors_80x24", render(&app));
+    app.size = (120, 36);
+    snap!("account_form_errors_120x36", render(&app));
+    app.size = (80, 24);
+    let rendered = format!("{:?}", render(&app).backend());
+    assert!(!rendered.contains("not a token"), "the token is masked");
+    let form = app.form.as_ref().unwrap();
+    assert!(form.fields[1].error.as_deref().unwrap().contains("spaces"));
+    // Clear the token, type a good one and the sandbox's address, save with Enter on the
+    // last field.
+    for _ in 0.."not a token".len() {
+        press(&mut app, &services, &[KeyCode::Backspace]).await;
+    }
+    type_text(
+        &mut app,
+        &services,
+        "7000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+    .await;
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    type_text(&mut app, &services, &sb.base_url()).await;
+    press(&mut app, &services, &[KeyCode::Tab, KeyCode::Enter]).await;
+    assert!(app.form.is_none(), "saved and closed");
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error
+            && n.text
+                .contains("added “Shop bot” — token works: @sandbox_bot"),
+        "{n:?}"
+    );
+    let a = app.accounts.selected().unwrap().clone();
+    assert_eq!(
+        (a.name.as_str(), a.channel, a.sandbox),
+        ("Shop bot", Channel::Telegram, true)
+    );
+
+    // A second account may not take the same name: the problem shows under the name.
+    press(
+        &mut app,
+        &services,
+        &[
+            KeyCode::Char('a'),
+            KeyCode::Up,
+            KeyCode::Right,
+            KeyCode::Down,
+        ],
+    )
+    .await;
+    type_text(&mut app, &services, "Shop bot").await;
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    type_text(
+        &mut app,
+        &services,
+        "7000002:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+    .await;
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    let form = app.form.as_ref().expect("still open");
+    assert!(
+        form.fields[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("exists already"),
+        "{:?}",
+        form.fields[0].error
+    );
+    press(&mut app, &services, &[KeyCode::Esc]).await;
+    assert!(app.form.is_none());
+
+    // Change it: a new name and rate; the empty token field keeps the token.
+    press(&mut app, &services, &[KeyCode::Char('e')]).await;
+    snap!("account_form_edit_80x24", render(&app));
+    for _ in 0.."bot".len() {
+        press(&mut app, &services, &[KeyCode::Backspace]).await;
+    }
+    type_text(&mut app, &services, "Bot").await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    )
+    .await;
+    type_text(&mut app, &services, "2").await;
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("saved “Shop Bot” — token works"),
+        "{n:?}"
+    );
+    let a = app.accounts.selected().unwrap().clone();
+    assert_eq!((a.name.as_str(), a.rate_per_sec), ("Shop Bot", Some(2.0)));
+    let (_, target) = cleverplatform::engine::target(&services.store, a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(target.token, "7000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 }

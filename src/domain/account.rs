@@ -138,7 +138,12 @@ pub fn validate(channel: Channel, d: &Draft) -> Result<Valid, Vec<(Field, String
     }
     let base_url = d.base_url.trim();
     let sandbox = base_url.starts_with("http://");
-    let allowed = ["https://", "http://127.", "http://localhost", "http://[::1]"];
+    let allowed = [
+        "https://",
+        "http://127.",
+        "http://localhost",
+        "http://[::1]",
+    ];
     if !base_url.is_empty() && !allowed.iter().any(|p| base_url.starts_with(p)) {
         errors.push((
             Field::BaseUrl,

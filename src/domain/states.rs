@@ -57,6 +57,15 @@ text_enum!(
     }
 );
 
+/// How the reason of an account paused by the platform (token, permission, policy, payment)
+/// begins, as opposed to one the operator paused: `halted: 190 Session has expired`.
+pub const HALTED_PREFIX: &str = "halted: ";
+
+/// Whether a pause reason says the platform halted the account.
+pub fn is_halt_reason(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| r.starts_with(HALTED_PREFIX))
+}
+
 text_enum!(
     /// Where a campaign is in its lifecycle.
     CampaignStatus {

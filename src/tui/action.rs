@@ -83,6 +83,18 @@ pub enum Action {
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
     PauseResume,
+    /// Connect a new account (a form).
+    AddAccount,
+    /// Change the selected account (a form).
+    EditAccount,
+    /// In a form: the next field (on the last one: save).
+    FormNext,
+    /// In a form: the previous field.
+    FormPrev,
+    /// In a form: check and save.
+    FormSave,
+    /// In a form: close it, saving nothing.
+    FormCancel,
 }
 
 impl Action {
@@ -120,6 +132,12 @@ impl Action {
             Action::DeleteList => "delete_list",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
+            Action::AddAccount => "add_account",
+            Action::EditAccount => "edit_account",
+            Action::FormNext => "form_next",
+            Action::FormPrev => "form_prev",
+            Action::FormSave => "form_save",
+            Action::FormCancel => "form_cancel",
         }
     }
 
@@ -159,6 +177,12 @@ impl Action {
             Action::PauseResume => {
                 "Accounts: pause the selected account (with a reason) or resume it"
             }
+            Action::AddAccount => "Accounts: connect a new account",
+            Action::EditAccount => "Accounts: change the selected account (name, token, limits)",
+            Action::FormNext => "Next field (on the last one: save)",
+            Action::FormPrev => "Previous field",
+            Action::FormSave => "Check and save the form",
+            Action::FormCancel => "Close the form, saving nothing",
         }
     }
 
@@ -178,6 +202,9 @@ impl Action {
             Action::SearchApply => "ok",
             Action::SearchCancel => "cancel",
             Action::Import => "import",
+            Action::FormNext => "next",
+            Action::FormSave => "save",
+            Action::FormCancel => "cancel",
             _ => return None,
         })
     }

@@ -5,6 +5,7 @@
 //! here does I/O, so the whole console can be driven and checked in tests.
 
 use super::action::{Action, PaneId};
+use super::form::AccountForm;
 use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
@@ -133,6 +134,8 @@ pub struct App {
     pub detail_scroll: u16,
     /// A one-line text field while it is being edited.
     pub prompt: Option<Prompt>,
+    /// The account form, while it is open.
+    pub form: Option<AccountForm>,
     /// Subscriber lists, for the Subscribers pane.
     pub lists: Vec<ListRow>,
     /// Which list the Subscribers pane shows: 0 is everyone, `i` is `lists[i - 1]`.
@@ -197,6 +200,7 @@ impl App {
             detail_generation: 0,
             detail_scroll: 0,
             prompt: None,
+            form: None,
             lists: Vec::new(),
             list_index: 0,
             sendable: None,
@@ -249,11 +253,12 @@ impl App {
 
     /// The mode keys are read in now.
     pub fn mode(&self) -> Mode {
-        match (&self.overlay, &self.prompt) {
-            (Overlay::Confirm(_), _) => Mode::Confirm,
-            (Overlay::Help { .. }, _) => Mode::Help,
-            (Overlay::None, Some(_)) => Mode::Search,
-            (Overlay::None, None) => Mode::Normal,
+        match (&self.overlay, &self.form, &self.prompt) {
+            (Overlay::Confirm(_), ..) => Mode::Confirm,
+            (Overlay::Help { .. }, ..) => Mode::Help,
+            (Overlay::None, Some(_), _) => Mode::Form,
+            (Overlay::None, None, Some(_)) => Mode::Search,
+            (Overlay::None, None, None) => Mode::Normal,
         }
     }
 
@@ -292,6 +297,35 @@ impl App {
                 Mode::Search,
                 Some(a @ (Action::SearchApply | Action::SearchCancel | Action::ForceQuit)),
             ) => self.act(a),
+            (
+                Mode::Form,
+                Some(
+                    a @ (Action::FormNext
+                    | Action::FormPrev
+                    | Action::FormSave
+                    | Action::FormCancel
+                    | Action::ForceQuit),
+                ),
+            ) => self.act(a),
+            (Mode::Form, _) => {
+                if let Some(form) = &mut self.form {
+                    use ratatui::crossterm::event::KeyCode;
+                    if form.on_channel() {
+                        match key.code {
+                            KeyCode::Left | KeyCode::Char('h') => form.cycle_channel(-1),
+                            KeyCode::Right | KeyCode::Char('l' | ' ') => form.cycle_channel(1),
+                            _ => {}
+                        }
+                    } else if let Some(field) = form.focused_mut()
+                        && key.code != KeyCode::Enter
+                    {
+                        field.input.input(key);
+                        field.error = None;
+                    }
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             (Mode::Search, _) => {
                 if let Some(input) = &mut self.prompt {
                     // Single-line field: Enter is handled above, so no newline gets in.
@@ -389,6 +423,18 @@ impl App {
                 }
             }
             (Mode::Search, Action::SearchCancel) => self.prompt = None,
+            (Mode::Form, Action::FormCancel) => self.form = None,
+            (Mode::Form, Action::FormPrev) => {
+                if let Some(f) = &mut self.form {
+                    f.move_focus(-1);
+                }
+            }
+            (Mode::Form, Action::FormNext) => match &mut self.form {
+                Some(f) if f.focus + 1 < f.rows() => f.move_focus(1),
+                Some(_) => return self.save_form(),
+                None => {}
+            },
+            (Mode::Form, Action::FormSave) => return self.save_form(),
             (Mode::Normal, a) => return self.act_normal(a),
             _ => {}
         }
@@ -481,6 +527,24 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::AddAccount | Action::EditAccount if self.pane != PaneId::Accounts => {
+                self.notify(
+                    "accounts are added (a) and changed (e) in the Accounts pane (1)",
+                    false,
+                );
+                Vec::new()
+            }
+            Action::AddAccount => {
+                self.form = Some(AccountForm::add());
+                Vec::new()
+            }
+            Action::EditAccount => {
+                match self.accounts.selected() {
+                    Some(a) => self.form = Some(AccountForm::edit(a)),
+                    None => self.notify("no account to change; add one with a", false),
+                }
+                Vec::new()
+            }
             Action::PauseResume => {
                 let selected = self
                     .accounts
@@ -560,6 +624,28 @@ impl App {
             | Action::Bottom => self.navigate(action),
             _ => Vec::new(),
         }
+    }
+
+    /// Checks the form and, when it passes, sends it to be saved.
+    fn save_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.form else {
+            return Vec::new();
+        };
+        if form.saving {
+            return Vec::new();
+        }
+        let Some(draft) = form.check() else {
+            return Vec::new();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::SaveAccount {
+                id: form.editing,
+                channel: form.channel,
+                draft,
+            },
+        }]
     }
 
     fn show(&mut self, pane: PaneId) -> Vec<Tagged<Request>> {
@@ -753,6 +839,25 @@ impl App {
                 });
                 out
             }
+            Reply::AccountSaved(Ok((message, ok))) => {
+                self.form = None;
+                self.notices.clear();
+                self.notify(message, !ok);
+                let mut out = self.reload_pane(PaneId::Accounts, false);
+                out.push(Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                });
+                out
+            }
+            Reply::AccountSaved(Err(errors)) => {
+                if let Some(form) = &mut self.form {
+                    form.saving = false;
+                    form.show_errors(&errors);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Reply::AccountChecked { name, ok, detail } => {
                 self.notices.clear();
                 self.notify(
@@ -815,6 +920,12 @@ impl App {
                 out
             }
             Reply::Failed { pane, message } => {
+                if let Some(form) = self.form.as_mut().filter(|f| f.saving) {
+                    form.saving = false;
+                    form.error = Some(message);
+                    self.dirty = true;
+                    return Vec::new();
+                }
                 if let Some(p) = pane {
                     self.with_window(p, |w| {
                         w.set_pending(false);

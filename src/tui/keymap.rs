@@ -25,16 +25,19 @@ pub enum Mode {
     Confirm,
     /// Typing into the search field: keys are text.
     Search,
+    /// Filling in a form (an account): keys are text.
+    Form,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Global,
         Mode::Normal,
         Mode::Help,
         Mode::Confirm,
         Mode::Search,
+        Mode::Form,
     ];
 
     /// The name used in `config.toml` (`[keys.normal]`).
@@ -45,12 +48,13 @@ impl Mode {
             Mode::Help => "help",
             Mode::Confirm => "confirm",
             Mode::Search => "search",
+            Mode::Form => "form",
         }
     }
 
     /// Whether keys are text here (no layout translation).
     pub fn is_text(self) -> bool {
-        self == Mode::Search
+        matches!(self, Mode::Search | Mode::Form)
     }
 }
 
@@ -236,6 +240,8 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::DeleteList, vec!["D"]),
         (M::Normal, A::CheckAccount, vec!["c"]),
         (M::Normal, A::PauseResume, vec!["p"]),
+        (M::Normal, A::AddAccount, vec!["a"]),
+        (M::Normal, A::EditAccount, vec!["e"]),
         (M::Help, A::CloseHelp, vec!["Esc", "?", "q", "F1"]),
         (M::Help, A::Up, vec!["Up", "k"]),
         (M::Help, A::Down, vec!["Down", "j"]),
@@ -245,6 +251,10 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Confirm, A::Cancel, vec!["n", "Esc"]),
         (M::Search, A::SearchApply, vec!["Enter"]),
         (M::Search, A::SearchCancel, vec!["Esc"]),
+        (M::Form, A::FormNext, vec!["Tab", "Down", "Enter"]),
+        (M::Form, A::FormPrev, vec!["Shift-Tab", "Up"]),
+        (M::Form, A::FormSave, vec!["Ctrl-s", "F2"]),
+        (M::Form, A::FormCancel, vec!["Esc"]),
     ]
 }
 

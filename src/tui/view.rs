@@ -39,6 +39,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     tabs::draw(frame, top, app);
     draw_pane(frame, body, app);
     status::draw(frame, bottom, app);
+    if let Some(form) = &app.form {
+        panes::accounts::draw_form(frame, body, app, form);
+    }
     match &app.overlay {
         Overlay::Help { scroll } => help::draw(frame, body, &app.keymap, t, *scroll),
         Overlay::Confirm(c) => popup::draw_confirm(frame, body, t, &app.keymap, c),

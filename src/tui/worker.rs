@@ -70,6 +70,12 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Check an account's token against its platform now.
     CheckAccount { id: AccountId },
+    /// Add (no id) or change an account from the form, then check its token.
+    SaveAccount {
+        id: Option<AccountId>,
+        channel: Channel,
+        draft: crate::domain::account::Draft,
+    },
     /// Pause an account with a reason, or resume it (`None`).
     SetAccountStatus {
         id: AccountId,
@@ -130,6 +136,9 @@ pub enum Reply {
         ok: bool,
         detail: String,
     },
+    /// The form's account was saved (what to tell the operator, and whether its check
+    /// passed), or why not (with the field to blame, if one is).
+    AccountSaved(Result<(String, bool), Vec<(crate::domain::account::Field, String)>>),
     Failed {
         pane: Option<PaneId>,
         message: String,
@@ -234,10 +243,20 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             count,
         } => {
             let (total, rows) = match pane {
-                PaneId::Accounts => (
-                    count_if(count, store.count_accounts()).await?,
-                    Rows::Accounts(store.account_page(page).await?),
-                ),
+                PaneId::Accounts => {
+                    let mut rows = store.account_page(page).await?;
+                    let mut conn = store.begin().await?;
+                    let sent =
+                        crate::store::accounts::sent_since(&mut conn, start_of_today()).await?;
+                    conn.commit().await?;
+                    for a in &mut rows {
+                        a.sent_today = sent.iter().find(|(id, _)| *id == a.id).map_or(0, |s| s.1);
+                    }
+                    (
+                        count_if(count, store.count_accounts()).await?,
+                        Rows::Accounts(rows),
+                    )
+                }
                 PaneId::Subscribers => {
                     let filter = SubscriberFilter { search, list };
                     (
@@ -306,6 +325,9 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 None => "account resumed".to_string(),
             })
         }
+        Request::SaveAccount { id, channel, draft } => {
+            save_account(services, id, channel, &draft).await?
+        }
         Request::CheckAccount { id } => {
             let Some((a, health)) =
                 crate::engine::check_account(store, &services.client, id).await?
@@ -356,4 +378,49 @@ pub fn start_of_today() -> chrono::DateTime<chrono::Utc> {
         .and_then(|t| Local.from_local_datetime(&t).earliest())
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_else(|| now.with_timezone(&chrono::Utc))
+}
+
+/// Saves the form's account (the same checks as the command line), then checks its token.
+async fn save_account(
+    services: &Services,
+    id: Option<AccountId>,
+    channel: Channel,
+    draft: &crate::domain::account::Draft,
+) -> Result<Reply, StoreError> {
+    use crate::domain::account::{self, Field};
+    let store = &services.store;
+    let valid = match account::validate(channel, draft) {
+        Ok(v) => v,
+        Err(errors) => return Ok(Reply::AccountSaved(Err(errors))),
+    };
+    let verb = if id.is_none() { "added" } else { "saved" };
+    let mut tx = store.begin().await?;
+    let saved = match id {
+        None => {
+            crate::store::accounts::add(&mut tx, channel, &valid, None, &services.actor).await?
+        }
+        Some(id) => crate::store::accounts::edit(&mut tx, id, &valid, &services.actor)
+            .await?
+            .map(|()| id),
+    };
+    let id = match saved {
+        Ok(id) => id,
+        Err(taken) => return Ok(Reply::AccountSaved(Err(vec![(Field::Name, taken)]))),
+    };
+    tx.commit().await?;
+    let Some((_, health)) = crate::engine::check_account(store, &services.client, id).await? else {
+        return Ok(Reply::AccountSaved(Ok((
+            format!("{verb} “{}”", valid.name),
+            true,
+        ))));
+    };
+    let message = if health.ok {
+        format!("{verb} “{}” — token works: {}", valid.name, health.detail)
+    } else {
+        format!(
+            "{verb} “{}”, but its check failed: {} (fix it with e, or check again with c)",
+            valid.name, health.detail
+        )
+    };
+    Ok(Reply::AccountSaved(Ok((message, health.ok))))
 }

@@ -2,13 +2,20 @@
 //! never shown, only whether one is set.
 
 use super::{ListView, field, field_styled, heading, when};
+use crate::domain::Channel;
+use crate::domain::states::is_halt_reason;
 use crate::domain::{AccountStatus, mask};
 use crate::store::accounts::AccountRow;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::form::AccountForm;
+use crate::tui::keymap::Mode;
 use crate::tui::theme::{Meaning, Theme};
-use ratatui::layout::Constraint;
+use crate::tui::widgets::popup;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, Wrap};
 
 /// The list.
 pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
@@ -18,13 +25,17 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     let rows = rows.iter().map(|a| row(t, a, wide)).collect();
     let (headers, widths) = if wide {
         (
-            vec!["Name", "Channel", "State", "Rate/s", "Mode"],
+            vec![
+                "Name", "Channel", "State", "Health", "Today", "Rate/s", "Mode",
+            ],
             vec![
                 Constraint::Fill(3),
-                Constraint::Length(10),
-                Constraint::Length(8),
+                Constraint::Length(9),
                 Constraint::Length(7),
-                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(7),
             ],
         )
     } else {
@@ -44,7 +55,7 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         widths,
         rows,
         selected,
-        empty: "No accounts yet. Connecting WhatsApp, Telegram and Instagram accounts arrives with the channels release.",
+        empty: "No accounts yet. Press a to connect a WhatsApp number, Telegram bot or Instagram account (or use `clever accounts add`).",
         loaded: w.loaded,
     }
 }
@@ -52,6 +63,9 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
 fn row(t: &Theme, a: &AccountRow, wide: bool) -> Row<'static> {
     let state = match a.status {
         AccountStatus::Active => Cell::from(Span::styled("active", t.style(Meaning::Ok))),
+        AccountStatus::Paused if is_halt_reason(a.status_reason.as_deref()) => {
+            Cell::from(Span::styled("halted", t.style(Meaning::Error)))
+        }
         AccountStatus::Paused => Cell::from(Span::styled("paused", t.style(Meaning::Warn))),
     };
     let mode = if a.sandbox {
@@ -62,6 +76,15 @@ fn row(t: &Theme, a: &AccountRow, wide: bool) -> Row<'static> {
     let mut cells = vec![Cell::from(a.name.clone()), Cell::from(a.channel.label())];
     cells.push(state);
     if wide {
+        cells.push(match a.health.as_deref() {
+            Some(h) if h.starts_with("ok") => Cell::from(Span::styled("ok", t.style(Meaning::Ok))),
+            Some(_) => Cell::from(Span::styled("failed", t.style(Meaning::Error))),
+            None => Cell::from(Span::styled("—", t.style(Meaning::Muted))),
+        });
+        cells.push(Cell::from(format!(
+            "{:>7}",
+            crate::tui::app::group(a.sent_today)
+        )));
         cells.push(Cell::from(format!("{:>6}", a.effective_rate())));
     }
     cells.push(mode);
@@ -79,6 +102,15 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         field(t, "Channel", a.channel.label()),
         match a.status {
             AccountStatus::Active => field_styled(t, "State", "active", Meaning::Ok),
+            AccountStatus::Paused if is_halt_reason(a.status_reason.as_deref()) => field_styled(
+                t,
+                "State",
+                format!(
+                    "{} — fix the cause (e to change the token), then resume with p",
+                    a.status_reason.as_deref().unwrap_or_default()
+                ),
+                Meaning::Error,
+            ),
             AccountStatus::Paused => field_styled(
                 t,
                 "State",
@@ -139,7 +171,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         ));
     }
     if let Ok(serde_json::Value::Object(settings)) = serde_json::from_str(&a.settings) {
-        for (k, v) in settings {
+        for (k, v) in settings.into_iter().filter(|(_, v)| !v.is_null()) {
             let v = v
                 .as_str()
                 .map(str::to_string)
@@ -155,7 +187,138 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             _ => "not checked yet".into(),
         },
     ));
+    out.push(field(t, "Sent today", crate::tui::app::group(a.sent_today)));
     out.push(field(t, "Campaigns", format!("{} open", a.open_campaigns)));
     out.push(field(t, "Added", when(&a.created_at)));
     out
+}
+
+/// Draws the account form over the pane: a row per field, problems under their fields, the
+/// keys at the bottom.
+pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &AccountForm) {
+    let t = &app.theme;
+    const LABEL: u16 = 19;
+    let key = |a: Action| {
+        app.keymap
+            .first_key(Mode::Form, a)
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    };
+    let width = 76.min(area.width.saturating_sub(2)).max(30);
+    // Problems wrap under their fields: count the lines each takes.
+    let text_width = width.saturating_sub(2).max(1) as usize;
+    let lines_of = |e: &str| (e.chars().count() + 4).div_ceil(text_width) as u16;
+    let error_lines: u16 = form
+        .fields
+        .iter()
+        .filter_map(|f| f.error.as_deref())
+        .chain(form.error.as_deref())
+        .map(lines_of)
+        .sum();
+    let height = form.rows() as u16 + error_lines + 4;
+    let rect = popup::centered(area, width, height);
+    let title = match form.editing {
+        None => "Connect an account".to_string(),
+        Some(_) => format!("Change {} account", form.channel.label()),
+    };
+    let block = popup::frame_block(t, &title);
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let mut y = inner.y;
+    let bottom = inner.y + inner.height;
+    let line_at = |y: u16| Rect::new(inner.x, y, inner.width, 1);
+    let label_style = |focused: bool| {
+        if focused {
+            t.style(Meaning::Title)
+        } else {
+            t.style(Meaning::Muted)
+        }
+    };
+    if form.editing.is_none() && y < bottom {
+        let focused = form.on_channel();
+        let mut spans = vec![Span::styled(
+            format!("{:<w$}", "Channel", w = LABEL as usize),
+            label_style(focused),
+        )];
+        // A mark as well as a colour, so the choice shows without colours too.
+        for c in Channel::ALL {
+            spans.push(if c == form.channel {
+                Span::styled(format!("● {}", c.label()), t.style(Meaning::Selected))
+            } else {
+                Span::raw(format!("○ {}", c.label()))
+            });
+            spans.push(Span::raw("  "));
+        }
+        if focused {
+            spans.push(Span::styled(" ← →", t.style(Meaning::Key)));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), line_at(y));
+        y += 1;
+    }
+    for (i, f) in form.fields.iter().enumerate() {
+        if y >= bottom {
+            break;
+        }
+        let focused = form.focus == i + form.offset();
+        let marker = if focused { "› " } else { "  " };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{marker}{}", f.field.label()),
+                label_style(focused),
+            )),
+            Rect::new(inner.x, y, LABEL.min(inner.width), 1),
+        );
+        let input = Rect::new(
+            inner.x + LABEL.min(inner.width),
+            y,
+            inner.width.saturating_sub(LABEL),
+            1,
+        );
+        frame.render_widget(&f.input, input);
+        y += 1;
+        if let Some(e) = &f.error
+            && y < bottom
+        {
+            let n = lines_of(e).min(bottom - y);
+            frame.render_widget(
+                Paragraph::new(Span::styled(format!("  ⚠ {e}"), t.style(Meaning::Error)))
+                    .wrap(Wrap { trim: false }),
+                Rect::new(inner.x, y, inner.width, n),
+            );
+            y += n;
+        }
+    }
+    y += 1;
+    if let Some(e) = &form.error
+        && y < bottom
+    {
+        let n = lines_of(e).min(bottom - y);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("⚠ {e}"), t.style(Meaning::Error)))
+                .wrap(Wrap { trim: false }),
+            Rect::new(inner.x, y, inner.width, n),
+        );
+        y += n;
+    }
+    if y < bottom {
+        let hint = if form.saving {
+            Line::from(Span::styled(
+                "saving and checking the token…",
+                t.style(Meaning::Muted),
+            ))
+        } else {
+            Line::from(vec![
+                Span::styled(key(Action::FormNext), t.style(Meaning::Key)),
+                Span::raw(" next  "),
+                Span::styled(key(Action::FormPrev), t.style(Meaning::Key)),
+                Span::raw(" back  "),
+                Span::styled(key(Action::FormSave), t.style(Meaning::Key)),
+                Span::raw(" save  "),
+                Span::styled(key(Action::FormCancel), t.style(Meaning::Key)),
+                Span::raw(" cancel"),
+            ])
+        };
+        frame.render_widget(Paragraph::new(hint), line_at(y));
+    }
 }

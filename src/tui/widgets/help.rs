@@ -31,6 +31,7 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
             Mode::Help => "This help",
             Mode::Confirm => "Questions",
             Mode::Search => "Search field",
+            Mode::Form => "Forms",
         };
         out.push(Line::from(Span::styled(
             heading,
