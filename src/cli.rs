@@ -57,6 +57,10 @@ pub enum Command {
     #[command(subcommand)]
     Accounts(AccountsCommand),
 
+    /// Run the background work without the screen (for systemd): receive webhooks when
+    /// `[webhooks]` is configured, poll Telegram bots for updates; stops on SIGTERM
+    Run,
+
     /// Run the loopback emulators of the WhatsApp, Telegram and Instagram APIs (for trying
     /// things out and for load tests); prints the bound address on the first line
     #[command(subcommand)]

@@ -29,14 +29,17 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Demo(args)) => console(&cli.global, Some(args)),
-        Some(Command::Subscribers(cmd)) => command(&cli.global, |store| async move {
+        Some(Command::Subscribers(cmd)) => command(&cli.global, |store, _| async move {
             commands::subscribers::run(&store, cmd).await
         }),
-        Some(Command::Lists(cmd)) => command(&cli.global, |store| async move {
+        Some(Command::Lists(cmd)) => command(&cli.global, |store, _| async move {
             commands::lists::run(&store, cmd).await
         }),
-        Some(Command::Accounts(cmd)) => command(&cli.global, |store| async move {
+        Some(Command::Accounts(cmd)) => command(&cli.global, |store, _| async move {
             commands::accounts::run(&store, cmd).await
+        }),
+        Some(Command::Run) => command(&cli.global, |store, config| async move {
+            commands::run::run(&store, &config).await
         }),
         Some(Command::Sandbox(cmd)) => commands::sandbox::run(cmd),
         None => console(&cli.global, None),
@@ -62,7 +65,7 @@ fn start(
 /// Runs a non-interactive command on the workspace database.
 fn command<F, Fut>(global: &cleverplatform::cli::GlobalArgs, f: F) -> ExitCode
 where
-    F: FnOnce(Store) -> Fut,
+    F: FnOnce(Store, Config) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let config = match Config::load(global) {
@@ -75,7 +78,7 @@ where
     };
     let result = runtime.block_on(async {
         let store = commands::open(&config.database).await?;
-        let result = f(store.clone()).await;
+        let result = f(store.clone(), config.clone()).await;
         store.close().await;
         result
     });

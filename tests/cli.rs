@@ -25,6 +25,7 @@ fn help_lists_only_working_commands() {
         "lists",
         "accounts",
         "sandbox",
+        "run",
         "completions",
         "manpage",
         "--data-dir",
@@ -34,7 +35,7 @@ fn help_lists_only_working_commands() {
     ] {
         assert!(text.contains(cmd), "help lacks {cmd}:\n{text}");
     }
-    for later in ["campaigns", "license", "check", "run"] {
+    for later in ["campaigns", "license", "check"] {
         assert!(
             !text
                 .lines()
@@ -631,4 +632,67 @@ fn sandbox_webhook_options_are_checked() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("must start with http://"));
+}
+
+/// `clever run` serves the webhook endpoints headless and stops cleanly on SIGTERM.
+#[test]
+fn run_serves_webhooks_until_sigterm() {
+    use std::io::{BufRead, Read, Write};
+    let home = tempfile::tempdir().unwrap();
+    for (file, text) in [
+        ("verify", "vt-123"),
+        ("app", "app-secret"),
+        ("tg", "tg-secret"),
+    ] {
+        std::fs::write(home.path().join(file), text).unwrap();
+    }
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[webhooks]\nlisten = \"127.0.0.1:0\"\nverify_token_file = \"{0}/verify\"\n\
+             app_secret_file = \"{0}/app\"\ntelegram_secret_file = \"{0}/tg\"\n",
+            home.path().display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(home.path().join("data"))
+        .arg("run")
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("clever run: receiving webhooks on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    // The Meta handshake over plain HTTP/1.1.
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "GET /webhooks/meta?hub.mode=subscribe&hub.verify_token=vt-123&hub.challenge=4711 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("4711"), "{answer}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(status.success(), "{status:?} {rest}");
+    assert!(rest.contains("SIGTERM, stopping"), "{rest}");
 }

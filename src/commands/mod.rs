@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod lists;
+pub mod run;
 pub mod sandbox;
 pub mod subscribers;
 

@@ -1,0 +1,63 @@
+//! `clever run`: the console's background work without the screen, for systemd: the webhook
+//! endpoints (when `[webhooks]` is configured) and Telegram updates by long poll. The
+//! campaign sender joins it with the engine.
+//!
+//! It stops cleanly on SIGTERM, SIGINT or SIGHUP; a second instance on the same address
+//! fails at start with the address in the message.
+
+use crate::config::Config;
+use crate::inbound::server::{WebhookSettings, serve};
+use crate::store::Store;
+use anyhow::Context;
+
+/// Runs until a signal arrives.
+pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let client = crate::channels::client::Client::new(std::time::Duration::from_secs(15))
+        .map_err(anyhow::Error::msg)?;
+    let webhooks = match config.webhooks.listen {
+        Some(listen) => {
+            let settings =
+                WebhookSettings::from_config(&config.webhooks).map_err(anyhow::Error::msg)?;
+            let (addr, task) = serve(store.clone(), settings, listen)
+                .await
+                .with_context(|| format!("cannot listen for webhooks on {listen}"))?;
+            eprintln!("clever run: receiving webhooks on {addr}");
+            tracing::info!(%addr, "webhooks served");
+            Some(task)
+        }
+        None => {
+            eprintln!(
+                "clever run: no [webhooks] listen address configured; WhatsApp and Instagram \
+                 statuses and replies are not received (see README, Channels)"
+            );
+            None
+        }
+    };
+    let telegram = crate::inbound::telegram::spawn(
+        store.clone(),
+        client,
+        config.webhooks.opt_out_keywords.clone(),
+    );
+    eprintln!(
+        "clever run: Telegram bots without a webhook are polled for updates; SIGTERM or Ctrl-C stops"
+    );
+    let signal = wait_for_signal().await?;
+    eprintln!("clever run: {signal}, stopping");
+    tracing::info!(signal, "stopping");
+    drop(telegram);
+    if let Some(task) = webhooks {
+        task.abort();
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+    })
+}
