@@ -210,6 +210,9 @@ pub enum SandboxCommand {
         /// Least milliseconds between two WhatsApp messages to one recipient before 131056
         #[arg(long, default_value_t = crate::sandbox::WHATSAPP_PAIR_SPACING.as_millis() as u64)]
         whatsapp_pair_spacing_ms: u64,
+        /// Instagram answers only people who wrote in the last 24 h (POST /_sandbox/inbound)
+        #[arg(long)]
+        instagram_strict_window: bool,
     },
 }
 

@@ -182,6 +182,33 @@ async fn instagram_window_rule() {
     assert!(c.health(&ig).await.ok);
 }
 
+/// With the strict window, only people who wrote in the last 24 hours can be answered.
+#[tokio::test]
+async fn instagram_strict_window_opens_when_the_user_writes() {
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            instagram_strict_window: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let ig = target(Channel::Instagram, &sb.base_url(), "IGQVJsandbox");
+    let c = client();
+    let user = "17841400000000005";
+    assert_eq!(c.send(&ig, user, &text("Hi")).await.class(), "permanent");
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/inbound", sb.base_url()))
+        .json(&serde_json::json!({ "channel": "instagram", "account": "17841405822304914", "from": user, "text": "Здравствуйте! 👋" }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    assert_eq!(c.send(&ig, user, &text("Ответ")).await.class(), "sent");
+}
+
 #[tokio::test]
 async fn accepted_but_unanswered_is_ambiguous_and_recorded() {
     let sb = sandbox().await;

@@ -260,7 +260,14 @@ impl Client {
                 })
                 .unwrap_or_default()),
             401 | 404 => Err(UpdatesError::Unauthorised),
-            409 => Err(UpdatesError::WebhookSet),
+            // 409 also answers a second poller of the same bot (the console and `clever run`
+            // at once): only the webhook case is final.
+            409 if answer["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("webhook")) =>
+            {
+                Err(UpdatesError::WebhookSet)
+            }
             _ => Err(UpdatesError::Transport(format!(
                 "HTTP {status}: {}",
                 answer["description"].as_str().unwrap_or("no details")

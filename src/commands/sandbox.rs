@@ -17,6 +17,7 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
         app_secret_file,
         whatsapp_per_second,
         whatsapp_pair_spacing_ms,
+        instagram_strict_window,
     } = cmd;
     for (name, v) in [
         ("--fault-rate", fault_rate),
@@ -72,6 +73,7 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             whatsapp_per_second,
             whatsapp_pair_spacing: Duration::from_millis(whatsapp_pair_spacing_ms),
             webhook,
+            instagram_strict_window,
         };
         let running = match sandbox::start(listen, options).await {
             Ok(r) => r,

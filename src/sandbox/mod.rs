@@ -37,7 +37,8 @@
 //! `X-Hub-Signature-256`; inbound messages go to `{url}/whatsapp` and `{url}/instagram`.
 //! Telegram updates wait for `getUpdates` (long poll with `offset`, `limit`, `timeout`).
 //! `POST /_sandbox/inbound {"channel","account","from","text"}` makes a subscriber write in
-//! (`account` is the phone number id, the Instagram account id or the bot id).
+//! (`account` is the phone number id, the Instagram account id or the bot id); with
+//! `instagram_strict_window`, Instagram answers only those who wrote in the last 24 hours.
 //!
 //! A token starting with `revoked` is refused as the real API refuses an expired one.
 
@@ -73,6 +74,9 @@ pub struct SandboxOptions {
     pub whatsapp_pair_spacing: Duration,
     /// Where status webhooks and inbound messages go; none are sent without one.
     pub webhook: Option<WebhookTarget>,
+    /// Instagram answers only people who wrote in the last 24 hours (`/_sandbox/inbound`);
+    /// off, everyone but the magic `022` endings counts as having written.
+    pub instagram_strict_window: bool,
 }
 
 impl Default for SandboxOptions {
@@ -84,6 +88,7 @@ impl Default for SandboxOptions {
             whatsapp_per_second: WHATSAPP_PER_SECOND,
             whatsapp_pair_spacing: WHATSAPP_PAIR_SPACING,
             webhook: None,
+            instagram_strict_window: false,
         }
     }
 }
@@ -116,6 +121,8 @@ struct Shared {
     per_number: HashMap<String, Window>,
     /// Per (phone number, recipient): the last accepted send.
     last_per_pair: HashMap<(String, String), Instant>,
+    /// Per Instagram user: when they last wrote (opens the 24-hour window).
+    instagram_wrote: HashMap<String, Instant>,
 }
 
 /// A fixed one-second window admitting at most `limit` events.
@@ -541,7 +548,15 @@ async fn instagram_send(State(s): State<Sandbox>, headers: HeaderMap, body: Byte
             "recipient.id and message.text are required",
         );
     };
-    if to.ends_with("022") {
+    let window_open = {
+        let shared = s.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let wrote = shared
+            .instagram_wrote
+            .get(to)
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(24 * 3600));
+        wrote || !s.options.instagram_strict_window
+    };
+    if to.ends_with("022") || !window_open {
         return meta_error(
             StatusCode::BAD_REQUEST,
             10,
@@ -718,9 +733,18 @@ async fn inbound(State(s): State<Sandbox>, body: Bytes) -> Response {
             Ok(chat) => s.updates.message(account, chat, text),
             Err(_) => return (StatusCode::BAD_REQUEST, "a chat id is a number").into_response(),
         },
+        ("instagram", emitter) => {
+            s.shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .instagram_wrote
+                .insert(from.to_string(), Instant::now());
+            if let Some(e) = emitter {
+                e.instagram_inbound(account, from, text);
+            }
+        }
         ("whatsapp", Some(e)) => e.whatsapp_inbound(account, from, text),
-        ("instagram", Some(e)) => e.instagram_inbound(account, from, text),
-        ("whatsapp" | "instagram", None) => {
+        ("whatsapp", None) => {
             return (
                 StatusCode::CONFLICT,
                 "no webhook target: start the sandbox with --webhook-url",
