@@ -12,7 +12,9 @@ pub mod ids;
 pub mod mask;
 pub mod optout;
 pub mod phone;
+pub mod policy;
 pub mod states;
+pub mod template;
 
 pub use channel::Channel;
 pub use ids::{AccountId, CampaignId, ListId, SubscriberId};
