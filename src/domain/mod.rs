@@ -13,6 +13,7 @@ pub mod mask;
 pub mod optout;
 pub mod phone;
 pub mod policy;
+pub mod quiet;
 pub mod states;
 pub mod template;
 
