@@ -39,6 +39,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 database: "clever.db".into(),
                 log_dir: "logs".into(),
                 sample_import: None,
+                engine: None,
             },
         };
         let mut app = App::new(

@@ -57,6 +57,10 @@ pub enum Command {
     #[command(subcommand)]
     Accounts(AccountsCommand),
 
+    /// Create, start, pause, resume, cancel and follow campaigns
+    #[command(subcommand)]
+    Campaigns(CampaignsCommand),
+
     /// Run the background work without the screen (for systemd): receive webhooks when
     /// `[webhooks]` is configured, poll Telegram bots for updates; stops on SIGTERM
     Run,
@@ -248,6 +252,99 @@ pub enum AccountsCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// `clever campaigns …`. CAMPAIGN is a campaign's id or name.
+#[derive(Debug, Subcommand)]
+pub enum CampaignsCommand {
+    /// Make a draft campaign; its message is checked against the list's subscribers
+    Create(CreateCampaignArgs),
+    /// Check the content policy, make the outbox from sendable subscribers, start sending
+    /// (or wait for --schedule); reports who was left out and why
+    Start {
+        campaign: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop claiming new rows (messages in flight finish)
+    Pause { campaign: String },
+    /// Continue from the outbox (nothing is sent twice)
+    Resume { campaign: String },
+    /// Skip every row not yet sent
+    Cancel {
+        campaign: String,
+        /// Really cancel
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Queue the rows whose fate is unknown again; some of those people may get the message twice
+    RequeueUnknown {
+        campaign: String,
+        /// Really requeue
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Counts by state, failures by cause, skipped by reason, rate and ETA
+    Status {
+        campaign: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every campaign with its progress
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every outbox row of a campaign as CSV (standard output, or -o FILE)
+    Report {
+        campaign: String,
+        #[arg(long, default_value = "csv")]
+        format: ReportFormat,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+}
+
+/// Options of `clever campaigns create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateCampaignArgs {
+    #[arg(long)]
+    pub name: String,
+    /// The subscriber list
+    #[arg(long)]
+    pub list: String,
+    /// The account that sends
+    #[arg(long)]
+    pub account: String,
+    /// The message: text with {{ name }}, {{ attributes.city }}, {{ name | default("клиент") }}
+    #[arg(long, conflicts_with_all = ["text_file", "wa_template"])]
+    pub text: Option<String>,
+    /// The message from a file (UTF-8)
+    #[arg(long, conflicts_with = "wa_template")]
+    pub text_file: Option<PathBuf>,
+    /// WhatsApp: an approved template's name
+    #[arg(long, requires = "wa_lang")]
+    pub wa_template: Option<String>,
+    /// WhatsApp: the template's language code, e.g. ru
+    #[arg(long)]
+    pub wa_lang: Option<String>,
+    /// WhatsApp: a body parameter, in order: a field (`name`, `attributes.city`) or a template
+    #[arg(long)]
+    pub wa_param: Vec<String>,
+    /// When to start sending, e.g. 2026-12-01T10:00:00+05:00 (RFC 3339)
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Send only between these local times of each recipient, e.g. 09:00-21:00
+    #[arg(long)]
+    pub quiet_hours: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `clever accounts add`.

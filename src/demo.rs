@@ -360,6 +360,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 message_text: Some(&c.text),
                 wa_template_name: c.template.as_ref().map(|t| t.0.as_str()),
                 wa_template_lang: c.template.as_ref().map(|t| t.1.as_str()),
+                wa_template_params: Vec::new(),
                 schedule_at: c.schedule_in_hours.map(|h| now + Duration::hours(h)),
                 quiet_hours: c.quiet.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
                 status: c.status,

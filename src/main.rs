@@ -38,6 +38,9 @@ fn main() -> ExitCode {
         Some(Command::Accounts(cmd)) => command(&cli.global, |store, _| async move {
             commands::accounts::run(&store, cmd).await
         }),
+        Some(Command::Campaigns(cmd)) => command(&cli.global, |store, _| async move {
+            commands::campaigns::run(&store, cmd).await
+        }),
         Some(Command::Run) => command(&cli.global, |store, config| async move {
             commands::run::run(&store, &config).await
         }),
@@ -197,6 +200,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     } else {
         None
     };
+    let engine_options = cleverplatform::engine::sender::EngineOptions::default();
     let services = Services {
         store: store.clone(),
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))
@@ -218,12 +222,20 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
             } else {
                 None
             },
+            engine: Some(engine_options.holder.clone()),
         },
     };
     let mut app = tui::build_app(&config, &services)?;
     if let (Some((addr, ..)), false) = (&webhooks, is_demo) {
         app.notify(format!("receiving webhooks on {addr}"), false);
     }
+    // The sender runs here unless another engine (`clever run`) holds the database's engine
+    // lease; then this console only watches and steers through the database.
+    let engine = cleverplatform::engine::sender::Engine::start(
+        store.clone(),
+        services.client.clone(),
+        engine_options,
+    );
     // Telegram bots without a webhook get their updates (opt-outs, replies) by long poll.
     let telegram = cleverplatform::inbound::telegram::spawn(
         store.clone(),
@@ -238,6 +250,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         );
     }
     tui::run(app, services).await?;
+    engine.stop().await;
     drop(telegram);
     drop(sandbox);
     if let Some((.., task)) = webhooks {

@@ -3,6 +3,7 @@
 //! stderr. This is the binary's edge, so errors are `anyhow` here.
 
 pub mod accounts;
+pub mod campaigns;
 pub mod lists;
 pub mod run;
 pub mod sandbox;

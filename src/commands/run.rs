@@ -1,6 +1,6 @@
 //! `clever run`: the console's background work without the screen, for systemd: the webhook
-//! endpoints (when `[webhooks]` is configured) and Telegram updates by long poll. The
-//! campaign sender joins it with the engine.
+//! endpoints (when `[webhooks]` is configured), Telegram updates by long poll, and the
+//! campaign sender.
 //!
 //! It stops cleanly on SIGTERM, SIGINT or SIGHUP; a second instance on the same address
 //! fails at start with the address in the message.
@@ -33,6 +33,11 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             None
         }
     };
+    let engine = crate::engine::sender::Engine::start(
+        store.clone(),
+        client.clone(),
+        crate::engine::sender::EngineOptions::default(),
+    );
     let telegram = crate::inbound::telegram::spawn(
         store.clone(),
         client,
@@ -44,6 +49,8 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     let signal = wait_for_signal().await?;
     eprintln!("clever run: {signal}, stopping");
     tracing::info!(signal, "stopping");
+    // In-flight requests finish and are recorded (each bounded by the client's timeout).
+    engine.stop().await;
     drop(telegram);
     if let Some(task) = webhooks {
         task.abort();

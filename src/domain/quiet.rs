@@ -27,7 +27,11 @@ impl SendWindow {
 
     /// As written: `09:00-21:00`.
     pub fn text(&self) -> String {
-        format!("{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        format!(
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 
     fn contains(&self, t: NaiveTime) -> bool {
@@ -118,6 +122,10 @@ mod tests {
         let w = SendWindow::parse("02:30-04:00").unwrap();
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         let open = w.next_open(utc("2026-03-28T23:00:00Z"), berlin).unwrap();
-        assert_eq!(open, utc("2026-03-29T01:00:00Z"), "03:00 local, summer time");
+        assert_eq!(
+            open,
+            utc("2026-03-29T01:00:00Z"),
+            "03:00 local, summer time"
+        );
     }
 }

@@ -8,6 +8,9 @@ use crate::channels::client::{Client, Health, Target};
 use crate::domain::AccountId;
 use crate::store::{self, Store, StoreError, accounts::AccountRow};
 
+pub mod campaigns;
+pub mod sender;
+
 /// An account as screens see it, and the target its sends and checks go to (with the token).
 pub async fn target(
     store: &Store,

@@ -359,3 +359,16 @@ pub async fn sent_since(
     .fetch_all(conn)
     .await?)
 }
+
+/// An account's status now (the sender checks it before each batch).
+pub async fn status_of(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+) -> Result<Option<AccountStatus>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT status FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}

@@ -27,6 +27,8 @@ pub struct CampaignRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Who was left out at start, by reason (a JSON object).
+    pub left_out: String,
     #[sqlx(flatten)]
     pub counts: OutboxCounts,
 }
@@ -71,6 +73,8 @@ pub struct NewCampaign<'a> {
     pub message_text: Option<&'a str>,
     pub wa_template_name: Option<&'a str>,
     pub wa_template_lang: Option<&'a str>,
+    /// The WhatsApp template's body parameters, each a small template (`{{ name }}`).
+    pub wa_template_params: Vec<String>,
     pub schedule_at: Option<DateTime<Utc>>,
     pub quiet_hours: Option<(&'a str, &'a str)>,
     pub status: CampaignStatus,
@@ -99,7 +103,7 @@ macro_rules! select {
     () => {
         "SELECT c.id, c.name, c.status, c.status_reason, l.name AS list_name, \
      a.name AS account_name, a.channel, c.message_text, c.wa_template_name, c.wa_template_lang, \
-     c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, \
+     c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, c.left_out, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id) AS total, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'queued') AS queued, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'sending') AS sending, \
@@ -122,8 +126,8 @@ pub async fn insert(
     let id = sqlx::query_scalar(
         "INSERT INTO campaigns (name, list_id, account_id, message_text, wa_template_name, \
          wa_template_lang, schedule_at, quiet_start, quiet_end, status, status_reason, \
-         created_at, started_at, finished_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         created_at, started_at, finished_at, updated_at, wa_template_params) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(c.name)
     .bind(c.list)
@@ -140,6 +144,7 @@ pub async fn insert(
     .bind(c.started_at)
     .bind(c.finished_at)
     .bind(now())
+    .bind(serde_json::to_string(&c.wa_template_params).unwrap_or_else(|_| "[]".into()))
     .fetch_one(conn)
     .await?;
     Ok(CampaignId(id))
@@ -226,4 +231,88 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
+
+/// Up to `limit` subscribers of a list with distinct attribute sets, to check a template
+/// against before a campaign is made: (name, locale, attributes JSON).
+pub async fn sample_members(
+    conn: &mut SqliteConnection,
+    list: ListId,
+    limit: i64,
+) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT min(s.name), min(s.locale), s.attributes FROM list_members m \
+         JOIN subscribers s ON s.id = m.subscriber_id WHERE m.list_id = ? \
+         GROUP BY s.attributes, s.name = '' LIMIT ?",
+    )
+    .bind(list)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A campaign's id by name (the newest when names repeat).
+pub async fn id_by_name(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<CampaignId>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE name = ? ORDER BY id DESC LIMIT 1")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// One row of a campaign report.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ReportRow {
+    pub subscriber_id: i64,
+    pub name: String,
+    pub address: String,
+    pub state: OutboxState,
+    pub fail_class: Option<String>,
+    pub fail_code: Option<String>,
+    pub skip_reason: Option<String>,
+    pub attempts: i64,
+    pub provider_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// Every outbox row of a campaign, in order, streamed to `each`.
+pub async fn report(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    mut each: impl FnMut(ReportRow) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
+    use futures::TryStreamExt;
+    let mut rows = sqlx::query_as::<_, ReportRow>(
+        "SELECT o.subscriber_id, s.name, i.address, o.state, o.fail_class, o.fail_code, \
+         o.skip_reason, o.attempts, o.provider_id, o.sent_at, o.delivered_at, o.read_at \
+         FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id \
+         JOIN identities i ON i.id = o.identity_id WHERE o.campaign_id = ? ORDER BY o.id",
+    )
+    .bind(campaign)
+    .fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        each(row).map_err(|e| StoreError::Io(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// A campaign's WhatsApp template parameters.
+pub async fn template_params(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+) -> Result<Vec<String>, StoreError> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT wa_template_params FROM campaigns WHERE id = ?")
+            .bind(campaign)
+            .fetch_optional(conn)
+            .await?;
+    Ok(text
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default())
 }

@@ -55,8 +55,9 @@ pub async fn record_inbound(
     Ok(Some(subscriber))
 }
 
-/// An opt-out: the address is suppressed and, when it belongs to a subscriber, a marketing
-/// consent withdrawal is recorded with what was received as proof. Idempotent.
+/// An opt-out: the address is suppressed, its queued campaign rows are skipped, and, when it
+/// belongs to a subscriber, a marketing consent withdrawal is recorded with what was received
+/// as proof. Idempotent.
 pub async fn opt_out(
     conn: &mut SqliteConnection,
     channel: Channel,
@@ -76,6 +77,15 @@ pub async fn opt_out(
     .bind(address)
     .bind(reason)
     .bind(proof)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    // Rows of running campaigns waiting for this address are dropped at once.
+    sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = 'opted out', updated_at = ?3          WHERE state = 'queued' AND identity_id IN          (SELECT id FROM identities WHERE channel = ?1 AND address = ?2)",
+    )
+    .bind(channel)
+    .bind(address)
     .bind(now())
     .execute(&mut *conn)
     .await?;

@@ -12,6 +12,7 @@ pub mod import;
 pub mod inbound;
 pub mod lists;
 pub mod lookups;
+pub mod outbox;
 pub mod overview;
 pub mod page;
 pub mod settings;
@@ -82,6 +83,8 @@ pub enum StoreError {
     Migrate(MigrateError),
     #[error("stored value is not valid: {0}")]
     Decode(String),
+    #[error("cannot write the output: {0}")]
+    Io(String),
 }
 
 /// Where the database lives.

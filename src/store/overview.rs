@@ -16,6 +16,8 @@ pub struct Overview {
     pub sent_since: i64,
     pub lookups_since: i64,
     pub suppressions: i64,
+    /// The engine sending for this workspace now, if one is.
+    pub engine_holder: Option<String>,
 }
 
 impl Store {
@@ -30,9 +32,11 @@ impl Store {
              (SELECT count(*) FROM campaigns WHERE status = 'running') AS campaigns_running, \
              (SELECT count(*) FROM outbox WHERE sent_at >= ?1) AS sent_since, \
              (SELECT count(*) FROM lookups WHERE checked_at >= ?1) AS lookups_since, \
-             (SELECT count(*) FROM suppressions) AS suppressions",
+             (SELECT count(*) FROM suppressions) AS suppressions, \
+             (SELECT holder FROM engine_lease WHERE until >= ?2) AS engine_holder",
         )
         .bind(since)
+        .bind(chrono::Utc::now())
         .fetch_one(self.pool())
         .await?)
     }

@@ -34,6 +34,8 @@ pub enum Msg {
     Reply(Tagged<Reply>),
     /// SIGTERM, SIGHUP or SIGINT: leave now, cleanly.
     Signal(&'static str),
+    /// A second passed while campaigns run: refresh their progress.
+    Tick,
 }
 
 /// Which part of a pane has the keys.
@@ -262,6 +264,13 @@ impl App {
         }
     }
 
+    /// Whether campaigns are running, so progress is refreshed every second.
+    pub fn live(&self) -> bool {
+        self.overview
+            .as_ref()
+            .is_some_and(|o| o.campaigns_running > 0)
+    }
+
     /// Whether the detail view sits beside the list.
     pub fn wide(&self) -> bool {
         self.size.0 >= WIDE
@@ -281,6 +290,20 @@ impl App {
                 Vec::new()
             }
             Msg::Reply(reply) => self.on_reply(reply),
+            Msg::Tick => {
+                let mut out = vec![Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                }];
+                if matches!(self.pane, PaneId::Campaigns | PaneId::Accounts) {
+                    // The selected campaign's detail is fetched again with the page.
+                    if self.pane == PaneId::Campaigns {
+                        self.detail = None;
+                    }
+                    out.extend(self.reload_pane(self.pane, false));
+                }
+                out
+            }
             Msg::Key(key) => self.on_key(key),
         }
     }

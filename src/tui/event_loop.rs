@@ -1,5 +1,6 @@
 //! The one task that owns the terminal: it waits on terminal events, worker replies,
-//! signals and — only while something changed — a redraw deadline. Redraws are coalesced
+//! signals, a one-second tick while campaigns run, and — only while something changed — a
+//! redraw deadline. Redraws are coalesced
 //! to at most 30 a second, each inside synchronized output, and nothing wakes the loop
 //! while nothing moves, so an idle console uses no CPU.
 
@@ -50,6 +51,9 @@ pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
     );
     let mut last_draw = Instant::now();
     let mut events = EventStream::new();
+    // While campaigns run, progress is refreshed every second; otherwise nothing ticks.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     while !app.quit {
         let deadline = app.dirty.then_some(last_draw + FRAME);
@@ -67,6 +71,7 @@ pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
                 None => break,
             },
             Some(reply) = rep_rx.recv() => send(app.update(Msg::Reply(reply))),
+            _ = tick.tick(), if app.live() => send(app.update(Msg::Tick)),
             _ = sigterm.recv() => { app.update(Msg::Signal("SIGTERM")); }
             _ = sighup.recv() => { app.update(Msg::Signal("SIGHUP")); }
             _ = sigint.recv() => { app.update(Msg::Signal("SIGINT")); }

@@ -30,6 +30,8 @@ pub struct Workspace {
     pub log_dir: String,
     /// A file to offer when the operator starts an import (the demo's sample).
     pub sample_import: Option<String>,
+    /// The name this console's engine holds the engine lease by, when it runs one.
+    pub engine: Option<String>,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.

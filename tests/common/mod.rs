@@ -62,6 +62,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             database: "/srv/clever/clever.db".into(),
             log_dir: "/srv/clever/logs".into(),
             sample_import: None,
+            engine: None,
         },
     }
 }

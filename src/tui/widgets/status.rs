@@ -16,14 +16,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let bar = t.style(Meaning::StatusBar);
     let sep = t.separator();
     let running = app.overview.as_ref().map_or(0, |o| o.campaigns_running);
-    let left = format!(
-        " {}{sep}licence: not activated{sep}engine: {}",
-        app.workspace.label,
-        if running > 0 {
-            format!("not running ({running} waiting)")
-        } else {
-            "idle".to_string()
+    let holder = app
+        .overview
+        .as_ref()
+        .and_then(|o| o.engine_holder.as_deref());
+    let engine = match holder {
+        Some(h) if Some(h) == app.workspace.engine.as_deref() && running > 0 => {
+            format!("sending ({running} running)")
         }
+        Some(h) if Some(h) == app.workspace.engine.as_deref() => "idle".to_string(),
+        Some(h) => format!("in {h}"),
+        None if running > 0 => format!("not running ({running} waiting)"),
+        None => "idle".to_string(),
+    };
+    let left = format!(
+        " {}{sep}licence: not activated{sep}engine: {engine}",
+        app.workspace.label
     );
     let width = area.width as usize;
     // Notices take the whole line until the next key: they matter more than the fields.

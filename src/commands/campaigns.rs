@@ -1,0 +1,264 @@
+//! `clever campaigns create|start|pause|resume|cancel|requeue-unknown|status|list|report`.
+//! The lifecycle itself is `engine::campaigns`; the sending is done by whichever engine runs
+//! (`clever run` or an open console).
+
+use super::{actor, print_json};
+use crate::cli::{CampaignsCommand, CreateCampaignArgs};
+use crate::domain::CampaignId;
+use crate::engine::campaigns::{self, LifecycleError, Spec, Step};
+use crate::store::{self, PageRequest, Store};
+use anyhow::{Context, bail};
+use std::io::Write;
+
+/// Runs one `campaigns` command.
+pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
+    match cmd {
+        CampaignsCommand::Create(args) => create(store, args).await,
+        CampaignsCommand::Start { campaign, json } => {
+            let id = find(store, &campaign).await?;
+            let started = campaigns::start(store, id, &actor()).await.map_err(plain)?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "id": id, "status": started.status, "queued": started.queued,
+                    "left_out": started.left_out,
+                }));
+            }
+            println!(
+                "campaign {id} is {}: {} message(s) queued",
+                started.status, started.queued
+            );
+            for (reason, n) in &started.left_out {
+                println!("  left out, {reason}: {n}");
+            }
+            if started.queued > 0 {
+                println!("sending happens while `clever run` or the console runs");
+            }
+            Ok(())
+        }
+        CampaignsCommand::Pause { campaign } => step(store, &campaign, Step::Pause).await,
+        CampaignsCommand::Resume { campaign } => step(store, &campaign, Step::Resume).await,
+        CampaignsCommand::Cancel { campaign, yes } => {
+            if !yes {
+                bail!("cancelling skips every message not yet sent; run again with --yes to do it");
+            }
+            step(store, &campaign, Step::Cancel).await
+        }
+        CampaignsCommand::RequeueUnknown { campaign, yes } => {
+            let id = find(store, &campaign).await?;
+            if !yes {
+                let n = store.campaign(id).await?.map_or(0, |c| c.counts.unknown);
+                bail!(
+                    "{n} message(s) of campaign {id} may or may not have arrived (no answer came). \
+                     Sending them again may reach some people twice; run again with --yes to do it"
+                );
+            }
+            let n = campaigns::requeue_unknown(store, id, &actor())
+                .await
+                .map_err(plain)?;
+            println!("{n} message(s) queued again");
+            Ok(())
+        }
+        CampaignsCommand::Status { campaign, json } => {
+            let id = find(store, &campaign).await?;
+            let Some(s) = campaigns::status(store, id).await? else {
+                bail!("no campaign {id}");
+            };
+            if json {
+                return print_json(&s);
+            }
+            println!("{} (campaign {}): {}", s.name, s.id, s.status);
+            if let Some(r) = &s.reason {
+                println!("  reason: {r}");
+            }
+            let c = &s.counts;
+            println!(
+                "  total {}  queued {}  sending {}  sent {}  delivered {}  read {}  failed {}  skipped {}  unknown {}",
+                c["total"],
+                c["queued"],
+                c["sending"],
+                c["sent"],
+                c["delivered"],
+                c["read"],
+                c["failed"],
+                c["skipped"],
+                c["unknown"]
+            );
+            for f in &s.failed_by_cause {
+                println!(
+                    "  failed, {} {}: {}",
+                    f["class"].as_str().unwrap_or("?"),
+                    f["code"].as_str().unwrap_or("?"),
+                    f["count"]
+                );
+            }
+            for k in &s.skipped_by_reason {
+                println!(
+                    "  skipped, {}: {}",
+                    k["reason"].as_str().unwrap_or("?"),
+                    k["count"]
+                );
+            }
+            if let Some(o) = s.left_out.as_object() {
+                for (reason, n) in o {
+                    println!("  left out at start, {reason}: {n}");
+                }
+            }
+            println!(
+                "  rate {:.2}/s over the last minute{}",
+                s.rate_per_sec,
+                s.eta_seconds
+                    .map(|e| format!(", about {} left", human(e)))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        CampaignsCommand::List { json } => {
+            let rows = store
+                .campaign_page(PageRequest {
+                    anchor: store::Anchor::First,
+                    limit: 10_000,
+                })
+                .await?;
+            if json {
+                let out: Vec<_> = rows
+                    .iter()
+                    .map(|c| serde_json::json!({
+                        "id": c.id, "name": c.name, "status": c.status, "list": c.list_name,
+                        "account": c.account_name, "total": c.counts.total, "sent": c.counts.sent,
+                        "failed": c.counts.failed, "queued": c.counts.queued,
+                    }))
+                    .collect();
+                return print_json(&out);
+            }
+            if rows.is_empty() {
+                println!(
+                    "no campaigns yet: `clever campaigns create --name N --list L --account A --text T`"
+                );
+            }
+            for c in rows {
+                println!(
+                    "{:>5}  {:<30} {:<10} {:>6.1}%  {} of {} sent",
+                    c.id.0,
+                    c.name,
+                    c.status.as_str(),
+                    c.counts.progress() * 100.0,
+                    c.counts.sent,
+                    c.counts.total
+                );
+            }
+            Ok(())
+        }
+        CampaignsCommand::Report {
+            campaign,
+            format: _,
+            output,
+        } => {
+            let id = find(store, &campaign).await?;
+            let out: Box<dyn Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(out));
+            let mut conn = store.begin().await?;
+            store::campaigns::report(&mut conn, id, |row| {
+                csv.serialize(row).map_err(std::io::Error::other)
+            })
+            .await?;
+            conn.commit().await?;
+            csv.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn plain(e: LifecycleError) -> anyhow::Error {
+    anyhow::anyhow!(e.to_string())
+}
+
+fn human(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// A campaign by id or name.
+async fn find(store: &Store, text: &str) -> anyhow::Result<CampaignId> {
+    if let Ok(n) = text.parse::<i64>()
+        && store.campaign(CampaignId(n)).await?.is_some()
+    {
+        return Ok(CampaignId(n));
+    }
+    let mut conn = store.begin().await?;
+    match store::campaigns::id_by_name(&mut conn, text).await? {
+        Some(id) => Ok(id),
+        None => bail!("no campaign `{text}`; `clever campaigns list` shows them"),
+    }
+}
+
+async fn step(store: &Store, campaign: &str, s: Step) -> anyhow::Result<()> {
+    let id = find(store, campaign).await?;
+    let status = campaigns::step(store, id, s, &actor())
+        .await
+        .map_err(plain)?;
+    println!("campaign {id} is {status}");
+    Ok(())
+}
+
+/// A template parameter as typed: a bare field (`name`, `attributes.city`) or a template.
+fn param(p: &str) -> String {
+    let p = p.trim();
+    if p.contains("{{") {
+        p.to_string()
+    } else {
+        format!("{{{{ {p} }}}}")
+    }
+}
+
+async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
+    let text = match (&args.text, &args.text_file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the message from {}", f.display()))?,
+        ),
+        (None, None) => None,
+    };
+    let schedule = args
+        .schedule
+        .as_deref()
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    anyhow::anyhow!("--schedule `{s}` is not a time like 2026-12-01T10:00:00+05:00")
+                })
+        })
+        .transpose()?;
+    let spec = Spec {
+        name: args.name.clone(),
+        list: args.list.clone(),
+        account: args.account.clone(),
+        text,
+        wa_template: args.wa_template.clone(),
+        wa_lang: args.wa_lang.clone(),
+        wa_params: args.wa_param.iter().map(|p| param(p)).collect(),
+        schedule,
+        quiet_hours: args.quiet_hours.clone(),
+    };
+    let id = campaigns::create(store, &spec, &actor())
+        .await
+        .map_err(plain)?;
+    if args.json {
+        return print_json(&serde_json::json!({ "id": id, "name": spec.name, "status": "draft" }));
+    }
+    println!(
+        "created draft campaign {id} `{}`; start it with `clever campaigns start {id}`",
+        spec.name
+    );
+    Ok(())
+}

@@ -1,0 +1,376 @@
+//! The campaign lifecycle (specs/campaigns.md) as the command line and the console use it:
+//! create (the message checked against the list's subscribers), start (the content policy,
+//! then the outbox made in one transaction), pause, resume, cancel, requeue the unknown, and
+//! the status report. Every change is audited.
+
+use crate::domain::policy;
+use crate::domain::quiet::SendWindow;
+use crate::domain::template::{MessageTemplate, Recipient};
+use crate::domain::{CampaignId, CampaignStatus};
+use crate::store::campaigns::{self, CampaignRow, NewCampaign};
+use crate::store::outbox::{self, LeftOut};
+use crate::store::{self, Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// What a new campaign says.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub name: String,
+    pub list: String,
+    pub account: String,
+    pub text: Option<String>,
+    pub wa_template: Option<String>,
+    pub wa_lang: Option<String>,
+    pub wa_params: Vec<String>,
+    pub schedule: Option<DateTime<Utc>>,
+    pub quiet_hours: Option<String>,
+}
+
+/// A lifecycle step that cannot be taken, in the operator's words.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LifecycleError {
+    fn from(e: sqlx::Error) -> LifecycleError {
+        LifecycleError::Store(e.into())
+    }
+}
+
+fn refuse<T>(why: impl Into<String>) -> Result<T, LifecycleError> {
+    Err(LifecycleError::Refused(why.into()))
+}
+
+/// How many sample subscribers a message is checked against.
+const SAMPLE: i64 = 500;
+
+/// Creates a draft campaign after checking everything that can be checked before start.
+pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignId, LifecycleError> {
+    if spec.name.trim().is_empty() {
+        return refuse("a campaign needs a name (--name)");
+    }
+    let window = spec
+        .quiet_hours
+        .as_deref()
+        .map(SendWindow::parse)
+        .transpose()
+        .map_err(LifecycleError::Refused)?;
+    let mut tx = store.begin().await?;
+    let Some(list) = store::lists::id_by_name(&mut tx, &spec.list).await? else {
+        return refuse(format!(
+            "no list named `{}`; `clever lists list` shows them",
+            spec.list
+        ));
+    };
+    let Some(account) = store::accounts::id_by_name(&mut tx, &spec.account).await? else {
+        return refuse(format!(
+            "no account named `{}`; `clever accounts list` shows them",
+            spec.account
+        ));
+    };
+    let channel = store
+        .account(account)
+        .await?
+        .map(|a| a.channel)
+        .ok_or_else(|| LifecycleError::Refused("the account was removed".into()))?;
+    match (&spec.text, &spec.wa_template) {
+        (None, None) => return refuse("give the message: --text, --text-file or --wa-template"),
+        (Some(_), Some(_)) => return refuse("give either a text or a WhatsApp template, not both"),
+        (None, Some(_)) if channel != crate::domain::Channel::WhatsApp => {
+            return refuse("templates are a WhatsApp feature; give --text for this account");
+        }
+        (None, Some(_)) if spec.wa_lang.is_none() => {
+            return refuse("a WhatsApp template needs its language (--wa-lang ru)");
+        }
+        _ => {}
+    }
+    // Every piece of the message is rendered for a sample of the list: a subscriber lacking a
+    // value shows up now, not at send time.
+    let mut pieces: Vec<(&str, MessageTemplate)> = Vec::new();
+    if let Some(text) = &spec.text {
+        pieces.push((
+            "the text",
+            MessageTemplate::compile(text)
+                .map_err(|e| LifecycleError::Refused(format!("the text: {e}")))?,
+        ));
+    }
+    for p in &spec.wa_params {
+        pieces.push((
+            "a template parameter",
+            MessageTemplate::compile(p)
+                .map_err(|e| LifecycleError::Refused(format!("template parameter `{p}`: {e}")))?,
+        ));
+    }
+    for (name, locale, attributes) in campaigns::sample_members(&mut tx, list, SAMPLE).await? {
+        let attributes: serde_json::Value = serde_json::from_str(&attributes).unwrap_or_default();
+        let r = Recipient {
+            name: &name,
+            locale: locale.as_deref(),
+            attributes: &attributes,
+        };
+        for (what, t) in &pieces {
+            if let Err(e) = t.render(&r) {
+                let who = if name.is_empty() {
+                    "a subscriber with no name".to_string()
+                } else {
+                    format!("“{name}”")
+                };
+                return refuse(format!("{what} cannot be written for {who}: {e}"));
+            }
+        }
+    }
+    let (quiet_start, quiet_end) = match &window {
+        Some(w) => (
+            Some(w.start.format("%H:%M").to_string()),
+            Some(w.end.format("%H:%M").to_string()),
+        ),
+        None => (None, None),
+    };
+    let id = campaigns::insert(
+        &mut tx,
+        &NewCampaign {
+            name: spec.name.trim(),
+            list,
+            account,
+            message_text: spec.text.as_deref(),
+            wa_template_name: spec.wa_template.as_deref(),
+            wa_template_lang: spec.wa_lang.as_deref(),
+            wa_template_params: spec.wa_params.clone(),
+            schedule_at: spec.schedule,
+            quiet_hours: quiet_start.as_deref().zip(quiet_end.as_deref()),
+            status: CampaignStatus::Draft,
+            status_reason: None,
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+        },
+    )
+    .await?;
+    store::audit::record(
+        &mut tx,
+        actor,
+        "campaign.create",
+        "campaign",
+        Some(&id.to_string()),
+        &serde_json::json!({ "name": spec.name, "list": spec.list, "account": spec.account }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What a start did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub queued: i64,
+    pub left_out: LeftOut,
+    pub status: CampaignStatus,
+}
+
+/// The policy hits of a campaign's message, as one line each.
+pub fn policy_problems(c: &CampaignRow, params: &[String]) -> Vec<String> {
+    let mut text = c.message_text.clone().unwrap_or_default();
+    for p in params {
+        text.push('\n');
+        text.push_str(p);
+    }
+    policy::check(&text)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Starts a draft: the content policy first, then the outbox from the sendable subscribers
+/// only, in one transaction. Running at once, or scheduled when its time is ahead.
+pub async fn start(store: &Store, id: CampaignId, actor: &str) -> Result<Started, LifecycleError> {
+    let Some(c) = store.campaign(id).await? else {
+        return refuse(format!("no campaign {id}"));
+    };
+    if c.status != CampaignStatus::Draft {
+        return refuse(format!(
+            "campaign {id} is {}; only a draft can be started",
+            c.status
+        ));
+    }
+    let mut tx = store.begin().await?;
+    let params: Vec<String> = campaigns::template_params(&mut tx, id).await?;
+    let problems = policy_problems(&c, &params);
+    if !problems.is_empty() {
+        return refuse(format!(
+            "the message breaks the content policy (offer 3.2.2), so the campaign cannot start:\n  {}\nChange the text and create the campaign again",
+            problems.join("\n  ")
+        ));
+    }
+    let now = Utc::now();
+    let (queued, left_out) = outbox::materialise(&mut tx, id, now).await?;
+    let status = if c.schedule_at.is_some_and(|s| s > now) {
+        CampaignStatus::Scheduled
+    } else {
+        CampaignStatus::Running
+    };
+    outbox::transition(&mut tx, id, &[CampaignStatus::Draft], status, None).await?;
+    store::audit::record(
+        &mut tx,
+        actor,
+        "campaign.start",
+        "campaign",
+        Some(&id.to_string()),
+        &serde_json::json!({ "queued": queued, "left_out": left_out }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Started {
+        queued,
+        left_out,
+        status,
+    })
+}
+
+/// Pause, resume or cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+/// Takes a step; the campaign's new status.
+pub async fn step(
+    store: &Store,
+    id: CampaignId,
+    step: Step,
+    actor: &str,
+) -> Result<CampaignStatus, LifecycleError> {
+    use CampaignStatus as S;
+    let (from, to, action): (&[S], S, &str) = match step {
+        Step::Pause => (&[S::Running, S::Scheduled], S::Paused, "campaign.pause"),
+        Step::Resume => (&[S::Paused], S::Running, "campaign.resume"),
+        Step::Cancel => (
+            &[S::Draft, S::Scheduled, S::Running, S::Paused],
+            S::Cancelled,
+            "campaign.cancel",
+        ),
+    };
+    let mut tx = store.begin().await?;
+    if !outbox::transition(&mut tx, id, from, to, None).await? {
+        let now: Option<CampaignStatus> = store.campaign(id).await?.map(|c| c.status);
+        return refuse(match now {
+            None => format!("no campaign {id}"),
+            Some(s) => format!(
+                "campaign {id} is {s}; it cannot be {}",
+                match step {
+                    Step::Pause => "paused",
+                    Step::Resume => "resumed",
+                    Step::Cancel => "cancelled",
+                }
+            ),
+        });
+    }
+    let skipped = if step == Step::Cancel {
+        outbox::skip_queued(&mut tx, id, "cancelled").await?
+    } else {
+        0
+    };
+    store::audit::record(
+        &mut tx,
+        actor,
+        action,
+        "campaign",
+        Some(&id.to_string()),
+        &serde_json::json!({ "skipped": skipped }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Puts the `unknown` rows back in the queue; how many.
+pub async fn requeue_unknown(
+    store: &Store,
+    id: CampaignId,
+    actor: &str,
+) -> Result<u64, LifecycleError> {
+    let mut tx = store.begin().await?;
+    let n = outbox::requeue_unknown(&mut tx, id).await?;
+    if n > 0 {
+        // A completed campaign with rows to send again runs again.
+        outbox::transition(
+            &mut tx,
+            id,
+            &[CampaignStatus::Completed],
+            CampaignStatus::Running,
+            None,
+        )
+        .await?;
+    }
+    store::audit::record(
+        &mut tx,
+        actor,
+        "campaign.requeue_unknown",
+        "campaign",
+        Some(&id.to_string()),
+        &serde_json::json!({ "rows": n }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// A campaign's state in full, for `status` and the detail view.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub reason: Option<String>,
+    pub counts: serde_json::Value,
+    pub failed_by_cause: Vec<serde_json::Value>,
+    pub skipped_by_reason: Vec<serde_json::Value>,
+    pub left_out: serde_json::Value,
+    /// Messages accepted a second over the last minute.
+    pub rate_per_sec: f64,
+    /// Seconds until the queue is empty at that rate.
+    pub eta_seconds: Option<i64>,
+}
+
+/// The status report.
+pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, StoreError> {
+    let Some(c) = store.campaign(id).await? else {
+        return Ok(None);
+    };
+    let failures = store.campaign_failures(id).await?;
+    let skips = store.campaign_skips(id).await?;
+    let mut conn = store.begin().await?;
+    let minute =
+        outbox::sent_since(&mut conn, id, Utc::now() - chrono::Duration::seconds(60)).await?;
+    conn.commit().await?;
+    let rate = minute as f64 / 60.0;
+    let left = c.counts.queued + c.counts.sending;
+    let n = &c.counts;
+    Ok(Some(Status {
+        id,
+        name: c.name.clone(),
+        status: c.status,
+        reason: c.status_reason.clone(),
+        counts: serde_json::json!({
+            "total": n.total, "queued": n.queued, "sending": n.sending, "sent": n.sent,
+            "delivered": n.delivered, "read": n.read, "failed": n.failed, "skipped": n.skipped,
+            "unknown": n.unknown,
+        }),
+        failed_by_cause: failures
+            .into_iter()
+            .map(|(class, code, n)| serde_json::json!({ "class": class, "code": code, "count": n }))
+            .collect(),
+        skipped_by_reason: skips
+            .into_iter()
+            .map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n }))
+            .collect(),
+        left_out: serde_json::from_str(&c.left_out).unwrap_or_default(),
+        rate_per_sec: (rate * 100.0).round() / 100.0,
+        eta_seconds: (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64),
+    }))
+}

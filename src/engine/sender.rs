@@ -1,0 +1,617 @@
+//! The sender: one task per account with running campaigns claims due rows (fairly across
+//! that account's campaigns), paces them through the account's token bucket (governor),
+//! keeps each recipient's spacing and send window, sends concurrently, and records every
+//! result of a batch in one transaction.
+//!
+//! Only the engine that holds the database's engine lease sends; another one stands by and
+//! takes over when the lease runs out. Housekeeping runs beside it: expired leases become
+//! `unknown`, status webhooks move rows forward, scheduled campaigns start, finished ones
+//! complete.
+
+use crate::channels::Outcome as SendOutcome;
+use crate::channels::client::{Client, Message, Target};
+use crate::domain::quiet::{self, SendWindow};
+use crate::domain::states::HALTED_PREFIX;
+use crate::domain::template::{MessageTemplate, Recipient};
+use crate::domain::{AccountId, AccountStatus, CampaignId, CampaignStatus, Channel};
+use crate::store::outbox::{self, Claimed, Outcome, RunningCampaign};
+use crate::store::{self, Store, StoreError};
+use chrono::Utc;
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::RngExt;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How the engine works; the defaults suit a real account.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Who this engine is, in the lease (host and process id).
+    pub holder: String,
+    /// Rows claimed at a time per account.
+    pub batch: i64,
+    /// Requests in flight at once per account.
+    pub concurrency: usize,
+    /// How long a claimed row may stay `sending` before it counts as lost.
+    pub lease: Duration,
+    /// Attempts before a row that keeps failing transiently fails for good.
+    pub max_attempts: i64,
+    /// Time zone for recipients with none (subscriber's, then list's, then this).
+    pub operator_tz: chrono_tz::Tz,
+    /// Tokens the account's bucket holds: how far a second may run over the rate.
+    pub burst: u32,
+    /// Sending rate override for every account (benchmarks lift the limits with it).
+    pub rate_override: Option<f64>,
+    /// The first retry waits about this long; each next one twice as long.
+    pub backoff_base: Duration,
+    /// The longest an account is slowed or a row waits for a retry.
+    pub max_pause: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            holder: format!(
+                "{}:{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+                std::process::id()
+            ),
+            batch: 100,
+            concurrency: 16,
+            lease: Duration::from_secs(120),
+            max_attempts: 8,
+            operator_tz: chrono_tz::Asia::Almaty,
+            burst: 1,
+            rate_override: None,
+            backoff_base: Duration::from_secs(2),
+            max_pause: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What the engine is doing, published on a `watch` channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineState {
+    /// This process holds the lease and sends.
+    pub active: bool,
+    /// Another process holds it (this one stands by).
+    pub other: Option<String>,
+    /// Accounts being sent from now.
+    pub accounts: usize,
+    /// Messages accepted since this engine started.
+    pub sent: u64,
+}
+
+/// The running engine; dropping the handle does not stop it, [`Engine::stop`] does.
+pub struct Engine {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    pub state: watch::Receiver<EngineState>,
+}
+
+impl Engine {
+    /// Starts the engine in the current runtime.
+    pub fn start(store: Store, client: Client, options: EngineOptions) -> Engine {
+        let (stop, stopped) = watch::channel(false);
+        let (state_tx, state) = watch::channel(EngineState::default());
+        let task = tokio::spawn(run(store, client, options, stopped, state_tx));
+        Engine { stop, task, state }
+    }
+
+    /// Stops claiming, lets requests in flight finish and be recorded (each is bounded by
+    /// the client's timeout), then gives up the lease.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn run(
+    store: Store,
+    client: Client,
+    options: EngineOptions,
+    stopped: watch::Receiver<bool>,
+    state: watch::Sender<EngineState>,
+) {
+    let options = Arc::new(options);
+    let mut senders: HashMap<AccountId, tokio::task::JoinHandle<()>> = HashMap::new();
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut holding = false;
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        match tick(&store, &options, &mut holding).await {
+            Ok(Some(campaigns)) => {
+                senders.retain(|_, t| !t.is_finished());
+                for account in campaigns.iter().map(|c| c.account_id) {
+                    senders.entry(account).or_insert_with(|| {
+                        tokio::spawn(send_for_account(
+                            store.clone(),
+                            client.clone(),
+                            options.clone(),
+                            account,
+                            stopped.clone(),
+                            sent.clone(),
+                        ))
+                    });
+                }
+                state.send_replace(EngineState {
+                    active: true,
+                    other: None,
+                    accounts: senders.len(),
+                    sent: sent.load(std::sync::atomic::Ordering::Relaxed),
+                });
+            }
+            Ok(None) => {
+                let other = match store.begin().await {
+                    Ok(mut c) => outbox::engine_holder(&mut c).await.ok().flatten(),
+                    Err(_) => None,
+                };
+                state.send_replace(EngineState {
+                    other,
+                    ..EngineState::default()
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "engine housekeeping failed; retrying"),
+        }
+        let mut stopped = stopped.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+    for (_, task) in senders {
+        let _ = task.await;
+    }
+    if holding && let Ok(mut c) = store.begin().await {
+        let _ = outbox::release_engine_lease(&mut c, &options.holder).await;
+        let _ = c.commit().await;
+    }
+    state.send_replace(EngineState::default());
+}
+
+/// Renews the lease and does the housekeeping; the running campaigns when this engine
+/// sends, `None` while another holds the lease.
+async fn tick(
+    store: &Store,
+    options: &EngineOptions,
+    holding: &mut bool,
+) -> Result<Option<Vec<RunningCampaign>>, StoreError> {
+    let mut tx = store.begin().await?;
+    let until = Utc::now() + chrono::Duration::seconds(20);
+    let held = outbox::take_engine_lease(&mut tx, &options.holder, until).await?;
+    if !held {
+        tx.commit().await?;
+        *holding = false;
+        return Ok(None);
+    }
+    if !*holding {
+        tracing::info!(holder = %options.holder, "engine lease taken; this engine sends");
+    }
+    *holding = true;
+    let lost = outbox::expire_leases(&mut tx).await?;
+    if lost > 0 {
+        tracing::warn!(
+            rows = lost,
+            "rows whose engine stopped while sending are now unknown"
+        );
+    }
+    outbox::apply_statuses(&mut tx).await?;
+    let (started, completed) = outbox::advance_campaigns(&mut tx).await?;
+    if started + completed > 0 {
+        tracing::info!(started, completed, "campaigns moved on");
+    }
+    let running = outbox::running(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Some(running))
+}
+
+/// A running campaign's message, ready to render.
+struct Prepared {
+    template: Option<MessageTemplate>,
+    wa_template: Option<(String, String, Vec<String>)>,
+    window: Option<SendWindow>,
+}
+
+fn prepare(c: &RunningCampaign) -> Result<Prepared, String> {
+    let window = match (&c.quiet_start, &c.quiet_end) {
+        (Some(a), Some(b)) => Some(SendWindow::parse(&format!("{a}-{b}"))?),
+        _ => None,
+    };
+    let template = c
+        .message_text
+        .as_deref()
+        .map(MessageTemplate::compile)
+        .transpose()?;
+    let wa_template = match (&c.wa_template_name, &c.wa_template_lang) {
+        (Some(n), Some(l)) => {
+            let params: Vec<String> =
+                serde_json::from_str(&c.wa_template_params).unwrap_or_default();
+            Some((n.clone(), l.clone(), params))
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        template,
+        wa_template,
+        window,
+    })
+}
+
+/// What to send to one claimed row, or what to record instead.
+fn message_for(p: &Prepared, row: &Claimed) -> Result<Message, Outcome> {
+    let attributes: serde_json::Value = serde_json::from_str(&row.attributes).unwrap_or_default();
+    let recipient = Recipient {
+        name: &row.name,
+        locale: row.locale.as_deref(),
+        attributes: &attributes,
+    };
+    let failed = |e: String| Outcome::Failed {
+        class: "template".into(),
+        code: e.chars().take(200).collect(),
+    };
+    if let Some((name, lang, params)) = &p.wa_template {
+        // Each parameter is a small template of its own: `{{ name }}`, `{{ attributes.city }}`.
+        let mut values = Vec::new();
+        for param in params {
+            let t = MessageTemplate::compile(param).map_err(failed)?;
+            values.push(t.render(&recipient).map_err(failed)?);
+        }
+        return Ok(Message::Template {
+            name: name.clone(),
+            language: lang.clone(),
+            params: values,
+        });
+    }
+    match &p.template {
+        Some(t) => t.render(&recipient).map(Message::Text).map_err(failed),
+        None => Err(failed("the campaign has no message".into())),
+    }
+}
+
+/// The least time between two messages to one recipient from one account.
+fn spacing(channel: Channel) -> Duration {
+    match channel {
+        Channel::WhatsApp => Duration::from_secs(6),
+        Channel::Telegram => Duration::from_secs(1),
+        Channel::Instagram => Duration::ZERO,
+    }
+}
+
+fn limiter(rate: f64, burst: u32) -> DefaultDirectRateLimiter {
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    let period = Duration::from_secs_f64(1.0 / rate.clamp(0.001, 1_000_000.0));
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst);
+    RateLimiter::direct(quota)
+}
+
+/// Exponential backoff with jitter: base, 2×base, 4×base … up to `max`, each ±50 %.
+fn backoff(attempts: i64, base: Duration, max: Duration) -> Duration {
+    let factor = 2f64.powi((attempts - 1).clamp(0, 16) as i32);
+    let wait = (base.as_secs_f64() * factor).min(max.as_secs_f64());
+    Duration::from_secs_f64(wait * rand::rng().random_range(0.5..1.5))
+}
+
+async fn send_for_account(
+    store: Store,
+    client: Client,
+    options: Arc<EngineOptions>,
+    account: AccountId,
+    stopped: watch::Receiver<bool>,
+    sent_total: Arc<std::sync::atomic::AtomicU64>,
+) {
+    let Ok(Some((row, target))) = crate::engine::target(&store, account).await else {
+        return;
+    };
+    if row.status != AccountStatus::Active {
+        return;
+    }
+    let rate = options
+        .rate_override
+        .unwrap_or_else(|| row.effective_rate());
+    let bucket = Arc::new(limiter(rate, options.burst));
+    let target = Arc::new(target);
+    let mut state = AccountState {
+        slow_until: None,
+        last_sent: HashMap::new(),
+        prepared: HashMap::new(),
+        next_campaign: 0,
+    };
+    tracing::info!(%account, rate, "sending");
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        match send_batch(
+            &store, &client, &options, &row, &target, &bucket, &mut state,
+        )
+        .await
+        {
+            Ok(Batch::Sent(n)) => {
+                sent_total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(Batch::Idle(wait)) => {
+                let mut stopped = stopped.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+            Ok(Batch::Done) => break,
+            Err(e) => {
+                tracing::error!(%account, error = %e, "a batch could not be recorded; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+    tracing::info!(%account, "sender stopped");
+}
+
+struct AccountState {
+    slow_until: Option<Instant>,
+    last_sent: HashMap<String, Instant>,
+    prepared: HashMap<CampaignId, Result<Prepared, String>>,
+    next_campaign: usize,
+}
+
+enum Batch {
+    Sent(u64),
+    Idle(Duration),
+    /// No running campaign left on this account, or the account stopped.
+    Done,
+}
+
+async fn send_batch(
+    store: &Store,
+    client: &Client,
+    options: &EngineOptions,
+    account: &store::accounts::AccountRow,
+    target: &Arc<Target>,
+    bucket: &Arc<DefaultDirectRateLimiter>,
+    st: &mut AccountState,
+) -> Result<Batch, StoreError> {
+    if let Some(until) = st.slow_until {
+        let now = Instant::now();
+        if until > now {
+            return Ok(Batch::Idle(until - now));
+        }
+        st.slow_until = None;
+    }
+    let mut tx = store.begin().await?;
+    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
+    let campaigns: Vec<RunningCampaign> = outbox::running(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|c| c.account_id == account.id)
+        .collect();
+    if status != Some(AccountStatus::Active) || campaigns.is_empty() {
+        tx.commit().await?;
+        return Ok(Batch::Done);
+    }
+    // WhatsApp's business-initiated recipients per moving 24 hours.
+    if let Some(tier) = account.wa_daily_tier {
+        let used = outbox::recipients_since(
+            &mut tx,
+            account.id,
+            Utc::now() - chrono::Duration::hours(24),
+        )
+        .await?;
+        if used >= tier {
+            tx.commit().await?;
+            tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
+            return Ok(Batch::Idle(Duration::from_secs(60)));
+        }
+    }
+    // Fair shares: each running campaign of the account gets its part of the batch, and the
+    // first campaign asked turns round.
+    let share = (options.batch / campaigns.len() as i64).max(1);
+    let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
+    let token = format!("{}:{}", options.holder, rand::rng().random::<u64>());
+    let mut claimed: Vec<(Claimed, &RunningCampaign)> = Vec::new();
+    for k in 0..campaigns.len() {
+        let c = &campaigns[(st.next_campaign + k) % campaigns.len()];
+        for row in outbox::claim(&mut tx, c.id, c.scope, share, lease_until, &token).await? {
+            claimed.push((row, c));
+        }
+    }
+    st.next_campaign = st.next_campaign.wrapping_add(1);
+    tx.commit().await?;
+    if claimed.is_empty() {
+        return Ok(Batch::Idle(Duration::from_millis(250)));
+    }
+    let now = Utc::now();
+    let mut results: Vec<(i64, Outcome)> = Vec::new();
+    let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
+    for (row, c) in claimed {
+        let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                results.push((
+                    row.id,
+                    Outcome::Failed {
+                        class: "template".into(),
+                        code: e.clone(),
+                    },
+                ));
+                continue;
+            }
+        };
+        if let Some(reason) = &row.stopped {
+            results.push((
+                row.id,
+                Outcome::Skipped {
+                    reason: reason.clone(),
+                },
+            ));
+            continue;
+        }
+        if let Some(window) = &prepared.window {
+            let tz = quiet::zone(
+                &[row.time_zone.as_deref(), row.list_time_zone.as_deref()],
+                options.operator_tz,
+            );
+            if let Some(open) = window.next_open(now, tz) {
+                results.push((
+                    row.id,
+                    Outcome::Requeue {
+                        at: open,
+                        counts: false,
+                    },
+                ));
+                continue;
+            }
+        }
+        let gap = spacing(account.channel);
+        if let Some(last) = st.last_sent.get(&row.address)
+            && last.elapsed() < gap
+        {
+            let wait = gap - last.elapsed();
+            results.push((
+                row.id,
+                Outcome::Requeue {
+                    at: now + chrono::Duration::from_std(wait).unwrap_or_default(),
+                    counts: false,
+                },
+            ));
+            continue;
+        }
+        match message_for(prepared, &row) {
+            Ok(m) => to_send.push((row.id, c.id, row.address, m, row.attempts)),
+            Err(o) => results.push((row.id, o)),
+        }
+    }
+    let sends = futures::stream::iter(to_send.into_iter().map(
+        |(id, campaign, address, message, attempts)| {
+            let (client, target, bucket) = (client.clone(), target.clone(), bucket.clone());
+            async move {
+                bucket.until_ready().await;
+                let outcome = client.send(&target, &address, &message).await;
+                (id, campaign, address, attempts, outcome)
+            }
+        },
+    ))
+    .buffer_unordered(options.concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    let mut sent = 0;
+    let mut opt_outs = Vec::new();
+    let mut halt: Option<(String, String)> = None;
+    let mut campaign_halts: Vec<(CampaignId, String)> = Vec::new();
+    for (id, campaign, address, attempts, outcome) in sends {
+        let now = Utc::now();
+        let requeue_or_fail = |attempts: i64, wait: Duration, code: &str| {
+            if attempts >= options.max_attempts {
+                Outcome::Failed {
+                    class: "retries_exhausted".into(),
+                    code: code.to_string(),
+                }
+            } else {
+                Outcome::Requeue {
+                    at: now + chrono::Duration::from_std(wait).unwrap_or_default(),
+                    counts: true,
+                }
+            }
+        };
+        let result = match outcome {
+            SendOutcome::Sent { provider_id } => {
+                sent += 1;
+                st.last_sent.insert(address, Instant::now());
+                Outcome::Sent { provider_id }
+            }
+            SendOutcome::RetryAfter(d) => {
+                let d = d.min(options.max_pause);
+                let wait = d.max(backoff(attempts, options.backoff_base, options.max_pause));
+                let until = Instant::now() + d;
+                st.slow_until = Some(st.slow_until.map_or(until, |u| u.max(until)));
+                requeue_or_fail(attempts, wait, "slowed down")
+            }
+            SendOutcome::RetryRecipient(d) => Outcome::Requeue {
+                at: now
+                    + chrono::Duration::from_std(d.max(Duration::from_secs(1))).unwrap_or_default(),
+                counts: false,
+            },
+            SendOutcome::Permanent { code, .. } => Outcome::Failed {
+                class: "permanent".into(),
+                code,
+            },
+            SendOutcome::OptOut { code, message } => {
+                opt_outs.push((address, format!("{code}: {message}")));
+                Outcome::Failed {
+                    class: "opt_out".into(),
+                    code,
+                }
+            }
+            SendOutcome::AccountHalt { code, reason } => {
+                halt.get_or_insert((code, reason));
+                Outcome::Requeue {
+                    at: now,
+                    counts: false,
+                }
+            }
+            SendOutcome::CampaignHalt { code, reason } => {
+                if !campaign_halts.iter().any(|(c, _)| *c == campaign) {
+                    campaign_halts.push((
+                        campaign,
+                        format!("the platform stopped its template: {code} {reason}"),
+                    ));
+                }
+                Outcome::Requeue {
+                    at: now,
+                    counts: false,
+                }
+            }
+            SendOutcome::Ambiguous { reason } => Outcome::Unknown {
+                reason: reason.chars().take(200).collect(),
+            },
+        };
+        results.push((id, result));
+    }
+    let mut tx = store.begin().await?;
+    outbox::record(&mut tx, &results).await?;
+    for (address, proof) in &opt_outs {
+        store::inbound::opt_out(
+            &mut tx,
+            account.channel,
+            address,
+            "the platform reports an opt-out",
+            proof,
+        )
+        .await?;
+    }
+    if let Some((code, reason)) = &halt {
+        let why = format!("{HALTED_PREFIX}{code} {reason}");
+        store::accounts::change_status(
+            &mut tx,
+            account.id,
+            AccountStatus::Paused,
+            Some(&why),
+            "engine",
+        )
+        .await?;
+        tracing::error!(account = %account.id, %why, "account halted; its rows stay queued");
+    }
+    for (campaign, why) in &campaign_halts {
+        outbox::transition(
+            &mut tx,
+            *campaign,
+            &[CampaignStatus::Running],
+            CampaignStatus::Paused,
+            Some(why),
+        )
+        .await?;
+        tracing::error!(%campaign, %why, "campaign paused");
+    }
+    tx.commit().await?;
+    Ok(if halt.is_some() {
+        Batch::Done
+    } else {
+        Batch::Sent(sent)
+    })
+}

@@ -1,0 +1,536 @@
+//! The send path's writes: making a campaign's outbox at start, claiming rows with a lease,
+//! recording what each send came to, moving rows forward on status webhooks, recovering
+//! after a crash, and the one-engine-at-a-time lease.
+//!
+//! Every claim is one `UPDATE … WHERE state = 'queued'` inside SQLite's single writer, so
+//! two engines can never claim the same row; a row leaves `sending` only through a recorded
+//! result or, when its lease runs out (its engine died), as `unknown`, never back to
+//! `queued`: nothing is sent twice without the operator's say (`requeue-unknown`).
+
+use super::{StoreError, now};
+use crate::domain::{AccountId, CampaignId, CampaignStatus, Channel, ConsentScope};
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+use std::collections::BTreeMap;
+
+/// Subscribers of the list left out at start, by reason.
+pub type LeftOut = BTreeMap<String, i64>;
+
+/// Makes the outbox of a campaign from the list's sendable subscribers (the consent gate of
+/// `domain::consent`, in SQL: an unsuppressed address on the channel, the latest consent for
+/// the scope granted, and, where the channel needs it, an open 24-hour window), inside the
+/// caller's transaction. Returns how many rows were made and who was left out, by reason.
+pub async fn materialise(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    at: DateTime<Utc>,
+) -> Result<(i64, LeftOut), StoreError> {
+    let (list, account, channel, scope, template): (
+        i64,
+        AccountId,
+        Channel,
+        ConsentScope,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT c.list_id, c.account_id, a.channel, c.scope, c.wa_template_name \
+             FROM campaigns c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?",
+    )
+    .bind(campaign)
+    .fetch_one(&mut *conn)
+    .await?;
+    // Instagram always needs the window; WhatsApp free text does (templates do not).
+    let needs_window = match channel {
+        Channel::Instagram => true,
+        Channel::WhatsApp => template.is_none(),
+        Channel::Telegram => false,
+    };
+    let window_since = at - chrono::Duration::hours(24);
+    let made = sqlx::query(
+        "INSERT INTO outbox (campaign_id, subscriber_id, identity_id, account_id, state, created_at, updated_at) \
+         SELECT ?1, sid, ident, ?4, 'queued', ?5, ?5 FROM ( \
+           SELECT m.subscriber_id AS sid, \
+             (SELECT min(i.id) FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?3 \
+                AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+                AND (?7 = 0 OR EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = ?4 AND w.identity_id = i.id AND w.last_at >= ?8)) \
+             ) AS ident \
+           FROM list_members m WHERE m.list_id = ?2) \
+         WHERE ident IS NOT NULL \
+         AND (SELECT c.status FROM consents c WHERE c.subscriber_id = sid AND c.channel = ?3 \
+              AND c.scope = ?6 ORDER BY c.id DESC LIMIT 1) = 'granted' \
+         ORDER BY sid",
+    )
+    .bind(campaign)
+    .bind(list)
+    .bind(channel)
+    .bind(account)
+    .bind(at)
+    .bind(scope)
+    .bind(needs_window)
+    .bind(window_since)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected() as i64;
+    let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(has_id = 0), 0), coalesce(sum(has_id = 1 AND free_id = 0), 0), \
+         coalesce(sum(free_id = 1 AND open_id = 0), 0), \
+         coalesce(sum(open_id = 1 AND consent IS NULL), 0), \
+         coalesce(sum(open_id = 1 AND consent = 'withdrawn'), 0) FROM ( \
+           SELECT \
+             EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?2) AS has_id, \
+             EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?2 \
+               AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address)) AS free_id, \
+             EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?2 \
+               AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+               AND (?4 = 0 OR EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = ?5 AND w.identity_id = i.id AND w.last_at >= ?6))) AS open_id, \
+             (SELECT c.status FROM consents c WHERE c.subscriber_id = m.subscriber_id AND c.channel = ?2 \
+               AND c.scope = ?3 ORDER BY c.id DESC LIMIT 1) AS consent \
+           FROM list_members m WHERE m.list_id = ?1)",
+    )
+    .bind(list)
+    .bind(channel)
+    .bind(scope)
+    .bind(needs_window)
+    .bind(account)
+    .bind(window_since)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut left_out = LeftOut::new();
+    for (reason, n) in [
+        ("no address on the channel", counts.0),
+        ("suppressed", counts.1),
+        ("no open 24-hour window", counts.2),
+        ("no consent", counts.3),
+        ("consent withdrawn", counts.4),
+    ] {
+        if n > 0 {
+            left_out.insert(reason.to_string(), n);
+        }
+    }
+    sqlx::query("UPDATE campaigns SET left_out = ? WHERE id = ?")
+        .bind(serde_json::to_string(&left_out).unwrap_or_default())
+        .bind(campaign)
+        .execute(&mut *conn)
+        .await?;
+    Ok((made, left_out))
+}
+
+/// Moves a campaign from one of `from` to `to`; `false` when it was in none of them.
+pub async fn transition(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    from: &[CampaignStatus],
+    to: CampaignStatus,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    let status: Option<CampaignStatus> =
+        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?")
+            .bind(campaign)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if !status.is_some_and(|s| from.contains(&s)) {
+        return Ok(false);
+    }
+    let at = now();
+    sqlx::query(
+        "UPDATE campaigns SET status = ?1, status_reason = ?2, updated_at = ?3, \
+         started_at = CASE WHEN ?1 IN ('running', 'scheduled') THEN coalesce(started_at, ?3) ELSE started_at END, \
+         finished_at = CASE WHEN ?1 IN ('completed', 'cancelled') THEN ?3 ELSE finished_at END \
+         WHERE id = ?4",
+    )
+    .bind(to)
+    .bind(reason)
+    .bind(at)
+    .bind(campaign)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+/// Cancels a campaign's waiting rows: `skipped (cancelled)`. Rows being sent finish.
+pub async fn skip_queued(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = ?1, updated_at = ?2 \
+         WHERE campaign_id = ?3 AND state = 'queued'",
+    )
+    .bind(reason)
+    .bind(now())
+    .bind(campaign)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Puts a campaign's `unknown` rows back in the queue (the operator accepts that some may
+/// arrive twice). Returns how many.
+pub async fn requeue_unknown(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'queued', next_attempt_at = NULL, fail_class = NULL, \
+         fail_code = NULL, updated_at = ?1 WHERE campaign_id = ?2 AND state = 'unknown'",
+    )
+    .bind(now())
+    .bind(campaign)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// A running campaign as the sender needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunningCampaign {
+    pub id: CampaignId,
+    pub account_id: AccountId,
+    pub message_text: Option<String>,
+    pub wa_template_name: Option<String>,
+    pub wa_template_lang: Option<String>,
+    pub wa_template_params: String,
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    pub scope: ConsentScope,
+}
+
+/// Every running campaign whose account is active.
+pub async fn running(conn: &mut SqliteConnection) -> Result<Vec<RunningCampaign>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.account_id, c.message_text, c.wa_template_name, c.wa_template_lang, \
+         c.wa_template_params, c.quiet_start, c.quiet_end, c.scope \
+         FROM campaigns c JOIN accounts a ON a.id = c.account_id \
+         WHERE c.status = 'running' AND a.status = 'active' ORDER BY c.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A claimed row with what the message needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub campaign_id: CampaignId,
+    pub identity_id: i64,
+    pub address: String,
+    pub name: String,
+    pub locale: Option<String>,
+    pub attributes: String,
+    pub time_zone: Option<String>,
+    pub list_time_zone: Option<String>,
+    pub attempts: i64,
+    /// The address was suppressed or consent withdrawn after the outbox was made.
+    pub stopped: Option<String>,
+}
+
+/// Claims up to `limit` due rows of a campaign for sending until `lease_until`.
+pub async fn claim(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    scope: ConsentScope,
+    limit: i64,
+    lease_until: DateTime<Utc>,
+    token: &str,
+) -> Result<Vec<Claimed>, StoreError> {
+    let at = now();
+    sqlx::query(
+        "UPDATE outbox SET state = 'sending', lease_until = ?3, claim = ?4, \
+         attempts = attempts + 1, updated_at = ?5 \
+         WHERE id IN (SELECT o.id FROM outbox o WHERE o.campaign_id = ?1 AND o.state = 'queued' \
+           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?5) ORDER BY o.id LIMIT ?2)",
+    )
+    .bind(campaign)
+    .bind(limit)
+    .bind(lease_until)
+    .bind(token)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.campaign_id, o.identity_id, i.address, s.name, s.locale, s.attributes, \
+         s.time_zone, l.default_time_zone AS list_time_zone, o.attempts, \
+         CASE WHEN EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+              THEN 'suppressed' \
+              WHEN coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = o.subscriber_id \
+                   AND c.channel = i.channel AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1), '') <> 'granted' \
+              THEN 'consent withdrawn' END AS stopped \
+         FROM outbox o JOIN identities i ON i.id = o.identity_id \
+         JOIN subscribers s ON s.id = o.subscriber_id \
+         JOIN campaigns c ON c.id = o.campaign_id JOIN lists l ON l.id = c.list_id \
+         WHERE o.claim = ?1 AND o.state = 'sending' ORDER BY o.id",
+    )
+    .bind(token)
+    .bind(scope)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What became of one claimed row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Sent {
+        provider_id: String,
+    },
+    /// Back to the queue, due at the time; `counts` whether the attempt counts toward the
+    /// retry limit (a deferral for quiet hours or a paused account does not).
+    Requeue {
+        at: DateTime<Utc>,
+        counts: bool,
+    },
+    Failed {
+        class: String,
+        code: String,
+    },
+    Unknown {
+        reason: String,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// Records results, in the caller's transaction. A result for a row no longer `sending`
+/// (its lease ran out and it became `unknown`) still records an acceptance, never a retry.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    results: &[(i64, Outcome)],
+) -> Result<(), StoreError> {
+    let at = now();
+    for (id, r) in results {
+        match r {
+            Outcome::Sent { provider_id } => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'sent', provider_id = ?1, sent_at = ?2, updated_at = ?2, \
+                     lease_until = NULL, claim = NULL, fail_class = NULL, fail_code = NULL \
+                     WHERE id = ?3 AND state IN ('sending', 'unknown')",
+                )
+                .bind(provider_id)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Outcome::Requeue { at: due, counts } => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'queued', next_attempt_at = ?1, updated_at = ?2, \
+                     lease_until = NULL, claim = NULL, attempts = attempts - ?3 \
+                     WHERE id = ?4 AND state = 'sending'",
+                )
+                .bind(due)
+                .bind(at)
+                .bind(i64::from(!counts))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Outcome::Failed { class, code } => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'failed', fail_class = ?1, fail_code = ?2, updated_at = ?3, \
+                     lease_until = NULL, claim = NULL WHERE id = ?4 AND state = 'sending'",
+                )
+                .bind(class)
+                .bind(code)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Outcome::Unknown { reason } => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', fail_code = ?1, \
+                     updated_at = ?2, lease_until = NULL, claim = NULL WHERE id = ?3 AND state = 'sending'",
+                )
+                .bind(reason)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Outcome::Skipped { reason } => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'skipped', skip_reason = ?1, updated_at = ?2, \
+                     lease_until = NULL, claim = NULL WHERE id = ?3 AND state = 'sending'",
+                )
+                .bind(reason)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rows whose engine died while sending them: their fate is unknown. Returns how many.
+pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+    let at = now();
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', \
+         fail_code = 'the engine stopped while sending', lease_until = NULL, claim = NULL, \
+         updated_at = ?1 WHERE state = 'sending' AND lease_until < ?1",
+    )
+    .bind(at)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Applies received delivery statuses to outbox rows, forward only (sent → delivered →
+/// read, or failed from sent). Statuses for messages not (yet) in the outbox wait; those
+/// older than a week are dropped. Returns how many rows moved.
+pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+    /// (id, provider id, status, error code, at)
+    type Pending = (i64, String, String, Option<i64>, DateTime<Utc>);
+    let pending: Vec<Pending> = sqlx::query_as(
+        "SELECT id, provider_id, status, error_code, at FROM delivery_statuses \
+         WHERE applied = 0 ORDER BY id LIMIT 2000",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut moved = 0;
+    let week_ago = now() - chrono::Duration::days(7);
+    for (id, provider_id, status, code, at) in pending {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE provider_id = ?)")
+                .bind(&provider_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !known {
+            if at < week_ago {
+                sqlx::query("UPDATE delivery_statuses SET applied = 1 WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            continue;
+        }
+        let sql = match status.as_str() {
+            "delivered" => {
+                "UPDATE outbox SET state = 'delivered', delivered_at = coalesce(delivered_at, ?1), updated_at = ?1 \
+                 WHERE provider_id = ?2 AND state = 'sent'"
+            }
+            "read" => {
+                "UPDATE outbox SET state = 'read', delivered_at = coalesce(delivered_at, ?1), \
+                 read_at = coalesce(read_at, ?1), updated_at = ?1 \
+                 WHERE provider_id = ?2 AND state IN ('sent', 'delivered')"
+            }
+            "failed" => {
+                "UPDATE outbox SET state = 'failed', fail_class = 'permanent', \
+                 fail_code = coalesce(CAST(?3 AS TEXT), 'failed'), updated_at = ?1 \
+                 WHERE provider_id = ?2 AND state = 'sent'"
+            }
+            _ => "SELECT ?1, ?2, ?3",
+        };
+        moved += sqlx::query(sql)
+            .bind(at)
+            .bind(&provider_id)
+            .bind(code)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE delivery_statuses SET applied = 1 WHERE id = ?")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(moved)
+}
+
+/// Scheduled campaigns whose time has come start running; running campaigns with nothing
+/// left to send complete. Returns (started, completed).
+pub async fn advance_campaigns(conn: &mut SqliteConnection) -> Result<(u64, u64), StoreError> {
+    let at = now();
+    let started = sqlx::query(
+        "UPDATE campaigns SET status = 'running', updated_at = ?1 \
+         WHERE status = 'scheduled' AND schedule_at <= ?1",
+    )
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let completed = sqlx::query(
+        "UPDATE campaigns SET status = 'completed', finished_at = ?1, updated_at = ?1 \
+         WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM outbox o \
+           WHERE o.campaign_id = campaigns.id AND o.state IN ('queued', 'sending'))",
+    )
+    .bind(at)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((started, completed))
+}
+
+/// Distinct recipients an account messaged since `since` (WhatsApp's daily tier).
+pub async fn recipients_since(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(DISTINCT identity_id) FROM outbox WHERE sent_at >= ?2 AND account_id = ?1",
+    )
+    .bind(account)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Messages of a campaign accepted since `since` (its current rate).
+pub async fn sent_since(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at >= ?2 AND campaign_id = ?1")
+            .bind(campaign)
+            .bind(since)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Takes or renews the engine lease for `holder` until `until`; `false` while another
+/// holder's lease runs.
+pub async fn take_engine_lease(
+    conn: &mut SqliteConnection,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO engine_lease (id, holder, until) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+         WHERE engine_lease.holder = excluded.holder OR engine_lease.until < ?3",
+    )
+    .bind(holder)
+    .bind(until)
+    .bind(now())
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Gives the lease up (a clean stop), so a standby engine takes over at once.
+pub async fn release_engine_lease(
+    conn: &mut SqliteConnection,
+    holder: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM engine_lease WHERE holder = ?")
+        .bind(holder)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Who holds the engine lease now, if anyone does.
+pub async fn engine_holder(conn: &mut SqliteConnection) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT holder FROM engine_lease WHERE until >= ?")
+            .bind(now())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
