@@ -70,6 +70,9 @@ struct SeedAccount {
     name: String,
     settings: serde_json::Value,
     wa_daily_tier: Option<i64>,
+    /// Messages a second; the demo's WhatsApp account sends slowly so its campaign is seen
+    /// moving.
+    rate_per_sec: Option<f64>,
     paused: Option<String>,
 }
 
@@ -154,10 +157,11 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 name: &a.name,
                 settings: a.settings.clone(),
                 // A paused demo account holds an expired token, as in real life.
-                secret: if a.paused.is_some() {
-                    "revoked-sandbox-token"
-                } else {
-                    "sandbox-token"
+                secret: match (a.paused.is_some(), a.channel) {
+                    (true, _) => "revoked-sandbox-token",
+                    // A bot token has the bot's id before the colon.
+                    (false, Channel::Telegram) => "7000001:AAsandbox-demo-bot-token-0123456789",
+                    (false, _) => "sandbox-token",
                 },
                 base_url: Some("http://127.0.0.1 (sandbox)"),
                 api_version: match a.channel {
@@ -165,7 +169,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                     _ => Some("v23.0"),
                 },
                 sandbox: true,
-                rate_per_sec: None,
+                rate_per_sec: a.rate_per_sec,
                 wa_daily_tier: a.wa_daily_tier,
             },
         )
@@ -371,6 +375,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             },
         )
         .await?;
+        if c.status == CampaignStatus::Scheduled {
+            // A scheduled campaign was started: its outbox waits for the time.
+            store::outbox::materialise(conn, campaign, now).await?;
+        }
         if !started {
             continue;
         }

@@ -107,7 +107,10 @@ pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
                 "  rate {:.2}/s over the last minute{}",
                 s.rate_per_sec,
                 s.eta_seconds
-                    .map(|e| format!(", about {} left", human(e)))
+                    .map(|e| format!(
+                        ", about {} left",
+                        crate::engine::campaigns::duration_words(e)
+                    ))
                     .unwrap_or_default()
             );
             Ok(())
@@ -176,14 +179,6 @@ pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
 
 fn plain(e: LifecycleError) -> anyhow::Error {
     anyhow::anyhow!(e.to_string())
-}
-
-fn human(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
-    }
 }
 
 /// A campaign by id or name.

@@ -292,11 +292,20 @@ pub fn check(text: &str) -> Vec<Hit> {
             "күніне",
             "айына",
         ];
-        if money && percent && n >= 100 && per.iter().any(|p| after.contains(p)) {
+        if let Some(period) = per.iter().find(|p| after.contains(*p))
+            && money
+            && percent
+            && n >= 100
+        {
+            let number = if w.contains('%') {
+                w.clone()
+            } else {
+                format!("{w} %")
+            };
             add(
                 "pyramid",
                 "financial pyramid or get-rich offer",
-                format!("{} {}", w, after.trim()),
+                format!("{number} {period}"),
             );
         }
     }

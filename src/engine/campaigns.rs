@@ -123,6 +123,20 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
             }
         }
     }
+    // The content policy is checked again at start; saying so now saves a round trip.
+    let mut all_text = spec.text.clone().unwrap_or_default();
+    for p in &spec.wa_params {
+        all_text.push('\n');
+        all_text.push_str(p);
+    }
+    let hits = policy::check(&all_text);
+    if !hits.is_empty() {
+        let lines: Vec<String> = hits.iter().map(ToString::to_string).collect();
+        return refuse(format!(
+            "the message breaks the content policy (offer 3.2.2) and could not be started:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
     let (quiet_start, quiet_end) = match &window {
         Some(w) => (
             Some(w.start.format("%H:%M").to_string()),
@@ -373,4 +387,13 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
         rate_per_sec: (rate * 100.0).round() / 100.0,
         eta_seconds: (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64),
     }))
+}
+
+/// Seconds in words, for an ETA: "45 s", "12 min", "3 h 5 min".
+pub fn duration_words(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
 }

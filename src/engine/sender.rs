@@ -318,6 +318,9 @@ async fn send_for_account(
     let bucket = Arc::new(limiter(rate, options.burst));
     let target = Arc::new(target);
     let mut state = AccountState {
+        // About two seconds of sending per batch, so results are recorded (and seen) often
+        // and no claimed row waits long for its turn.
+        batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
         slow_until: None,
         last_sent: HashMap::new(),
         prepared: HashMap::new(),
@@ -354,6 +357,7 @@ async fn send_for_account(
 }
 
 struct AccountState {
+    batch: i64,
     slow_until: Option<Instant>,
     last_sent: HashMap<String, Instant>,
     prepared: HashMap<CampaignId, Result<Prepared, String>>,
@@ -410,7 +414,7 @@ async fn send_batch(
     }
     // Fair shares: each running campaign of the account gets its part of the batch, and the
     // first campaign asked turns round.
-    let share = (options.batch / campaigns.len() as i64).max(1);
+    let share = (st.batch / campaigns.len() as i64).max(1);
     let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
     let token = format!("{}:{}", options.holder, rand::rng().random::<u64>());
     let mut claimed: Vec<(Claimed, &RunningCampaign)> = Vec::new();

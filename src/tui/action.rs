@@ -83,6 +83,12 @@ pub enum Action {
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
     PauseResume,
+    /// Start the selected draft campaign (asks first).
+    StartCampaign,
+    /// Cancel the selected campaign (asks first).
+    CancelCampaign,
+    /// Queue the selected campaign's unknown rows again (asks first).
+    RequeueUnknown,
     /// Connect a new account (a form).
     AddAccount,
     /// Change the selected account (a form).
@@ -132,6 +138,9 @@ impl Action {
             Action::DeleteList => "delete_list",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
+            Action::StartCampaign => "start_campaign",
+            Action::CancelCampaign => "cancel_campaign",
+            Action::RequeueUnknown => "requeue_unknown",
             Action::AddAccount => "add_account",
             Action::EditAccount => "edit_account",
             Action::FormNext => "form_next",
@@ -175,7 +184,14 @@ impl Action {
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
             Action::CheckAccount => "Accounts: check the selected account's token now",
             Action::PauseResume => {
-                "Accounts: pause the selected account (with a reason) or resume it"
+                "Pause the selected account (with a reason) or campaign, or resume it (asks first)"
+            }
+            Action::StartCampaign => {
+                "Campaigns: start the selected draft (policy check, then the outbox; asks first)"
+            }
+            Action::CancelCampaign => "Campaigns: cancel the selected campaign (asks first)",
+            Action::RequeueUnknown => {
+                "Campaigns: send the rows of unknown fate again (some may arrive twice; asks first)"
             }
             Action::AddAccount => "Accounts: connect a new account",
             Action::EditAccount => "Accounts: change the selected account (name, token, limits)",

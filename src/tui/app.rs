@@ -10,7 +10,8 @@ use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
 use super::worker::{Detail, Reply, Request, Rows, Tagged, Workspace};
-use crate::domain::{AccountId, AccountStatus, Channel, ListId};
+use crate::domain::{AccountId, AccountStatus, CampaignId, CampaignStatus, Channel, ListId};
+use crate::engine::campaigns::Step;
 use crate::import::{ImportSummary, Progress};
 use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
@@ -59,6 +60,9 @@ pub enum OnYes {
     Quit,
     DeleteList(ListId, String),
     Resume(AccountId),
+    StartCampaign(CampaignId),
+    StepCampaign(CampaignId, Step),
+    RequeueUnknown(CampaignId),
 }
 
 /// What covers the panes.
@@ -397,6 +401,24 @@ impl App {
                                 body: Request::SetAccountStatus { id, reason: None },
                             }];
                         }
+                        OnYes::StartCampaign(id) => {
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::StartCampaign { id },
+                            }];
+                        }
+                        OnYes::StepCampaign(id, step) => {
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::StepCampaign { id, step },
+                            }];
+                        }
+                        OnYes::RequeueUnknown(id) => {
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::RequeueUnknown { id },
+                            }];
+                        }
                     }
                 }
             }
@@ -568,6 +590,21 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::PauseResume if self.pane == PaneId::Campaigns => {
+                self.campaign_question(Action::PauseResume);
+                Vec::new()
+            }
+            Action::StartCampaign | Action::CancelCampaign | Action::RequeueUnknown => {
+                if self.pane == PaneId::Campaigns {
+                    self.campaign_question(action);
+                } else {
+                    self.notify(
+                        "campaigns are started and stopped in the Campaigns pane (3)",
+                        false,
+                    );
+                }
+                Vec::new()
+            }
             Action::PauseResume => {
                 let selected = self
                     .accounts
@@ -647,6 +684,71 @@ impl App {
             | Action::Bottom => self.navigate(action),
             _ => Vec::new(),
         }
+    }
+
+    /// Asks before a campaign step, or says why it does not apply to the selected one.
+    fn campaign_question(&mut self, action: Action) {
+        use CampaignStatus as S;
+        let Some(c) = self.campaigns.selected() else {
+            self.notify("no campaign selected", false);
+            return;
+        };
+        let (id, name, status) = (c.id, c.name.clone(), c.status);
+        let unknown = c.counts.unknown;
+        let ask = |title: &str, message: String, on_yes: OnYes| {
+            Overlay::Confirm(Confirm {
+                title: title.into(),
+                message,
+                on_yes,
+            })
+        };
+        self.overlay = match (action, status) {
+            (Action::StartCampaign, S::Draft) => ask(
+                "Start campaign?",
+                format!(
+                    "Start “{name}”? Its text is checked against the content policy, then every \
+                     sendable subscriber of the list is queued; the rest are reported."
+                ),
+                OnYes::StartCampaign(id),
+            ),
+            (Action::PauseResume, S::Running | S::Scheduled) => ask(
+                "Pause campaign?",
+                format!(
+                    "Pause “{name}”? Messages in flight finish; nothing else is sent until you resume."
+                ),
+                OnYes::StepCampaign(id, Step::Pause),
+            ),
+            (Action::PauseResume, S::Paused) => ask(
+                "Resume campaign?",
+                format!(
+                    "Resume “{name}”? It continues from where it stopped; nobody gets it twice."
+                ),
+                OnYes::StepCampaign(id, Step::Resume),
+            ),
+            (Action::CancelCampaign, S::Draft | S::Scheduled | S::Running | S::Paused) => ask(
+                "Cancel campaign?",
+                format!(
+                    "Cancel “{name}”? Every message not yet sent is skipped. This cannot be undone."
+                ),
+                OnYes::StepCampaign(id, Step::Cancel),
+            ),
+            (Action::RequeueUnknown, _) if unknown > 0 => ask(
+                "Send unknown again?",
+                format!(
+                    "{unknown} message(s) of “{name}” got no answer and may have arrived. Send them \
+                     again? Some people may get the message twice."
+                ),
+                OnYes::RequeueUnknown(id),
+            ),
+            (Action::RequeueUnknown, _) => {
+                self.notify(format!("“{name}” has no messages of unknown fate"), false);
+                return;
+            }
+            (_, status) => {
+                self.notify(format!("“{name}” is {status}: that does not apply"), false);
+                return;
+            }
+        };
     }
 
     /// Checks the form and, when it passes, sends it to be saved.
@@ -856,6 +958,19 @@ impl App {
             Reply::AccountStatusSet(message) => {
                 self.notify(message, false);
                 let mut out = self.reload_pane(PaneId::Accounts, false);
+                out.push(Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                });
+                out
+            }
+            Reply::CampaignChanged(result) => {
+                match result {
+                    Ok(m) => self.notify(m, false),
+                    Err(e) => self.notify(e, true),
+                }
+                self.detail = None;
+                let mut out = self.reload_pane(PaneId::Campaigns, false);
                 out.push(Tagged {
                     generation: 0,
                     body: Request::Overview,

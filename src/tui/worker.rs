@@ -72,6 +72,15 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Check an account's token against its platform now.
     CheckAccount { id: AccountId },
+    /// Start a draft campaign.
+    StartCampaign { id: CampaignId },
+    /// Pause, resume or cancel a campaign.
+    StepCampaign {
+        id: CampaignId,
+        step: crate::engine::campaigns::Step,
+    },
+    /// Queue a campaign's unknown rows again.
+    RequeueUnknown { id: CampaignId },
     /// Add (no id) or change an account from the form, then check its token.
     SaveAccount {
         id: Option<AccountId>,
@@ -101,6 +110,9 @@ pub enum Detail {
     Campaign {
         failures: Vec<(String, String, i64)>,
         skips: Vec<(String, i64)>,
+        /// Messages accepted a second over the last minute, and seconds left at that rate.
+        rate: f64,
+        eta: Option<i64>,
     },
     /// The row says it all.
     None,
@@ -138,6 +150,8 @@ pub enum Reply {
         ok: bool,
         detail: String,
     },
+    /// What a campaign step did, or why it was refused.
+    CampaignChanged(Result<String, String>),
     /// The form's account was saved (what to tell the operator, and whether its check
     /// passed), or why not (with the field to blame, if one is).
     AccountSaved(Result<(String, bool), Vec<(crate::domain::account::Field, String)>>),
@@ -291,10 +305,17 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     Some(d) => Detail::Subscriber(Box::new(d)),
                     None => Detail::None,
                 },
-                PaneId::Campaigns => Detail::Campaign {
-                    failures: store.campaign_failures(CampaignId(id)).await?,
-                    skips: store.campaign_skips(CampaignId(id)).await?,
-                },
+                PaneId::Campaigns => {
+                    match crate::engine::campaigns::status(store, CampaignId(id)).await? {
+                        Some(s) => Detail::Campaign {
+                            failures: store.campaign_failures(CampaignId(id)).await?,
+                            skips: store.campaign_skips(CampaignId(id)).await?,
+                            rate: s.rate_per_sec,
+                            eta: s.eta_seconds,
+                        },
+                        None => Detail::None,
+                    }
+                }
                 _ => Detail::None,
             };
             Reply::Detail { pane, id, detail }
@@ -326,6 +347,50 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 Some(r) => format!("account paused: {r}"),
                 None => "account resumed".to_string(),
             })
+        }
+        Request::StartCampaign { id } => {
+            use crate::engine::campaigns::{LifecycleError, start};
+            Reply::CampaignChanged(match start(store, id, &services.actor).await {
+                Ok(s) => {
+                    let left: Vec<String> = s
+                        .left_out
+                        .iter()
+                        .map(|(reason, n)| format!("{n} {reason}"))
+                        .collect();
+                    Ok(format!(
+                        "campaign {}: {} queued{}",
+                        s.status,
+                        s.queued,
+                        if left.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; left out: {}", left.join(", "))
+                        }
+                    ))
+                }
+                Err(LifecycleError::Refused(why)) => Err(why.replace('\n', " ")),
+                Err(LifecycleError::Store(e)) => return Err(e),
+            })
+        }
+        Request::StepCampaign { id, step } => {
+            use crate::engine::campaigns::LifecycleError;
+            Reply::CampaignChanged(
+                match crate::engine::campaigns::step(store, id, step, &services.actor).await {
+                    Ok(status) => Ok(format!("campaign {status}")),
+                    Err(LifecycleError::Refused(why)) => Err(why),
+                    Err(LifecycleError::Store(e)) => return Err(e),
+                },
+            )
+        }
+        Request::RequeueUnknown { id } => {
+            use crate::engine::campaigns::LifecycleError;
+            Reply::CampaignChanged(
+                match crate::engine::campaigns::requeue_unknown(store, id, &services.actor).await {
+                    Ok(n) => Ok(format!("{n} message(s) queued again")),
+                    Err(LifecycleError::Refused(why)) => Err(why),
+                    Err(LifecycleError::Store(e)) => return Err(e),
+                },
+            )
         }
         Request::SaveAccount { id, channel, draft } => {
             save_account(services, id, channel, &draft).await?

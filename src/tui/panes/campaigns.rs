@@ -204,9 +204,40 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             ));
         }
     }
-    if let Some((PaneId::Campaigns, id, Detail::Campaign { failures, skips })) = &app.detail
+    if let Some((
+        PaneId::Campaigns,
+        id,
+        Detail::Campaign {
+            failures,
+            skips,
+            rate,
+            eta,
+        },
+    )) = &app.detail
         && *id == c.id.0
     {
+        if *rate > 0.0 || c.status == crate::domain::CampaignStatus::Running {
+            out.push(field(
+                t,
+                "  Rate",
+                match eta {
+                    Some(e) => format!(
+                        "{rate:.1}/s, about {} left",
+                        crate::engine::campaigns::duration_words(*e)
+                    ),
+                    None => format!("{rate:.1}/s over the last minute"),
+                },
+            ));
+        }
+        if let Ok(serde_json::Value::Object(left)) = serde_json::from_str(&c.left_out)
+            && !left.is_empty()
+        {
+            out.push(Line::from(""));
+            out.push(heading(t, "Left out at start"));
+            for (reason, n) in left {
+                out.push(field(t, &format!("  {reason}"), n.to_string()));
+            }
+        }
         if !failures.is_empty() {
             out.push(Line::from(""));
             out.push(heading(t, "Failures by cause"));
