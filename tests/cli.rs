@@ -697,3 +697,132 @@ fn run_serves_webhooks_until_sigterm() {
     assert!(status.success(), "{status:?} {rest}");
     assert!(rest.contains("SIGTERM, stopping"), "{rest}");
 }
+
+/// The campaign lifecycle from the command line on the demo workspace: a message a
+/// subscriber cannot be written for and one that breaks the policy are refused at creation;
+/// a good one starts, reports who was left out, pauses, resumes, cancels, and reports.
+#[test]
+fn campaigns_from_the_command_line() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    // Seed the demo workspace into this data folder (the console is not opened: no terminal).
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .assert()
+        .code(1);
+    let demo = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(data.join("demo")).args(args);
+        c
+    };
+    demo(&[
+        "campaigns",
+        "create",
+        "--name",
+        "Bad",
+        "--list",
+        "Telegram bot",
+        "--account",
+        "@clever_shop_bot",
+        "--text",
+        "Привет, {{ attributes.nickname }}!",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("cannot be written for"))
+    .stderr(predicate::str::contains("default"));
+    demo(&[
+        "campaigns",
+        "create",
+        "--name",
+        "Spam",
+        "--list",
+        "Telegram bot",
+        "--account",
+        "@clever_shop_bot",
+        "--text",
+        "Гарантированный доход 300% в месяц! bit.ly/x",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("content policy"))
+    .stderr(predicate::str::contains("bit.ly/x"));
+    demo(&[
+        "campaigns",
+        "create",
+        "--name",
+        "Friday",
+        "--list",
+        "Telegram bot",
+        "--account",
+        "@clever_shop_bot",
+        "--text",
+        "Привет, {{ name | default(\"друг\") }}! Скидка 20% 🎉",
+        "--quiet-hours",
+        "09:00-21:00",
+        "--json",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("\"status\": \"draft\""));
+    let out = demo(&["campaigns", "start", "Friday", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["status"], "running");
+    assert!(v["queued"].as_i64().unwrap() > 0);
+    assert!(v["left_out"]["no consent"].as_i64().unwrap() > 0, "{v}");
+    demo(&["campaigns", "start", "Friday"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("only a draft can be started"));
+    demo(&["campaigns", "pause", "Friday"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("is paused"));
+    demo(&["campaigns", "resume", "Friday"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("is running"));
+    demo(&["campaigns", "cancel", "Friday"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"));
+    demo(&["campaigns", "cancel", "Friday", "--yes"])
+        .assert()
+        .success();
+    let out = demo(&["campaigns", "status", "Friday", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(s["status"], "cancelled");
+    assert_eq!(s["counts"]["skipped"], v["queued"]);
+    assert_eq!(s["skipped_by_reason"][0]["reason"], "cancelled");
+    let report = demo(&["campaigns", "report", "Friday"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = String::from_utf8(report).unwrap();
+    assert!(
+        report.starts_with("subscriber_id,name,address,state,"),
+        "{report}"
+    );
+    assert_eq!(
+        report.lines().count() as i64,
+        v["queued"].as_i64().unwrap() + 1
+    );
+    demo(&["campaigns", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Friday"));
+}
