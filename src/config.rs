@@ -38,6 +38,35 @@ pub struct FileConfig {
     pub keys: KeyOverrides,
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    #[serde(default)]
+    pub engine: EngineConfig,
+}
+
+/// `[engine]`: how the campaign sender works.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// The time zone of recipients with none of their own (nor their list's).
+    pub time_zone: Option<TimeZoneName>,
+    /// How long a message may stay `sending` before its fate counts as unknown.
+    pub lease_seconds: Option<u64>,
+    /// How long a standby engine waits for a silent active one before taking over.
+    pub takeover_seconds: Option<u64>,
+}
+
+/// An IANA time zone name, checked when the file is read.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeZoneName(pub chrono_tz::Tz);
+
+impl<'de> Deserialize<'de> for TimeZoneName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse::<chrono_tz::Tz>().map(TimeZoneName).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown time zone `{name}`; use an IANA name such as Asia/Almaty or Europe/Moscow"
+            ))
+        })
+    }
 }
 
 /// `[webhooks]`: where the console listens for the platforms' webhooks. Secrets live in
@@ -134,6 +163,8 @@ pub struct Config {
     pub keys: KeyOverrides,
     /// The webhook endpoints, when configured.
     pub webhooks: WebhooksConfig,
+    /// The campaign sender's settings.
+    pub engine: EngineConfig,
     /// The file's text, for locating mistakes found later (key bindings).
     source: String,
     /// Things the operator should know that did not stop start-up.
@@ -220,6 +251,7 @@ impl Config {
             theme_explicit,
             keys: file.keys,
             webhooks: file.webhooks,
+            engine: file.engine,
             source,
             notices,
         })
@@ -274,6 +306,7 @@ impl Config {
             theme_explicit: false,
             keys: KeyOverrides::new(),
             webhooks: WebhooksConfig::default(),
+            engine: EngineConfig::default(),
             source: String::new(),
             notices: Vec::new(),
         }

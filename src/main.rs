@@ -200,7 +200,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     } else {
         None
     };
-    let engine_options = cleverplatform::engine::sender::EngineOptions::default();
+    let engine_options = cleverplatform::engine::sender::EngineOptions::configured(&config.engine);
     let services = Services {
         store: store.clone(),
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))

@@ -21,7 +21,7 @@ struct Workspace {
 /// A workspace whose list `L` holds `phones` (all with marketing consent on WhatsApp).
 async fn workspace(phones: &[String]) -> Workspace {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Location::File(dir.path().join("c.db")))
+    let store = Store::open(&Location::File(dir.path().join("clever.db")))
         .await
         .unwrap();
     let csv = dir.path().join("s.csv");
@@ -51,6 +51,17 @@ fn phones(n: usize) -> Vec<String> {
 }
 
 async fn account(store: &Store, name: &str, base: &str, token: &str, number: &str) {
+    account_at(store, name, base, token, number, None).await;
+}
+
+async fn account_at(
+    store: &Store,
+    name: &str,
+    base: &str,
+    token: &str,
+    number: &str,
+    rate: Option<f64>,
+) {
     let mut tx = store.begin().await.unwrap();
     cleverplatform::store::accounts::insert(
         &mut tx,
@@ -62,7 +73,7 @@ async fn account(store: &Store, name: &str, base: &str, token: &str, number: &st
             base_url: Some(base),
             api_version: Some("v23.0"),
             sandbox: true,
-            rate_per_sec: None,
+            rate_per_sec: rate,
             wa_daily_tier: None,
         },
     )
@@ -366,4 +377,81 @@ async fn a_halted_account_stops_only_itself() {
     );
     let good = w.store.campaign(good).await.unwrap().unwrap();
     assert_eq!(good.counts.sent, 40);
+}
+
+/// (b) The engine process is killed with SIGKILL at several points of a campaign and started
+/// again: nobody gets the message twice, every row ends final, and the rows of unknown fate
+/// are no more than were in flight at the kills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_engines_never_send_twice() {
+    use rand::RngExt;
+    let n = 3_000;
+    let w = workspace(&phones(n)).await;
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            fault_rate: 0.01,
+            whatsapp_per_second: u32::MAX,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    account_at(&w.store, "WA", &sb.base_url(), "EAAG", "3001", Some(400.0)).await;
+    let id = campaign(&w.store, "Killed", "WA").await;
+    let dir = w._dir.path();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[engine]\nlease_seconds = 5\ntakeover_seconds = 2\n",
+    )
+    .unwrap();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("run")
+            .env("HOME", dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut engine = spawn();
+        let wait = rand::rng().random_range(2500..4500);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        engine.kill().unwrap(); // SIGKILL
+        engine.wait().unwrap();
+        kills += 1;
+        let c = w.store.campaign(id).await.unwrap().unwrap();
+        eprintln!("killed after {wait} ms: {:?}", c.counts);
+    }
+    let mut engine = spawn();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(120),
+    )
+    .await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &engine.id().to_string()])
+        .status()
+        .unwrap();
+    engine.wait().unwrap();
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    let got = received(&sb.base_url()).await;
+    assert!(got.values().all(|&k| k == 1), "someone got it twice");
+    assert_eq!(c.counts.queued + c.counts.sending, 0);
+    assert_eq!(c.counts.done(), n as i64, "{:?}", c.counts);
+    assert!(got.len() as i64 >= c.counts.sent);
+    assert!(got.len() as i64 <= c.counts.sent + c.counts.unknown);
+    // At most one batch (about two seconds at 400/s) was in flight at each kill.
+    assert!(c.counts.unknown <= kills * 800, "{:?}", c.counts);
+    assert!(c.counts.sent > 0);
+    eprintln!("after {kills} kills: {:?}", c.counts);
 }

@@ -11,7 +11,9 @@ use super::Outcome;
 use serde::Deserialize;
 use std::time::Duration;
 
-/// Back-off when a platform gives no time: the engine multiplies it with jitter.
+/// The wait an outcome carries when the platform named none (Meta never does): the engine
+/// reads this value as "no time given" and backs off exponentially on its own, starting
+/// short; Telegram's `retry_after` is kept as given.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Whether the outcome came from a rule of the spec or from a fallback (log the body).

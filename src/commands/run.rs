@@ -36,7 +36,7 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     let engine = crate::engine::sender::Engine::start(
         store.clone(),
         client.clone(),
-        crate::engine::sender::EngineOptions::default(),
+        crate::engine::sender::EngineOptions::configured(&config.engine),
     );
     let telegram = crate::inbound::telegram::spawn(
         store.clone(),

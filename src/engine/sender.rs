@@ -49,16 +49,31 @@ pub struct EngineOptions {
     pub backoff_base: Duration,
     /// The longest an account is slowed or a row waits for a retry.
     pub max_pause: Duration,
+    /// How long the engine lease lasts without renewal: a standby engine takes over after it.
+    pub takeover: Duration,
+}
+
+impl EngineOptions {
+    /// The defaults with `[engine]` from `config.toml`.
+    pub fn configured(c: &crate::config::EngineConfig) -> EngineOptions {
+        let d = EngineOptions::default();
+        EngineOptions {
+            operator_tz: c.time_zone.map_or(d.operator_tz, |t| t.0),
+            lease: c
+                .lease_seconds
+                .map_or(d.lease, |s| Duration::from_secs(s.max(5))),
+            takeover: c
+                .takeover_seconds
+                .map_or(d.takeover, |s| Duration::from_secs(s.max(2))),
+            ..d
+        }
+    }
 }
 
 impl Default for EngineOptions {
     fn default() -> EngineOptions {
         EngineOptions {
-            holder: format!(
-                "{}:{}",
-                std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
-                std::process::id()
-            ),
+            holder: format!("{}:{}", host_name(), std::process::id()),
             batch: 100,
             concurrency: 16,
             lease: Duration::from_secs(120),
@@ -68,8 +83,19 @@ impl Default for EngineOptions {
             rate_override: None,
             backoff_base: Duration::from_secs(2),
             max_pause: Duration::from_secs(600),
+            takeover: Duration::from_secs(20),
         }
     }
+}
+
+/// This machine's name, for telling engines apart.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this machine".into())
 }
 
 /// What the engine is doing, published on a `watch` channel.
@@ -182,7 +208,7 @@ async fn tick(
     holding: &mut bool,
 ) -> Result<Option<Vec<RunningCampaign>>, StoreError> {
     let mut tx = store.begin().await?;
-    let until = Utc::now() + chrono::Duration::seconds(20);
+    let until = Utc::now() + chrono::Duration::from_std(options.takeover).unwrap_or_default();
     let held = outbox::take_engine_lease(&mut tx, &options.holder, until).await?;
     if !held {
         tx.commit().await?;
@@ -321,6 +347,7 @@ async fn send_for_account(
         // About two seconds of sending per batch, so results are recorded (and seen) often
         // and no claimed row waits long for its turn.
         batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
+        strikes: 0,
         slow_until: None,
         last_sent: HashMap::new(),
         prepared: HashMap::new(),
@@ -358,6 +385,8 @@ async fn send_for_account(
 
 struct AccountState {
     batch: i64,
+    /// Slow-downs without a time since the last accepted message.
+    strikes: i64,
     slow_until: Option<Instant>,
     last_sent: HashMap<String, Instant>,
     prepared: HashMap<CampaignId, Result<Prepared, String>>,
@@ -526,11 +555,19 @@ async fn send_batch(
         let result = match outcome {
             SendOutcome::Sent { provider_id } => {
                 sent += 1;
+                st.strikes = 0;
                 st.last_sent.insert(address, Instant::now());
                 Outcome::Sent { provider_id }
             }
             SendOutcome::RetryAfter(d) => {
-                let d = d.min(options.max_pause);
+                // No time named by the platform: back off by how often the account was told
+                // to slow down lately, from short to long.
+                let d = if d == crate::channels::classify::DEFAULT_BACKOFF {
+                    st.strikes += 1;
+                    backoff(st.strikes, options.backoff_base, options.max_pause)
+                } else {
+                    d.min(options.max_pause)
+                };
                 let wait = d.max(backoff(attempts, options.backoff_base, options.max_pause));
                 let until = Instant::now() + d;
                 st.slow_until = Some(st.slow_until.map_or(until, |u| u.max(until)));
