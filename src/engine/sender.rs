@@ -79,7 +79,7 @@ impl Default for EngineOptions {
             lease: Duration::from_secs(120),
             max_attempts: 8,
             operator_tz: chrono_tz::Asia::Almaty,
-            burst: 1,
+            burst: 2,
             rate_override: None,
             backoff_base: Duration::from_secs(2),
             max_pause: Duration::from_secs(600),
@@ -348,12 +348,16 @@ async fn send_for_account(
         // and no claimed row waits long for its turn.
         batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
         strikes: 0,
+        pending: None,
+        opted_out: Default::default(),
         slow_until: None,
         last_sent: HashMap::new(),
         prepared: HashMap::new(),
         next_campaign: 0,
     };
     tracing::info!(%account, rate, "sending");
+    // A batch's results are written while the next batch is being sent (never while rows
+    // are claimed: SQLite has one writer).
     loop {
         if *stopped.borrow() {
             break;
@@ -375,16 +379,25 @@ async fn send_for_account(
             }
             Ok(Batch::Done) => break,
             Err(e) => {
-                tracing::error!(%account, error = %e, "a batch could not be recorded; retrying");
+                tracing::error!(%account, error = %e, "a batch could not be claimed or recorded; retrying");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
+    }
+    if let Some(w) = state.pending.take()
+        && let Err(e) = write(store.clone(), w).await
+    {
+        tracing::error!(%account, error = %e, "the last batch could not be recorded; its rows will count as unknown");
     }
     tracing::info!(%account, "sender stopped");
 }
 
 struct AccountState {
     batch: i64,
+    /// The last batch's results, written while the next batch is sent.
+    pending: Option<Write>,
+    /// Addresses the platform reported opted out whose write may still be under way.
+    opted_out: std::collections::HashSet<String>,
     /// Slow-downs without a time since the last accepted message.
     strikes: i64,
     slow_until: Option<Instant>,
@@ -412,6 +425,7 @@ async fn send_batch(
     if let Some(until) = st.slow_until {
         let now = Instant::now();
         if until > now {
+            flush(store, &mut st.pending).await?;
             return Ok(Batch::Idle(until - now));
         }
         st.slow_until = None;
@@ -425,6 +439,7 @@ async fn send_batch(
         .collect();
     if status != Some(AccountStatus::Active) || campaigns.is_empty() {
         tx.commit().await?;
+        flush(store, &mut st.pending).await?;
         return Ok(Batch::Done);
     }
     // WhatsApp's business-initiated recipients per moving 24 hours.
@@ -438,6 +453,7 @@ async fn send_batch(
         if used >= tier {
             tx.commit().await?;
             tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
+            flush(store, &mut st.pending).await?;
             return Ok(Batch::Idle(Duration::from_secs(60)));
         }
     }
@@ -456,8 +472,14 @@ async fn send_batch(
     st.next_campaign = st.next_campaign.wrapping_add(1);
     tx.commit().await?;
     if claimed.is_empty() {
+        flush(store, &mut st.pending).await?;
         return Ok(Batch::Idle(Duration::from_millis(250)));
     }
+    // The previous batch is written while this one is sent.
+    let writer = st
+        .pending
+        .take()
+        .map(|w| tokio::spawn(write(store.clone(), w)));
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
@@ -614,31 +636,73 @@ async fn send_batch(
         };
         results.push((id, result));
     }
+    for (address, _) in &opt_outs {
+        st.opted_out.insert(address.clone());
+    }
+    if let Some(writer) = writer {
+        writer
+            .await
+            .map_err(|e| StoreError::Io(format!("the batch writer stopped: {e}")))??;
+    }
+    let done = halt.is_some();
+    st.pending = Some(Write {
+        account: account.id,
+        channel: account.channel,
+        results,
+        opt_outs,
+        halt,
+        campaign_halts,
+    });
+    if done {
+        flush(store, &mut st.pending).await?;
+        return Ok(Batch::Done);
+    }
+    Ok(Batch::Sent(sent))
+}
+
+async fn flush(store: &Store, pending: &mut Option<Write>) -> Result<(), StoreError> {
+    match pending.take() {
+        Some(w) => write(store.clone(), w).await,
+        None => Ok(()),
+    }
+}
+
+/// What a batch came to, written in one transaction while the next batch is sent.
+struct Write {
+    account: AccountId,
+    channel: Channel,
+    results: Vec<(i64, Outcome)>,
+    opt_outs: Vec<(String, String)>,
+    halt: Option<(String, String)>,
+    campaign_halts: Vec<(CampaignId, String)>,
+}
+
+async fn write(store: Store, w: Write) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    outbox::record(&mut tx, &results).await?;
-    for (address, proof) in &opt_outs {
+    outbox::record(&mut tx, &w.results).await?;
+    for (address, proof) in &w.opt_outs {
         store::inbound::opt_out(
             &mut tx,
-            account.channel,
+            w.channel,
             address,
             "the platform reports an opt-out",
             proof,
         )
         .await?;
     }
-    if let Some((code, reason)) = &halt {
+    if let Some((code, reason)) = &w.halt {
         let why = format!("{HALTED_PREFIX}{code} {reason}");
         store::accounts::change_status(
             &mut tx,
-            account.id,
+            w.account,
             AccountStatus::Paused,
             Some(&why),
             "engine",
         )
         .await?;
-        tracing::error!(account = %account.id, %why, "account halted; its rows stay queued");
+        tracing::error!(account = %w.account, %why, "account halted; its rows stay queued");
     }
-    for (campaign, why) in &campaign_halts {
+    for (campaign, why) in &w.campaign_halts {
         outbox::transition(
             &mut tx,
             *campaign,
@@ -650,9 +714,5 @@ async fn send_batch(
         tracing::error!(%campaign, %why, "campaign paused");
     }
     tx.commit().await?;
-    Ok(if halt.is_some() {
-        Batch::Done
-    } else {
-        Batch::Sent(sent)
-    })
+    Ok(())
 }

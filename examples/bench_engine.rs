@@ -1,0 +1,332 @@
+//! The campaign engine's figures: the full send path with limits lifted (claim → HTTP to
+//! the loopback emulator → record), compared with `wrk` against the same endpoint; the rate
+//! held at a limit; the memory while sending; and making a large outbox at start.
+//!
+//! Run: `cargo build --release && cargo run --release --example bench_engine -- PART [N]`
+//! where PART is `path` (N recipients, default 20 000), `rate` (80 msg/s for 60 s, 6 000 recipients), or
+//! `start` (make the outbox of an N-subscriber list, default 1 000 000, then send from it
+//! for 20 s to watch memory). The emulator runs as `target/release/clever sandbox serve`
+//! in its own process, so CPU figures are the engine's alone.
+
+use cleverplatform::channels::client::Client;
+use cleverplatform::domain::CampaignStatus;
+use cleverplatform::engine::campaigns::{self, Spec};
+use cleverplatform::engine::sender::{Engine, EngineOptions};
+use cleverplatform::import::{ImportOptions, import_file};
+use cleverplatform::store::accounts::NewAccount;
+use cleverplatform::store::{Location, Store};
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+fn proc_field(name: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn emulator() -> (std::process::Child, String) {
+    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--whatsapp-per-second",
+            "4000000000",
+            "--whatsapp-pair-spacing-ms",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("build the release binary first: cargo build --release");
+    let mut base = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut base)
+        .unwrap();
+    (server, base.trim().to_string())
+}
+
+/// A workspace with `n` consenting subscribers in list `L` and a WhatsApp account.
+async fn workspace(dir: &std::path::Path, n: usize, base: &str, rate: Option<f64>) -> Store {
+    let store = Store::open(&Location::File(dir.join("clever.db")))
+        .await
+        .unwrap();
+    let csv = dir.join("s.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+    writeln!(f, "phone,name,consent,city").unwrap();
+    for i in 0..n {
+        writeln!(f, "+7702{i:06}5,Клиент {i},yes,Алматы").unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let t = Instant::now();
+    import_file(
+        &store,
+        &csv,
+        &ImportOptions {
+            list: "L".into(),
+            encoding: cleverplatform::import::detect::Encoding::Auto,
+            delimiter: cleverplatform::import::detect::Delimiter::Auto,
+            region: Default::default(),
+            consent_source: None,
+            rejects: None,
+            dry_run: false,
+            actor: "bench".into(),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    eprintln!(
+        "imported {n} subscribers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut tx = store.begin().await.unwrap();
+    cleverplatform::store::accounts::insert(
+        &mut tx,
+        &NewAccount {
+            channel: cleverplatform::domain::Channel::WhatsApp,
+            name: "WA",
+            settings: serde_json::json!({ "phone_number_id": "106540352242922" }),
+            secret: "EAAGbench",
+            base_url: Some(base),
+            api_version: Some("v23.0"),
+            sandbox: true,
+            rate_per_sec: rate,
+            wa_daily_tier: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store
+}
+
+async fn create(store: &Store) -> cleverplatform::domain::CampaignId {
+    campaigns::create(
+        store,
+        &Spec {
+            name: "Bench".into(),
+            list: "L".into(),
+            account: "WA".into(),
+            text: Some("{{ name }}, скидка 20% до воскресенья 🎉".into()),
+            ..Spec::default()
+        },
+        "bench",
+    )
+    .await
+    .unwrap()
+}
+
+/// The text campaign needs an open window on WhatsApp: everyone "wrote" just now.
+async fn open_windows(dir: &std::path::Path) {
+    let db = dir.join("clever.db");
+    let status = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("INSERT INTO inbound (account_id, identity_id, last_at) SELECT 1, id, '2100-01-01 00:00:00+00:00' FROM identities;")
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        panic!("this part needs the sqlite3 shell: apt-get install sqlite3");
+    }
+}
+
+async fn until_done(store: &Store, id: cleverplatform::domain::CampaignId) {
+    loop {
+        let c = store.campaign(id).await.unwrap().unwrap();
+        if c.status == CampaignStatus::Completed {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn wrk(base: &str) {
+    let script = std::env::temp_dir().join("clever-wrk-engine.lua");
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}'\n",
+    )
+    .unwrap();
+    match std::process::Command::new("wrk")
+        .args(["-t2", "-c64", "-d5s", "-s"])
+        .arg(&script)
+        .arg(format!("{base}/v23.0/106540352242922/messages"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("Requests/sec"))
+                .unwrap_or("no Requests/sec line");
+            println!("wrk against the same endpoint (64 connections, 5 s): {line}");
+        }
+        _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let part = std::env::args().nth(1).unwrap_or_else(|| "path".into());
+    let n: Option<usize> = std::env::args().nth(2).and_then(|a| a.parse().ok());
+    let (mut server, base) = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::new(Duration::from_secs(10)).unwrap();
+    match part.as_str() {
+        "path" => {
+            let n = n.unwrap_or(20_000);
+            let store = workspace(dir.path(), n, &base, None).await;
+            open_windows(dir.path()).await;
+            let id = create(&store).await;
+            campaigns::start(&store, id, "bench").await.unwrap();
+            let rss0 = proc_field("VmRSS:");
+            let cpu0 = cpu_seconds();
+            let t = Instant::now();
+            let engine = Engine::start(
+                store.clone(),
+                client,
+                EngineOptions {
+                    batch: 2000,
+                    concurrency: 64,
+                    rate_override: Some(1e9),
+                    ..EngineOptions::default()
+                },
+            );
+            until_done(&store, id).await;
+            let secs = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu0;
+            engine.stop().await;
+            let c = store.campaign(id).await.unwrap().unwrap();
+            println!(
+                "full path (claim → HTTP → record), {n} recipients, limits lifted: {} sent in {secs:.2} s = {:.0} msg/s; engine CPU {:.0} µs per message; RSS {rss0:.1} → {:.1} MB (peak {:.1} MB)",
+                c.counts.sent,
+                c.counts.sent as f64 / secs,
+                cpu / c.counts.sent.max(1) as f64 * 1e6,
+                proc_field("VmRSS:"),
+                proc_field("VmHWM:"),
+            );
+            wrk(&base);
+        }
+        "rate" => {
+            let n = n.unwrap_or(6_000);
+            let store = workspace(dir.path(), n, &base, Some(80.0)).await;
+            open_windows(dir.path()).await;
+            let id = create(&store).await;
+            campaigns::start(&store, id, "bench").await.unwrap();
+            let engine = Engine::start(store.clone(), client, EngineOptions::default());
+            tokio::time::sleep(Duration::from_secs(62)).await;
+            engine.stop().await;
+            // Per-second counts from the emulator's own clock.
+            let lines = reqwest::get(format!("{base}/_sandbox/messages"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let times: Vec<u128> = lines
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["at_ms"].as_u64().map(u128::from))
+                .collect();
+            let first = *times.iter().min().unwrap();
+            let window: Vec<u128> = times
+                .iter()
+                .copied()
+                .filter(|t| *t >= first + 1000 && *t < first + 61_000)
+                .collect();
+            let mut per_second = vec![0u32; 60];
+            for t in &window {
+                per_second[((t - first - 1000) / 1000) as usize] += 1;
+            }
+            // Any one-second window, not only aligned ones.
+            let mut sorted = window.clone();
+            sorted.sort();
+            let mut worst = 0;
+            let mut j = 0;
+            for i in 0..sorted.len() {
+                while sorted[i] - sorted[j] >= 1000 {
+                    j += 1;
+                }
+                worst = worst.max(i - j + 1);
+            }
+            println!(
+                "limit 80 msg/s, burst 2: {} sent in the 60 s after the first second = {:.2} msg/s ({:+.2} %); busiest one-second window {worst}; aligned seconds min {} max {}",
+                window.len(),
+                window.len() as f64 / 60.0,
+                (window.len() as f64 / 60.0 / 80.0 - 1.0) * 100.0,
+                per_second.iter().min().unwrap(),
+                per_second.iter().max().unwrap(),
+            );
+        }
+        "start" => {
+            let n = n.unwrap_or(1_000_000);
+            let store = workspace(dir.path(), n, &base, None).await;
+            // A template campaign: no window needed.
+            let id = campaigns::create(
+                &store,
+                &Spec {
+                    name: "Bench".into(),
+                    list: "L".into(),
+                    account: "WA".into(),
+                    wa_template: Some("promo".into()),
+                    wa_lang: Some("ru".into()),
+                    wa_params: vec!["{{ name }}".into()],
+                    ..Spec::default()
+                },
+                "bench",
+            )
+            .await
+            .unwrap();
+            let t = Instant::now();
+            let started = campaigns::start(&store, id, "bench").await.unwrap();
+            println!(
+                "start of a {n}-recipient campaign (outbox made in one transaction): {} queued in {:.2} s",
+                started.queued,
+                t.elapsed().as_secs_f64()
+            );
+            let rss0 = proc_field("VmRSS:");
+            let engine = Engine::start(
+                store.clone(),
+                client,
+                EngineOptions {
+                    batch: 2000,
+                    concurrency: 64,
+                    rate_override: Some(1e9),
+                    ..EngineOptions::default()
+                },
+            );
+            let mut samples = Vec::new();
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                samples.push(proc_field("VmRSS:"));
+            }
+            engine.stop().await;
+            let c = store.campaign(id).await.unwrap().unwrap();
+            println!(
+                "sending from it for 20 s: {} sent; RSS before {rss0:.1} MB, during min {:.1} max {:.1} MB",
+                c.counts.sent,
+                samples.iter().cloned().fold(f64::MAX, f64::min),
+                samples.iter().cloned().fold(0.0, f64::max),
+            );
+        }
+        other => eprintln!("unknown part `{other}`: path, rate or start"),
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
