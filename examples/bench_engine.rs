@@ -2,11 +2,13 @@
 //! the loopback emulator → record), compared with `wrk` against the same endpoint; the rate
 //! held at a limit; the memory while sending; and making a large outbox at start.
 //!
-//! Run: `cargo build --release && cargo run --release --example bench_engine -- PART [N]`
-//! where PART is `path` (N recipients, default 20 000), `rate` (80 msg/s for 60 s, 6 000 recipients), or
-//! `start` (make the outbox of an N-subscriber list, default 1 000 000, then send from it
-//! for 20 s to watch memory). The emulator runs as `target/release/clever sandbox serve`
-//! in its own process, so CPU figures are the engine's alone.
+//! Run: `cargo build --release && cargo run --release --example bench_engine -- PART [N] [DIR]`
+//! where PART is `path` (N recipients, default 20 000), `rate` (80 msg/s for 60 s, 6 000
+//! recipients), `prepare` (write a workspace of N subscribers, default 1 000 000, to DIR), or
+//! `start` (make the outbox of the list in DIR, or of a fresh N-subscriber list, then send
+//! from it for 20 s to watch memory; with DIR the import's memory is not in the figures).
+//! The emulator runs as `target/release/clever sandbox serve` in its own process, so CPU
+//! figures are the engine's alone.
 
 use cleverplatform::channels::client::Client;
 use cleverplatform::domain::CampaignStatus;
@@ -274,9 +276,32 @@ async fn main() {
                 per_second.iter().max().unwrap(),
             );
         }
+        "prepare" => {
+            let n = n.unwrap_or(1_000_000);
+            let out = std::path::PathBuf::from(std::env::args().nth(3).expect("give DIR"));
+            std::fs::create_dir_all(&out).unwrap();
+            let store = workspace(&out, n, &base, None).await;
+            store.close().await;
+            println!("prepared {n} subscribers in {}", out.display());
+        }
         "start" => {
             let n = n.unwrap_or(1_000_000);
-            let store = workspace(dir.path(), n, &base, None).await;
+            let store = match std::env::args().nth(3) {
+                Some(d) => {
+                    let store =
+                        Store::open(&Location::File(std::path::Path::new(&d).join("clever.db")))
+                            .await
+                            .unwrap();
+                    // The emulator's address is new each run.
+                    let mut tx = store.begin().await.unwrap();
+                    cleverplatform::store::accounts::point_sandbox_accounts(&mut tx, &base)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    store
+                }
+                None => workspace(dir.path(), n, &base, None).await,
+            };
             // A template campaign: no window needed.
             let id = campaigns::create(
                 &store,
@@ -296,7 +321,7 @@ async fn main() {
             let t = Instant::now();
             let started = campaigns::start(&store, id, "bench").await.unwrap();
             println!(
-                "start of a {n}-recipient campaign (outbox made in one transaction): {} queued in {:.2} s",
+                "start of a campaign on the list (outbox made in one transaction): {} queued in {:.2} s",
                 started.queued,
                 t.elapsed().as_secs_f64()
             );
@@ -325,7 +350,7 @@ async fn main() {
                 samples.iter().cloned().fold(0.0, f64::max),
             );
         }
-        other => eprintln!("unknown part `{other}`: path, rate or start"),
+        other => eprintln!("unknown part `{other}`: path, rate, prepare or start"),
     }
     let _ = server.kill();
     let _ = server.wait();

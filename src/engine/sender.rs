@@ -396,8 +396,9 @@ struct AccountState {
     batch: i64,
     /// The last batch's results, written while the next batch is sent.
     pending: Option<Write>,
-    /// Addresses the platform reported opted out whose write may still be under way.
-    opted_out: std::collections::HashSet<String>,
+    /// Addresses the platform reported opted out lately (their write may still be under
+    /// way), with when; kept a minute.
+    opted_out: HashMap<String, Instant>,
     /// Slow-downs without a time since the last accepted message.
     strikes: i64,
     slow_until: Option<Instant>,
@@ -637,8 +638,13 @@ async fn send_batch(
         results.push((id, result));
     }
     for (address, _) in &opt_outs {
-        st.opted_out.insert(address.clone());
+        st.opted_out.insert(address.clone(), Instant::now());
     }
+    // Memory stays flat whatever the campaign's size: only recent sends and opt-outs are kept.
+    let gap = spacing(account.channel);
+    st.last_sent.retain(|_, at| at.elapsed() < gap);
+    st.opted_out
+        .retain(|_, at| at.elapsed() < Duration::from_secs(60));
     if let Some(writer) = writer {
         writer
             .await

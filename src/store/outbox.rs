@@ -70,6 +70,7 @@ pub async fn materialise(
     .execute(&mut *conn)
     .await?
     .rows_affected() as i64;
+    // Only those not queued are looked at again, to say why.
     let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(has_id = 0), 0), coalesce(sum(has_id = 1 AND free_id = 0), 0), \
          coalesce(sum(free_id = 1 AND open_id = 0), 0), \
@@ -84,7 +85,8 @@ pub async fn materialise(
                AND (?4 = 0 OR EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = ?5 AND w.identity_id = i.id AND w.last_at >= ?6))) AS open_id, \
              (SELECT c.status FROM consents c WHERE c.subscriber_id = m.subscriber_id AND c.channel = ?2 \
                AND c.scope = ?3 ORDER BY c.id DESC LIMIT 1) AS consent \
-           FROM list_members m WHERE m.list_id = ?1)",
+           FROM list_members m WHERE m.list_id = ?1 \
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?7 AND o.subscriber_id = m.subscriber_id))",
     )
     .bind(list)
     .bind(channel)
@@ -92,6 +94,7 @@ pub async fn materialise(
     .bind(needs_window)
     .bind(account)
     .bind(window_since)
+    .bind(campaign)
     .fetch_one(&mut *conn)
     .await?;
     let mut left_out = LeftOut::new();
