@@ -252,7 +252,18 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 .choose(&mut rng)
                 .copied()
                 .unwrap_or("701");
-                let p = format!("+7{prefix}{:07}", rng.random_range(0..10_000_000));
+                // Every so often a number the sandbox answers in a set way, so the demo's
+                // live campaign shows failures, an opt-out reply and a failed delivery.
+                let magic = ["1026", "0700", "0500", "1050"];
+                let p = if n % 97 == 5 {
+                    format!(
+                        "+7{prefix}{:03}{}",
+                        rng.random_range(0..1000),
+                        magic[(n / 97) % magic.len()]
+                    )
+                } else {
+                    format!("+7{prefix}{:07}", rng.random_range(0..10_000_000))
+                };
                 if used_phones.insert(p.clone()) {
                     break p;
                 }
