@@ -164,3 +164,36 @@ async fn consents_are_append_only_and_identities_unique() {
         "{duplicate_err}"
     );
 }
+
+/// One engine at a time: the lease is renewed by its holder, refused to others while it
+/// runs, taken over once it has run out, and given up on a clean stop.
+#[tokio::test]
+async fn the_engine_lease_admits_one_holder() {
+    use cleverplatform::store::outbox::{engine_holder, release_engine_lease, take_engine_lease};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("c.db")).await.unwrap();
+    let mut c = store.begin().await.unwrap();
+    let now = chrono::Utc::now();
+    let soon = now + chrono::Duration::seconds(20);
+    assert!(take_engine_lease(&mut c, "a:1", soon).await.unwrap());
+    assert!(
+        take_engine_lease(&mut c, "a:1", soon).await.unwrap(),
+        "renewed"
+    );
+    assert!(
+        !take_engine_lease(&mut c, "b:2", soon).await.unwrap(),
+        "refused"
+    );
+    assert_eq!(engine_holder(&mut c).await.unwrap().as_deref(), Some("a:1"));
+    // a:1 goes silent: its lease runs out and b:2 takes over.
+    let past = now - chrono::Duration::seconds(1);
+    assert!(take_engine_lease(&mut c, "a:1", past).await.unwrap());
+    assert_eq!(engine_holder(&mut c).await.unwrap(), None);
+    assert!(take_engine_lease(&mut c, "b:2", soon).await.unwrap());
+    release_engine_lease(&mut c, "b:2").await.unwrap();
+    assert!(
+        take_engine_lease(&mut c, "c:3", soon).await.unwrap(),
+        "free after a clean stop"
+    );
+    c.commit().await.unwrap();
+}

@@ -146,11 +146,15 @@ async fn run(
     let mut senders: HashMap<AccountId, tokio::task::JoinHandle<()>> = HashMap::new();
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut holding = false;
+    // Senders stop at their next batch when this engine loses the lease.
+    let lease_held = Arc::new(std::sync::atomic::AtomicBool::new(false));
     loop {
         if *stopped.borrow() {
             break;
         }
-        match tick(&store, &options, &mut holding).await {
+        let result = tick(&store, &options, &mut holding).await;
+        lease_held.store(holding, std::sync::atomic::Ordering::Relaxed);
+        match result {
             Ok(Some(campaigns)) => {
                 senders.retain(|_, t| !t.is_finished());
                 for account in campaigns.iter().map(|c| c.account_id) {
@@ -162,6 +166,7 @@ async fn run(
                             account,
                             stopped.clone(),
                             sent.clone(),
+                            lease_held.clone(),
                         ))
                     });
                 }
@@ -331,6 +336,7 @@ async fn send_for_account(
     account: AccountId,
     stopped: watch::Receiver<bool>,
     sent_total: Arc<std::sync::atomic::AtomicU64>,
+    lease_held: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let Ok(Some((row, target))) = crate::engine::target(&store, account).await else {
         return;
@@ -359,7 +365,7 @@ async fn send_for_account(
     // A batch's results are written while the next batch is being sent (never while rows
     // are claimed: SQLite has one writer).
     loop {
-        if *stopped.borrow() {
+        if *stopped.borrow() || !lease_held.load(std::sync::atomic::Ordering::Relaxed) {
             break;
         }
         match send_batch(
