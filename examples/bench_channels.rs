@@ -9,18 +9,11 @@
 use cleverplatform::channels::Outcome;
 use cleverplatform::channels::client::{Client, Message, Target};
 use cleverplatform::domain::Channel;
-use std::io::BufRead;
+#[path = "support/mod.rs"]
+mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
+use support::{cpu_seconds, emulator};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -32,28 +25,7 @@ async fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(32);
-    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
-    let mut server = std::process::Command::new(bin)
-        // The platform's pacing is lifted: this measures the client and the emulator.
-        .args([
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--whatsapp-per-second",
-            "4000000000",
-            "--whatsapp-pair-spacing-ms",
-            "0",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("build the release binary first: cargo build --release");
-    let mut base = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut base)
-        .unwrap();
-    let base = base.trim().to_string();
+    let (mut server, base) = emulator();
     let target = Arc::new(Target {
         channel: Channel::WhatsApp,
         base_url: base.clone(),
@@ -98,28 +70,7 @@ async fn main() {
         sent as f64 / secs,
         cpu / sent as f64 * 1e6
     );
-    let script = std::env::temp_dir().join("clever-wrk.lua");
-    std::fs::write(
-        &script,
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}'\n",
-    )
-    .unwrap();
-    match std::process::Command::new("wrk")
-        .args(["-t2", &format!("-c{concurrency}"), "-d5s", "-s"])
-        .arg(&script)
-        .arg(format!("{base}/v23.0/106540352242922/messages"))
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("Requests/sec"))
-                .unwrap_or("no Requests/sec line");
-            println!("wrk against the same endpoint ({concurrency} connections, 5 s): {line}");
-        }
-        _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
-    }
+    support::wrk(&base, concurrency);
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -17,8 +17,12 @@ use cleverplatform::engine::sender::{Engine, EngineOptions};
 use cleverplatform::import::{ImportOptions, import_file};
 use cleverplatform::store::accounts::NewAccount;
 use cleverplatform::store::{Location, Store};
-use std::io::{BufRead, Write};
+use std::io::Write;
+
+#[path = "support/mod.rs"]
+mod support;
 use std::time::{Duration, Instant};
+use support::{cpu_seconds, emulator};
 
 fn proc_field(name: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -29,39 +33,6 @@ fn proc_field(name: &str) -> f64 {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(0.0)
         / 1024.0
-}
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-fn emulator() -> (std::process::Child, String) {
-    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
-    let mut server = std::process::Command::new(bin)
-        .args([
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--whatsapp-per-second",
-            "4000000000",
-            "--whatsapp-pair-spacing-ms",
-            "0",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("build the release binary first: cargo build --release");
-    let mut base = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut base)
-        .unwrap();
-    (server, base.trim().to_string())
 }
 
 /// A workspace with `n` consenting subscribers in list `L` and a WhatsApp account.
@@ -78,23 +49,9 @@ async fn workspace(dir: &std::path::Path, n: usize, base: &str, rate: Option<f64
     f.flush().unwrap();
     drop(f);
     let t = Instant::now();
-    import_file(
-        &store,
-        &csv,
-        &ImportOptions {
-            list: "L".into(),
-            encoding: cleverplatform::import::detect::Encoding::Auto,
-            delimiter: cleverplatform::import::detect::Delimiter::Auto,
-            region: Default::default(),
-            consent_source: None,
-            rejects: None,
-            dry_run: false,
-            actor: "bench".into(),
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    import_file(&store, &csv, &ImportOptions::new("L", "bench"), |_| {})
+        .await
+        .unwrap();
     eprintln!(
         "imported {n} subscribers in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -158,31 +115,6 @@ async fn until_done(store: &Store, id: cleverplatform::domain::CampaignId) {
     }
 }
 
-fn wrk(base: &str) {
-    let script = std::env::temp_dir().join("clever-wrk-engine.lua");
-    std::fs::write(
-        &script,
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}'\n",
-    )
-    .unwrap();
-    match std::process::Command::new("wrk")
-        .args(["-t2", "-c64", "-d5s", "-s"])
-        .arg(&script)
-        .arg(format!("{base}/v23.0/106540352242922/messages"))
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("Requests/sec"))
-                .unwrap_or("no Requests/sec line");
-            println!("wrk against the same endpoint (64 connections, 5 s): {line}");
-        }
-        _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let part = std::env::args().nth(1).unwrap_or_else(|| "path".into());
@@ -223,7 +155,7 @@ async fn main() {
                 proc_field("VmRSS:"),
                 proc_field("VmHWM:"),
             );
-            wrk(&base);
+            support::wrk(&base, 64);
         }
         "rate" => {
             let n = n.unwrap_or(6_000);

@@ -6,7 +6,6 @@
 //! into a plain table (skipped with a note when the `sqlite3` command is not installed).
 //! Then times window fetches at several positions and searches.
 
-use cleverplatform::import::detect::{Delimiter, Encoding};
 use cleverplatform::import::{ImportOptions, import_file};
 use cleverplatform::store::subscribers::SubscriberFilter;
 use cleverplatform::store::{Anchor, Location, PageRequest, Store};
@@ -68,16 +67,7 @@ async fn main() {
     let store = Store::open(&Location::File(dir.path().join("clever.db")))
         .await
         .unwrap();
-    let opts = ImportOptions {
-        list: "All".into(),
-        encoding: Encoding::Auto,
-        delimiter: Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
-        rejects: None,
-        dry_run: false,
-        actor: "bench".into(),
-    };
+    let opts = ImportOptions::new("All", "bench");
     let t = Instant::now();
     let s = import_file(&store, &csv, &opts, |_| {}).await.unwrap();
     let ours = t.elapsed().as_secs_f64();

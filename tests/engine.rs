@@ -30,16 +30,7 @@ async fn workspace(phones: &[String]) -> Workspace {
         text.push_str(&format!("{p},Клиент {i},yes,Алматы\n"));
     }
     std::fs::write(&csv, text).unwrap();
-    let opts = ImportOptions {
-        list: "L".into(),
-        encoding: cleverplatform::import::detect::Encoding::Auto,
-        delimiter: cleverplatform::import::detect::Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
-        rejects: None,
-        dry_run: false,
-        actor: "t".into(),
-    };
+    let opts = ImportOptions::new("L", "t");
     let summary = import_file(&store, &csv, &opts, |_| {}).await.unwrap();
     assert_eq!(summary.imported as usize, phones.len(), "{summary:?}");
     Workspace { _dir: dir, store }

@@ -4,7 +4,6 @@
 
 use cleverplatform::domain::consent::{ConsentFact, sendable};
 use cleverplatform::domain::{Channel, ConsentScope, ConsentStatus};
-use cleverplatform::import::detect::{Delimiter, Encoding};
 use cleverplatform::import::{ImportError, ImportOptions, ImportSummary, import_file};
 use cleverplatform::store::subscribers::SubscriberFilter;
 use cleverplatform::store::{Location, Store};
@@ -24,16 +23,7 @@ async fn workspace() -> Ws {
 }
 
 fn opts(list: &str) -> ImportOptions {
-    ImportOptions {
-        list: list.into(),
-        encoding: Encoding::Auto,
-        delimiter: Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
-        rejects: None,
-        dry_run: false,
-        actor: "tester".into(),
-    }
+    ImportOptions::new(list, "tester")
 }
 
 impl Ws {

@@ -8,16 +8,7 @@ use cleverplatform::inbound::apply;
 use cleverplatform::store::{Location, Store};
 
 fn import_options() -> ImportOptions {
-    ImportOptions {
-        list: "L".into(),
-        encoding: cleverplatform::import::detect::Encoding::Auto,
-        delimiter: cleverplatform::import::detect::Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
-        rejects: None,
-        dry_run: false,
-        actor: "t".into(),
-    }
+    ImportOptions::new("L", "t")
 }
 
 /// A sandbox account of a channel with its settings.

@@ -51,6 +51,23 @@ pub struct ImportOptions {
     pub actor: String,
 }
 
+impl ImportOptions {
+    /// Into `list`, by `actor`: encoding and delimiter detected, the default region, no
+    /// declared consent, no rejects file, for real.
+    pub fn new(list: impl Into<String>, actor: impl Into<String>) -> ImportOptions {
+        ImportOptions {
+            list: list.into(),
+            encoding: Encoding::Auto,
+            delimiter: Delimiter::Auto,
+            region: Region::default(),
+            consent_source: None,
+            rejects: None,
+            dry_run: false,
+            actor: actor.into(),
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {

@@ -462,6 +462,14 @@ async fn whatsapp_send(
             );
         }
         shared.last_per_pair.insert(pair, now);
+        // Only pairs still inside their spacing matter; the rest are dropped now and then so
+        // a long load test does not fill the memory.
+        if shared.last_per_pair.len() > 100_000 {
+            let spacing = s.options.whatsapp_pair_spacing;
+            shared
+                .last_per_pair
+                .retain(|_, at| now.duration_since(*at) < spacing);
+        }
     }
     if s.roll(s.options.fault_rate) {
         return meta_error(
@@ -674,6 +682,11 @@ async fn telegram(
                     return tg_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests: retry after 1", Some(1));
                 }
                 shared.last_per_chat.insert(chat.clone(), now);
+                if shared.last_per_chat.len() > 100_000 {
+                    shared
+                        .last_per_chat
+                        .retain(|_, at| now.duration_since(*at) < Duration::from_secs(1));
+                }
             }
             if s.roll(s.options.fault_rate) {
                 return tg_error(StatusCode::BAD_GATEWAY, "Bad Gateway", None);

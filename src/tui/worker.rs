@@ -5,7 +5,6 @@
 use super::action::PaneId;
 use super::window::Fill;
 use crate::domain::{AccountId, CampaignId, Channel, ConsentScope, ListId, SubscriberId};
-use crate::import::detect::{Delimiter, Encoding};
 use crate::import::{ImportOptions, ImportSummary, Progress, import_file};
 use crate::store::accounts::AccountRow;
 use crate::store::campaigns::CampaignRow;
@@ -206,14 +205,8 @@ pub async fn import(
     progress: impl FnMut(Progress),
 ) -> Reply {
     let opts = ImportOptions {
-        list: list.to_string(),
-        encoding: Encoding::Auto,
-        delimiter: Delimiter::Auto,
-        region: Default::default(),
-        consent_source: None,
         rejects: Some(rejects_path(path)),
-        dry_run: false,
-        actor: services.actor.clone(),
+        ..ImportOptions::new(list, services.actor.clone())
     };
     Reply::ImportDone(
         import_file(&services.store, path, &opts, progress)

@@ -1,0 +1,66 @@
+//! What the benchmark examples share: this process's CPU time, the emulator as its own
+//! process, and `wrk` against the emulator's WhatsApp endpoint.
+
+use std::io::BufRead;
+
+/// User plus system CPU seconds of this process so far.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// `target/release/clever sandbox serve` with the platforms' pacing lifted (this measures
+/// the client and the emulator, not WhatsApp's limits); its process and base URL.
+pub fn emulator() -> (std::process::Child, String) {
+    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--whatsapp-per-second",
+            "4000000000",
+            "--whatsapp-pair-spacing-ms",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("build the release binary first: cargo build --release");
+    let mut base = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut base)
+        .unwrap();
+    (server, base.trim().to_string())
+}
+
+/// Runs `wrk -t2 -cN -d5s` posting a WhatsApp text to the emulator and prints its rate.
+pub fn wrk(base: &str, connections: usize) {
+    let script = std::env::temp_dir().join("clever-wrk.lua");
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}'\n",
+    )
+    .unwrap();
+    match std::process::Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), "-d5s", "-s"])
+        .arg(&script)
+        .arg(format!("{base}/v23.0/106540352242922/messages"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("Requests/sec"))
+                .unwrap_or("no Requests/sec line");
+            println!("wrk against the same endpoint ({connections} connections, 5 s): {line}");
+        }
+        _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
+    }
+}
