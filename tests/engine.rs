@@ -446,3 +446,31 @@ async fn killed_engines_never_send_twice() {
     assert!(c.counts.sent > 0);
     eprintln!("after {kills} kills: {:?}", c.counts);
 }
+
+/// The console's preview: the message as the first subscribers of the list get it.
+#[tokio::test]
+async fn the_preview_shows_the_message_per_subscriber() {
+    let w = workspace(&phones(5)).await;
+    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4001").await;
+    let id = campaigns::create(
+        &w.store,
+        &Spec {
+            name: "Hello".into(),
+            list: "L".into(),
+            account: "WA".into(),
+            text: Some("{{ name }} из {{ attributes.city }}: скидка 20%".into()),
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap();
+    let preview = campaigns::preview(&w.store, id, 3).await.unwrap();
+    assert_eq!(preview.len(), 3);
+    let (name, text) = &preview[0];
+    assert!(name.starts_with("Клиент"), "{name}");
+    assert_eq!(
+        text.as_deref().unwrap(),
+        format!("{name} из Алматы: скидка 20%")
+    );
+}

@@ -12,6 +12,8 @@ use anyhow::Context;
 
 /// Runs until a signal arrives.
 pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
+    // Signals are caught from the start, so a stop asked for during start-up is clean too.
+    let signals = Signals::new()?;
     let client = crate::channels::client::Client::new(std::time::Duration::from_secs(15))
         .map_err(anyhow::Error::msg)?;
     let webhooks = match config.webhooks.listen {
@@ -46,7 +48,7 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     eprintln!(
         "clever run: Telegram bots without a webhook are polled for updates; SIGTERM or Ctrl-C stops"
     );
-    let signal = wait_for_signal().await?;
+    let signal = signals.wait().await;
     eprintln!("clever run: {signal}, stopping");
     tracing::info!(signal, "stopping");
     // In-flight requests finish and are recorded (each bounded by the client's timeout).
@@ -58,13 +60,28 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    Ok(tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        _ = term.recv() => "SIGTERM",
-        _ = hup.recv() => "SIGHUP",
-    })
+/// SIGTERM, SIGHUP and SIGINT, caught.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "interrupted",
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.hup.recv() => "SIGHUP",
+        }
+    }
 }

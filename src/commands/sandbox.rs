@@ -75,6 +75,15 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             webhook,
             instagram_strict_window,
         };
+        // Caught before the address is printed: whoever reads it may stop us at once.
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("clever: {e}");
+                    return ExitCode::from(1);
+                }
+            };
         let running = match sandbox::start(listen, options).await {
             Ok(r) => r,
             Err(e) => {
@@ -89,14 +98,6 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             running.base_url(),
             running.base_url()
         );
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("clever: {e}");
-                    return ExitCode::from(1);
-                }
-            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -397,3 +397,65 @@ pub fn duration_words(seconds: i64) -> String {
         s => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
+
+/// The message as the first few subscribers of the list would get it: (name, text or why
+/// it cannot be written).
+pub async fn preview(
+    store: &Store,
+    id: CampaignId,
+    how_many: i64,
+) -> Result<Vec<(String, Result<String, String>)>, StoreError> {
+    let Some(c) = store.campaign(id).await? else {
+        return Ok(Vec::new());
+    };
+    let mut conn = store.begin().await?;
+    let Some(list) = campaigns::list_of(&mut conn, id).await? else {
+        return Ok(Vec::new());
+    };
+    let params = campaigns::template_params(&mut conn, id).await?;
+    let members = campaigns::first_members(&mut conn, list, how_many).await?;
+    conn.commit().await?;
+    let text = c.message_text.as_deref().map(MessageTemplate::compile);
+    let params: Vec<Result<MessageTemplate, String>> =
+        params.iter().map(|p| MessageTemplate::compile(p)).collect();
+    Ok(members
+        .into_iter()
+        .map(|(name, locale, attributes)| {
+            let attributes: serde_json::Value =
+                serde_json::from_str(&attributes).unwrap_or_default();
+            let r = Recipient {
+                name: &name,
+                locale: locale.as_deref(),
+                attributes: &attributes,
+            };
+            let rendered = if c.wa_template_name.is_some() {
+                params
+                    .iter()
+                    .map(|p| p.as_ref().map_err(Clone::clone).and_then(|t| t.render(&r)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|values| {
+                        let name = c.wa_template_name.as_deref().unwrap_or_default();
+                        if values.is_empty() {
+                            format!("template {name}, no parameters")
+                        } else {
+                            format!("template {name}: {}", values.join(" · "))
+                        }
+                    })
+            } else {
+                match &text {
+                    Some(Ok(t)) => t.render(&r),
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err("no message".into()),
+                }
+            };
+            (
+                if name.is_empty() {
+                    "(no name)".into()
+                } else {
+                    name
+                },
+                rendered,
+            )
+        })
+        .collect())
+}

@@ -316,3 +316,33 @@ pub async fn template_params(
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default())
 }
+
+/// The list a campaign sends to.
+pub async fn list_of(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+) -> Result<Option<ListId>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT list_id FROM campaigns WHERE id = ?")
+            .bind(campaign)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The first `limit` subscribers of a list: (name, locale, attributes JSON).
+pub async fn first_members(
+    conn: &mut SqliteConnection,
+    list: ListId,
+    limit: i64,
+) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT s.name, s.locale, s.attributes FROM list_members m \
+         JOIN subscribers s ON s.id = m.subscriber_id WHERE m.list_id = ? \
+         ORDER BY m.subscriber_id LIMIT ?",
+    )
+    .bind(list)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}

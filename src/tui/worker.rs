@@ -112,6 +112,8 @@ pub enum Detail {
         /// Messages accepted a second over the last minute, and seconds left at that rate.
         rate: f64,
         eta: Option<i64>,
+        /// The message as the first subscribers of the list get it.
+        preview: Vec<(String, Result<String, String>)>,
     },
     /// The row says it all.
     None,
@@ -305,6 +307,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                             skips: store.campaign_skips(CampaignId(id)).await?,
                             rate: s.rate_per_sec,
                             eta: s.eta_seconds,
+                            preview: crate::engine::campaigns::preview(store, CampaignId(id), 3)
+                                .await?,
                         },
                         None => Detail::None,
                     }

@@ -212,6 +212,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             skips,
             rate,
             eta,
+            preview,
         },
     )) = &app.detail
         && *id == c.id.0
@@ -254,6 +255,21 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             out.push(heading(t, "Skipped by reason"));
             for (reason, count) in skips {
                 out.push(field(t, &format!("  {reason}"), group(*count)));
+            }
+        }
+        if !preview.is_empty() {
+            out.push(Line::from(""));
+            out.push(heading(t, "As subscribers get it"));
+            for (name, text) in preview {
+                match text {
+                    Ok(text) => out.push(field(t, &format!("  {name}"), text.clone())),
+                    Err(e) => out.push(field_styled(
+                        t,
+                        &format!("  {name}"),
+                        e.clone(),
+                        Meaning::Error,
+                    )),
+                }
             }
         }
         if n.unknown > 0 {
