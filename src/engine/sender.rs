@@ -490,7 +490,6 @@ async fn send_batch(
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
-    let mut planned: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, c) in claimed {
         let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
         let prepared = match prepared {
@@ -532,18 +531,6 @@ async fn send_batch(
             }
         }
         let gap = spacing(account.channel);
-        // The same person in two campaigns of this account: one message per batch, the
-        // next after the spacing.
-        if !gap.is_zero() && !planned.insert(row.address.clone()) {
-            results.push((
-                row.id,
-                Outcome::Requeue {
-                    at: now + chrono::Duration::from_std(gap).unwrap_or_default(),
-                    counts: false,
-                },
-            ));
-            continue;
-        }
         if let Some(last) = st.last_sent.get(&row.address)
             && last.elapsed() < gap
         {
