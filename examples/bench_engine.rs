@@ -105,6 +105,16 @@ async fn open_windows(dir: &std::path::Path) {
     }
 }
 
+/// Limits lifted: large batches, many requests in flight, no rate.
+fn flat_out() -> EngineOptions {
+    EngineOptions {
+        batch: 2000,
+        concurrency: 64,
+        rate_override: Some(1e9),
+        ..EngineOptions::default()
+    }
+}
+
 async fn until_done(store: &Store, id: cleverplatform::domain::CampaignId) {
     loop {
         let c = store.campaign(id).await.unwrap().unwrap();
@@ -132,16 +142,7 @@ async fn main() {
             let rss0 = proc_field("VmRSS:");
             let cpu0 = cpu_seconds();
             let t = Instant::now();
-            let engine = Engine::start(
-                store.clone(),
-                client,
-                EngineOptions {
-                    batch: 2000,
-                    concurrency: 64,
-                    rate_override: Some(1e9),
-                    ..EngineOptions::default()
-                },
-            );
+            let engine = Engine::start(store.clone(), client, flat_out());
             until_done(&store, id).await;
             let secs = t.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu0;
@@ -258,16 +259,7 @@ async fn main() {
                 t.elapsed().as_secs_f64()
             );
             let rss0 = proc_field("VmRSS:");
-            let engine = Engine::start(
-                store.clone(),
-                client,
-                EngineOptions {
-                    batch: 2000,
-                    concurrency: 64,
-                    rate_override: Some(1e9),
-                    ..EngineOptions::default()
-                },
-            );
+            let engine = Engine::start(store.clone(), client, flat_out());
             let mut samples = Vec::new();
             for _ in 0..20 {
                 tokio::time::sleep(Duration::from_secs(1)).await;

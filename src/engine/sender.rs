@@ -244,7 +244,8 @@ async fn tick(
 /// A running campaign's message, ready to render.
 struct Prepared {
     template: Option<MessageTemplate>,
-    wa_template: Option<(String, String, Vec<String>)>,
+    /// A WhatsApp template's name, language and body parameters (each a small template).
+    wa_template: Option<(String, String, Vec<MessageTemplate>)>,
     window: Option<SendWindow>,
 }
 
@@ -262,6 +263,11 @@ fn prepare(c: &RunningCampaign) -> Result<Prepared, String> {
         (Some(n), Some(l)) => {
             let params: Vec<String> =
                 serde_json::from_str(&c.wa_template_params).unwrap_or_default();
+            // Compiled once per campaign, not once per message.
+            let params = params
+                .iter()
+                .map(|p| MessageTemplate::compile(p))
+                .collect::<Result<Vec<_>, _>>()?;
             Some((n.clone(), l.clone(), params))
         }
         _ => None,
@@ -288,8 +294,7 @@ fn message_for(p: &Prepared, row: &Claimed) -> Result<Message, Outcome> {
     if let Some((name, lang, params)) = &p.wa_template {
         // Each parameter is a small template of its own: `{{ name }}`, `{{ attributes.city }}`.
         let mut values = Vec::new();
-        for param in params {
-            let t = MessageTemplate::compile(param).map_err(failed)?;
+        for t in params {
             values.push(t.render(&recipient).map_err(failed)?);
         }
         return Ok(Message::Template {

@@ -424,15 +424,18 @@ pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreErr
                  fail_code = coalesce(CAST(?3 AS TEXT), 'failed'), updated_at = ?1 \
                  WHERE provider_id = ?2 AND state = 'sent'"
             }
-            _ => "SELECT ?1, ?2, ?3",
+            // `sent` is what recording the answer already did.
+            _ => "",
         };
-        moved += sqlx::query(sql)
-            .bind(at)
-            .bind(&provider_id)
-            .bind(code)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+        if !sql.is_empty() {
+            moved += sqlx::query(sql)
+                .bind(at)
+                .bind(&provider_id)
+                .bind(code)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
         sqlx::query("UPDATE delivery_statuses SET applied = 1 WHERE id = ?")
             .bind(id)
             .execute(&mut *conn)
