@@ -63,7 +63,7 @@ pub enum Command {
 
     /// Run the background work without the screen (for systemd): receive webhooks when
     /// `[webhooks]` is configured, poll Telegram bots for updates; stops on SIGTERM
-    Run,
+    Run(RunArgs),
 
     /// Run the loopback emulators of the WhatsApp, Telegram and Instagram APIs (for trying
     /// things out and for load tests); prints the bound address on the first line
@@ -436,4 +436,12 @@ mod tests {
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// Options of `clever run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Write the log file as JSON lines (one object per event) instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,6 +1,7 @@
 //! Logging with `tracing` to a daily-rotating file in `<data_dir>/logs`, never to the
 //! terminal (the TUI owns it). Tokens and phone numbers are masked by the callers
-//! (`domain::mask`) before they reach a log line.
+//! (`domain::mask`) before they reach a log line. `clever run --json` writes one JSON object
+//! per line instead of text, for log shippers.
 
 use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::WorkerGuard;
@@ -18,8 +19,23 @@ pub struct LogError {
     pub reason: String,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `2026-11-26T01:02:03.456Z  INFO clever::engine: message key=value`
+    #[default]
+    Text,
+    /// `{"timestamp":"…","level":"INFO","fields":{"message":"…",…},"target":"…"}`
+    Json,
+}
+
 /// Starts logging to files in `dir`. Keep the guard alive until exit: dropping it flushes.
-pub fn init(dir: &Path, level: &str, keep_files: usize) -> Result<WorkerGuard, LogError> {
+pub fn init(
+    dir: &Path,
+    level: &str,
+    keep_files: usize,
+    format: LogFormat,
+) -> Result<WorkerGuard, LogError> {
     let fail = |reason: String| LogError {
         dir: dir.to_path_buf(),
         reason,
@@ -37,10 +53,13 @@ pub fn init(dir: &Path, level: &str, keep_files: usize) -> Result<WorkerGuard, L
         .or_else(|_| EnvFilter::try_new("info"))
         .map_err(|e| fail(e.to_string()))?;
     // A second initialisation (tests run several flows in one process) keeps the first.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(false)
-        .try_init();
+        .with_ansi(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
     Ok(guard)
 }

@@ -6,7 +6,8 @@ use cleverplatform::cli::{Cli, Command, DemoArgs, Shell};
 use cleverplatform::config::Config;
 use cleverplatform::store::{self, Location, Store};
 use cleverplatform::tui::worker::{Services, Workspace};
-use cleverplatform::{commands, demo, logging, tui};
+use cleverplatform::logging::{self, LogFormat};
+use cleverplatform::{commands, demo, tui};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -41,9 +42,16 @@ fn main() -> ExitCode {
         Some(Command::Campaigns(cmd)) => command(&cli.global, |store, _| async move {
             commands::campaigns::run(&store, cmd).await
         }),
-        Some(Command::Run) => command(&cli.global, |store, config| async move {
-            commands::run::run(&store, &config).await
-        }),
+        Some(Command::Run(args)) => {
+            let format = if args.json {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            };
+            command_logged(&cli.global, format, |store, config| async move {
+                commands::run::run(&store, &config).await
+            })
+        }
         Some(Command::Sandbox(cmd)) => commands::sandbox::run(cmd),
         None => console(&cli.global, None),
     }
@@ -52,11 +60,17 @@ fn main() -> ExitCode {
 /// Starts logging and the async runtime (two workers: the machine's size).
 fn start(
     config: &Config,
+    format: LogFormat,
 ) -> anyhow::Result<(
     tracing_appender::non_blocking::WorkerGuard,
     tokio::runtime::Runtime,
 )> {
-    let log = logging::init(&config.log_dir, &config.log_level, config.log_keep_files)?;
+    let log = logging::init(
+        &config.log_dir,
+        &config.log_level,
+        config.log_keep_files,
+        format,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -64,9 +78,21 @@ fn start(
     Ok((log, runtime))
 }
 
-/// Prints the error and its causes, leaving out a cause its parent already quotes.
 /// Runs a non-interactive command on the workspace database.
 fn command<F, Fut>(global: &cleverplatform::cli::GlobalArgs, f: F) -> ExitCode
+where
+    F: FnOnce(Store, Config) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    command_logged(global, LogFormat::Text, f)
+}
+
+/// Runs a non-interactive command, its log lines written in `format`.
+fn command_logged<F, Fut>(
+    global: &cleverplatform::cli::GlobalArgs,
+    format: LogFormat,
+    f: F,
+) -> ExitCode
 where
     F: FnOnce(Store, Config) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -75,7 +101,7 @@ where
         Ok(c) => c,
         Err(e) => return fail(&e.into(), 2),
     };
-    let (_log, runtime) = match start(&config) {
+    let (_log, runtime) = match start(&config, format) {
         Ok(both) => both,
         Err(e) => return fail(&e, 1),
     };
@@ -122,7 +148,7 @@ fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>
         config
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), database = %config.database.display(), "starting");
-    let (_log, runtime) = match start(&config) {
+    let (_log, runtime) = match start(&config, LogFormat::Text) {
         Ok(both) => both,
         Err(e) => return fail(&e, 1),
     };

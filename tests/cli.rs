@@ -635,7 +635,8 @@ fn sandbox_webhook_options_are_checked() {
         .stderr(predicate::str::contains("must start with http://"));
 }
 
-/// `clever run` serves the webhook endpoints headless and stops cleanly on SIGTERM.
+/// `clever run --json` serves the webhook endpoints headless, stops cleanly on SIGTERM, and
+/// writes its log as JSON lines.
 #[test]
 fn run_serves_webhooks_until_sigterm() {
     use std::io::{BufRead, Read, Write};
@@ -662,7 +663,7 @@ fn run_serves_webhooks_until_sigterm() {
         .arg(&config)
         .arg("--data-dir")
         .arg(home.path().join("data"))
-        .arg("run")
+        .args(["run", "--json"])
         .env("HOME", home.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -696,6 +697,27 @@ fn run_serves_webhooks_until_sigterm() {
     stderr.read_to_string(&mut rest).unwrap();
     assert!(status.success(), "{status:?} {rest}");
     assert!(rest.contains("SIGTERM, stopping"), "{rest}");
+    let logs = home.path().join("data").join("logs");
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(&logs).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    assert!(!lines.is_empty(), "no log lines in {}", logs.display());
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        events.iter().all(|e| e["level"].is_string() && e["timestamp"].is_string()),
+        "{lines:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("stopp"))),
+        "{lines:?}"
+    );
 }
 
 /// The campaign lifecycle from the command line on the demo workspace: a message a
