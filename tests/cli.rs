@@ -709,7 +709,9 @@ fn run_serves_webhooks_until_sigterm() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
     assert!(
-        events.iter().all(|e| e["level"].is_string() && e["timestamp"].is_string()),
+        events
+            .iter()
+            .all(|e| e["level"].is_string() && e["timestamp"].is_string()),
         "{lines:?}"
     );
     assert!(

@@ -527,3 +527,95 @@ async fn accounts_are_added_and_changed_through_the_form() {
         .unwrap();
     assert_eq!(target.token, "7000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 }
+
+/// A campaign composed in the form: every empty row is named, the message is previewed for
+/// the list's subscribers as it is typed (over several lines), and saving makes a draft.
+#[tokio::test]
+async fn campaigns_are_composed_in_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clever.db");
+    std::fs::copy(demo_db(), &db).unwrap();
+    let services = services(db, true).await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(&mut app, &services, &[KeyCode::Char('n')]).await;
+    assert!(app.campaign_form.is_none(), "only in the Campaigns pane");
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
+    )
+    .await;
+    let form = app.campaign_form.as_ref().expect("open");
+    assert!(form.accounts.as_ref().is_some_and(|a| a.len() == 4));
+    assert!(form.samples.as_ref().is_some_and(|(_, s)| !s.is_empty()));
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    snap!("campaign_form_errors_80x24", render(&app));
+    let form = app.campaign_form.as_ref().unwrap();
+    assert!(
+        form.error_of(cleverplatform::tui::campaign_form::Row::Name)
+            .is_some()
+    );
+    assert!(
+        form.error_of(cleverplatform::tui::campaign_form::Row::Message)
+            .is_some()
+    );
+
+    type_text(&mut app, &services, "Cyber Monday").await;
+    // The list: the next one; the account: the Telegram bot.
+    press(&mut app, &services, &[KeyCode::Tab, KeyCode::Right]).await;
+    let list = app
+        .campaign_form
+        .as_ref()
+        .unwrap()
+        .chosen_list()
+        .unwrap()
+        .name
+        .clone();
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Tab, KeyCode::Right, KeyCode::Tab],
+    )
+    .await;
+    type_text(&mut app, &services, "Привет, {{ name }}!").await;
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    type_text(&mut app, &services, "Скидки до 30% в пятницу.").await;
+    app.size = (120, 36);
+    snap!("campaign_form_preview_120x36", render(&app));
+    let form = app.campaign_form.as_ref().unwrap();
+    assert_eq!(form.message.lines().len(), 2, "Enter starts a new line");
+    assert!(form.problems.is_empty(), "{:?}", form.problems);
+    let (who, text) = &form.preview[0];
+    assert_eq!(
+        text.as_deref().unwrap(),
+        format!("Привет, {who}!\nСкидки до 30% в пятницу.")
+    );
+    let account = form.chosen_account().unwrap().name.clone();
+
+    // Down from the message's last line goes on; quiet hours; Enter on the last row saves.
+    press(&mut app, &services, &[KeyCode::Down, KeyCode::Tab]).await;
+    type_text(&mut app, &services, "09:00-21:00").await;
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert!(app.campaign_form.is_none(), "saved and closed");
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("“Cyber Monday” is a draft"),
+        "{n:?}"
+    );
+    let id = {
+        let mut conn = services.store.begin().await.unwrap();
+        cleverplatform::store::campaigns::id_by_name(&mut conn, "Cyber Monday")
+            .await
+            .unwrap()
+            .expect("created")
+    };
+    let c = services.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.status, cleverplatform::domain::CampaignStatus::Draft);
+    assert_eq!(c.list_name, list);
+    assert_eq!(c.account_name, account);
+    assert_eq!(
+        c.message_text.as_deref(),
+        Some("Привет, {{ name }}!\nСкидки до 30% в пятницу.")
+    );
+    assert_eq!(c.quiet_start.as_deref(), Some("09:00"));
+}

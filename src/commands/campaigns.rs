@@ -226,13 +226,7 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
     let schedule = args
         .schedule
         .as_deref()
-        .map(|s| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .map_err(|_| {
-                    anyhow::anyhow!("--schedule `{s}` is not a time like 2026-12-01T10:00:00+05:00")
-                })
-        })
+        .map(|s| campaigns::parse_schedule(s).map_err(|e| anyhow::anyhow!("--schedule {e}")))
         .transpose()?;
     let spec = Spec {
         name: args.name.clone(),

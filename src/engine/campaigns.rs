@@ -13,7 +13,7 @@ use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// What a new campaign says.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Spec {
     pub name: String,
     pub list: String,
@@ -88,55 +88,9 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
         }
         _ => {}
     }
-    // Every piece of the message is rendered for a sample of the list: a subscriber lacking a
-    // value shows up now, not at send time.
-    let mut pieces: Vec<(&str, MessageTemplate)> = Vec::new();
-    if let Some(text) = &spec.text {
-        pieces.push((
-            "the text",
-            MessageTemplate::compile(text)
-                .map_err(|e| LifecycleError::Refused(format!("the text: {e}")))?,
-        ));
-    }
-    for p in &spec.wa_params {
-        pieces.push((
-            "a template parameter",
-            MessageTemplate::compile(p)
-                .map_err(|e| LifecycleError::Refused(format!("template parameter `{p}`: {e}")))?,
-        ));
-    }
-    for (name, locale, attributes) in campaigns::sample_members(&mut tx, list, SAMPLE).await? {
-        let attributes: serde_json::Value = serde_json::from_str(&attributes).unwrap_or_default();
-        let r = Recipient {
-            name: &name,
-            locale: locale.as_deref(),
-            attributes: &attributes,
-        };
-        for (what, t) in &pieces {
-            if let Err(e) = t.render(&r) {
-                let who = if name.is_empty() {
-                    "a subscriber with no name".to_string()
-                } else {
-                    format!("“{name}”")
-                };
-                return refuse(format!("{what} cannot be written for {who}: {e}"));
-            }
-        }
-    }
-    // The content policy is checked again at start; saying so now saves a round trip.
-    let mut all_text = spec.text.clone().unwrap_or_default();
-    for p in &spec.wa_params {
-        all_text.push('\n');
-        all_text.push_str(p);
-    }
-    let hits = policy::check(&all_text);
-    if !hits.is_empty() {
-        let lines: Vec<String> = hits.iter().map(ToString::to_string).collect();
-        return refuse(format!(
-            "the message breaks the content policy (offer 3.2.2) and could not be started:\n  {}",
-            lines.join("\n  ")
-        ));
-    }
+    let samples = samples_of(&mut tx, list, SAMPLE).await?;
+    check_message(spec.text.as_deref(), &spec.wa_params, &samples)
+        .map_err(LifecycleError::Refused)?;
     let (quiet_start, quiet_end) = match &window {
         Some(w) => (
             Some(w.start.format("%H:%M").to_string()),
@@ -175,6 +129,122 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A subscriber of a list a message is tried on before a campaign is made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub locale: Option<String>,
+    pub attributes: serde_json::Value,
+}
+
+impl Sample {
+    /// The template's view of this subscriber.
+    pub fn recipient(&self) -> Recipient<'_> {
+        Recipient {
+            name: &self.name,
+            locale: self.locale.as_deref(),
+            attributes: &self.attributes,
+        }
+    }
+
+    /// How the subscriber is named in a message to the operator.
+    pub fn who(&self) -> String {
+        if self.name.is_empty() {
+            "a subscriber with no name".to_string()
+        } else {
+            format!("“{}”", self.name)
+        }
+    }
+}
+
+/// Up to `limit` subscribers of a list, one per distinct set of attributes.
+pub async fn samples_of(
+    conn: &mut sqlx::SqliteConnection,
+    list: crate::domain::ListId,
+    limit: i64,
+) -> Result<Vec<Sample>, StoreError> {
+    Ok(campaigns::sample_members(conn, list, limit)
+        .await?
+        .into_iter()
+        .map(|(name, locale, attributes)| Sample {
+            name,
+            locale,
+            attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The same for the console's form, which asks the worker.
+pub async fn samples(
+    store: &Store,
+    list: crate::domain::ListId,
+) -> Result<Vec<Sample>, StoreError> {
+    let mut conn = store.begin().await?;
+    let out = samples_of(&mut conn, list, SAMPLE).await?;
+    conn.commit().await?;
+    Ok(out)
+}
+
+/// Checks a message (a text, or a WhatsApp template's parameters) before a campaign is
+/// made: each piece compiles, is rendered for every sample (a subscriber lacking a value
+/// shows up now, not at send time), and the whole passes the content policy.
+pub fn check_message(
+    text: Option<&str>,
+    params: &[String],
+    samples: &[Sample],
+) -> Result<(), String> {
+    let mut pieces: Vec<(&str, MessageTemplate)> = Vec::new();
+    if let Some(text) = text {
+        pieces.push((
+            "the text",
+            MessageTemplate::compile(text).map_err(|e| format!("the text: {e}"))?,
+        ));
+    }
+    for p in params {
+        pieces.push((
+            "a template parameter",
+            MessageTemplate::compile(p).map_err(|e| format!("template parameter `{p}`: {e}"))?,
+        ));
+    }
+    for sample in samples {
+        for (what, t) in &pieces {
+            if let Err(e) = t.render(&sample.recipient()) {
+                return Err(format!(
+                    "{what} cannot be written for {}: {e}",
+                    sample.who()
+                ));
+            }
+        }
+    }
+    // The content policy is checked again at start; saying so now saves a round trip.
+    let mut all_text = text.unwrap_or_default().to_string();
+    for p in params {
+        all_text.push('\n');
+        all_text.push_str(p);
+    }
+    let hits = policy::check(&all_text);
+    if !hits.is_empty() {
+        let lines: Vec<String> = hits.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "the message breaks the content policy (offer 3.2.2) and could not be started:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
+    Ok(())
+}
+
+/// A schedule as the operator types it: RFC 3339 (`2026-12-01T10:00:00+05:00`).
+pub fn parse_schedule(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "`{}` is not a time like 2026-12-01T10:00:00+05:00",
+                text.trim()
+            )
+        })
 }
 
 /// What a start did.

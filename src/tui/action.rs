@@ -93,6 +93,8 @@ pub enum Action {
     AddAccount,
     /// Change the selected account (a form).
     EditAccount,
+    /// Compose a new campaign (a form).
+    NewCampaign,
     /// In a form: the next field (on the last one: save).
     FormNext,
     /// In a form: the previous field.
@@ -143,6 +145,7 @@ impl Action {
             Action::RequeueUnknown => "requeue_unknown",
             Action::AddAccount => "add_account",
             Action::EditAccount => "edit_account",
+            Action::NewCampaign => "new_campaign",
             Action::FormNext => "form_next",
             Action::FormPrev => "form_prev",
             Action::FormSave => "form_save",
@@ -195,6 +198,9 @@ impl Action {
             }
             Action::AddAccount => "Accounts: connect a new account",
             Action::EditAccount => "Accounts: change the selected account (name, token, limits)",
+            Action::NewCampaign => {
+                "Campaigns: compose a new campaign (message previewed and checked as you type)"
+            }
             Action::FormNext => "Next field (on the last one: save)",
             Action::FormPrev => "Previous field",
             Action::FormSave => "Check and save the form",

@@ -5,6 +5,7 @@
 //! here does I/O, so the whole console can be driven and checked in tests.
 
 use super::action::{Action, PaneId};
+use super::campaign_form::{self, CampaignForm};
 use super::form::AccountForm;
 use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
@@ -142,6 +143,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The account form, while it is open.
     pub form: Option<AccountForm>,
+    /// The campaign form, while it is open.
+    pub campaign_form: Option<CampaignForm>,
     /// Subscriber lists, for the Subscribers pane.
     pub lists: Vec<ListRow>,
     /// Which list the Subscribers pane shows: 0 is everyone, `i` is `lists[i - 1]`.
@@ -207,6 +210,7 @@ impl App {
             detail_scroll: 0,
             prompt: None,
             form: None,
+            campaign_form: None,
             lists: Vec::new(),
             list_index: 0,
             sendable: None,
@@ -259,12 +263,13 @@ impl App {
 
     /// The mode keys are read in now.
     pub fn mode(&self) -> Mode {
-        match (&self.overlay, &self.form, &self.prompt) {
+        let form = self.form.is_some() || self.campaign_form.is_some();
+        match (&self.overlay, form, &self.prompt) {
             (Overlay::Confirm(_), ..) => Mode::Confirm,
             (Overlay::Help { .. }, ..) => Mode::Help,
-            (Overlay::None, Some(_), _) => Mode::Form,
-            (Overlay::None, None, Some(_)) => Mode::Search,
-            (Overlay::None, None, None) => Mode::Normal,
+            (Overlay::None, true, _) => Mode::Form,
+            (Overlay::None, false, Some(_)) => Mode::Search,
+            (Overlay::None, false, None) => Mode::Normal,
         }
     }
 
@@ -318,6 +323,9 @@ impl App {
         if !self.notices.is_empty() && action.is_some() {
             self.notices.clear();
             self.dirty = true;
+        }
+        if mode == Mode::Form && self.campaign_form.is_some() {
+            return self.on_campaign_form_key(key, action);
         }
         match (mode, action) {
             (
@@ -583,6 +591,31 @@ impl App {
                 self.form = Some(AccountForm::add());
                 Vec::new()
             }
+            Action::NewCampaign if self.pane != PaneId::Campaigns => {
+                self.notify(
+                    "campaigns are composed (n) in the Campaigns pane (3)",
+                    false,
+                );
+                Vec::new()
+            }
+            Action::NewCampaign => {
+                let lists = self
+                    .lists
+                    .iter()
+                    .map(|l| campaign_form::ListChoice {
+                        id: l.id,
+                        name: l.name.clone(),
+                        members: l.members,
+                    })
+                    .collect();
+                self.campaign_form = Some(CampaignForm::new(lists, None));
+                let mut out = vec![Tagged {
+                    generation: 0,
+                    body: Request::FormAccounts,
+                }];
+                out.extend(self.campaign_form_wants());
+                out
+            }
             Action::EditAccount => {
                 match self.accounts.selected() {
                     Some(a) => self.form = Some(AccountForm::edit(a)),
@@ -749,6 +782,86 @@ impl App {
                 return;
             }
         };
+    }
+
+    /// A key in the campaign form. In the message, Enter starts a new line and Up/Down move
+    /// between its lines (leaving the field from its first or last line); in a picker, ← →
+    /// choose.
+    fn on_campaign_form_key(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+    ) -> Vec<Tagged<Request>> {
+        use ratatui::crossterm::event::KeyCode;
+        let Some(form) = &mut self.campaign_form else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        let plain = key.modifiers.is_empty();
+        let in_message = form.focus == campaign_form::Row::Message;
+        let row = form.message.cursor().0;
+        let last = form.message.lines().len().saturating_sub(1);
+        let stays_in_message = in_message
+            && plain
+            && match key.code {
+                KeyCode::Enter => true,
+                KeyCode::Up => row > 0,
+                KeyCode::Down => row < last,
+                _ => false,
+            };
+        match action {
+            Some(Action::FormCancel) => {
+                self.campaign_form = None;
+                return Vec::new();
+            }
+            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
+            Some(Action::FormSave) => return self.save_campaign_form(),
+            Some(Action::FormNext) if !stays_in_message => {
+                if form.on_last() {
+                    return self.save_campaign_form();
+                }
+                form.move_focus(1);
+            }
+            Some(Action::FormPrev) if !stays_in_message => form.move_focus(-1),
+            _ if form.focus.is_picker() => match key.code {
+                KeyCode::Left | KeyCode::Char('h') => form.cycle(-1),
+                KeyCode::Right | KeyCode::Char('l' | ' ') => form.cycle(1),
+                _ => {}
+            },
+            _ => form.type_key(key),
+        }
+        self.campaign_form_wants()
+    }
+
+    /// The samples the campaign form still needs.
+    fn campaign_form_wants(&self) -> Vec<Tagged<Request>> {
+        self.campaign_form
+            .as_ref()
+            .and_then(CampaignForm::wants_samples)
+            .map(|list| Tagged {
+                generation: 0,
+                body: Request::ListSamples { list },
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// Checks the campaign form and, when it passes, sends it to be created.
+    fn save_campaign_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.campaign_form else {
+            return Vec::new();
+        };
+        if form.saving {
+            return Vec::new();
+        }
+        let Some(spec) = form.check() else {
+            return self.campaign_form_wants();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::CreateCampaign { spec },
+        }]
     }
 
     /// Checks the form and, when it passes, sends it to be saved.
@@ -977,6 +1090,38 @@ impl App {
                 });
                 out
             }
+            Reply::FormAccounts(accounts) => {
+                if let Some(f) = &mut self.campaign_form {
+                    f.set_accounts(accounts);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::ListSamples { list, samples } => {
+                if let Some(f) = &mut self.campaign_form {
+                    f.set_samples(list, samples);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::CampaignCreated(Ok((id, name))) => {
+                self.campaign_form = None;
+                self.notices.clear();
+                self.notify(
+                    format!("campaign {id} “{name}” is a draft; s starts it"),
+                    false,
+                );
+                self.detail = None;
+                self.reload_pane(PaneId::Campaigns, true)
+            }
+            Reply::CampaignCreated(Err(why)) => {
+                if let Some(f) = &mut self.campaign_form {
+                    f.saving = false;
+                    f.error = Some(why.replace('\n', " "));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Reply::AccountSaved(Ok((message, ok))) => {
                 self.form = None;
                 self.notices.clear();
@@ -1058,6 +1203,12 @@ impl App {
                 out
             }
             Reply::Failed { pane, message } => {
+                if let Some(form) = self.campaign_form.as_mut().filter(|f| f.saving) {
+                    form.saving = false;
+                    form.error = Some(message);
+                    self.dirty = true;
+                    return Vec::new();
+                }
                 if let Some(form) = self.form.as_mut().filter(|f| f.saving) {
                     form.saving = false;
                     form.error = Some(message);

@@ -245,6 +245,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::RequeueUnknown, vec!["U"]),
         (M::Normal, A::AddAccount, vec!["a"]),
         (M::Normal, A::EditAccount, vec!["e"]),
+        (M::Normal, A::NewCampaign, vec!["n"]),
         (M::Help, A::CloseHelp, vec!["Esc", "?", "q", "F1"]),
         (M::Help, A::Up, vec!["Up", "k"]),
         (M::Help, A::Down, vec!["Down", "j"]),

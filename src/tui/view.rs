@@ -42,6 +42,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(form) = &app.form {
         panes::accounts::draw_form(frame, body, app, form);
     }
+    if let Some(form) = &app.campaign_form {
+        panes::campaigns::draw_form(frame, body, app, form);
+    }
     match &app.overlay {
         Overlay::Help { scroll } => help::draw(frame, body, &app.keymap, t, *scroll),
         Overlay::Confirm(c) => popup::draw_confirm(frame, body, t, &app.keymap, c),

@@ -86,6 +86,14 @@ pub enum Request {
         channel: Channel,
         draft: crate::domain::account::Draft,
     },
+    /// The accounts a campaign can be made for (the campaign form's picker).
+    FormAccounts,
+    /// Subscribers of a list a new campaign's message is tried on.
+    ListSamples { list: ListId },
+    /// Create a draft campaign from the form.
+    CreateCampaign {
+        spec: crate::engine::campaigns::Spec,
+    },
     /// Pause an account with a reason, or resume it (`None`).
     SetAccountStatus {
         id: AccountId,
@@ -151,6 +159,14 @@ pub enum Reply {
         ok: bool,
         detail: String,
     },
+    /// Accounts for the campaign form.
+    FormAccounts(Vec<crate::tui::campaign_form::AccountChoice>),
+    ListSamples {
+        list: ListId,
+        samples: Vec<crate::engine::campaigns::Sample>,
+    },
+    /// The new campaign's id and name, or why it was not made.
+    CampaignCreated(Result<(CampaignId, String), String>),
     /// What a campaign step did, or why it was refused.
     CampaignChanged(Result<String, String>),
     /// The form's account was saved (what to tell the operator, and whether its check
@@ -366,6 +382,35 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     ))
                 }
                 Err(LifecycleError::Refused(why)) => Err(why.replace('\n', " ")),
+                Err(LifecycleError::Store(e)) => return Err(e),
+            })
+        }
+        Request::FormAccounts => {
+            let rows = store
+                .account_page(crate::store::PageRequest {
+                    anchor: crate::store::Anchor::First,
+                    limit: 1000,
+                })
+                .await?;
+            Reply::FormAccounts(
+                rows.into_iter()
+                    .map(|a| crate::tui::campaign_form::AccountChoice {
+                        id: a.id,
+                        name: a.name,
+                        channel: a.channel,
+                    })
+                    .collect(),
+            )
+        }
+        Request::ListSamples { list } => Reply::ListSamples {
+            list,
+            samples: crate::engine::campaigns::samples(store, list).await?,
+        },
+        Request::CreateCampaign { spec } => {
+            use crate::engine::campaigns::{LifecycleError, create};
+            Reply::CampaignCreated(match create(store, &spec, &services.actor).await {
+                Ok(id) => Ok((id, spec.name.trim().to_string())),
+                Err(LifecycleError::Refused(why)) => Err(why),
                 Err(LifecycleError::Store(e)) => return Err(e),
             })
         }

@@ -1,15 +1,13 @@
 //! Accounts: every messenger account, its channel, state and sending rate. The token is
 //! never shown, only whether one is set.
 
-use super::{ListView, field, field_styled, heading, when};
+use super::{ListView, field, field_styled, form_hint, heading, when};
 use crate::domain::Channel;
 use crate::domain::states::is_halt_reason;
 use crate::domain::{AccountStatus, mask};
 use crate::store::accounts::AccountRow;
-use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::form::AccountForm;
-use crate::tui::keymap::Mode;
 use crate::tui::theme::{Meaning, Theme};
 use crate::tui::widgets::popup;
 use ratatui::Frame;
@@ -198,12 +196,6 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
 pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &AccountForm) {
     let t = &app.theme;
     const LABEL: u16 = 19;
-    let key = |a: Action| {
-        app.keymap
-            .first_key(Mode::Form, a)
-            .map(|k| k.to_string())
-            .unwrap_or_default()
-    };
     let width = 76.min(area.width.saturating_sub(2)).max(30);
     // Problems wrap under their fields: count the lines each takes.
     let text_width = width.saturating_sub(2).max(1) as usize;
@@ -302,23 +294,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &AccountForm) {
         y += n;
     }
     if y < bottom {
-        let hint = if form.saving {
-            Line::from(Span::styled(
-                "saving and checking the token…",
-                t.style(Meaning::Muted),
-            ))
-        } else {
-            Line::from(vec![
-                Span::styled(key(Action::FormNext), t.style(Meaning::Key)),
-                Span::raw(" next  "),
-                Span::styled(key(Action::FormPrev), t.style(Meaning::Key)),
-                Span::raw(" back  "),
-                Span::styled(key(Action::FormSave), t.style(Meaning::Key)),
-                Span::raw(" save  "),
-                Span::styled(key(Action::FormCancel), t.style(Meaning::Key)),
-                Span::raw(" cancel"),
-            ])
-        };
+        let hint = form_hint(app, form.saving.then_some("saving and checking the token…"));
         frame.render_widget(Paragraph::new(hint), line_at(y));
     }
 }

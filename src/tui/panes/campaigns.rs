@@ -1,16 +1,19 @@
 //! Campaigns: state and progress of every campaign; the detail shows the message, the
 //! schedule and quiet hours, and the outbox by state, failures by cause and skips by reason.
 
-use super::{ListView, field, field_styled, heading, when};
+use super::{ListView, field, field_styled, form_hint, heading, when};
 use crate::domain::CampaignStatus;
 use crate::store::campaigns::CampaignRow;
 use crate::tui::action::PaneId;
 use crate::tui::app::{App, group};
+use crate::tui::campaign_form::{CampaignForm, Row};
 use crate::tui::theme::{Meaning, Theme};
+use crate::tui::widgets::popup;
 use crate::tui::worker::Detail;
-use ratatui::layout::Constraint;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row as TableRow, Wrap};
 
 /// The meaning a campaign state is shown with.
 pub fn status_meaning(s: CampaignStatus) -> Meaning {
@@ -56,7 +59,7 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         widths,
         rows,
         selected,
-        empty: "No campaigns yet. Composing and running campaigns arrives with the engine release.",
+        empty: "No campaigns yet. Press n to compose one.",
         loaded: w.loaded,
     }
 }
@@ -74,7 +77,7 @@ fn progress(c: &CampaignRow) -> String {
     )
 }
 
-fn row(t: &Theme, c: &CampaignRow, wide: bool) -> Row<'static> {
+fn row(t: &Theme, c: &CampaignRow, wide: bool) -> TableRow<'static> {
     let mut cells = vec![
         Cell::from(c.name.clone()),
         Cell::from(Span::styled(
@@ -87,7 +90,7 @@ fn row(t: &Theme, c: &CampaignRow, wide: bool) -> Row<'static> {
         cells.push(Cell::from(c.list_name.clone()));
     }
     cells.push(Cell::from(progress(c)));
-    Row::new(cells)
+    TableRow::new(cells)
 }
 
 /// A text bar of `width` cells filled to `share`.
@@ -280,4 +283,191 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+/// Draws the campaign form over the pane: the rows, each problem under its row, then the
+/// message as the list's first subscribers get it and the content policy's verdict, then
+/// the keys.
+pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) {
+    let t = &app.theme;
+    const LABEL: u16 = 14;
+    let width = 96.min(area.width.saturating_sub(2)).max(30);
+    let rect = popup::centered(area, width, area.height.saturating_sub(2).max(8));
+    let block = popup::frame_block(t, "New campaign");
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let bottom = inner.y + inner.height;
+    // The keys keep the last line; everything else fits above it.
+    let last = bottom.saturating_sub(1);
+    let mut y = inner.y;
+    let label_style = |focused: bool| {
+        if focused {
+            t.style(Meaning::Title)
+        } else {
+            t.style(Meaning::Muted)
+        }
+    };
+    // A block of wrapped text: as many lines as it needs, within what is left.
+    let text_width = inner.width.max(1) as usize;
+    let wrapped = |frame: &mut Frame, y: &mut u16, line: Line<'static>| {
+        let n = (line.width().max(1).div_ceil(text_width) as u16).min(last.saturating_sub(*y));
+        if n > 0 {
+            frame.render_widget(
+                Paragraph::new(line).wrap(Wrap { trim: false }),
+                Rect::new(inner.x, *y, inner.width, n),
+            );
+            *y += n;
+        }
+    };
+    // The message gets what is left after the other rows, the preview and policy lines.
+    let message_height = (last.saturating_sub(inner.y) / 4).clamp(1, 6);
+    for row in Row::ALL {
+        if y >= last {
+            break;
+        }
+        let focused = form.focus == row;
+        let marker = if focused { "› " } else { "  " };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{marker}{}", row.label()),
+                label_style(focused),
+            )),
+            Rect::new(inner.x, y, LABEL.min(inner.width), 1),
+        );
+        let height = if row == Row::Message {
+            message_height.min(last - y)
+        } else {
+            1
+        };
+        let value = Rect::new(
+            inner.x + LABEL.min(inner.width),
+            y,
+            inner.width.saturating_sub(LABEL),
+            height,
+        );
+        let pick = |text: String| {
+            let mut spans = vec![Span::styled(text, t.style(Meaning::Selected))];
+            if focused {
+                spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
+            }
+            Paragraph::new(Line::from(spans))
+        };
+        match row {
+            Row::Name => frame.render_widget(&form.name, value),
+            Row::Message => frame.render_widget(&form.message, value),
+            Row::Schedule => frame.render_widget(&form.schedule, value),
+            Row::Quiet => frame.render_widget(&form.quiet, value),
+            Row::List => frame.render_widget(
+                match form.chosen_list() {
+                    Some(l) => pick(format!(
+                        "{} ({} subscribers)",
+                        l.name,
+                        crate::tui::app::group(l.members)
+                    )),
+                    None => Paragraph::new("no lists yet"),
+                },
+                value,
+            ),
+            Row::Account => frame.render_widget(
+                match (&form.accounts, form.chosen_account()) {
+                    (_, Some(a)) => pick(format!("{} ({})", a.name, a.channel.label())),
+                    (None, None) => Paragraph::new("loading…"),
+                    (Some(_), None) => Paragraph::new("no accounts yet"),
+                },
+                value,
+            ),
+        }
+        y += height;
+        if let Some(e) = form.error_of(row) {
+            wrapped(
+                frame,
+                &mut y,
+                Line::from(Span::styled(format!("  ⚠ {e}"), t.style(Meaning::Error))),
+            );
+        }
+    }
+    if y + 1 < last {
+        y += 1;
+        wrapped(frame, &mut y, heading(t, "As subscribers get it"));
+    }
+    match &form.samples {
+        _ if form.message_text().is_empty() => wrapped(
+            frame,
+            &mut y,
+            Line::from(Span::styled(
+                "  type the message to see it here",
+                t.style(Meaning::Muted),
+            )),
+        ),
+        None => wrapped(
+            frame,
+            &mut y,
+            Line::from(Span::styled(
+                "  loading subscribers…",
+                t.style(Meaning::Muted),
+            )),
+        ),
+        Some((_, samples)) if samples.is_empty() => wrapped(
+            frame,
+            &mut y,
+            Line::from(Span::styled(
+                "  the list has no subscribers yet",
+                t.style(Meaning::Muted),
+            )),
+        ),
+        Some(_) => {
+            for (name, text) in &form.preview {
+                let (text, meaning) = match text {
+                    Ok(text) => (text.replace('\n', " ⏎ "), Meaning::Base),
+                    Err(e) => (e.clone(), Meaning::Error),
+                };
+                wrapped(
+                    frame,
+                    &mut y,
+                    Line::from(vec![
+                        Span::styled(format!("  {name}: "), t.style(Meaning::Muted)),
+                        Span::styled(text, t.style(meaning)),
+                    ]),
+                );
+            }
+        }
+    }
+    if !form.message_text().is_empty() {
+        if form.problems.is_empty() {
+            wrapped(
+                frame,
+                &mut y,
+                Line::from(Span::styled(
+                    "  ✓ writable for the sampled subscribers; no content policy hits",
+                    t.style(Meaning::Ok),
+                )),
+            );
+        } else {
+            for p in &form.problems {
+                wrapped(
+                    frame,
+                    &mut y,
+                    Line::from(Span::styled(format!("  ⚠ {p}"), t.style(Meaning::Error))),
+                );
+            }
+        }
+    }
+    if let Some(e) = &form.error {
+        wrapped(
+            frame,
+            &mut y,
+            Line::from(Span::styled(format!("⚠ {e}"), t.style(Meaning::Error))),
+        );
+    }
+    if last >= inner.y && last < bottom {
+        let hint = form_hint(
+            app,
+            form.saving.then_some("checking and saving the campaign…"),
+        );
+        frame.render_widget(
+            Paragraph::new(hint),
+            Rect::new(inner.x, last, inner.width, 1),
+        );
+    }
 }

@@ -7,6 +7,9 @@ pub mod counterparty;
 pub mod license;
 pub mod subscribers;
 
+use crate::tui::action::Action;
+use crate::tui::app::App;
+use crate::tui::keymap::Mode;
 use crate::tui::theme::{Meaning, Theme};
 use chrono::{DateTime, Local, Utc};
 use ratatui::layout::Constraint;
@@ -60,4 +63,28 @@ pub fn when(t: &DateTime<Utc>) -> String {
 /// A date in the operator's zone.
 pub fn day(t: &DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d").to_string()
+}
+
+/// The keys line at the bottom of a form, or what it is waiting for while it saves.
+pub fn form_hint(app: &App, saving: Option<&str>) -> Line<'static> {
+    let t = &app.theme;
+    if let Some(what) = saving {
+        return Line::from(Span::styled(what.to_string(), t.style(Meaning::Muted)));
+    }
+    let key = |a: Action| {
+        app.keymap
+            .first_key(Mode::Form, a)
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    };
+    Line::from(vec![
+        Span::styled(key(Action::FormNext), t.style(Meaning::Key)),
+        Span::raw(" next  "),
+        Span::styled(key(Action::FormPrev), t.style(Meaning::Key)),
+        Span::raw(" back  "),
+        Span::styled(key(Action::FormSave), t.style(Meaning::Key)),
+        Span::raw(" save  "),
+        Span::styled(key(Action::FormCancel), t.style(Meaning::Key)),
+        Span::raw(" cancel"),
+    ])
 }

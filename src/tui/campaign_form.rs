@@ -1,0 +1,561 @@
+//! The campaign form: name, list and account pickers, the message (several lines) with a
+//! live preview for the list's first subscribers and the content policy's verdict as it is
+//! typed, the schedule and the quiet hours. It checks with the same rules as
+//! `clever campaigns create` ([`crate::engine::campaigns::check_message`]); the worker
+//! checks again against the database when it saves.
+
+use crate::domain::policy;
+use crate::domain::quiet::SendWindow;
+use crate::domain::template::MessageTemplate;
+use crate::domain::{AccountId, Channel, ListId};
+use crate::engine::campaigns::{self, Sample, Spec};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::{CursorMove, TextArea};
+
+/// The rows of the form, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Name,
+    List,
+    Account,
+    Message,
+    Schedule,
+    Quiet,
+}
+
+impl Row {
+    pub const ALL: [Row; 6] = [
+        Row::Name,
+        Row::List,
+        Row::Account,
+        Row::Message,
+        Row::Schedule,
+        Row::Quiet,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Row::Name => "Name",
+            Row::List => "List",
+            Row::Account => "Account",
+            Row::Message => "Message",
+            Row::Schedule => "Schedule",
+            Row::Quiet => "Quiet hours",
+        }
+    }
+
+    /// Whether ← → choose among values instead of typing.
+    pub fn is_picker(self) -> bool {
+        matches!(self, Row::List | Row::Account)
+    }
+}
+
+/// A list to choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListChoice {
+    pub id: ListId,
+    pub name: String,
+    pub members: i64,
+}
+
+/// An account to choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountChoice {
+    pub id: AccountId,
+    pub name: String,
+    pub channel: Channel,
+}
+
+/// How many subscribers the preview shows.
+pub const PREVIEW: usize = 3;
+
+/// Composing a new campaign.
+pub struct CampaignForm {
+    pub name: TextArea<'static>,
+    pub message: TextArea<'static>,
+    pub schedule: TextArea<'static>,
+    pub quiet: TextArea<'static>,
+    pub lists: Vec<ListChoice>,
+    pub list: usize,
+    /// `None` until the worker has answered.
+    pub accounts: Option<Vec<AccountChoice>>,
+    pub account: usize,
+    pub focus: Row,
+    /// Problems under their rows.
+    pub errors: Vec<(Row, String)>,
+    /// A problem that belongs to no one row (the database).
+    pub error: Option<String>,
+    pub saving: bool,
+    /// Subscribers of the chosen list the message is tried on, once they have come.
+    pub samples: Option<(ListId, Vec<Sample>)>,
+    /// The message for the first subscribers, or why it cannot be written for them.
+    pub preview: Vec<(String, Result<String, String>)>,
+    /// What is wrong with the message as typed: compile errors, a subscriber it cannot be
+    /// written for, content policy hits.
+    pub problems: Vec<String>,
+}
+
+fn input(text: &str, placeholder: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(text.lines().map(str::to_string).collect());
+    t.move_cursor(CursorMove::Bottom);
+    t.move_cursor(CursorMove::End);
+    t.set_cursor_line_style(Style::default());
+    t.set_placeholder_text(placeholder);
+    t
+}
+
+impl CampaignForm {
+    /// An empty form over the workspace's lists; `selected` is the list to start on.
+    pub fn new(lists: Vec<ListChoice>, selected: Option<ListId>) -> CampaignForm {
+        let list = selected
+            .and_then(|id| lists.iter().position(|l| l.id == id))
+            .unwrap_or(0);
+        let mut f = CampaignForm {
+            name: input("", "how the campaign is called in the console"),
+            message: input(
+                "",
+                "Hello, {{ name }}! Enter starts a new line; {{ attributes.city }} works too",
+            ),
+            schedule: input("", "empty: on start; or 2026-12-01T10:00:00+05:00"),
+            quiet: input(
+                "",
+                "empty: any time; or 09:00-21:00 in each recipient's zone",
+            ),
+            lists,
+            list,
+            accounts: None,
+            account: 0,
+            focus: Row::Name,
+            errors: Vec::new(),
+            error: None,
+            saving: false,
+            samples: None,
+            preview: Vec::new(),
+            problems: Vec::new(),
+        };
+        f.show_cursor();
+        f
+    }
+
+    pub fn chosen_list(&self) -> Option<&ListChoice> {
+        self.lists.get(self.list)
+    }
+
+    pub fn chosen_account(&self) -> Option<&AccountChoice> {
+        self.accounts.as_ref()?.get(self.account)
+    }
+
+    /// The accounts have come from the worker.
+    pub fn set_accounts(&mut self, accounts: Vec<AccountChoice>) {
+        self.account = self.account.min(accounts.len().saturating_sub(1));
+        self.accounts = Some(accounts);
+    }
+
+    /// Sample subscribers have come; ignored when another list has been chosen since.
+    pub fn set_samples(&mut self, list: ListId, samples: Vec<Sample>) {
+        if self.chosen_list().map(|l| l.id) == Some(list) {
+            self.samples = Some((list, samples));
+            self.refresh();
+        }
+    }
+
+    /// Whether the samples of the chosen list are still to be asked for.
+    pub fn wants_samples(&self) -> Option<ListId> {
+        let list = self.chosen_list()?.id;
+        match &self.samples {
+            Some((l, _)) if *l == list => None,
+            _ => Some(list),
+        }
+    }
+
+    /// The text typed in a single-line row, trimmed.
+    fn line(t: &TextArea<'_>) -> String {
+        t.lines().join("").trim().to_string()
+    }
+
+    /// The message as typed (lines joined with newlines, outer blank space trimmed).
+    pub fn message_text(&self) -> String {
+        self.message.lines().join("\n").trim().to_string()
+    }
+
+    /// The text field with the keys, if one has them.
+    pub fn focused_input(&mut self) -> Option<&mut TextArea<'static>> {
+        match self.focus {
+            Row::Name => Some(&mut self.name),
+            Row::Message => Some(&mut self.message),
+            Row::Schedule => Some(&mut self.schedule),
+            Row::Quiet => Some(&mut self.quiet),
+            Row::List | Row::Account => None,
+        }
+    }
+
+    /// Moves the focus by `step` rows, wrapping.
+    pub fn move_focus(&mut self, step: isize) {
+        let n = Row::ALL.len() as isize;
+        let i = Row::ALL.iter().position(|r| *r == self.focus).unwrap_or(0) as isize;
+        self.focus = Row::ALL[(i + step).rem_euclid(n) as usize];
+        self.show_cursor();
+    }
+
+    /// Whether the focus is on the last row (Enter there saves).
+    pub fn on_last(&self) -> bool {
+        self.focus == Row::Quiet
+    }
+
+    /// Chooses the next list or account in `step` direction.
+    pub fn cycle(&mut self, step: isize) {
+        let next = |i: usize, n: usize| (i as isize + step).rem_euclid(n.max(1) as isize) as usize;
+        match self.focus {
+            Row::List => {
+                self.list = next(self.list, self.lists.len());
+                self.samples = None;
+                self.refresh();
+            }
+            Row::Account => {
+                let n = self.accounts.as_ref().map_or(0, Vec::len);
+                self.account = next(self.account, n);
+            }
+            _ => return,
+        }
+        self.clear_error(self.focus);
+    }
+
+    /// Forgets the problem shown under a row (it is being changed).
+    pub fn clear_error(&mut self, row: Row) {
+        self.errors.retain(|(r, _)| *r != row);
+        self.error = None;
+    }
+
+    /// A key typed into the focused text row; the preview follows the message.
+    pub fn type_key(&mut self, key: ratatui::crossterm::event::KeyEvent) {
+        use ratatui::crossterm::event::KeyCode;
+        let row = self.focus;
+        let Some(input) = self.focused_input() else {
+            return;
+        };
+        // Only the message has several lines.
+        if key.code == KeyCode::Enter && row != Row::Message {
+            return;
+        }
+        input.input(key);
+        self.clear_error(row);
+        if row == Row::Message {
+            self.refresh();
+        }
+    }
+
+    /// Renders the preview and finds what is wrong with the message as it stands.
+    pub fn refresh(&mut self) {
+        let text = self.message_text();
+        self.preview.clear();
+        self.problems.clear();
+        if text.is_empty() {
+            return;
+        }
+        let hits = policy::check(&text);
+        let template = match MessageTemplate::compile(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(e);
+                self.problems.extend(hits.iter().map(|h| h.to_string()));
+                return;
+            }
+        };
+        if let Some((_, samples)) = &self.samples {
+            for s in samples.iter().take(PREVIEW) {
+                let label = if s.name.is_empty() {
+                    "(no name)".to_string()
+                } else {
+                    s.name.clone()
+                };
+                self.preview.push((label, template.render(&s.recipient())));
+            }
+            if let Some((s, e)) = samples
+                .iter()
+                .find_map(|s| template.render(&s.recipient()).err().map(|e| (s, e)))
+            {
+                self.problems
+                    .push(format!("cannot be written for {}: {e}", s.who()));
+            }
+        }
+        self.problems.extend(hits.iter().map(|h| h.to_string()));
+    }
+
+    /// Only the focused text row shows a cursor.
+    fn show_cursor(&mut self) {
+        let focus = self.focus;
+        for (row, t) in [
+            (Row::Name, &mut self.name),
+            (Row::Message, &mut self.message),
+            (Row::Schedule, &mut self.schedule),
+            (Row::Quiet, &mut self.quiet),
+        ] {
+            t.set_cursor_style(if row == focus {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            });
+        }
+    }
+
+    /// Checks the form; on problems, shows each under its row, focuses the first and
+    /// returns `None`.
+    pub fn check(&mut self) -> Option<Spec> {
+        self.errors.clear();
+        self.error = None;
+        let name = Self::line(&self.name);
+        if name.is_empty() {
+            self.errors
+                .push((Row::Name, "give the campaign a name".into()));
+        }
+        let list = self.chosen_list().map(|l| l.name.clone());
+        if list.is_none() {
+            self.errors.push((
+                Row::List,
+                "there are no lists yet: import subscribers first (Subscribers pane, i)".into(),
+            ));
+        }
+        let account = self.chosen_account().map(|a| a.name.clone());
+        if account.is_none() {
+            self.errors.push((
+                Row::Account,
+                match self.accounts {
+                    None => "the accounts are still loading; try again in a moment".into(),
+                    Some(_) => {
+                        "there are no accounts yet: connect one first (Accounts pane, a)".into()
+                    }
+                },
+            ));
+        }
+        let text = self.message_text();
+        if text.is_empty() {
+            self.errors
+                .push((Row::Message, "write the message to send".into()));
+        } else {
+            self.refresh();
+            if let Some(first) = self.problems.first() {
+                let more = self.problems.len() - 1;
+                self.errors.push((
+                    Row::Message,
+                    if more > 0 {
+                        format!("{first} (and {more} more, listed below)")
+                    } else {
+                        first.clone()
+                    },
+                ));
+            } else if self.samples.is_none() {
+                self.errors.push((
+                    Row::Message,
+                    "the list's subscribers are still loading; try again in a moment".into(),
+                ));
+            }
+        }
+        let schedule_text = Self::line(&self.schedule);
+        let schedule = if schedule_text.is_empty() {
+            None
+        } else {
+            match campaigns::parse_schedule(&schedule_text) {
+                Ok(at) => Some(at),
+                Err(e) => {
+                    self.errors.push((Row::Schedule, e));
+                    None
+                }
+            }
+        };
+        let quiet_text = Self::line(&self.quiet);
+        if !quiet_text.is_empty()
+            && let Err(e) = SendWindow::parse(&quiet_text)
+        {
+            self.errors.push((Row::Quiet, e));
+        }
+        if let Some((row, _)) = Row::ALL
+            .iter()
+            .find_map(|r| self.errors.iter().find(|(e, _)| e == r))
+        {
+            self.focus = *row;
+            self.show_cursor();
+            return None;
+        }
+        Some(Spec {
+            name,
+            list: list?,
+            account: account?,
+            text: Some(text),
+            wa_template: None,
+            wa_lang: None,
+            wa_params: Vec::new(),
+            schedule,
+            quiet_hours: (!quiet_text.is_empty()).then_some(quiet_text),
+        })
+    }
+
+    /// The problem shown under a row.
+    pub fn error_of(&self, row: Row) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(r, _)| *r == row)
+            .map(|(_, e)| e.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn form() -> CampaignForm {
+        let mut f = CampaignForm::new(
+            vec![
+                ListChoice {
+                    id: ListId(1),
+                    name: "Almaty".into(),
+                    members: 10,
+                },
+                ListChoice {
+                    id: ListId(2),
+                    name: "Astana".into(),
+                    members: 5,
+                },
+            ],
+            Some(ListId(2)),
+        );
+        f.set_accounts(vec![AccountChoice {
+            id: AccountId(7),
+            name: "Shop".into(),
+            channel: Channel::Telegram,
+        }]);
+        f
+    }
+
+    fn sample(name: &str, city: Option<&str>) -> Sample {
+        Sample {
+            name: name.into(),
+            locale: None,
+            attributes: match city {
+                Some(c) => serde_json::json!({ "city": c }),
+                None => serde_json::json!({}),
+            },
+        }
+    }
+
+    fn type_text(f: &mut CampaignForm, text: &str) {
+        for c in text.chars() {
+            let code = if c == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            };
+            f.type_key(KeyEvent::new(code, KeyModifiers::NONE));
+        }
+    }
+
+    #[test]
+    fn the_preview_follows_the_message_and_names_who_it_cannot_be_written_for() {
+        let mut f = form();
+        assert_eq!(
+            f.chosen_list().unwrap().name,
+            "Astana",
+            "starts on the list shown"
+        );
+        assert_eq!(f.wants_samples(), Some(ListId(2)));
+        f.set_samples(ListId(1), vec![sample("Wrong list", None)]);
+        assert!(f.samples.is_none(), "another list's samples are ignored");
+        f.set_samples(
+            ListId(2),
+            vec![sample("Айгерим", Some("Алматы")), sample("Bob", None)],
+        );
+        f.focus = Row::Message;
+        type_text(&mut f, "Привет, {{ name }}!\nГород: {{ attributes.city }}");
+        assert_eq!(
+            f.message_text(),
+            "Привет, {{ name }}!\nГород: {{ attributes.city }}"
+        );
+        assert_eq!(
+            f.preview[0],
+            (
+                "Айгерим".into(),
+                Ok("Привет, Айгерим!\nГород: Алматы".into())
+            )
+        );
+        assert!(f.preview[1].1.is_err(), "{:?}", f.preview);
+        assert!(f.problems[0].contains("“Bob”"), "{:?}", f.problems);
+        // A default makes it writable for everyone.
+        f.message = input(
+            "Привет, {{ name }}! {{ attributes.city | default('') }}",
+            "",
+        );
+        f.refresh();
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+    }
+
+    #[test]
+    fn policy_hits_show_as_typed_and_block_the_save() {
+        let mut f = form();
+        f.set_samples(ListId(2), vec![sample("A", None)]);
+        f.focus = Row::Name;
+        type_text(&mut f, "Offer");
+        f.focus = Row::Message;
+        type_text(&mut f, "Гарантированный доход 300% в месяц! bit.ly/x");
+        assert!(
+            f.problems.iter().any(|p| p.contains("bit.ly/x")),
+            "{:?}",
+            f.problems
+        );
+        assert!(f.check().is_none());
+        assert_eq!(f.focus, Row::Message);
+        assert!(f.error_of(Row::Message).unwrap().contains("more"));
+    }
+
+    #[test]
+    fn every_bad_row_is_named_and_a_good_form_makes_the_spec() {
+        let mut f = form();
+        f.set_samples(ListId(2), vec![sample("A", None)]);
+        assert!(f.check().is_none());
+        assert_eq!(f.focus, Row::Name, "the first problem gets the focus");
+        assert!(f.error_of(Row::Message).is_some());
+        f.focus = Row::Name;
+        type_text(&mut f, "Friday");
+        f.focus = Row::Message;
+        type_text(&mut f, "Hi {{ name }}");
+        f.focus = Row::Schedule;
+        type_text(&mut f, "tomorrow");
+        f.focus = Row::Quiet;
+        type_text(&mut f, "25:00-26:00");
+        assert!(f.check().is_none());
+        assert!(
+            f.error_of(Row::Schedule)
+                .unwrap()
+                .contains("2026-12-01T10:00")
+        );
+        assert!(f.error_of(Row::Quiet).is_some());
+        assert_eq!(f.focus, Row::Schedule);
+        f.schedule = input("2026-12-01T10:00:00+05:00", "");
+        f.quiet = input("09:00-21:00", "");
+        let spec = f.check().expect("valid");
+        assert_eq!(spec.name, "Friday");
+        assert_eq!(spec.list, "Astana");
+        assert_eq!(spec.account, "Shop");
+        assert_eq!(spec.text.as_deref(), Some("Hi {{ name }}"));
+        assert_eq!(
+            spec.schedule.unwrap().to_rfc3339(),
+            "2026-12-01T05:00:00+00:00"
+        );
+        assert_eq!(spec.quiet_hours.as_deref(), Some("09:00-21:00"));
+    }
+
+    #[test]
+    fn pickers_cycle_and_a_new_list_asks_for_its_subscribers() {
+        let mut f = form();
+        f.set_samples(ListId(2), vec![sample("A", None)]);
+        assert_eq!(f.wants_samples(), None);
+        f.focus = Row::List;
+        f.cycle(1);
+        assert_eq!(f.chosen_list().unwrap().name, "Almaty");
+        assert_eq!(f.wants_samples(), Some(ListId(1)));
+        f.focus = Row::Account;
+        f.cycle(-1);
+        assert_eq!(f.chosen_account().unwrap().name, "Shop");
+        f.move_focus(-3);
+        assert_eq!(f.focus, Row::Quiet, "focus wraps");
+    }
+}
