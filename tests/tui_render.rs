@@ -611,6 +611,11 @@ async fn campaigns_are_composed_in_the_form() {
     };
     let c = services.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(c.status, cleverplatform::domain::CampaignStatus::Draft);
+    assert_eq!(
+        app.campaigns.selected().map(|c| c.id),
+        Some(id),
+        "the new campaign is selected, so s starts it"
+    );
     assert_eq!(c.list_name, list);
     assert_eq!(c.account_name, account);
     assert_eq!(
@@ -618,4 +623,83 @@ async fn campaigns_are_composed_in_the_form() {
         Some("Привет, {{ name }}!\nСкидки до 30% в пятницу.")
     );
     assert_eq!(c.quiet_start.as_deref(), Some("09:00"));
+}
+
+/// The campaign detail shows the send rate over the last minutes as a sparkline, and a few
+/// subscriber rows under each failure cause.
+#[tokio::test]
+async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clever.db");
+    std::fs::copy(demo_db(), &db).unwrap();
+    let services = services(db, true).await;
+    // The demo campaign with the most failures; some of its sends moved into the last minutes.
+    let mut tx = services.store.begin().await.unwrap();
+    let (id, failed): (i64, i64) = sqlx::query_as(
+        "SELECT campaign_id, count(*) AS n FROM outbox WHERE state = 'failed' \
+         GROUP BY campaign_id ORDER BY n DESC LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(failed > 3, "the demo has failures to show");
+    let now = chrono::Utc::now();
+    for (ago, n) in [(15, 40), (75, 10), (200, 25), (400, 5)] {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = ?1 WHERE id IN (SELECT id FROM outbox \
+             WHERE campaign_id = ?2 AND state IN ('sent', 'delivered', 'read') \
+             AND sent_at < ?3 ORDER BY id LIMIT ?4)",
+        )
+        .bind(now - chrono::Duration::seconds(ago))
+        .bind(id)
+        .bind(now - chrono::Duration::seconds(3600))
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let id = cleverplatform::domain::CampaignId(id);
+    let history = services
+        .store
+        .campaign_send_history(id, now, 10, 30)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 30);
+    assert_eq!(
+        history[29 - 1],
+        40,
+        "15 s ago is the second-latest span: {history:?}"
+    );
+    assert_eq!(history[29 - 7], 10, "{history:?}");
+    assert_eq!(history[29 - 20], 25, "{history:?}");
+    assert_eq!(
+        history.iter().sum::<i64>(),
+        75,
+        "400 s ago is outside: {history:?}"
+    );
+    let rows = services.store.campaign_failure_rows(id, 2).await.unwrap();
+    let causes = services.store.campaign_failures(id).await.unwrap();
+    for (class, code, count) in &causes {
+        let n = rows
+            .iter()
+            .filter(|r| &r.class == class && &r.code == code)
+            .count() as i64;
+        assert_eq!(n, (*count).min(2), "{class} {code}");
+    }
+
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(&mut app, &services, &[pane_key(PaneId::Campaigns)]).await;
+    while app.campaigns.selected().is_some_and(|c| c.id != id) {
+        press(&mut app, &services, &[KeyCode::Down]).await;
+    }
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let text = format!("{:?}", render(&app).backend());
+    assert!(text.contains("4.0/s over 10 s"), "{text}");
+    assert!(text.contains('█'), "{text}");
+    let first = &services.store.campaign_failure_rows(id, 3).await.unwrap()[0];
+    assert!(
+        text.contains(&format!("#{} {}", first.subscriber_id, first.name)),
+        "{text}"
+    );
 }

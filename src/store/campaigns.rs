@@ -221,6 +221,53 @@ impl Store {
         .await?)
     }
 
+    /// Up to `per_cause` failed rows behind each failure cause of a campaign, first failed
+    /// first: who it was for, so the operator can look them up.
+    pub async fn campaign_failure_rows(
+        &self,
+        id: CampaignId,
+        per_cause: i64,
+    ) -> Result<Vec<FailureRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT f.class, f.code, f.subscriber_id, s.name, i.address FROM (                SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code,                       subscriber_id, identity_id, row_number() OVER (                         PARTITION BY coalesce(fail_class, '?'), coalesce(fail_code, '?')                         ORDER BY updated_at, id) AS n                FROM outbox WHERE campaign_id = ?1 AND state = 'failed') AS f              JOIN subscribers s ON s.id = f.subscriber_id              JOIN identities i ON i.id = f.identity_id              WHERE f.n <= ?2 ORDER BY f.class, f.code, f.n",
+        )
+        .bind(id)
+        .bind(per_cause)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Messages of a campaign accepted in each of the last `buckets` spans of
+    /// `bucket_seconds` before `now`, oldest first (its send rate over time).
+    pub async fn campaign_send_history(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+        bucket_seconds: i64,
+        buckets: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let since = now - chrono::Duration::seconds(bucket_seconds * buckets as i64);
+        // Bucket 0 is the latest span; the sent_at index keeps this to the window's rows.
+        let counts: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT CAST((unixepoch(?3, 'subsec') - unixepoch(sent_at, 'subsec')) / ?4 AS INTEGER)                     AS b, count(*) FROM outbox              WHERE sent_at >= ?2 AND campaign_id = ?1 GROUP BY b",
+        )
+        .bind(id)
+        .bind(since)
+        .bind(now)
+        .bind(bucket_seconds as f64)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = vec![0; buckets];
+        for (b, n) in counts {
+            if let Ok(b) = usize::try_from(b)
+                && b < buckets
+            {
+                out[buckets - 1 - b] += n;
+            }
+        }
+        Ok(out)
+    }
+
     /// Skipped rows of a campaign counted by reason, largest first.
     pub async fn campaign_skips(&self, id: CampaignId) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as(
@@ -262,6 +309,16 @@ pub async fn id_by_name(
             .fetch_optional(conn)
             .await?,
     )
+}
+
+/// A failed outbox row, under its cause.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FailureRow {
+    pub class: String,
+    pub code: String,
+    pub subscriber_id: i64,
+    pub name: String,
+    pub address: String,
 }
 
 /// One row of a campaign report.

@@ -138,6 +138,9 @@ pub struct App {
     /// The detail of the selected row: (pane, id, detail).
     pub detail: Option<(PaneId, i64, Detail)>,
     detail_generation: u64,
+    /// The detail shown is kept on screen but fetched again with the next page (live
+    /// progress), without losing its scroll position.
+    detail_stale: bool,
     pub detail_scroll: u16,
     /// A one-line text field while it is being edited.
     pub prompt: Option<Prompt>,
@@ -207,6 +210,7 @@ impl App {
             license_cursor: 0,
             detail: None,
             detail_generation: 0,
+            detail_stale: false,
             detail_scroll: 0,
             prompt: None,
             form: None,
@@ -307,7 +311,7 @@ impl App {
                 if matches!(self.pane, PaneId::Campaigns | PaneId::Accounts) {
                     // The selected campaign's detail is fetched again with the page.
                     if self.pane == PaneId::Campaigns {
-                        self.detail = None;
+                        self.detail_stale = true;
                     }
                     out.extend(self.reload_pane(self.pane, false));
                 }
@@ -1033,11 +1037,15 @@ impl App {
         let Some(id) = self.selected_id() else {
             return Vec::new();
         };
-        if matches!(&self.detail, Some((p, i, _)) if *p == pane && *i == id) {
+        let same = matches!(&self.detail, Some((p, i, _)) if *p == pane && *i == id);
+        if same && !self.detail_stale {
             return Vec::new();
         }
+        self.detail_stale = false;
         self.detail_generation += 1;
-        self.detail_scroll = 0;
+        if !same {
+            self.detail_scroll = 0;
+        }
         vec![Tagged {
             generation: self.detail_generation,
             body: Request::Detail { pane, id },
@@ -1082,7 +1090,7 @@ impl App {
                     Ok(m) => self.notify(m, false),
                     Err(e) => self.notify(e, true),
                 }
-                self.detail = None;
+                self.detail_stale = true;
                 let mut out = self.reload_pane(PaneId::Campaigns, false);
                 out.push(Tagged {
                     generation: 0,
@@ -1112,7 +1120,9 @@ impl App {
                     false,
                 );
                 self.detail = None;
-                self.reload_pane(PaneId::Campaigns, true)
+                // The new campaign has the highest id: it is the last row, selected.
+                let fetch = self.campaigns.reload_at_end();
+                vec![self.page_request(PaneId::Campaigns, fetch)]
             }
             Reply::CampaignCreated(Err(why)) => {
                 if let Some(f) = &mut self.campaign_form {

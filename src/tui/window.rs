@@ -138,6 +138,12 @@ impl<T: RowId> ListWindow<T> {
         }
     }
 
+    /// Fetches the last page afresh, counting again, and puts the cursor on the last row
+    /// (where a row just added lands).
+    pub fn reload_at_end(&mut self) -> Fetch {
+        self.reset_at(Anchor::Last, 0, usize::MAX)
+    }
+
     fn prefetch(&mut self) -> Option<Fetch> {
         if self.pending || self.rows.is_empty() {
             return None;

@@ -116,6 +116,10 @@ pub enum Detail {
     Subscriber(Box<SubscriberDetail>),
     Campaign {
         failures: Vec<(String, String, i64)>,
+        /// A few rows behind each failure cause.
+        failure_rows: Vec<crate::store::campaigns::FailureRow>,
+        /// Messages accepted per [`HISTORY_BUCKET`] seconds, oldest first.
+        history: Vec<i64>,
         skips: Vec<(String, i64)>,
         /// Messages accepted a second over the last minute, and seconds left at that rate.
         rate: f64,
@@ -126,6 +130,12 @@ pub enum Detail {
     /// The row says it all.
     None,
 }
+
+/// Seconds per bar of a campaign's send-rate sparkline, and how many bars it has.
+pub const HISTORY_BUCKET: i64 = 10;
+pub const HISTORY_BUCKETS: usize = 30;
+/// Failed rows shown under each failure cause.
+pub const FAILURE_ROWS: i64 = 3;
 
 /// What came back.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,6 +330,17 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     match crate::engine::campaigns::status(store, CampaignId(id)).await? {
                         Some(s) => Detail::Campaign {
                             failures: store.campaign_failures(CampaignId(id)).await?,
+                            failure_rows: store
+                                .campaign_failure_rows(CampaignId(id), FAILURE_ROWS)
+                                .await?,
+                            history: store
+                                .campaign_send_history(
+                                    CampaignId(id),
+                                    chrono::Utc::now(),
+                                    HISTORY_BUCKET,
+                                    HISTORY_BUCKETS,
+                                )
+                                .await?,
                             skips: store.campaign_skips(CampaignId(id)).await?,
                             rate: s.rate_per_sec,
                             eta: s.eta_seconds,

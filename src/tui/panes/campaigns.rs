@@ -9,7 +9,7 @@ use crate::tui::app::{App, group};
 use crate::tui::campaign_form::{CampaignForm, Row};
 use crate::tui::theme::{Meaning, Theme};
 use crate::tui::widgets::popup;
-use crate::tui::worker::Detail;
+use crate::tui::worker::{Detail, HISTORY_BUCKET, HISTORY_BUCKETS};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -100,6 +100,24 @@ pub fn bar(share: f64, width: usize, ascii: bool) -> String {
     let mut s: String = std::iter::repeat_n(full, filled).collect();
     s.extend(std::iter::repeat_n(empty, width - filled));
     s
+}
+
+/// Counts as a row of bars, one cell each, scaled to the largest.
+pub fn sparkline(values: &[i64], ascii: bool) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    const ASCII: [char; 8] = ['_', '.', ':', '-', '=', '+', '*', '#'];
+    let bars = if ascii { ASCII } else { BARS };
+    let peak = values.iter().copied().max().unwrap_or(0).max(1);
+    values
+        .iter()
+        .map(|&v| {
+            if v <= 0 {
+                ' '
+            } else {
+                bars[((v * 8 - 1) / peak).clamp(0, 7) as usize]
+            }
+        })
+        .collect()
 }
 
 /// The detail of the selected campaign.
@@ -212,6 +230,8 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         id,
         Detail::Campaign {
             failures,
+            failure_rows,
+            history,
             skips,
             rate,
             eta,
@@ -233,6 +253,30 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 },
             ));
         }
+        if history.iter().any(|n| *n > 0) {
+            let peak = history.iter().copied().max().unwrap_or(0);
+            out.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{:<15} ",
+                        format!(
+                            "  Last {} min",
+                            HISTORY_BUCKET * HISTORY_BUCKETS as i64 / 60
+                        )
+                    ),
+                    t.style(Meaning::Muted),
+                ),
+                Span::styled(sparkline(history, t.ascii), t.style(Meaning::Gauge)),
+            ]));
+            out.push(field(
+                t,
+                "  Busiest",
+                format!(
+                    "{:.1}/s over {HISTORY_BUCKET} s",
+                    peak as f64 / HISTORY_BUCKET as f64
+                ),
+            ));
+        }
         if let Ok(serde_json::Value::Object(left)) = serde_json::from_str(&c.left_out)
             && !left.is_empty()
         {
@@ -251,6 +295,32 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                     &format!("  {class}"),
                     format!("code {code}: {}", group(*count)),
                 ));
+                let rows: Vec<_> = failure_rows
+                    .iter()
+                    .filter(|r| &r.class == class && &r.code == code)
+                    .collect();
+                for r in &rows {
+                    let name = if r.name.is_empty() {
+                        "(no name)"
+                    } else {
+                        &r.name
+                    };
+                    out.push(Line::from(Span::styled(
+                        format!("    #{} {name} · {}", r.subscriber_id, r.address),
+                        t.style(Meaning::Muted),
+                    )));
+                }
+                let more = count - rows.len() as i64;
+                if more > 0 && !rows.is_empty() {
+                    out.push(Line::from(Span::styled(
+                        format!(
+                            "    … {} more: clever campaigns report {} lists every row",
+                            group(more),
+                            c.id
+                        ),
+                        t.style(Meaning::Muted),
+                    )));
+                }
             }
         }
         if !skips.is_empty() {
@@ -469,5 +539,19 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
             Paragraph::new(hint),
             Rect::new(inner.x, last, inner.width, 1),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sparkline;
+
+    #[test]
+    fn sparkline_scales_to_the_peak_and_leaves_idle_spans_blank() {
+        assert_eq!(sparkline(&[0, 1, 4, 8], false), " ▁▄█");
+        assert_eq!(sparkline(&[0, 1, 4, 8], true), " _-#");
+        assert_eq!(sparkline(&[3, 3], false), "██");
+        assert_eq!(sparkline(&[], false), "");
+        assert_eq!(sparkline(&[0, 0], false), "  ");
     }
 }
