@@ -275,7 +275,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
              Run it in an SSH session or tmux; see `clever --help` for commands"
         );
     }
-    tui::run(app, services).await?;
+    tui::run(app, services, Some(engine.state.clone())).await?;
     engine.stop().await;
     drop(telegram);
     drop(sandbox);

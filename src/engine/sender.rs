@@ -20,7 +20,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::RngExt;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,7 +109,12 @@ pub struct EngineState {
     pub accounts: usize,
     /// Messages accepted since this engine started.
     pub sent: u64,
+    /// The same per campaign, for live progress without asking the database.
+    pub sent_by_campaign: BTreeMap<CampaignId, u64>,
 }
+
+/// Messages accepted per campaign since the engine started, shared by its senders.
+type SentCounts = Arc<std::sync::Mutex<BTreeMap<CampaignId, u64>>>;
 
 /// The running engine; dropping the handle does not stop it, [`Engine::stop`] does.
 pub struct Engine {
@@ -144,7 +149,7 @@ async fn run(
 ) {
     let options = Arc::new(options);
     let mut senders: HashMap<AccountId, tokio::task::JoinHandle<()>> = HashMap::new();
-    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sent: SentCounts = Arc::default();
     let mut holding = false;
     // Senders stop at their next batch when this engine loses the lease.
     let lease_held = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -170,11 +175,19 @@ async fn run(
                         ))
                     });
                 }
-                state.send_replace(EngineState {
+                let sent_by_campaign = sent.lock().map(|m| m.clone()).unwrap_or_default();
+                let now = EngineState {
                     active: true,
                     other: None,
                     accounts: senders.len(),
-                    sent: sent.load(std::sync::atomic::Ordering::Relaxed),
+                    sent: sent_by_campaign.values().sum(),
+                    sent_by_campaign,
+                };
+                // Watchers wake only when something moved.
+                state.send_if_modified(|s| {
+                    let changed = *s != now;
+                    *s = now;
+                    changed
                 });
             }
             Ok(None) => {
@@ -182,9 +195,14 @@ async fn run(
                     Ok(mut c) => outbox::engine_holder(&mut c).await.ok().flatten(),
                     Err(_) => None,
                 };
-                state.send_replace(EngineState {
+                let now = EngineState {
                     other,
                     ..EngineState::default()
+                };
+                state.send_if_modified(|s| {
+                    let changed = *s != now;
+                    *s = now;
+                    changed
                 });
             }
             Err(e) => tracing::error!(error = %e, "engine housekeeping failed; retrying"),
@@ -340,7 +358,7 @@ async fn send_for_account(
     options: Arc<EngineOptions>,
     account: AccountId,
     stopped: watch::Receiver<bool>,
-    sent_total: Arc<std::sync::atomic::AtomicU64>,
+    sent_total: SentCounts,
     lease_held: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let Ok(Some((row, target))) = crate::engine::target(&store, account).await else {
@@ -378,8 +396,12 @@ async fn send_for_account(
         )
         .await
         {
-            Ok(Batch::Sent(n)) => {
-                sent_total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            Ok(Batch::Sent(by_campaign)) => {
+                if let Ok(mut total) = sent_total.lock() {
+                    for (campaign, n) in by_campaign {
+                        *total.entry(campaign).or_default() += n;
+                    }
+                }
             }
             Ok(Batch::Idle(wait)) => {
                 let mut stopped = stopped.clone();
@@ -419,7 +441,8 @@ struct AccountState {
 }
 
 enum Batch {
-    Sent(u64),
+    /// Messages accepted, per campaign.
+    Sent(Vec<(CampaignId, u64)>),
     Idle(Duration),
     /// No running campaign left on this account, or the account stopped.
     Done,
@@ -567,7 +590,7 @@ async fn send_batch(
     .buffer_unordered(options.concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
-    let mut sent = 0;
+    let mut sent: Vec<(CampaignId, u64)> = Vec::new();
     let mut opt_outs = Vec::new();
     let mut halt: Option<(String, String)> = None;
     let mut campaign_halts: Vec<(CampaignId, String)> = Vec::new();
@@ -588,7 +611,10 @@ async fn send_batch(
         };
         let result = match outcome {
             SendOutcome::Sent { provider_id } => {
-                sent += 1;
+                match sent.iter_mut().find(|(c, _)| *c == campaign) {
+                    Some((_, n)) => *n += 1,
+                    None => sent.push((campaign, 1)),
+                }
                 st.strikes = 0;
                 st.last_sent.insert(address, Instant::now());
                 Outcome::Sent { provider_id }

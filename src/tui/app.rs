@@ -38,6 +38,9 @@ pub enum Msg {
     Signal(&'static str),
     /// A second passed while campaigns run: refresh their progress.
     Tick,
+    /// The engine of this process published its state (at most twice a second, only when
+    /// it changed).
+    Engine(crate::engine::sender::EngineState),
 }
 
 /// Which part of a pane has the keys.
@@ -148,6 +151,8 @@ pub struct App {
     pub form: Option<AccountForm>,
     /// The campaign form, while it is open.
     pub campaign_form: Option<CampaignForm>,
+    /// Live progress of this process's engine.
+    pub live: super::live::LiveProgress,
     /// Subscriber lists, for the Subscribers pane.
     pub lists: Vec<ListRow>,
     /// Which list the Subscribers pane shows: 0 is everyone, `i` is `lists[i - 1]`.
@@ -215,6 +220,7 @@ impl App {
             prompt: None,
             form: None,
             campaign_form: None,
+            live: Default::default(),
             lists: Vec::new(),
             list_index: 0,
             sendable: None,
@@ -318,6 +324,20 @@ impl App {
                 out
             }
             Msg::Key(key) => self.on_key(key),
+            Msg::Engine(state) => {
+                let role = (self.live.active, self.live.other.clone());
+                self.live.record(std::time::Instant::now(), &state);
+                self.dirty = true;
+                // This engine took over or stood down: the status bar's figures change.
+                if role != (self.live.active, self.live.other.clone()) {
+                    vec![Tagged {
+                        generation: 0,
+                        body: Request::Overview,
+                    }]
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
@@ -1048,7 +1068,11 @@ impl App {
         }
         vec![Tagged {
             generation: self.detail_generation,
-            body: Request::Detail { pane, id },
+            body: Request::Detail {
+                pane,
+                id,
+                live: self.live.active,
+            },
         }]
     }
 

@@ -1,5 +1,6 @@
 //! The one task that owns the terminal: it waits on terminal events, worker replies,
-//! signals, a one-second tick while campaigns run, and — only while something changed — a
+//! signals, the in-process engine's state channel (which moves only while it sends), a
+//! one-second tick while campaigns run, and — only while something changed — a
 //! redraw deadline. Redraws are coalesced
 //! to at most 30 a second, each inside synchronized output, and nothing wakes the loop
 //! while nothing moves, so an idle console uses no CPU.
@@ -25,7 +26,11 @@ pub const FRAME: Duration = Duration::from_millis(33);
 
 /// Runs the console until the operator quits or a signal arrives. The terminal is restored
 /// on every way out.
-pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
+pub async fn run(
+    app: &mut App,
+    services: Services,
+    mut engine: Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
+) -> io::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -71,6 +76,10 @@ pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
                 None => break,
             },
             Some(reply) = rep_rx.recv() => send(app.update(Msg::Reply(reply))),
+            changed = engine_changed(&mut engine) => match changed {
+                Some(state) => send(app.update(Msg::Engine(state))),
+                None => engine = None,
+            },
             _ = tick.tick(), if app.live() => send(app.update(Msg::Tick)),
             _ = sigterm.recv() => { app.update(Msg::Signal("SIGTERM")); }
             _ = sighup.recv() => { app.update(Msg::Signal("SIGHUP")); }
@@ -89,6 +98,19 @@ pub async fn run(app: &mut App, services: Services) -> io::Result<()> {
     worker.abort();
     drop(guard);
     Ok(())
+}
+
+/// The engine's next state; `None` once it is gone (never resolves without an engine).
+async fn engine_changed(
+    engine: &mut Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
+) -> Option<crate::engine::sender::EngineState> {
+    match engine {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(rx.borrow_and_update().clone()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

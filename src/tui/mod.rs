@@ -12,6 +12,7 @@ pub mod campaign_form;
 pub mod event_loop;
 pub mod form;
 pub mod keymap;
+pub mod live;
 pub mod panes;
 pub mod terminal;
 pub mod theme;
@@ -77,9 +78,14 @@ pub fn build_app(config: &Config, services: &Services) -> Result<App, ConfigErro
     Ok(app)
 }
 
-/// Opens the console and runs it until the operator leaves.
-pub async fn run(mut app: App, services: Services) -> std::io::Result<()> {
-    event_loop::run(&mut app, services).await
+/// Opens the console and runs it until the operator leaves; `engine` is the state channel
+/// of the engine started in this process, for live progress.
+pub async fn run(
+    mut app: App,
+    services: Services,
+    engine: Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
+) -> std::io::Result<()> {
+    event_loop::run(&mut app, services, engine).await
 }
 
 /// Carries out requests and feeds the replies back until the state settles: the event loop

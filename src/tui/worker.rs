@@ -57,8 +57,9 @@ pub enum Request {
         fill: Fill,
         count: bool,
     },
-    /// The detail of one row.
-    Detail { pane: PaneId, id: i64 },
+    /// The detail of one row; `live` when this process's engine sends, so the send rate
+    /// comes from its state channel rather than the database.
+    Detail { pane: PaneId, id: i64, live: bool },
     /// Workspace-wide figures.
     Overview,
     /// Every subscriber list with its size.
@@ -118,12 +119,13 @@ pub enum Detail {
         failures: Vec<(String, String, i64)>,
         /// A few rows behind each failure cause.
         failure_rows: Vec<crate::store::campaigns::FailureRow>,
-        /// Messages accepted per [`HISTORY_BUCKET`] seconds, oldest first.
-        history: Vec<i64>,
+        /// Messages accepted per [`HISTORY_BUCKET`] seconds, oldest first (from the
+        /// database; `None` when asked for live).
+        history: Option<Vec<i64>>,
         skips: Vec<(String, i64)>,
-        /// Messages accepted a second over the last minute, and seconds left at that rate.
-        rate: f64,
-        eta: Option<i64>,
+        /// Messages accepted a second over the last minute (from the database; `None` when
+        /// asked for live).
+        rate: Option<f64>,
         /// The message as the first subscribers of the list get it.
         preview: Vec<(String, Result<String, String>)>,
     },
@@ -320,34 +322,42 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 rows,
             }
         }
-        Request::Detail { pane, id } => {
+        Request::Detail { pane, id, live } => {
             let detail = match pane {
                 PaneId::Subscribers => match store.subscriber_detail(SubscriberId(id)).await? {
                     Some(d) => Detail::Subscriber(Box::new(d)),
                     None => Detail::None,
                 },
                 PaneId::Campaigns => {
-                    match crate::engine::campaigns::status(store, CampaignId(id)).await? {
-                        Some(s) => Detail::Campaign {
-                            failures: store.campaign_failures(CampaignId(id)).await?,
-                            failure_rows: store
-                                .campaign_failure_rows(CampaignId(id), FAILURE_ROWS)
-                                .await?,
-                            history: store
-                                .campaign_send_history(
-                                    CampaignId(id),
-                                    chrono::Utc::now(),
-                                    HISTORY_BUCKET,
-                                    HISTORY_BUCKETS,
-                                )
-                                .await?,
-                            skips: store.campaign_skips(CampaignId(id)).await?,
-                            rate: s.rate_per_sec,
-                            eta: s.eta_seconds,
-                            preview: crate::engine::campaigns::preview(store, CampaignId(id), 3)
-                                .await?,
-                        },
-                        None => Detail::None,
+                    let id = CampaignId(id);
+                    let now = chrono::Utc::now();
+                    let (rate, history) = if live {
+                        (None, None)
+                    } else {
+                        let mut conn = store.begin().await?;
+                        let minute = crate::store::outbox::sent_since(
+                            &mut conn,
+                            id,
+                            now - chrono::Duration::seconds(60),
+                        )
+                        .await?;
+                        conn.commit().await?;
+                        (
+                            Some(minute as f64 / 60.0),
+                            Some(
+                                store
+                                    .campaign_send_history(id, now, HISTORY_BUCKET, HISTORY_BUCKETS)
+                                    .await?,
+                            ),
+                        )
+                    };
+                    Detail::Campaign {
+                        failures: store.campaign_failures(id).await?,
+                        failure_rows: store.campaign_failure_rows(id, FAILURE_ROWS).await?,
+                        history,
+                        skips: store.campaign_skips(id).await?,
+                        rate,
+                        preview: crate::engine::campaigns::preview(store, id, 3).await?,
                     }
                 }
                 _ => Detail::None,

@@ -234,20 +234,38 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             history,
             skips,
             rate,
-            eta,
             preview,
         },
     )) = &app.detail
         && *id == c.id.0
     {
-        if *rate > 0.0 || c.status == crate::domain::CampaignStatus::Running {
+        // This process's engine gives the rate live; otherwise the database's figures.
+        let now = std::time::Instant::now();
+        let rate = app
+            .live
+            .rate(Some(c.id), now, std::time::Duration::from_secs(60))
+            .or(*rate)
+            .unwrap_or(0.0);
+        let history = app
+            .live
+            .history(
+                Some(c.id),
+                now,
+                std::time::Duration::from_secs(HISTORY_BUCKET as u64),
+                HISTORY_BUCKETS,
+            )
+            .or_else(|| history.clone())
+            .unwrap_or_default();
+        let left = n.queued + n.sending;
+        let eta = (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64);
+        if rate > 0.0 || c.status == crate::domain::CampaignStatus::Running {
             out.push(field(
                 t,
                 "  Rate",
                 match eta {
                     Some(e) => format!(
                         "{rate:.1}/s, about {} left",
-                        crate::engine::campaigns::duration_words(*e)
+                        crate::engine::campaigns::duration_words(e)
                     ),
                     None => format!("{rate:.1}/s over the last minute"),
                 },
@@ -266,7 +284,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                     ),
                     t.style(Meaning::Muted),
                 ),
-                Span::styled(sparkline(history, t.ascii), t.style(Meaning::Gauge)),
+                Span::styled(sparkline(&history, t.ascii), t.style(Meaning::Gauge)),
             ]));
             out.push(field(
                 t,

@@ -22,7 +22,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .and_then(|o| o.engine_holder.as_deref());
     let engine = match holder {
         Some(h) if Some(h) == app.workspace.engine.as_deref() && running > 0 => {
-            format!("sending ({running} running)")
+            match app.live.rate(
+                None,
+                std::time::Instant::now(),
+                std::time::Duration::from_secs(10),
+            ) {
+                Some(r) if r >= 0.05 => format!("sending {r:.1}/s ({running} running)"),
+                _ => format!("sending ({running} running)"),
+            }
         }
         Some(h) if Some(h) == app.workspace.engine.as_deref() => "idle".to_string(),
         Some(h) => format!("in {h}"),
