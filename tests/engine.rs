@@ -121,7 +121,7 @@ async fn wait_for(store: &Store, id: CampaignId, status: CampaignStatus, limit: 
         }
         if tokio::time::Instant::now() >= deadline {
             let mut rows = String::new();
-            let mut conn = store.begin().await.unwrap();
+            let mut conn = store.read().await.unwrap();
             cleverplatform::store::campaigns::report(&mut conn, id, |r| {
                 if !matches!(
                     r.state,
@@ -498,4 +498,45 @@ async fn the_preview_shows_the_message_per_subscriber() {
         text.as_deref().unwrap(),
         format!("{name} из Алматы: скидка 20%")
     );
+}
+
+/// WhatsApp's unique-recipients-per-24-hours tier: the engine sends to exactly as many
+/// people as the tier allows, then waits with the rest queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whatsapp_tier_caps_recipients_per_day() {
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(250)).await;
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1005").await;
+    let mut tx = w.store.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET wa_daily_tier = 100")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let id = campaign(&w.store, "Tier", "WA").await;
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        fast(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let c = w.store.campaign(id).await.unwrap().unwrap();
+        if c.counts.sent >= 100 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Batches in flight have landed; nothing more goes out.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.counts.sent, 100, "{:?}", c.counts);
+    assert_eq!(c.counts.queued, 150, "the rest wait: {:?}", c.counts);
+    assert_eq!(c.status, CampaignStatus::Running);
+    assert_eq!(received(&sb.base_url()).await.len(), 100);
 }

@@ -603,7 +603,7 @@ async fn campaigns_are_composed_in_the_form() {
         "{n:?}"
     );
     let id = {
-        let mut conn = services.store.begin().await.unwrap();
+        let mut conn = services.store.read().await.unwrap();
         cleverplatform::store::campaigns::id_by_name(&mut conn, "Cyber Monday")
             .await
             .unwrap()

@@ -165,7 +165,7 @@ pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(out));
-            let mut conn = store.begin().await?;
+            let mut conn = store.read().await?;
             store::campaigns::report(&mut conn, id, |row| {
                 csv.serialize(row).map_err(std::io::Error::other)
             })
@@ -188,7 +188,7 @@ async fn find(store: &Store, text: &str) -> anyhow::Result<CampaignId> {
     {
         return Ok(CampaignId(n));
     }
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     match store::campaigns::id_by_name(&mut conn, text).await? {
         Some(id) => Ok(id),
         None => bail!("no campaign `{text}`; `clever campaigns list` shows them"),

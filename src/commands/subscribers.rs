@@ -150,7 +150,7 @@ fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::R
 }
 
 async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     match store::lists::id_by_name(&mut conn, name).await? {
         Some(id) => Ok(id),
         None => bail!("no list named `{name}`; `clever lists list` shows them"),

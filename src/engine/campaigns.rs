@@ -181,7 +181,7 @@ pub async fn samples(
     store: &Store,
     list: crate::domain::ListId,
 ) -> Result<Vec<Sample>, StoreError> {
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     let out = samples_of(&mut conn, list, SAMPLE).await?;
     conn.commit().await?;
     Ok(out)
@@ -428,7 +428,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
     };
     let failures = store.campaign_failures(id).await?;
     let skips = store.campaign_skips(id).await?;
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     let minute =
         outbox::sent_since(&mut conn, id, Utc::now() - chrono::Duration::seconds(60)).await?;
     conn.commit().await?;
@@ -478,7 +478,7 @@ pub async fn preview(
     let Some(c) = store.campaign(id).await? else {
         return Ok(Vec::new());
     };
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     let Some(list) = campaigns::list_of(&mut conn, id).await? else {
         return Ok(Vec::new());
     };

@@ -19,7 +19,7 @@ pub async fn target(
     let Some(account) = store.account(id).await? else {
         return Ok(None);
     };
-    let mut conn = store.begin().await?;
+    let mut conn = store.read().await?;
     let token = store::accounts::secret(&mut conn, id).await?;
     conn.commit().await?;
     let target = Target::from_parts(

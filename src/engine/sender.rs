@@ -191,7 +191,7 @@ async fn run(
                 });
             }
             Ok(None) => {
-                let other = match store.begin().await {
+                let other = match store.read().await {
                     Ok(mut c) => outbox::engine_holder(&mut c).await.ok().flatten(),
                     Err(_) => None,
                 };
@@ -382,6 +382,7 @@ async fn send_for_account(
         slow_until: None,
         last_sent: HashMap::new(),
         prepared: HashMap::new(),
+        tier_used: None,
         next_campaign: 0,
     };
     tracing::info!(%account, rate, "sending");
@@ -437,8 +438,13 @@ struct AccountState {
     slow_until: Option<Instant>,
     last_sent: HashMap<String, Instant>,
     prepared: HashMap<CampaignId, Result<Prepared, String>>,
+    /// Unique WhatsApp recipients of the last 24 hours as last counted, and when.
+    tier_used: Option<(Instant, i64)>,
     next_campaign: usize,
 }
+
+/// How often the unique WhatsApp recipients of the last 24 hours are counted again.
+const TIER_RECOUNT: Duration = Duration::from_secs(60);
 
 enum Batch {
     /// Messages accepted, per campaign.
@@ -477,14 +483,25 @@ async fn send_batch(
         flush(store, &mut st.pending).await?;
         return Ok(Batch::Done);
     }
-    // WhatsApp's business-initiated recipients per moving 24 hours.
+    // WhatsApp's business-initiated recipients per moving 24 hours. Counting them reads
+    // every row sent in a day, so the count is taken once a minute and kept up between
+    // (each accepted message counted as a new recipient: the count can only run high).
+    let mut budget: Option<i64> = None;
     if let Some(tier) = account.wa_daily_tier {
-        let used = outbox::recipients_since(
-            &mut tx,
-            account.id,
-            Utc::now() - chrono::Duration::hours(24),
-        )
-        .await?;
+        let used = match st.tier_used {
+            Some((at, n)) if at.elapsed() < TIER_RECOUNT => n,
+            _ => {
+                let n = outbox::recipients_since(
+                    &mut tx,
+                    account.id,
+                    Utc::now() - chrono::Duration::hours(24),
+                )
+                .await?;
+                st.tier_used = Some((Instant::now(), n));
+                n
+            }
+        };
+        budget = Some(tier - used);
         if used >= tier {
             tx.commit().await?;
             tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
@@ -494,7 +511,8 @@ async fn send_batch(
     }
     // Fair shares: each running campaign of the account gets its part of the batch, and the
     // first campaign asked turns round.
-    let share = (st.batch / campaigns.len() as i64).max(1);
+    let batch = budget.map_or(st.batch, |b| st.batch.min(b));
+    let share = (batch / campaigns.len() as i64).max(1);
     let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
     let token = format!("{}:{}", options.holder, rand::rng().random::<u64>());
     let mut claimed: Vec<(Claimed, &RunningCampaign)> = Vec::new();
@@ -676,6 +694,9 @@ async fn send_batch(
     }
     for (address, _) in &opt_outs {
         st.opted_out.insert(address.clone(), Instant::now());
+    }
+    if let Some((_, used)) = &mut st.tier_used {
+        *used += sent.iter().map(|(_, n)| *n as i64).sum::<i64>();
     }
     // Memory stays flat whatever the campaign's size: only recent sends and opt-outs are kept.
     let gap = spacing(account.channel);

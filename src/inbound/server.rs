@@ -156,7 +156,7 @@ async fn whatsapp(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> (S
     };
     for (number, events) in groups {
         let account = {
-            let mut conn = match ctx.store.begin().await {
+            let mut conn = match ctx.store.read().await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -200,7 +200,7 @@ async fn instagram(
         Err(e) => return refused(e),
     };
     for (ig_user_id, events) in groups {
-        let account = match ctx.store.begin().await {
+        let account = match ctx.store.read().await {
             Ok(mut conn) => store::accounts::by_ig_user_id(&mut conn, &ig_user_id).await,
             Err(e) => Err(e),
         };

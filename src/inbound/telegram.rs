@@ -117,7 +117,7 @@ pub async fn supervise(store: Store, client: Client, extra_keywords: Vec<String>
     let mut tasks = JoinSet::new();
     let mut pollers: HashMap<AccountId, AbortHandle> = HashMap::new();
     loop {
-        let ids = match store.begin().await {
+        let ids = match store.read().await {
             Ok(mut conn) => store::accounts::ids_on_channel(&mut conn, Channel::Telegram).await,
             Err(e) => Err(e),
         };

@@ -233,8 +233,16 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a transaction for writes that must land together.
+    /// Starts a transaction for writes that must land together. It takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), waiting its turn behind other writers: a transaction that
+    /// reads first and writes later would otherwise fail with "database is locked" whenever
+    /// another writer (the engine, a webhook) committed in between.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Starts a read-only transaction: one consistent snapshot, never holding up writers.
+    pub async fn read(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin().await?)
     }
 

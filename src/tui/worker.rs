@@ -284,7 +284,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             let (total, rows) = match pane {
                 PaneId::Accounts => {
                     let mut rows = store.account_page(page).await?;
-                    let mut conn = store.begin().await?;
+                    let mut conn = store.read().await?;
                     let sent =
                         crate::store::accounts::sent_since(&mut conn, start_of_today()).await?;
                     conn.commit().await?;
@@ -334,7 +334,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     let (rate, history) = if live {
                         (None, None)
                     } else {
-                        let mut conn = store.begin().await?;
+                        let mut conn = store.read().await?;
                         let minute = crate::store::outbox::sent_since(
                             &mut conn,
                             id,
