@@ -300,20 +300,31 @@ pub async fn record(
     results: &[(i64, Outcome)],
 ) -> Result<(), StoreError> {
     let at = now();
+    // Accepted messages, most of every batch, are written by one statement: the rows go in
+    // as one JSON array of [id, provider id] pairs.
+    let sent: Vec<(i64, &str)> = results
+        .iter()
+        .filter_map(|(id, r)| match r {
+            Outcome::Sent { provider_id } => Some((*id, provider_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !sent.is_empty() {
+        let rows = serde_json::to_string(&sent).map_err(|e| StoreError::Io(e.to_string()))?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', provider_id = v.provider_id, sent_at = ?2, \
+             updated_at = ?2, lease_until = NULL, claim = NULL, fail_class = NULL, fail_code = NULL \
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS provider_id FROM json_each(?1)) AS v \
+             WHERE outbox.id = v.id AND outbox.state IN ('sending', 'unknown')",
+        )
+        .bind(rows)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
     for (id, r) in results {
         match r {
-            Outcome::Sent { provider_id } => {
-                sqlx::query(
-                    "UPDATE outbox SET state = 'sent', provider_id = ?1, sent_at = ?2, updated_at = ?2, \
-                     lease_until = NULL, claim = NULL, fail_class = NULL, fail_code = NULL \
-                     WHERE id = ?3 AND state IN ('sending', 'unknown')",
-                )
-                .bind(provider_id)
-                .bind(at)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            }
+            Outcome::Sent { .. } => {}
             Outcome::Requeue { at: due, counts } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'queued', next_attempt_at = ?1, updated_at = ?2, \
