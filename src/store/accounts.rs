@@ -353,7 +353,7 @@ pub async fn sent_since(
     since: DateTime<Utc>,
 ) -> Result<Vec<(AccountId, i64)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT account_id, count(*) FROM outbox WHERE sent_at >= ? GROUP BY account_id",
+        "SELECT account_id, count(*) FROM outbox INDEXED BY outbox_sent_at WHERE sent_at >= ? GROUP BY account_id",
     )
     .bind(since)
     .fetch_all(conn)

@@ -229,7 +229,15 @@ impl Store {
         per_cause: i64,
     ) -> Result<Vec<FailureRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT f.class, f.code, f.subscriber_id, s.name, i.address FROM (                SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code,                       subscriber_id, identity_id, row_number() OVER (                         PARTITION BY coalesce(fail_class, '?'), coalesce(fail_code, '?')                         ORDER BY updated_at, id) AS n                FROM outbox WHERE campaign_id = ?1 AND state = 'failed') AS f              JOIN subscribers s ON s.id = f.subscriber_id              JOIN identities i ON i.id = f.identity_id              WHERE f.n <= ?2 ORDER BY f.class, f.code, f.n",
+            "SELECT f.class, f.code, f.subscriber_id, s.name, i.address FROM ( \
+               SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code, \
+                      subscriber_id, identity_id, row_number() OVER ( \
+                        PARTITION BY coalesce(fail_class, '?'), coalesce(fail_code, '?') \
+                        ORDER BY updated_at, id) AS n \
+               FROM outbox WHERE campaign_id = ?1 AND state = 'failed') AS f \
+             JOIN subscribers s ON s.id = f.subscriber_id \
+             JOIN identities i ON i.id = f.identity_id \
+             WHERE f.n <= ?2 ORDER BY f.class, f.code, f.n",
         )
         .bind(id)
         .bind(per_cause)
@@ -249,7 +257,9 @@ impl Store {
         let since = now - chrono::Duration::seconds(bucket_seconds * buckets as i64);
         // Bucket 0 is the latest span; the sent_at index keeps this to the window's rows.
         let counts: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT CAST((unixepoch(?3, 'subsec') - unixepoch(sent_at, 'subsec')) / ?4 AS INTEGER)                     AS b, count(*) FROM outbox              WHERE sent_at >= ?2 AND campaign_id = ?1 GROUP BY b",
+            "SELECT CAST((unixepoch(?3, 'subsec') - unixepoch(sent_at, 'subsec')) / ?4 AS INTEGER) \
+             AS b, count(*) FROM outbox INDEXED BY outbox_sent_at \
+             WHERE sent_at >= ?2 AND campaign_id = ?1 GROUP BY b",
         )
         .bind(id)
         .bind(since)

@@ -486,7 +486,8 @@ pub async fn recipients_since(
     since: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT count(DISTINCT identity_id) FROM outbox WHERE sent_at >= ?2 AND account_id = ?1",
+        "SELECT count(DISTINCT identity_id) FROM outbox INDEXED BY outbox_sent_at \
+         WHERE sent_at >= ?2 AND account_id = ?1",
     )
     .bind(account)
     .bind(since)
@@ -500,13 +501,14 @@ pub async fn sent_since(
     campaign: CampaignId,
     since: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at >= ?2 AND campaign_id = ?1")
-            .bind(campaign)
-            .bind(since)
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM outbox INDEXED BY outbox_sent_at \
+             WHERE sent_at >= ?2 AND campaign_id = ?1",
     )
+    .bind(campaign)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Takes or renews the engine lease for `holder` until `until`; `false` while another
