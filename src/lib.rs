@@ -14,8 +14,9 @@
 //! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
 //! | [`channels`] | the `Channel` trait, the three HTTP clients, outcome classification, webhook parsing | `domain` |
 //! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
-//! | [`engine`] | the sender's view of accounts (target + token, health checks) | `channels`, `domain`, `store` |
+//! | [`engine`] | the campaign lifecycle and the sender (claim → limit → send → record), account health checks | `channels`, `domain`, `store` |
 //! | [`inbound`] | applying webhooks and Telegram updates (long poll): windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `engine`, `store` |
+//! | [`license`] | licence keys, the machine fingerprint, signed leases, the licence states and what each allows (pure, offline) | `domain` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
@@ -24,9 +25,8 @@
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!
-//! Later releases add the campaign sender to `engine/`, `license/` and `license_server/`,
-//! and `counterparty/` (ARCHITECTURE.md §3);
-//! no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
+//! Later releases add the licence sync and `license_server/`, and `counterparty/`
+//! (ARCHITECTURE.md §3); no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
 //! requests to a worker and gets tagged results back.
 //!
 //! ## Files
@@ -45,6 +45,7 @@ pub mod domain;
 pub mod engine;
 pub mod import;
 pub mod inbound;
+pub mod license;
 pub mod logging;
 pub mod sandbox;
 pub mod store;
