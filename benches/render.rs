@@ -40,6 +40,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 log_dir: "logs".into(),
                 sample_import: None,
                 engine: None,
+                license: "not activated".into(),
             },
         };
         let mut app = App::new(

@@ -36,6 +36,16 @@ pub struct GlobalArgs {
     /// Colour theme: default, light, high-contrast, mono, or one in the config folder's themes/
     #[arg(long, global = true, env = "CLEVER_THEME", value_name = "NAME")]
     pub theme: Option<String>,
+
+    /// Read the machine id the licence is bound to from this file (e.g. the host's
+    /// /etc/machine-id mounted into a container) [default: the system's]
+    #[arg(
+        long,
+        global = true,
+        env = "CLEVER_MACHINE_ID_FILE",
+        value_name = "FILE"
+    )]
+    pub machine_id_file: Option<PathBuf>,
 }
 
 /// The commands.
@@ -60,6 +70,10 @@ pub enum Command {
     /// Create, start, pause, resume, cancel and follow campaigns
     #[command(subcommand)]
     Campaigns(CampaignsCommand),
+
+    /// The licence of this machine: its state and tariff, offline activation files
+    #[command(subcommand)]
+    License(LicenseCommand),
 
     /// Run the background work without the screen (for systemd): receive webhooks when
     /// `[webhooks]` is configured, poll Telegram bots for updates; stops on SIGTERM
@@ -444,4 +458,30 @@ pub struct RunArgs {
     /// Write the log file as JSON lines (one object per event) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// `clever license …`.
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// The licence's state, what it allows, the tariff, paid-until, auto-renew and this
+    /// machine's fingerprint
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an activation request for an air-gapped server to standard output: take it to
+    /// the vendor (cabinet, or `clever-license-server activate-offline`) and bring back the
+    /// lease for `clever license install`
+    Request {
+        /// The licence key (or use --key-file; `-` reads standard input)
+        key: Option<String>,
+        /// A file holding the key
+        #[arg(long, value_name = "FILE", conflicts_with = "key")]
+        key_file: Option<PathBuf>,
+    },
+    /// Install the lease the vendor issued for this machine's request
+    Install {
+        /// The lease file (`-` reads standard input)
+        file: PathBuf,
+    },
 }

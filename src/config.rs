@@ -40,6 +40,80 @@ pub struct FileConfig {
     pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub engine: EngineConfig,
+    #[serde(default)]
+    pub license: LicenseFileConfig,
+}
+
+/// `[license]` as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseFileConfig {
+    pub server_url: Option<String>,
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+}
+
+/// The licence server the vendor runs.
+pub const DEFAULT_LICENSE_SERVER: &str = "https://license.cleverplatform.kz";
+
+/// Licensing settings, resolved from the file, the environment and the flags.
+#[derive(Debug, Clone)]
+pub struct LicenseConfig {
+    pub server_url: String,
+    /// Keys trusted besides the vendor's (checked when read).
+    pub trusted_keys: Vec<ed25519_dalek::VerifyingKey>,
+    /// Where to read the machine id instead of the system's (`--machine-id-file`).
+    pub machine_id_file: Option<PathBuf>,
+}
+
+impl Default for LicenseConfig {
+    fn default() -> Self {
+        LicenseConfig {
+            server_url: DEFAULT_LICENSE_SERVER.into(),
+            trusted_keys: Vec::new(),
+            machine_id_file: None,
+        }
+    }
+}
+
+impl LicenseConfig {
+    /// From the file's `[license]`, `CLEVER_LICENSE_SERVER` (wins over the file),
+    /// `CLEVER_LICENSE_TRUSTED_KEYS` (added to the file's) and `--machine-id-file`.
+    pub fn resolve(
+        file: &LicenseFileConfig,
+        env_server: Option<String>,
+        env_keys: Option<String>,
+        machine_id_file: Option<PathBuf>,
+    ) -> Result<LicenseConfig, crate::license::TrustedKeyError> {
+        let mut keys = Vec::new();
+        for k in file.trusted_keys.iter().cloned().chain(
+            env_keys
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
+        ) {
+            keys.push(crate::license::parse_public_key(&k)?);
+        }
+        Ok(LicenseConfig {
+            server_url: env_server
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| file.server_url.clone())
+                .unwrap_or_else(|| DEFAULT_LICENSE_SERVER.into())
+                .trim_end_matches('/')
+                .to_string(),
+            trusted_keys: keys,
+            machine_id_file,
+        })
+    }
+
+    /// Every key licence keys and leases are checked against: the vendor's, then these.
+    pub fn all_trusted(&self) -> Vec<ed25519_dalek::VerifyingKey> {
+        let mut keys = crate::license::trusted_keys(&[]).unwrap_or_default();
+        keys.extend(self.trusted_keys.iter().copied());
+        keys
+    }
 }
 
 /// `[engine]`: how the campaign sender works.
@@ -136,6 +210,8 @@ pub enum SetupError {
     NoHome,
     #[error("{0}")]
     Database(#[from] StoreError),
+    #[error("{0} (in [license] trusted_keys or CLEVER_LICENSE_TRUSTED_KEYS)")]
+    License(String),
 }
 
 /// Everything the binary needs to know, resolved.
@@ -165,6 +241,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// The campaign sender's settings.
     pub engine: EngineConfig,
+    /// Licensing: the server, trusted keys, the machine id's source.
+    pub license: LicenseConfig,
     /// The file's text, for locating mistakes found later (key bindings).
     source: String,
     /// Things the operator should know that did not stop start-up.
@@ -231,6 +309,13 @@ impl Config {
             (None, Some(t)) => (t.clone(), false),
             (None, None) => ("default".to_string(), false),
         };
+        let license = LicenseConfig::resolve(
+            &file.license,
+            std::env::var("CLEVER_LICENSE_SERVER").ok(),
+            std::env::var("CLEVER_LICENSE_TRUSTED_KEYS").ok(),
+            args.machine_id_file.clone(),
+        )
+        .map_err(|e| SetupError::License(e.to_string()))?;
         let log_level = std::env::var("CLEVER_LOG")
             .ok()
             .filter(|l| !l.is_empty())
@@ -252,6 +337,7 @@ impl Config {
             keys: file.keys,
             webhooks: file.webhooks,
             engine: file.engine,
+            license,
             source,
             notices,
         })
@@ -307,6 +393,7 @@ impl Config {
             keys: KeyOverrides::new(),
             webhooks: WebhooksConfig::default(),
             engine: EngineConfig::default(),
+            license: LicenseConfig::default(),
             source: String::new(),
             notices: Vec::new(),
         }

@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         Some(Command::Campaigns(cmd)) => command(&cli.global, |store, _| async move {
             commands::campaigns::run(&store, cmd).await
         }),
+        Some(Command::License(cmd)) => command(&cli.global, |store, config| async move {
+            commands::license::run(&store, &config, cmd).await
+        }),
         Some(Command::Run(args)) => {
             let format = if args.json {
                 LogFormat::Json
@@ -249,6 +252,13 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
                 None
             },
             engine: Some(engine_options.holder.clone()),
+            license: match cleverplatform::commands::license::standing(&store, &config).await {
+                Ok(s) => s.state.label().to_string(),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "licence state unreadable");
+                    "unknown".to_string()
+                }
+            },
         },
     };
     let mut app = tui::build_app(&config, &services)?;

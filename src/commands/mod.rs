@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod license;
 pub mod lists;
 pub mod run;
 pub mod sandbox;

@@ -89,7 +89,7 @@ impl Default for EngineOptions {
 }
 
 /// This machine's name, for telling engines apart.
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

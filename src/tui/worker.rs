@@ -31,6 +31,8 @@ pub struct Workspace {
     pub sample_import: Option<String>,
     /// The name this console's engine holds the engine lease by, when it runs one.
     pub engine: Option<String>,
+    /// The licence's state when the console started (`clever license status`).
+    pub license: String,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.

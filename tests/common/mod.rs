@@ -63,6 +63,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             log_dir: "/srv/clever/logs".into(),
             sample_import: None,
             engine: None,
+            license: "not activated".into(),
         },
     }
 }

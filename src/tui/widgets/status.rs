@@ -37,8 +37,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => "idle".to_string(),
     };
     let left = format!(
-        " {}{sep}licence: not activated{sep}engine: {engine}",
-        app.workspace.label
+        " {}{sep}licence: {}{sep}engine: {engine}",
+        app.workspace.label, app.workspace.license
     );
     let width = area.width as usize;
     // Notices take the whole line until the next key: they matter more than the fields.

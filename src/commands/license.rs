@@ -1,0 +1,241 @@
+//! `clever license status | request | install`: this machine's licence from its stored lease,
+//! and offline activation for servers that cannot reach the licence server.
+//!
+//! Files, in the data folder's `license/` (0700, each file 0600): `lease.json` (the last
+//! lease, as the server signed it), `request.json` (the pending offline request: key and
+//! nonce). The highest time this workspace has seen is kept in the database's settings, so
+//! a clock turned back shows.
+
+use crate::cli::LicenseCommand;
+use crate::config::Config;
+use crate::license::fingerprint::{Fingerprint, MachineId};
+use crate::license::key;
+use crate::license::lease::{self, Lease};
+use crate::license::state::LicenseState;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The setting holding the latest time this workspace has seen.
+const HIGHEST_SEEN: &str = "license.highest_seen";
+
+fn folder(config: &Config) -> PathBuf {
+    config.data_dir.join("license")
+}
+
+/// Writes a file only its owner can read, in a folder only its owner can enter.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn read_input(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// What the licence looks like now.
+pub struct Standing {
+    pub fingerprint: Result<Fingerprint, String>,
+    pub lease: Option<Lease>,
+    pub state: LicenseState,
+}
+
+/// Reads the stored lease and decides the state; records the time seen.
+pub async fn standing(store: &Store, config: &Config) -> anyhow::Result<Standing> {
+    let now = Utc::now();
+    let fingerprint = MachineId::read(config.license.machine_id_file.as_deref())
+        .map(|id| id.fingerprint())
+        .map_err(|e| e.to_string());
+    let highest: Option<DateTime<Utc>> = store
+        .setting(HIGHEST_SEEN)
+        .await?
+        .and_then(|t| t.parse().ok());
+    let path = folder(config).join("lease.json");
+    let lease = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(lease::parse(&text, &config.license.all_trusted())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
+    };
+    let state = match (&fingerprint, &lease) {
+        (_, None) => LicenseState::Unlicensed,
+        (_, Some(Err(e))) => LicenseState::Invalid {
+            reason: e.to_string(),
+        },
+        (Err(e), Some(Ok(_))) => LicenseState::Invalid {
+            reason: format!("this machine cannot be identified: {e}"),
+        },
+        (Ok(fp), Some(Ok(l))) => LicenseState::evaluate(Some(l), fp, now, highest),
+    };
+    // The clock is remembered only while it looks right, so turning it back cannot hide.
+    if highest.is_none_or(|h| now > h) {
+        store.set_setting(HIGHEST_SEEN, &now.to_rfc3339()).await?;
+    }
+    Ok(Standing {
+        fingerprint,
+        lease: lease.and_then(Result::ok),
+        state,
+    })
+}
+
+/// Runs one `license` command.
+pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow::Result<()> {
+    match cmd {
+        LicenseCommand::Status { json } => status(store, config, json).await,
+        LicenseCommand::Request { key, key_file } => {
+            let text = match (key, key_file) {
+                (Some(k), _) if k == "-" => read_input(Path::new("-"))?,
+                (Some(k), _) => k,
+                (None, Some(f)) => read_input(&f)?,
+                (None, None) => bail!(
+                    "give the key: clever license request KEY (or --key-file F, or - for standard input)"
+                ),
+            };
+            let key = key::parse(&text, &config.license.all_trusted())?;
+            let id = MachineId::read(config.license.machine_id_file.as_deref())?;
+            let nonce = hex::encode(rand::random::<[u8; 16]>());
+            let request = serde_json::json!({
+                "kind": "cleverplatform.activation_request",
+                "key": key.text,
+                "fingerprint": id.fingerprint(),
+                "hostname": crate::engine::sender::host_name(),
+                "nonce": nonce,
+                "created_at": Utc::now(),
+            });
+            write_private(
+                &folder(config).join("request.json"),
+                &serde_json::to_string_pretty(&request)?,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&request)?);
+            eprintln!(
+                "clever: take this request to the vendor's cabinet (or `clever-license-server activate-offline`), then run `clever license install lease.json`"
+            );
+            Ok(())
+        }
+        LicenseCommand::Install { file } => {
+            let text = read_input(&file)?;
+            let lease = lease::parse(&text, &config.license.all_trusted())?;
+            let id = MachineId::read(config.license.machine_id_file.as_deref())?;
+            let request_path = folder(config).join("request.json");
+            let request: serde_json::Value = match std::fs::read_to_string(&request_path) {
+                Ok(t) => serde_json::from_str(&t).unwrap_or_default(),
+                Err(_) => bail!(
+                    "no activation request is pending on this machine: run `clever license request KEY` first and install the lease issued for it"
+                ),
+            };
+            let nonce = request["nonce"].as_str().unwrap_or_default();
+            // An offline round trip takes as long as it takes: the nonce, not the age,
+            // ties the lease to this request.
+            lease::check_answer(&lease, &id.fingerprint(), nonce, lease.issued_at)?;
+            write_private(&folder(config).join("lease.json"), &text)?;
+            let _ = std::fs::remove_file(&request_path);
+            let mut tx = store.begin().await?;
+            crate::store::audit::record(
+                &mut tx,
+                &super::actor(),
+                "license.install",
+                "license",
+                Some(&lease.license_id),
+                &serde_json::json!({ "status": lease.status, "tariff": lease.tariff.name }),
+            )
+            .await?;
+            tx.commit().await?;
+            let s = standing(store, config).await?;
+            println!(
+                "lease installed for licence {}: {}",
+                lease.license_id,
+                s.state.label()
+            );
+            println!("{}", s.state.advice(Utc::now()));
+            Ok(())
+        }
+    }
+}
+
+fn limit(n: Option<impl ToString>) -> String {
+    n.map_or_else(|| "unlimited".into(), |n| n.to_string())
+}
+
+async fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
+    let s = standing(store, config).await?;
+    let now = Utc::now();
+    let allows = s.state.allows();
+    if json {
+        return super::print_json(&serde_json::json!({
+            "state": s.state.label(),
+            "reason": s.state.advice(now),
+            "allows": {
+                "send": allows.send, "send_sandbox": allows.send_sandbox,
+                "lookups": allows.lookups, "change": allows.change,
+            },
+            "license_id": s.lease.as_ref().map(|l| &l.license_id),
+            "tariff": s.lease.as_ref().map(|l| &l.tariff),
+            "paid_until": s.lease.as_ref().map(|l| l.paid_until),
+            "auto_renew": s.lease.as_ref().map(|l| l.auto_renew),
+            "last_sync": s.lease.as_ref().map(|l| l.issued_at),
+            "valid_until": s.lease.as_ref().map(|l| l.valid_until),
+            "fingerprint": s.fingerprint.as_ref().ok(),
+            "fingerprint_short": s.fingerprint.as_ref().ok().map(Fingerprint::short),
+            "fingerprint_error": s.fingerprint.as_ref().err(),
+            "server_url": config.license.server_url,
+        }));
+    }
+    println!("licence: {}", s.state.label());
+    println!("  {}", s.state.advice(now));
+    if let Some(l) = &s.lease {
+        println!("  licence id   {}", l.license_id);
+        println!(
+            "  tariff       {}: accounts {}, messages a day {}, lookups a day {}, machines {}",
+            l.tariff.name,
+            limit(l.tariff.accounts),
+            limit(l.tariff.messages_per_day),
+            limit(l.tariff.lookups_per_day),
+            l.tariff.machines
+        );
+        println!(
+            "  paid until   {} ({} days left), auto-renew {}",
+            l.paid_until.format("%Y-%m-%d"),
+            (l.paid_until - now).num_days().max(0),
+            if l.auto_renew { "on" } else { "off" }
+        );
+        println!(
+            "  last sync    {}; works offline until {}",
+            l.issued_at.format("%Y-%m-%d %H:%M UTC"),
+            l.valid_until.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    match &s.fingerprint {
+        Ok(fp) => println!("  machine      {}", fp.short()),
+        Err(e) => println!("  machine      cannot be identified: {e}"),
+    }
+    println!("  server       {}", config.license.server_url);
+    Ok(())
+}
