@@ -463,6 +463,22 @@ pub struct RunArgs {
 /// `clever license …`.
 #[derive(Debug, Subcommand)]
 pub enum LicenseCommand {
+    /// Activate this machine with a licence key (from the e-mail or the personal cabinet)
+    Activate {
+        /// The licence key (or use --key-file; `-` reads standard input)
+        key: Option<String>,
+        /// A file holding the key
+        #[arg(long, value_name = "FILE", conflicts_with = "key")]
+        key_file: Option<PathBuf>,
+    },
+    /// Refresh the lease from the licence server now
+    Sync,
+    /// Free this machine's seat on the licence server (sending stops here)
+    Deactivate {
+        /// Do it (without it, says what would happen)
+        #[arg(long)]
+        yes: bool,
+    },
     /// The licence's state, what it allows, the tariff, paid-until, auto-renew and this
     /// machine's fingerprint
     Status {

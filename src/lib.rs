@@ -17,6 +17,7 @@
 //! | [`engine`] | the campaign lifecycle and the sender (claim → limit → send → record), account health checks | `channels`, `domain`, `store` |
 //! | [`inbound`] | applying webhooks and Telegram updates (long poll): windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `engine`, `store` |
 //! | [`license`] | licence keys, the machine fingerprint, signed leases, the licence states and what each allows (pure, offline) | `domain` |
+//! | [`license_server`] | the vendor's licence server: its own SQLite store, admin operations, the HTTP API that binds machines and signs leases | `license` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
@@ -25,7 +26,7 @@
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!
-//! Later releases add the licence sync and `license_server/`, and `counterparty/`
+//! Later releases add the licence sync and renewals, and `counterparty/`
 //! (ARCHITECTURE.md §3); no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
 //! requests to a worker and gets tagged results back.
 //!
@@ -46,6 +47,7 @@ pub mod engine;
 pub mod import;
 pub mod inbound;
 pub mod license;
+pub mod license_server;
 pub mod logging;
 pub mod sandbox;
 pub mod store;

@@ -1,13 +1,16 @@
-//! `clever license status | request | install`: this machine's licence from its stored lease,
-//! and offline activation for servers that cannot reach the licence server.
+//! `clever license activate | sync | deactivate | status | request | install`: this
+//! machine's licence, on line with the licence server or by request and lease files for
+//! servers that cannot reach it.
 //!
 //! Files, in the data folder's `license/` (0700, each file 0600): `lease.json` (the last
-//! lease, as the server signed it), `request.json` (the pending offline request: key and
+//! lease, as the server signed it), `key` (the key it was activated with, for syncs),
+//! `request.json` (the pending offline request: key and
 //! nonce). The highest time this workspace has seen is kept in the database's settings, so
 //! a clock turned back shows.
 
 use crate::cli::LicenseCommand;
 use crate::config::Config;
+use crate::license::client::LicenseClient;
 use crate::license::fingerprint::{Fingerprint, MachineId};
 use crate::license::key;
 use crate::license::lease::{self, Lease};
@@ -110,16 +113,84 @@ pub async fn standing(store: &Store, config: &Config) -> anyhow::Result<Standing
 pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow::Result<()> {
     match cmd {
         LicenseCommand::Status { json } => status(store, config, json).await,
+        LicenseCommand::Activate { key, key_file } => {
+            let key = key::parse(
+                &key_text(key, key_file, "activate")?,
+                &config.license.all_trusted(),
+            )?;
+            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
+            let client =
+                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
+            let (lease, signed) = client
+                .lease(
+                    "/v1/activate",
+                    &key.text,
+                    &fp,
+                    &crate::engine::sender::host_name(),
+                    &config.license.all_trusted(),
+                )
+                .await?;
+            keep(
+                store,
+                config,
+                &key.text,
+                &signed,
+                "license.activate",
+                &lease,
+            )
+            .await?;
+            report(store, config, &lease).await
+        }
+        LicenseCommand::Sync => {
+            let key = stored_key(config)?;
+            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
+            let client =
+                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
+            let (lease, signed) = client
+                .lease(
+                    "/v1/heartbeat",
+                    &key,
+                    &fp,
+                    &crate::engine::sender::host_name(),
+                    &config.license.all_trusted(),
+                )
+                .await?;
+            keep(store, config, &key, &signed, "license.sync", &lease).await?;
+            report(store, config, &lease).await
+        }
+        LicenseCommand::Deactivate { yes } => {
+            let key = stored_key(config)?;
+            if !yes {
+                bail!(
+                    "deactivating frees this machine's seat and stops sending here; run again with --yes to do it"
+                );
+            }
+            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
+            let client =
+                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
+            client.deactivate(&key, &fp).await?;
+            for file in ["lease.json", "key"] {
+                let _ = std::fs::remove_file(folder(config).join(file));
+            }
+            let mut tx = store.begin().await?;
+            crate::store::audit::record(
+                &mut tx,
+                &super::actor(),
+                "license.deactivate",
+                "license",
+                None,
+                &serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("this machine is deactivated; its seat is free for another");
+            Ok(())
+        }
         LicenseCommand::Request { key, key_file } => {
-            let text = match (key, key_file) {
-                (Some(k), _) if k == "-" => read_input(Path::new("-"))?,
-                (Some(k), _) => k,
-                (None, Some(f)) => read_input(&f)?,
-                (None, None) => bail!(
-                    "give the key: clever license request KEY (or --key-file F, or - for standard input)"
-                ),
-            };
-            let key = key::parse(&text, &config.license.all_trusted())?;
+            let key = key::parse(
+                &key_text(key, key_file, "request")?,
+                &config.license.all_trusted(),
+            )?;
             let id = MachineId::read(config.license.machine_id_file.as_deref())?;
             let nonce = hex::encode(rand::random::<[u8; 16]>());
             let request = serde_json::json!({
@@ -155,29 +226,74 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
             // An offline round trip takes as long as it takes: the nonce, not the age,
             // ties the lease to this request.
             lease::check_answer(&lease, &id.fingerprint(), nonce, lease.issued_at)?;
-            write_private(&folder(config).join("lease.json"), &text)?;
+            let signed: lease::SignedLease = serde_json::from_str(&text)?;
+            let key = request["key"].as_str().unwrap_or_default().to_string();
+            keep(store, config, &key, &signed, "license.install", &lease).await?;
             let _ = std::fs::remove_file(&request_path);
-            let mut tx = store.begin().await?;
-            crate::store::audit::record(
-                &mut tx,
-                &super::actor(),
-                "license.install",
-                "license",
-                Some(&lease.license_id),
-                &serde_json::json!({ "status": lease.status, "tariff": lease.tariff.name }),
-            )
-            .await?;
-            tx.commit().await?;
-            let s = standing(store, config).await?;
-            println!(
-                "lease installed for licence {}: {}",
-                lease.license_id,
-                s.state.label()
-            );
-            println!("{}", s.state.advice(Utc::now()));
-            Ok(())
+            report(store, config, &lease).await
         }
     }
+}
+
+/// The key from the argument, a file or standard input.
+fn key_text(key: Option<String>, key_file: Option<PathBuf>, verb: &str) -> anyhow::Result<String> {
+    Ok(match (key, key_file) {
+        (Some(k), _) if k == "-" => read_input(Path::new("-"))?,
+        (Some(k), _) => k,
+        (None, Some(f)) => read_input(&f)?,
+        (None, None) => bail!(
+            "give the key: clever license {verb} KEY (or --key-file F, or - for standard input)"
+        ),
+    })
+}
+
+/// The key this machine was activated with.
+fn stored_key(config: &Config) -> anyhow::Result<String> {
+    std::fs::read_to_string(folder(config).join("key"))
+        .map(|k| k.trim().to_string())
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "this machine is not activated: run `clever license activate KEY` first"
+            )
+        })
+}
+
+/// Stores a lease (and the key it belongs to) and audits the step.
+async fn keep(
+    store: &Store,
+    config: &Config,
+    key: &str,
+    signed: &lease::SignedLease,
+    action: &str,
+    lease: &Lease,
+) -> anyhow::Result<()> {
+    write_private(
+        &folder(config).join("lease.json"),
+        &serde_json::to_string_pretty(signed)?,
+    )?;
+    if !key.is_empty() {
+        write_private(&folder(config).join("key"), key)?;
+    }
+    let mut tx = store.begin().await?;
+    crate::store::audit::record(
+        &mut tx,
+        &super::actor(),
+        action,
+        "license",
+        Some(&lease.license_id),
+        &serde_json::json!({ "status": lease.status, "tariff": lease.tariff.name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Says where the licence stands after a new lease.
+async fn report(store: &Store, config: &Config, lease: &Lease) -> anyhow::Result<()> {
+    let s = standing(store, config).await?;
+    println!("licence {}: {}", lease.license_id, s.state.label());
+    println!("{}", s.state.advice(Utc::now()));
+    Ok(())
 }
 
 fn limit(n: Option<impl ToString>) -> String {

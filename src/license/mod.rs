@@ -1,16 +1,19 @@
 //! Licensing, the console's side (specs/licensing.md; offer sections 1.3, 1.4, 3.3, 4, 5):
 //! keys the vendor signs ([`key`]), the machine they bind to ([`fingerprint`]), the leases
-//! the licence server signs ([`lease`]), and the states with what each allows ([`state`]).
-//! Everything here is pure and checked offline; talking to the server comes on top.
+//! the licence server signs ([`lease`]), the states with what each allows ([`state`]), and
+//! the calls to the licence server ([`client`], [`protocol`]). All but `client` is pure and
+//! checked offline.
 //!
 //! Trust: the vendor's public key is compiled in ([`VENDOR_KEY`]); `[license]
 //! trusted_keys` in config.toml and `CLEVER_LICENSE_TRUSTED_KEYS` add keys for a
 //! self-hosted licence server, the demo and tests.
 
+pub mod client;
 mod codec;
 pub mod fingerprint;
 pub mod key;
 pub mod lease;
+pub mod protocol;
 pub mod state;
 
 use ed25519_dalek::VerifyingKey;

@@ -1,0 +1,270 @@
+//! Licensing end to end over real loopback HTTP: the vendor's server (its own SQLite file)
+//! issues a key; `clever license activate`, `sync` and `deactivate` bind and free seats; the
+//! vendor's suspend, reinstate and block reach the console with the next sync; a second
+//! machine is refused while the seat is taken; an offline request is answered by
+//! `clever-license-server activate-offline` and installed.
+
+use cleverplatform::license_server::store::{ServerStore, TariffRow};
+use cleverplatform::license_server::{self, ServerOptions};
+use std::path::Path;
+use std::process::Output;
+
+struct Machine {
+    home: tempfile::TempDir,
+    base: String,
+    trusted: String,
+}
+
+impl Machine {
+    fn new(base: &str, trusted: &str, id: &str) -> Machine {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("machine-id"), format!("{id}\n")).unwrap();
+        Machine {
+            home,
+            base: base.into(),
+            trusted: trusted.into(),
+        }
+    }
+
+    fn clever(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("LANG", "C.UTF-8")
+            .env("CLEVER_LICENSE_SERVER", &self.base)
+            .env("CLEVER_LICENSE_TRUSTED_KEYS", &self.trusted)
+            .arg("--data-dir")
+            .arg(self.home.path().join("d"))
+            .arg("--machine-id-file")
+            .arg(self.home.path().join("machine-id"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.clever(args);
+        assert!(
+            out.status.success(),
+            "clever {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.clever(args);
+        assert_eq!(out.status.code(), Some(1), "clever {args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn state(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["license", "status", "--json"])).unwrap()
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+fn server_cli(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_clever-license-server"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn machines_are_activated_synced_and_freed_against_the_server() {
+    let vendor = tempfile::tempdir().unwrap();
+    let store = ServerStore::open(vendor.path()).await.unwrap();
+    let public = store.create_signing_key().unwrap();
+    assert!(
+        store.create_signing_key().is_err(),
+        "a signing key is never replaced"
+    );
+    store
+        .put_tariff(&TariffRow {
+            code: "business".into(),
+            name: "Business".into(),
+            accounts: Some(5),
+            messages_per_day: Some(50_000),
+            lookups_per_day: Some(500),
+            machines: 1,
+            period_days: 30,
+        })
+        .await
+        .unwrap();
+    let (licence, mail) = store
+        .issue("business", "ops@example.kz", None)
+        .await
+        .unwrap();
+    let mail = std::fs::read_to_string(mail).unwrap();
+    assert!(mail.contains("To: ops@example.kz") && mail.contains(&licence.key));
+    let server = license_server::start(
+        store.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap();
+    let base = server.base_url();
+
+    let a = Machine::new(&base, &public, "4c4c4544003910808033b4c04f4e4d32");
+    let b = Machine::new(&base, &public, "9f86d081884c7d659a2feaa0c55ad015");
+    let key = licence.key.clone();
+    let (a, b) = blocking(move || {
+        let out = a.ok(&["license", "activate", &key]);
+        assert!(out.contains(": active"), "{out}");
+        let s = a.state();
+        assert_eq!(s["state"], "active");
+        assert_eq!(s["tariff"]["messages_per_day"], 50_000);
+        assert_eq!(s["allows"]["send"], true);
+        // Activating again on the same machine keeps the one seat.
+        a.ok(&["license", "activate", &key]);
+        a.ok(&["license", "sync"]);
+        // The seat is taken: a second machine is refused, with what to do.
+        let e = b.fails(&["license", "activate", &key]);
+        assert!(e.contains("deactivate one"), "{e}");
+        (a, b)
+    })
+    .await;
+    assert_eq!(
+        store.license(&licence.id).await.unwrap().unwrap().machines,
+        1
+    );
+
+    // The vendor suspends (a failed payment): the next sync says so; reinstating restores.
+    store.set_status(&licence.id, "suspended").await.unwrap();
+    let a = blocking(move || {
+        a.ok(&["license", "sync"]);
+        let s = a.state();
+        assert_eq!(s["state"], "suspended");
+        assert_eq!(s["allows"]["send"], false);
+        assert!(s["reason"].as_str().unwrap().contains("personal cabinet"));
+        a
+    })
+    .await;
+    store.set_status(&licence.id, "active").await.unwrap();
+    let key = licence.key.clone();
+    let b = blocking(move || {
+        a.ok(&["license", "sync"]);
+        assert_eq!(a.state()["state"], "active");
+        // Freeing the seat lets the other machine in.
+        let e = a.fails(&["license", "deactivate"]);
+        assert!(e.contains("--yes"), "{e}");
+        a.ok(&["license", "deactivate", "--yes"]);
+        assert_eq!(a.state()["state"], "not activated");
+        let e = a.fails(&["license", "sync"]);
+        assert!(e.contains("not activated"), "{e}");
+        b.ok(&["license", "activate", &key]);
+        assert_eq!(b.state()["state"], "active");
+        b
+    })
+    .await;
+
+    // Blocked for a violation: the lease says so.
+    store.set_status(&licence.id, "blocked").await.unwrap();
+    let b = blocking(move || {
+        b.ok(&["license", "sync"]);
+        let s = b.state();
+        assert_eq!(s["state"], "blocked");
+        assert_eq!(s["allows"]["send_sandbox"], false);
+        b
+    })
+    .await;
+    drop(b);
+
+    // An air-gapped machine: request → the vendor's activate-offline → install.
+    let (second, _) = store
+        .issue("business", "branch@example.kz", Some(10))
+        .await
+        .unwrap();
+    let c = Machine::new(
+        "http://127.0.0.1:9",
+        &public,
+        "e3b0c44298fc1c149afbf4c8996fb924",
+    );
+    let dir = vendor.path().to_path_buf();
+    blocking(move || {
+        let request = c.ok(&["license", "request", &second.key]);
+        let req_file = c.home.path().join("req.json");
+        std::fs::write(&req_file, &request).unwrap();
+        let out = server_cli(&dir, &["activate-offline", &req_file.display().to_string()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lease_file = c.home.path().join("lease.json");
+        std::fs::write(&lease_file, &out.stdout).unwrap();
+        let out = c.ok(&["license", "install", &lease_file.display().to_string()]);
+        assert!(out.contains(": active"), "{out}");
+        let s = c.state();
+        assert_eq!(s["state"], "active");
+        // Days paid: the issue's 10, not the tariff's 30.
+        let paid: chrono::DateTime<chrono::Utc> =
+            s["paid_until"].as_str().unwrap().parse().unwrap();
+        assert!((paid - chrono::Utc::now()).num_days() <= 10);
+        // The same request again takes no second seat (the machine is already bound).
+        let out = server_cli(&dir, &["activate-offline", &req_file.display().to_string()]);
+        assert!(out.status.success());
+        // The server's listing shows both licences.
+        let out = server_cli(&dir, &["list", "--json"]);
+        let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(all.as_array().unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_attempts_and_seat_cycling_are_limited() {
+    let vendor = tempfile::tempdir().unwrap();
+    let store = ServerStore::open(vendor.path()).await.unwrap();
+    let public = store.create_signing_key().unwrap();
+    store
+        .put_tariff(&TariffRow {
+            code: "solo".into(),
+            name: "Solo".into(),
+            accounts: None,
+            messages_per_day: None,
+            lookups_per_day: None,
+            machines: 1,
+            period_days: 30,
+        })
+        .await
+        .unwrap();
+    let (licence, _) = store.issue("solo", "a@example.kz", None).await.unwrap();
+    let server = license_server::start(
+        store.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions {
+            activations_per_hour: 3,
+            deactivations_per_30_days: 1,
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let a = Machine::new(
+        &server.base_url(),
+        &public,
+        "4c4c4544003910808033b4c04f4e4d32",
+    );
+    let key = licence.key.clone();
+    blocking(move || {
+        a.ok(&["license", "activate", &key]);
+        a.ok(&["license", "deactivate", "--yes"]);
+        a.ok(&["license", "activate", &key]);
+        // One move in 30 days is all this server allows.
+        let e = a.fails(&["license", "deactivate", "--yes"]);
+        assert!(e.contains("30 days"), "{e}");
+        a.ok(&["license", "activate", &key]);
+        let e = a.fails(&["license", "activate", &key]);
+        assert!(e.contains("too many activation attempts"), "{e}");
+    })
+    .await;
+}
