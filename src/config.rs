@@ -343,6 +343,16 @@ impl Config {
         })
     }
 
+    /// This machine's licence files and what they are checked against.
+    pub fn license_local(&self) -> crate::license::local::Local {
+        crate::license::local::Local {
+            folder: self.data_dir.join("license"),
+            trusted: self.license.all_trusted(),
+            machine_id_file: self.license.machine_id_file.clone(),
+            server_url: self.license.server_url.clone(),
+        }
+    }
+
     /// The same configuration pointed at the demo workspace: `<data_dir>/demo/`.
     pub fn for_demo(mut self) -> Config {
         let demo = self.data_dir.join("demo");

@@ -14,9 +14,9 @@
 //! | [`store`] | every SQL statement; pool setup, embedded migrations | `domain` |
 //! | [`channels`] | the `Channel` trait, the three HTTP clients, outcome classification, webhook parsing | `domain` |
 //! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
-//! | [`engine`] | the campaign lifecycle and the sender (claim → limit → send → record), account health checks | `channels`, `domain`, `store` |
+//! | [`engine`] | the campaign lifecycle and the sender (claim → limit → send → record), account health checks | `channels`, `domain`, `license` (what the licence allows), `store` |
 //! | [`inbound`] | applying webhooks and Telegram updates (long poll): windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `engine`, `store` |
-//! | [`license`] | licence keys, the machine fingerprint, signed leases, the licence states and what each allows (pure, offline) | `domain` |
+//! | [`license`] | licence keys, the machine fingerprint, signed leases, the licence states and what each allows (pure); the licence files, the calls to the licence server and the background sync | `domain`, `store` (the latest time seen) |
 //! | [`license_server`] | the vendor's licence server: its own SQLite store, admin operations, the HTTP API that binds machines and signs leases | `license` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |

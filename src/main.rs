@@ -229,7 +229,12 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
     } else {
         None
     };
-    let engine_options = cleverplatform::engine::sender::EngineOptions::configured(&config.engine);
+    // The licence sync runs for the whole session; the engine and the status bar read it.
+    let licence = cleverplatform::license::sync::spawn(store.clone(), config.license_local());
+    let engine_options = cleverplatform::engine::sender::EngineOptions {
+        licence: Some(licence.state.clone()),
+        ..cleverplatform::engine::sender::EngineOptions::configured(&config.engine)
+    };
     let services = Services {
         store: store.clone(),
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))
@@ -285,7 +290,13 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
              Run it in an SSH session or tmux; see `clever --help` for commands"
         );
     }
-    tui::run(app, services, Some(engine.state.clone())).await?;
+    tui::run(
+        app,
+        services,
+        Some(engine.state.clone()),
+        Some(licence.state.clone()),
+    )
+    .await?;
     engine.stop().await;
     drop(telegram);
     drop(sandbox);

@@ -540,3 +540,90 @@ async fn the_whatsapp_tier_caps_recipients_per_day() {
     assert_eq!(c.status, CampaignStatus::Running);
     assert_eq!(received(&sb.base_url()).await.len(), 100);
 }
+
+/// The licence gates real accounts: a suspended licence pauses the campaign with the reason
+/// and sends nothing; once active again the campaign resumes by itself and sends no more
+/// than the tariff's messages a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_licence_pauses_resumes_and_caps_real_accounts() {
+    use cleverplatform::license::fingerprint::Fingerprint;
+    use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
+    use cleverplatform::license::local::Standing;
+    use cleverplatform::license::state::LicenseState;
+    use cleverplatform::license::sync::Licence;
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(60)).await;
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1006").await;
+    // A real account (the emulator stands in for the platform).
+    let mut tx = w.store.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET sandbox = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let id = campaign(&w.store, "Licensed", "WA").await;
+    let licence = |state: LicenseState, per_day: Option<u64>| Licence {
+        standing: Some(Standing {
+            fingerprint: Ok(Fingerprint("ab".repeat(32))),
+            lease: Some(Lease {
+                license_id: "lic".into(),
+                fingerprint: Fingerprint("ab".repeat(32)),
+                status: LeaseStatus::Active,
+                tariff: Tariff {
+                    name: "Start".into(),
+                    accounts: None,
+                    messages_per_day: per_day,
+                    lookups_per_day: None,
+                    machines: 1,
+                },
+                paid_until: chrono::Utc::now() + chrono::Duration::days(1),
+                auto_renew: false,
+                issued_at: chrono::Utc::now(),
+                valid_until: chrono::Utc::now() + chrono::Duration::days(1),
+                nonce: String::new(),
+            }),
+            state,
+        }),
+        ..Licence::default()
+    };
+    let (state, rx) = tokio::sync::watch::channel(licence(LicenseState::Suspended, Some(25)));
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        EngineOptions {
+            licence: Some(rx),
+            ..fast()
+        },
+    );
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Paused,
+        Duration::from_secs(30),
+    )
+    .await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.status_reason.as_deref(), Some("licence: suspended"));
+    assert_eq!(c.counts.sent, 0);
+    assert!(received(&sb.base_url()).await.is_empty());
+
+    state.send_replace(licence(LicenseState::Active, Some(25)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = w.store.campaign(id).await.unwrap().unwrap();
+        if c.counts.sent >= 25 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Running, "resumed by itself");
+    assert_eq!(c.counts.sent, 25, "the day's messages: {:?}", c.counts);
+    assert_eq!(received(&sb.base_url()).await.len(), 25);
+}

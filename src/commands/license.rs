@@ -1,12 +1,7 @@
 //! `clever license activate | sync | deactivate | status | request | install`: this
 //! machine's licence, on line with the licence server or by request and lease files for
 //! servers that cannot reach it.
-//!
-//! Files, in the data folder's `license/` (0700, each file 0600): `lease.json` (the last
-//! lease, as the server signed it), `key` (the key it was activated with, for syncs),
-//! `request.json` (the pending offline request: key and
-//! nonce). The highest time this workspace has seen is kept in the database's settings, so
-//! a clock turned back shows.
+//! The files are [`crate::license::local`]'s.
 
 use crate::cli::LicenseCommand;
 use crate::config::Config;
@@ -14,46 +9,15 @@ use crate::license::client::LicenseClient;
 use crate::license::fingerprint::{Fingerprint, MachineId};
 use crate::license::key;
 use crate::license::lease::{self, Lease};
-use crate::license::state::LicenseState;
+use crate::license::local::{Local, Standing};
 use crate::store::Store;
 use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The setting holding the latest time this workspace has seen.
-const HIGHEST_SEEN: &str = "license.highest_seen";
-
-fn folder(config: &Config) -> PathBuf {
-    config.data_dir.join("license")
-}
-
-/// Writes a file only its owner can read, in a folder only its owner can enter.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+fn local(config: &Config) -> Local {
+    config.license_local()
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
@@ -65,48 +29,9 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// What the licence looks like now.
-pub struct Standing {
-    pub fingerprint: Result<Fingerprint, String>,
-    pub lease: Option<Lease>,
-    pub state: LicenseState,
-}
-
 /// Reads the stored lease and decides the state; records the time seen.
 pub async fn standing(store: &Store, config: &Config) -> anyhow::Result<Standing> {
-    let now = Utc::now();
-    let fingerprint = MachineId::read(config.license.machine_id_file.as_deref())
-        .map(|id| id.fingerprint())
-        .map_err(|e| e.to_string());
-    let highest: Option<DateTime<Utc>> = store
-        .setting(HIGHEST_SEEN)
-        .await?
-        .and_then(|t| t.parse().ok());
-    let path = folder(config).join("lease.json");
-    let lease = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(lease::parse(&text, &config.license.all_trusted())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => bail!("cannot read {}: {e}", path.display()),
-    };
-    let state = match (&fingerprint, &lease) {
-        (_, None) => LicenseState::Unlicensed,
-        (_, Some(Err(e))) => LicenseState::Invalid {
-            reason: e.to_string(),
-        },
-        (Err(e), Some(Ok(_))) => LicenseState::Invalid {
-            reason: format!("this machine cannot be identified: {e}"),
-        },
-        (Ok(fp), Some(Ok(l))) => LicenseState::evaluate(Some(l), fp, now, highest),
-    };
-    // The clock is remembered only while it looks right, so turning it back cannot hide.
-    if highest.is_none_or(|h| now > h) {
-        store.set_setting(HIGHEST_SEEN, &now.to_rfc3339()).await?;
-    }
-    Ok(Standing {
-        fingerprint,
-        lease: lease.and_then(Result::ok),
-        state,
-    })
+    Ok(local(config).standing(store).await?)
 }
 
 /// Runs one `license` command.
@@ -169,9 +94,7 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
             let client =
                 LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
             client.deactivate(&key, &fp).await?;
-            for file in ["lease.json", "key"] {
-                let _ = std::fs::remove_file(folder(config).join(file));
-            }
+            local(config).forget();
             let mut tx = store.begin().await?;
             crate::store::audit::record(
                 &mut tx,
@@ -201,8 +124,8 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
                 "nonce": nonce,
                 "created_at": Utc::now(),
             });
-            write_private(
-                &folder(config).join("request.json"),
+            crate::license::local::write_private(
+                &local(config).request_path(),
                 &serde_json::to_string_pretty(&request)?,
             )?;
             println!("{}", serde_json::to_string_pretty(&request)?);
@@ -215,7 +138,7 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
             let text = read_input(&file)?;
             let lease = lease::parse(&text, &config.license.all_trusted())?;
             let id = MachineId::read(config.license.machine_id_file.as_deref())?;
-            let request_path = folder(config).join("request.json");
+            let request_path = local(config).request_path();
             let request: serde_json::Value = match std::fs::read_to_string(&request_path) {
                 Ok(t) => serde_json::from_str(&t).unwrap_or_default(),
                 Err(_) => bail!(
@@ -249,13 +172,9 @@ fn key_text(key: Option<String>, key_file: Option<PathBuf>, verb: &str) -> anyho
 
 /// The key this machine was activated with.
 fn stored_key(config: &Config) -> anyhow::Result<String> {
-    std::fs::read_to_string(folder(config).join("key"))
-        .map(|k| k.trim().to_string())
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "this machine is not activated: run `clever license activate KEY` first"
-            )
-        })
+    local(config).stored_key().ok_or_else(|| {
+        anyhow::anyhow!("this machine is not activated: run `clever license activate KEY` first")
+    })
 }
 
 /// Stores a lease (and the key it belongs to) and audits the step.
@@ -267,13 +186,7 @@ async fn keep(
     action: &str,
     lease: &Lease,
 ) -> anyhow::Result<()> {
-    write_private(
-        &folder(config).join("lease.json"),
-        &serde_json::to_string_pretty(signed)?,
-    )?;
-    if !key.is_empty() {
-        write_private(&folder(config).join("key"), key)?;
-    }
+    local(config).keep(key, signed)?;
     let mut tx = store.begin().await?;
     crate::store::audit::record(
         &mut tx,

@@ -35,10 +35,15 @@ pub async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             None
         }
     };
+    // The licence is synced here too; the engine reads it before every batch.
+    let licence = crate::license::sync::spawn(store.clone(), config.license_local());
     let engine = crate::engine::sender::Engine::start(
         store.clone(),
         client.clone(),
-        crate::engine::sender::EngineOptions::configured(&config.engine),
+        crate::engine::sender::EngineOptions {
+            licence: Some(licence.state.clone()),
+            ..crate::engine::sender::EngineOptions::configured(&config.engine)
+        },
     );
     let telegram = crate::inbound::telegram::spawn(
         store.clone(),

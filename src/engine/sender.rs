@@ -14,6 +14,7 @@ use crate::domain::quiet::{self, SendWindow};
 use crate::domain::states::HALTED_PREFIX;
 use crate::domain::template::{MessageTemplate, Recipient};
 use crate::domain::{AccountId, AccountStatus, CampaignId, CampaignStatus, Channel};
+use crate::license::sync::Licence;
 use crate::store::outbox::{self, Claimed, Outcome, RunningCampaign};
 use crate::store::{self, Store, StoreError};
 use chrono::Utc;
@@ -51,7 +52,14 @@ pub struct EngineOptions {
     pub max_pause: Duration,
     /// How long the engine lease lasts without renewal: a standby engine takes over after it.
     pub takeover: Duration,
+    /// The licence, when this process syncs one: real accounts send only while it allows,
+    /// sandbox accounts while it allows the sandbox, within the tariff's messages a day.
+    /// `None` sends unchecked (tests and benchmarks).
+    pub licence: Option<watch::Receiver<Licence>>,
 }
+
+/// The reason a campaign paused by the licence carries; it resumes when the licence allows.
+pub const LICENCE_PREFIX: &str = "licence: ";
 
 impl EngineOptions {
     /// The defaults with `[engine]` from `config.toml`.
@@ -84,6 +92,7 @@ impl Default for EngineOptions {
             backoff_base: Duration::from_secs(2),
             max_pause: Duration::from_secs(600),
             takeover: Duration::from_secs(20),
+            licence: None,
         }
     }
 }
@@ -250,6 +259,18 @@ async fn tick(
         );
     }
     outbox::apply_statuses(&mut tx).await?;
+    if let Some(licence) = &options.licence {
+        let allows = licence.borrow().allows();
+        let resumed =
+            outbox::resume_paused_by(&mut tx, LICENCE_PREFIX, allows.send_sandbox, allows.send)
+                .await?;
+        if resumed > 0 {
+            tracing::info!(
+                resumed,
+                "the licence allows sending again; campaigns resumed"
+            );
+        }
+    }
     let (started, completed) = outbox::advance_campaigns(&mut tx).await?;
     if started + completed > 0 {
         tracing::info!(started, completed, "campaigns moved on");
@@ -383,6 +404,7 @@ async fn send_for_account(
         last_sent: HashMap::new(),
         prepared: HashMap::new(),
         tier_used: None,
+        day_used: None,
         next_campaign: 0,
     };
     tracing::info!(%account, rate, "sending");
@@ -440,7 +462,18 @@ struct AccountState {
     prepared: HashMap<CampaignId, Result<Prepared, String>>,
     /// Unique WhatsApp recipients of the last 24 hours as last counted, and when.
     tier_used: Option<(Instant, i64)>,
+    /// Messages sent through real accounts since the day began (when counted, which day).
+    day_used: Option<(Instant, chrono::DateTime<Utc>, i64)>,
     next_campaign: usize,
+}
+
+/// Midnight of `now`'s day in `tz`, as a UTC time.
+fn start_of_day(now: chrono::DateTime<Utc>, tz: chrono_tz::Tz) -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    let local = now.with_timezone(&tz).date_naive();
+    tz.from_local_datetime(&local.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or(now, |t| t.with_timezone(&Utc))
 }
 
 /// How often the unique WhatsApp recipients of the last 24 hours are counted again.
@@ -483,10 +516,61 @@ async fn send_batch(
         flush(store, &mut st.pending).await?;
         return Ok(Batch::Done);
     }
+    // The licence: paused with a reason while it does not allow this account to send; the
+    // tariff's messages a day bound the batch.
+    let mut budget: Option<i64> = None;
+    if let Some(licence) = &options.licence {
+        let (allows, label, per_day) = {
+            let l = licence.borrow();
+            (l.allows(), l.state().label(), l.messages_per_day())
+        };
+        if !(if account.sandbox {
+            allows.send_sandbox
+        } else {
+            allows.send
+        }) {
+            let why = format!("{LICENCE_PREFIX}{label}");
+            for c in &campaigns {
+                outbox::transition(
+                    &mut tx,
+                    c.id,
+                    &[CampaignStatus::Running],
+                    CampaignStatus::Paused,
+                    Some(&why),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            tracing::warn!(account = %account.id, %why, "the licence does not allow sending; campaigns paused");
+            flush(store, &mut st.pending).await?;
+            return Ok(Batch::Done);
+        }
+        if let (Some(cap), false) = (per_day, account.sandbox) {
+            // Counted every ten seconds (and kept up between), in the operator's day.
+            let midnight = start_of_day(Utc::now(), options.operator_tz);
+            let today = match st.day_used {
+                Some((at, day, n)) if day == midnight && at.elapsed() < Duration::from_secs(10) => {
+                    n
+                }
+                _ => {
+                    let n = store::accounts::real_sent_since(&mut tx, midnight).await?;
+                    st.day_used = Some((Instant::now(), midnight, n));
+                    n
+                }
+            };
+            let left = cap as i64 - today;
+            if left <= 0 {
+                tx.commit().await?;
+                tracing::warn!(account = %account.id, cap, "the tariff's messages for today are used up; waiting for tomorrow");
+                flush(store, &mut st.pending).await?;
+                return Ok(Batch::Idle(Duration::from_secs(60)));
+            }
+            budget = Some(left);
+        }
+    }
     // WhatsApp's business-initiated recipients per moving 24 hours. Counting them reads
     // every row sent in a day, so the count is taken once a minute and kept up between
     // (each accepted message counted as a new recipient: the count can only run high).
-    let mut budget: Option<i64> = None;
     if let Some(tier) = account.wa_daily_tier {
         let used = match st.tier_used {
             Some((at, n)) if at.elapsed() < TIER_RECOUNT => n,
@@ -501,7 +585,7 @@ async fn send_batch(
                 n
             }
         };
-        budget = Some(tier - used);
+        budget = Some(budget.map_or(tier - used, |b| b.min(tier - used)));
         if used >= tier {
             tx.commit().await?;
             tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
@@ -695,8 +779,12 @@ async fn send_batch(
     for (address, _) in &opt_outs {
         st.opted_out.insert(address.clone(), Instant::now());
     }
+    let accepted = sent.iter().map(|(_, n)| *n as i64).sum::<i64>();
     if let Some((_, used)) = &mut st.tier_used {
-        *used += sent.iter().map(|(_, n)| *n as i64).sum::<i64>();
+        *used += accepted;
+    }
+    if let Some((_, _, used)) = &mut st.day_used {
+        *used += accepted;
     }
     // Memory stays flat whatever the campaign's size: only recent sends and opt-outs are kept.
     let gap = spacing(account.channel);

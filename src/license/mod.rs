@@ -13,8 +13,10 @@ mod codec;
 pub mod fingerprint;
 pub mod key;
 pub mod lease;
+pub mod local;
 pub mod protocol;
 pub mod state;
+pub mod sync;
 
 use ed25519_dalek::VerifyingKey;
 

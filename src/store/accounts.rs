@@ -372,3 +372,18 @@ pub async fn status_of(
             .await?,
     )
 }
+
+/// Messages accepted through real (not sandbox) accounts since `since`: what a tariff's
+/// messages a day counts.
+pub async fn real_sent_since(
+    conn: &mut SqliteConnection,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM outbox INDEXED BY outbox_sent_at WHERE sent_at >= ?1 \
+         AND account_id IN (SELECT id FROM accounts WHERE sandbox = 0)",
+    )
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
+}

@@ -553,3 +553,25 @@ pub async fn engine_holder(conn: &mut SqliteConnection) -> Result<Option<String>
             .await?,
     )
 }
+
+/// Resumes campaigns paused with a reason starting `prefix` (the licence's), on sandbox
+/// accounts when `sandbox` allows and on real ones when `real` does. Returns how many.
+pub async fn resume_paused_by(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    sandbox: bool,
+    real: bool,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE campaigns SET status = 'running', status_reason = NULL, updated_at = ?4 \
+         WHERE status = 'paused' AND substr(status_reason, 1, length(?1)) = ?1 \
+         AND account_id IN (SELECT id FROM accounts WHERE (sandbox = 1 AND ?2) OR (sandbox = 0 AND ?3))",
+    )
+    .bind(prefix)
+    .bind(sandbox)
+    .bind(real)
+    .bind(now())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -41,6 +41,8 @@ pub enum Msg {
     /// The engine of this process published its state (at most twice a second, only when
     /// it changed).
     Engine(crate::engine::sender::EngineState),
+    /// The licence sync published what it knows.
+    Licence(Box<crate::license::sync::Licence>),
 }
 
 /// Which part of a pane has the keys.
@@ -153,6 +155,8 @@ pub struct App {
     pub campaign_form: Option<CampaignForm>,
     /// Live progress of this process's engine.
     pub live: super::live::LiveProgress,
+    /// The licence as the sync last published it (`None` without a sync: tests).
+    pub licence: Option<crate::license::sync::Licence>,
     /// Subscriber lists, for the Subscribers pane.
     pub lists: Vec<ListRow>,
     /// Which list the Subscribers pane shows: 0 is everyone, `i` is `lists[i - 1]`.
@@ -221,6 +225,7 @@ impl App {
             form: None,
             campaign_form: None,
             live: Default::default(),
+            licence: None,
             lists: Vec::new(),
             list_index: 0,
             sendable: None,
@@ -324,6 +329,11 @@ impl App {
                 out
             }
             Msg::Key(key) => self.on_key(key),
+            Msg::Licence(licence) => {
+                self.licence = Some(*licence);
+                self.dirty = true;
+                Vec::new()
+            }
             Msg::Engine(state) => {
                 let role = (self.live.active, self.live.other.clone());
                 self.live.record(std::time::Instant::now(), &state);

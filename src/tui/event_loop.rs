@@ -1,5 +1,6 @@
 //! The one task that owns the terminal: it waits on terminal events, worker replies,
-//! signals, the in-process engine's state channel (which moves only while it sends), a
+//! signals, the in-process engine's state channel (which moves only while it sends) and the
+//! licence sync's (which moves when the licence does), a
 //! one-second tick while campaigns run, and — only while something changed — a
 //! redraw deadline. Redraws are coalesced
 //! to at most 30 a second, each inside synchronized output, and nothing wakes the loop
@@ -30,6 +31,7 @@ pub async fn run(
     app: &mut App,
     services: Services,
     mut engine: Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
+    mut licence: Option<tokio::sync::watch::Receiver<crate::license::sync::Licence>>,
 ) -> io::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -76,9 +78,13 @@ pub async fn run(
                 None => break,
             },
             Some(reply) = rep_rx.recv() => send(app.update(Msg::Reply(reply))),
-            changed = engine_changed(&mut engine) => match changed {
+            changed = watched(&mut engine) => match changed {
                 Some(state) => send(app.update(Msg::Engine(state))),
                 None => engine = None,
+            },
+            changed = watched(&mut licence) => match changed {
+                Some(state) => send(app.update(Msg::Licence(Box::new(state)))),
+                None => licence = None,
             },
             _ = tick.tick(), if app.live() => send(app.update(Msg::Tick)),
             _ = sigterm.recv() => { app.update(Msg::Signal("SIGTERM")); }
@@ -100,10 +106,9 @@ pub async fn run(
     Ok(())
 }
 
-/// The engine's next state; `None` once it is gone (never resolves without an engine).
-async fn engine_changed(
-    engine: &mut Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
-) -> Option<crate::engine::sender::EngineState> {
+/// A watched value's next state; `None` once its sender is gone (never resolves without
+/// one).
+async fn watched<T: Clone>(engine: &mut Option<tokio::sync::watch::Receiver<T>>) -> Option<T> {
     match engine {
         Some(rx) => match rx.changed().await {
             Ok(()) => Some(rx.borrow_and_update().clone()),

@@ -79,13 +79,15 @@ pub fn build_app(config: &Config, services: &Services) -> Result<App, ConfigErro
 }
 
 /// Opens the console and runs it until the operator leaves; `engine` is the state channel
-/// of the engine started in this process, for live progress.
+/// of the engine started in this process, for live progress, and `licence` the licence
+/// sync's.
 pub async fn run(
     mut app: App,
     services: Services,
     engine: Option<tokio::sync::watch::Receiver<crate::engine::sender::EngineState>>,
+    licence: Option<tokio::sync::watch::Receiver<crate::license::sync::Licence>>,
 ) -> std::io::Result<()> {
-    event_loop::run(&mut app, services, engine).await
+    event_loop::run(&mut app, services, engine, licence).await
 }
 
 /// Carries out requests and feeds the replies back until the state settles: the event loop

@@ -36,9 +36,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None if running > 0 => format!("not running ({running} waiting)"),
         None => "idle".to_string(),
     };
+    let licence = match &app.licence {
+        Some(l) => match l.state() {
+            crate::license::state::LicenseState::Grace { until } => format!(
+                "grace, {} h left",
+                (until - chrono::Utc::now()).num_hours().max(0)
+            ),
+            s => s.label().to_string(),
+        },
+        None => app.workspace.license.clone(),
+    };
     let left = format!(
-        " {}{sep}licence: {}{sep}engine: {engine}",
-        app.workspace.label, app.workspace.license
+        " {}{sep}licence: {licence}{sep}engine: {engine}",
+        app.workspace.label
     );
     let width = area.width as usize;
     // Notices take the whole line until the next key: they matter more than the fields.
