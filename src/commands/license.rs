@@ -5,7 +5,6 @@
 
 use crate::cli::LicenseCommand;
 use crate::config::Config;
-use crate::license::client::LicenseClient;
 use crate::license::fingerprint::{Fingerprint, MachineId};
 use crate::license::key;
 use crate::license::lease::{self, Lease};
@@ -39,62 +38,25 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
     match cmd {
         LicenseCommand::Status { json } => status(store, config, json).await,
         LicenseCommand::Activate { key, key_file } => {
-            let key = key::parse(
-                &key_text(key, key_file, "activate")?,
-                &config.license.all_trusted(),
-            )?;
-            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
-            let client =
-                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
-            let (lease, signed) = client
-                .lease(
-                    "/v1/activate",
-                    &key.text,
-                    &fp,
-                    &crate::engine::sender::host_name(),
-                    &config.license.all_trusted(),
-                )
+            let lease = local(config)
+                .activate(&key_text(key, key_file, "activate")?)
                 .await?;
-            keep(
-                store,
-                config,
-                &key.text,
-                &signed,
-                "license.activate",
-                &lease,
-            )
-            .await?;
+            audit(store, "license.activate", &lease).await?;
             report(store, config, &lease).await
         }
         LicenseCommand::Sync => {
-            let key = stored_key(config)?;
-            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
-            let client =
-                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
-            let (lease, signed) = client
-                .lease(
-                    "/v1/heartbeat",
-                    &key,
-                    &fp,
-                    &crate::engine::sender::host_name(),
-                    &config.license.all_trusted(),
-                )
-                .await?;
-            keep(store, config, &key, &signed, "license.sync", &lease).await?;
+            let lease = local(config).sync().await?;
+            audit(store, "license.sync", &lease).await?;
             report(store, config, &lease).await
         }
         LicenseCommand::Deactivate { yes } => {
-            let key = stored_key(config)?;
+            stored_key(config)?;
             if !yes {
                 bail!(
                     "deactivating frees this machine's seat and stops sending here; run again with --yes to do it"
                 );
             }
-            let fp = MachineId::read(config.license.machine_id_file.as_deref())?.fingerprint();
-            let client =
-                LicenseClient::new(&config.license.server_url).map_err(anyhow::Error::msg)?;
-            client.deactivate(&key, &fp).await?;
-            local(config).forget();
+            local(config).deactivate().await?;
             let mut tx = store.begin().await?;
             crate::store::audit::record(
                 &mut tx,
@@ -151,7 +113,8 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
             lease::check_answer(&lease, &id.fingerprint(), nonce, lease.issued_at)?;
             let signed: lease::SignedLease = serde_json::from_str(&text)?;
             let key = request["key"].as_str().unwrap_or_default().to_string();
-            keep(store, config, &key, &signed, "license.install", &lease).await?;
+            local(config).keep(&key, &signed)?;
+            audit(store, "license.install", &lease).await?;
             let _ = std::fs::remove_file(&request_path);
             report(store, config, &lease).await
         }
@@ -177,16 +140,8 @@ fn stored_key(config: &Config) -> anyhow::Result<String> {
     })
 }
 
-/// Stores a lease (and the key it belongs to) and audits the step.
-async fn keep(
-    store: &Store,
-    config: &Config,
-    key: &str,
-    signed: &lease::SignedLease,
-    action: &str,
-    lease: &Lease,
-) -> anyhow::Result<()> {
-    local(config).keep(key, signed)?;
+/// Audits a licence step.
+async fn audit(store: &Store, action: &str, lease: &Lease) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     crate::store::audit::record(
         &mut tx,

@@ -15,6 +15,23 @@ use std::path::{Path, PathBuf};
 /// The setting holding the latest time this workspace has seen.
 const HIGHEST_SEEN: &str = "license.highest_seen";
 
+/// Why an activation, sync or deactivation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Key(#[from] super::key::KeyError),
+    #[error(transparent)]
+    Machine(#[from] super::fingerprint::MachineIdError),
+    #[error(transparent)]
+    Server(#[from] super::client::ClientError),
+    #[error(transparent)]
+    Local(#[from] LocalError),
+    #[error("this machine is not activated: activate it with its licence key first")]
+    NotActivated,
+    #[error("{0}")]
+    Client(String),
+}
+
 /// Why the licence files could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -86,6 +103,55 @@ impl Local {
     pub fn forget(&self) {
         let _ = std::fs::remove_file(self.lease_path());
         let _ = std::fs::remove_file(self.key_path());
+    }
+
+    fn client(&self) -> Result<super::client::LicenseClient, ActionError> {
+        super::client::LicenseClient::new(&self.server_url).map_err(ActionError::Client)
+    }
+
+    /// Activates this machine with a key (as pasted): the lease is checked and kept.
+    pub async fn activate(&self, key_text: &str) -> Result<Lease, ActionError> {
+        let key = super::key::parse(key_text, &self.trusted)?;
+        let fp = MachineId::read(self.machine_id_file.as_deref())?.fingerprint();
+        let (lease, signed) = self
+            .client()?
+            .lease(
+                "/v1/activate",
+                &key.text,
+                &fp,
+                &crate::engine::sender::host_name(),
+                &self.trusted,
+            )
+            .await?;
+        self.keep(&key.text, &signed)?;
+        Ok(lease)
+    }
+
+    /// Refreshes the lease from the server now.
+    pub async fn sync(&self) -> Result<Lease, ActionError> {
+        let key = self.stored_key().ok_or(ActionError::NotActivated)?;
+        let fp = MachineId::read(self.machine_id_file.as_deref())?.fingerprint();
+        let (lease, signed) = self
+            .client()?
+            .lease(
+                "/v1/heartbeat",
+                &key,
+                &fp,
+                &crate::engine::sender::host_name(),
+                &self.trusted,
+            )
+            .await?;
+        self.keep(&key, &signed)?;
+        Ok(lease)
+    }
+
+    /// Frees this machine's seat on the server and forgets the lease.
+    pub async fn deactivate(&self) -> Result<(), ActionError> {
+        let key = self.stored_key().ok_or(ActionError::NotActivated)?;
+        let fp = MachineId::read(self.machine_id_file.as_deref())?.fingerprint();
+        self.client()?.deactivate(&key, &fp).await?;
+        self.forget();
+        Ok(())
     }
 
     /// Reads the stored lease and decides the state; remembers the time seen.
