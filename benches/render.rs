@@ -33,6 +33,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 5,
             ))
             .unwrap(),
+            licence: None,
             workspace: Workspace {
                 label: "demo workspace".into(),
                 demo: true,
@@ -41,6 +42,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 sample_import: None,
                 engine: None,
                 license: "not activated".into(),
+                license_server: "https://license.cleverplatform.kz".into(),
             },
         };
         let mut app = App::new(

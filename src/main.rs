@@ -240,6 +240,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))
             .map_err(anyhow::Error::msg)?,
         actor: cleverplatform::commands::actor(),
+        licence: Some(licence.control(config.license_local())),
         workspace: Workspace {
             label: if is_demo {
                 "demo workspace".into()
@@ -257,6 +258,7 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
                 None
             },
             engine: Some(engine_options.holder.clone()),
+            license_server: config.license.server_url.clone(),
             license: match cleverplatform::commands::license::standing(&store, &config).await {
                 Ok(s) => s.state.label().to_string(),
                 Err(e) => {

@@ -703,3 +703,75 @@ async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
         "{text}"
     );
 }
+
+/// The License pane shows the licence the sync publishes: state, tariff with usage, paid
+/// period, machine, sync; `A` asks for the key in a masked field.
+#[tokio::test]
+async fn the_license_pane_follows_the_licence_and_masks_the_key() {
+    use cleverplatform::license::fingerprint::Fingerprint;
+    use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
+    use cleverplatform::license::local::Standing;
+    use cleverplatform::license::state::LicenseState;
+    use cleverplatform::license::sync::Licence;
+    let services = services(demo_db(), true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let now = chrono::Utc::now();
+    app.update(Msg::Licence(Box::new(Licence {
+        standing: Some(Standing {
+            fingerprint: Ok(Fingerprint("ab".repeat(32))),
+            lease: Some(Lease {
+                license_id: "lic_7".into(),
+                fingerprint: Fingerprint("ab".repeat(32)),
+                status: LeaseStatus::Active,
+                tariff: Tariff {
+                    name: "Business".into(),
+                    accounts: Some(5),
+                    messages_per_day: Some(50_000),
+                    lookups_per_day: Some(500),
+                    machines: 1,
+                },
+                paid_until: now + chrono::Duration::days(30),
+                auto_renew: true,
+                issued_at: now,
+                valid_until: now + chrono::Duration::hours(72),
+                nonce: String::new(),
+            }),
+            state: LicenseState::Active,
+        }),
+        last_sync: Some(now),
+        next_sync: Some(now + chrono::Duration::hours(4)),
+        last_error: None,
+    })));
+    press(&mut app, &services, &[pane_key(PaneId::License)]).await;
+    let text = format!("{:?}", render(&app).backend());
+    for want in [
+        "licence: active",
+        "Business",
+        "4 of 5",
+        "of 50 000",
+        "auto-renew on",
+        "abab-abab-abab",
+        "29 days left",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    press(&mut app, &services, &[KeyCode::Down]).await;
+    let text = format!("{:?}", render(&app).backend());
+    assert!(text.contains("Messages a day: 50 000"), "{text}");
+
+    // A: the key goes into a masked field; without a sync in this console the step says so.
+    press(&mut app, &services, &[KeyCode::Char('A')]).await;
+    type_text(&mut app, &services, "clever1/secret-key").await;
+    let text = format!("{:?}", render(&app).backend());
+    assert!(!text.contains("secret-key"), "the key is masked: {text}");
+    assert!(text.contains("Licence key"), "{text}");
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let n = app.notices.last().unwrap();
+    assert!(n.error && n.text.contains("no licence sync"), "{n:?}");
+    // S asks first.
+    press(&mut app, &services, &[KeyCode::Char('S')]).await;
+    assert!(matches!(
+        app.overlay,
+        cleverplatform::tui::app::Overlay::Confirm(_)
+    ));
+}

@@ -60,6 +60,36 @@ impl LicenceSync {
     pub fn sync_now(&self) {
         self.now.notify_one();
     }
+
+    /// What the console's worker needs to act on the licence and wake the sync after.
+    pub fn control(&self, local: Local) -> LicenceControl {
+        LicenceControl {
+            local,
+            wake: self.now.clone(),
+        }
+    }
+}
+
+/// The licence's files and a way to make the sync read them again at once.
+#[derive(Debug, Clone)]
+pub struct LicenceControl {
+    pub local: Local,
+    wake: Arc<Notify>,
+}
+
+impl LicenceControl {
+    /// A control without a running sync (tests).
+    pub fn detached(local: Local) -> LicenceControl {
+        LicenceControl {
+            local,
+            wake: Arc::default(),
+        }
+    }
+
+    /// Makes the sync read the files again (and refresh) now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
 }
 
 impl Drop for LicenceSync {

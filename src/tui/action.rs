@@ -95,6 +95,12 @@ pub enum Action {
     EditAccount,
     /// Compose a new campaign (a form).
     NewCampaign,
+    /// Activate this machine with a licence key (a masked field).
+    ActivateLicence,
+    /// Refresh the licence's lease now (asks first).
+    SyncLicence,
+    /// Free this machine's seat on the licence (asks first).
+    DeactivateLicence,
     /// In a form: the next field (on the last one: save).
     FormNext,
     /// In a form: the previous field.
@@ -146,6 +152,9 @@ impl Action {
             Action::AddAccount => "add_account",
             Action::EditAccount => "edit_account",
             Action::NewCampaign => "new_campaign",
+            Action::ActivateLicence => "activate_licence",
+            Action::SyncLicence => "sync_licence",
+            Action::DeactivateLicence => "deactivate_licence",
             Action::FormNext => "form_next",
             Action::FormPrev => "form_prev",
             Action::FormSave => "form_save",
@@ -200,6 +209,11 @@ impl Action {
             Action::EditAccount => "Accounts: change the selected account (name, token, limits)",
             Action::NewCampaign => {
                 "Campaigns: compose a new campaign (message previewed and checked as you type)"
+            }
+            Action::ActivateLicence => "License: activate this machine with a licence key",
+            Action::SyncLicence => "License: ask the licence server for a fresh lease (asks first)",
+            Action::DeactivateLicence => {
+                "License: free this machine's seat on the licence (asks first)"
             }
             Action::FormNext => "Next field (on the last one: save)",
             Action::FormPrev => "Previous field",

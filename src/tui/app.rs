@@ -69,6 +69,7 @@ pub enum OnYes {
     StartCampaign(CampaignId),
     StepCampaign(CampaignId, Step),
     RequeueUnknown(CampaignId),
+    Licence(crate::tui::worker::LicenceStep),
 }
 
 /// What covers the panes.
@@ -89,6 +90,8 @@ pub enum PromptKind {
     ImportPath,
     /// Why the account is paused.
     PauseReason(AccountId),
+    /// A licence key to activate with (masked).
+    LicenceKey,
 }
 
 /// A one-line text field.
@@ -200,7 +203,7 @@ impl RowId for LookupRow {
 pub type FactRow = (&'static str, String, String);
 
 /// The number of rows in the License pane.
-pub const LICENSE_ROWS: usize = 6;
+pub const LICENSE_ROWS: usize = 10;
 
 impl App {
     /// A console on a workspace, nothing loaded yet.
@@ -461,6 +464,13 @@ impl App {
                                 body: Request::RequeueUnknown { id },
                             }];
                         }
+                        OnYes::Licence(step) => {
+                            self.notify("asking the licence server…", false);
+                            return vec![Tagged {
+                                generation: 0,
+                                body: Request::Licence(step),
+                            }];
+                        }
                     }
                 }
             }
@@ -485,6 +495,18 @@ impl App {
                                 id,
                                 reason: Some(text),
                             },
+                        }];
+                    }
+                    PromptKind::LicenceKey if text.is_empty() => {
+                        self.notify("no key typed; nothing changed", false);
+                    }
+                    PromptKind::LicenceKey => {
+                        self.notify("activating with the licence server…", false);
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::Licence(crate::tui::worker::LicenceStep::Activate(
+                                prompt.field.lines().join(""),
+                            )),
                         }];
                     }
                     PromptKind::ImportPath if text.is_empty() => {}
@@ -623,6 +645,42 @@ impl App {
             }
             Action::AddAccount => {
                 self.form = Some(AccountForm::add());
+                Vec::new()
+            }
+            Action::ActivateLicence | Action::SyncLicence | Action::DeactivateLicence
+                if self.pane != PaneId::License =>
+            {
+                self.notify(
+                    "the licence is activated (A), synced (S) and deactivated (X) in the License pane (4)",
+                    false,
+                );
+                Vec::new()
+            }
+            Action::ActivateLicence => {
+                let mut prompt = Prompt::new(PromptKind::LicenceKey, String::new());
+                prompt.field.set_mask_char('•');
+                prompt
+                    .field
+                    .set_placeholder_text("paste the key from the e-mail or the personal cabinet");
+                self.prompt = Some(prompt);
+                Vec::new()
+            }
+            Action::SyncLicence => {
+                self.overlay = Overlay::Confirm(Confirm {
+                    title: "Sync the licence?".into(),
+                    message: "Ask the licence server for a fresh lease now?".into(),
+                    on_yes: OnYes::Licence(crate::tui::worker::LicenceStep::Sync),
+                });
+                Vec::new()
+            }
+            Action::DeactivateLicence => {
+                self.overlay = Overlay::Confirm(Confirm {
+                    title: "Deactivate this machine?".into(),
+                    message: "Its seat on the licence goes free for another machine, and \
+                              sending through real accounts stops here. Deactivate?"
+                        .into(),
+                    on_yes: OnYes::Licence(crate::tui::worker::LicenceStep::Deactivate),
+                });
                 Vec::new()
             }
             Action::NewCampaign if self.pane != PaneId::Campaigns => {
@@ -1119,6 +1177,17 @@ impl App {
                 });
                 out
             }
+            Reply::LicenceChanged(result) => {
+                self.notices.clear();
+                match result {
+                    Ok(m) => self.notify(m, false),
+                    Err(e) => self.notify(e, true),
+                }
+                vec![Tagged {
+                    generation: 0,
+                    body: Request::Overview,
+                }]
+            }
             Reply::CampaignChanged(result) => {
                 match result {
                     Ok(m) => self.notify(m, false),
@@ -1317,36 +1386,147 @@ impl App {
         }
     }
 
+    /// The licence as this console knows it: the sync's, or the state read at start.
+    pub fn licence_state(&self) -> crate::license::state::LicenseState {
+        use crate::license::state::LicenseState;
+        match &self.licence {
+            Some(l) => l.state(),
+            None if self.workspace.license == "active" => LicenseState::Active,
+            None => LicenseState::Unlicensed,
+        }
+    }
+
     /// The License pane's rows, from what is known now.
     pub fn license_facts(&self) -> Vec<FactRow> {
+        use crate::license::state::LicenseState;
         let o = self.overview.clone().unwrap_or_default();
         let known = self.overview.is_some();
         let n = |v: i64| if known { group(v) } else { "…".into() };
+        let now = chrono::Utc::now();
+        let licence = self.licence.clone().unwrap_or_default();
+        let state = self.licence_state();
+        let lease = licence.standing.as_ref().and_then(|s| s.lease.clone());
+        let tariff = lease.as_ref().map(|l| l.tariff.clone());
+        let ascii = self.theme.ascii;
+        let usage = |used: i64, limit: Option<u64>| match (known, limit) {
+            (false, _) => "…".to_string(),
+            (true, Some(cap)) => format!(
+                "{} {} of {}",
+                crate::tui::panes::campaigns::bar(used as f64 / cap.max(1) as f64, 10, ascii),
+                group(used),
+                group(cap as i64)
+            ),
+            (true, None) => format!("{} (no limit)", group(used)),
+        };
+        let limit = |v: Option<u64>| v.map_or_else(|| "no limit".to_string(), |n| group(n as i64));
+        let state_text = match &state {
+            LicenseState::Grace { until } => {
+                format!("grace, {} h left", (*until - now).num_hours().max(0))
+            }
+            s => s.label().to_string(),
+        };
+        let hm = |t: &chrono::DateTime<chrono::Utc>| crate::tui::panes::when(t);
         vec![
             (
                 "State",
-                "not activated".into(),
-                "Licence activation and checks arrive with the licensing release. Until then \
-                 this console sends nothing outside the sandbox."
-                    .into(),
+                state_text,
+                format!(
+                    "{}\n\nA activates with a key (pasted into a masked field), S asks the \
+                     licence server for a fresh lease, X frees this machine's seat.",
+                    state.advice(now)
+                ),
+            ),
+            (
+                "Tariff",
+                tariff.as_ref().map_or("—".into(), |t| t.name.clone()),
+                match &tariff {
+                    Some(t) => format!(
+                        "Accounts: {}\nMessages a day: {}\nLookups a day: {}\nMachines: {}",
+                        t.accounts.map_or("no limit".into(), |a| a.to_string()),
+                        limit(t.messages_per_day),
+                        limit(t.lookups_per_day),
+                        t.machines
+                    ),
+                    None => "The tariff and its limits come with the licence.".into(),
+                },
             ),
             (
                 "Accounts",
-                format!("{} ({} active)", n(o.accounts), n(o.accounts_active)),
-                "Messenger accounts in this workspace; a tariff limits how many may be connected."
-                    .into(),
+                usage(
+                    o.accounts,
+                    tariff.as_ref().and_then(|t| t.accounts.map(u64::from)),
+                ),
+                format!(
+                    "Messenger accounts in this workspace ({} active).",
+                    n(o.accounts_active)
+                ),
             ),
             (
                 "Sent today",
-                n(o.sent_since),
-                "Messages accepted by a platform since midnight (this machine's time zone); a \
-                 tariff caps messages per day."
+                usage(
+                    o.sent_since,
+                    tariff.as_ref().and_then(|t| t.messages_per_day),
+                ),
+                "Messages accepted by a platform since midnight (this machine's time zone). \
+                 When the tariff's messages a day are used up, campaigns wait for the next day."
                     .into(),
             ),
             (
                 "Checks today",
-                n(o.lookups_since),
-                "Counterparty checks since midnight; a tariff caps lookups per day.".into(),
+                usage(
+                    o.lookups_since,
+                    tariff.as_ref().and_then(|t| t.lookups_per_day),
+                ),
+                "Counterparty checks since midnight; the tariff caps lookups per day.".into(),
+            ),
+            (
+                "Paid until",
+                match &lease {
+                    Some(l) => format!(
+                        "{} ({} days left), auto-renew {}",
+                        crate::tui::panes::day(&l.paid_until),
+                        (l.paid_until - now).num_days().max(0),
+                        if l.auto_renew { "on" } else { "off" }
+                    ),
+                    None => "—".into(),
+                },
+                "With auto-renewal on, the saved card is charged 24 hours before the paid period \
+                 ends; turned off (in the personal cabinet), the licence ends with the period."
+                    .into(),
+            ),
+            (
+                "Machine",
+                match licence.standing.as_ref().map(|s| &s.fingerprint) {
+                    Some(Ok(fp)) => fp.short(),
+                    Some(Err(_)) => "cannot be identified".into(),
+                    None => "…".into(),
+                },
+                match licence.standing.as_ref().map(|s| &s.fingerprint) {
+                    Some(Ok(fp)) => format!(
+                        "Fingerprint {fp}\nThe licence is bound to it; the machine id itself never \
+                         leaves this machine."
+                    ),
+                    Some(Err(e)) => e.clone(),
+                    None => String::new(),
+                },
+            ),
+            (
+                "Sync",
+                match (&licence.last_sync, &licence.next_sync) {
+                    (Some(l), Some(n)) => format!("last {}, next {}", hm(l), hm(n)),
+                    (Some(l), None) => format!("last {}", hm(l)),
+                    (None, Some(n)) => format!("next {}", hm(n)),
+                    (None, None) => "—".into(),
+                },
+                format!(
+                    "Server: {}{}",
+                    self.workspace.license_server,
+                    licence
+                        .last_error
+                        .as_ref()
+                        .map(|e| format!("\nLast attempt failed: {e}"))
+                        .unwrap_or_default()
+                ),
             ),
             (
                 "Subscribers",

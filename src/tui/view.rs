@@ -116,6 +116,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     "CSV file to import into the shown list · Enter import · Esc cancel"
                 }
                 PromptKind::PauseReason(_) => "Why pause this account? · Enter pause · Esc cancel",
+                PromptKind::LicenceKey => "Licence key · Enter activate · Esc cancel",
             };
             let block = panel(app, title, true);
             let inner = block.inner(area);

@@ -33,6 +33,8 @@ pub struct Workspace {
     pub engine: Option<String>,
     /// The licence's state when the console started (`clever license status`).
     pub license: String,
+    /// The licence server's URL.
+    pub license_server: String,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.
@@ -44,6 +46,8 @@ pub struct Services {
     pub actor: String,
     /// The messenger APIs' client, for health checks.
     pub client: crate::channels::client::Client,
+    /// The licence's files and sync, when the console runs one.
+    pub licence: Option<crate::license::sync::LicenceControl>,
 }
 
 /// Work for the worker.
@@ -97,11 +101,21 @@ pub enum Request {
     CreateCampaign {
         spec: crate::engine::campaigns::Spec,
     },
+    /// Activate this machine with a licence key, refresh the lease, or free the seat.
+    Licence(LicenceStep),
     /// Pause an account with a reason, or resume it (`None`).
     SetAccountStatus {
         id: AccountId,
         reason: Option<String>,
     },
+}
+
+/// A licence step asked for in the License pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicenceStep {
+    Activate(String),
+    Sync,
+    Deactivate,
 }
 
 /// Rows of one pane.
@@ -181,6 +195,8 @@ pub enum Reply {
     },
     /// The new campaign's id and name, or why it was not made.
     CampaignCreated(Result<(CampaignId, String), String>),
+    /// What a licence step did, or why it did not happen.
+    LicenceChanged(Result<String, String>),
     /// What a campaign step did, or why it was refused.
     CampaignChanged(Result<String, String>),
     /// The form's account was saved (what to tell the operator, and whether its check
@@ -446,6 +462,48 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 Err(LifecycleError::Refused(why)) => Err(why),
                 Err(LifecycleError::Store(e)) => return Err(e),
             })
+        }
+        Request::Licence(step) => {
+            let Some(control) = &services.licence else {
+                return Ok(Reply::LicenceChanged(Err(
+                    "no licence sync runs in this console".into(),
+                )));
+            };
+            let local = &control.local;
+            let (action, result) = match step {
+                LicenceStep::Activate(key) => {
+                    ("license.activate", local.activate(&key).await.map(Some))
+                }
+                LicenceStep::Sync => ("license.sync", local.sync().await.map(Some)),
+                LicenceStep::Deactivate => (
+                    "license.deactivate",
+                    local.deactivate().await.map(|()| None),
+                ),
+            };
+            control.wake();
+            match result {
+                Ok(lease) => {
+                    let mut tx = store.begin().await?;
+                    crate::store::audit::record(
+                        &mut tx,
+                        &services.actor,
+                        action,
+                        "license",
+                        lease.as_ref().map(|l| l.license_id.as_str()),
+                        &serde_json::json!({ "status": lease.as_ref().map(|l| l.status) }),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    Reply::LicenceChanged(Ok(match lease {
+                        Some(l) => {
+                            format!("licence {}: lease received ({:?})", l.license_id, l.status)
+                                .to_lowercase()
+                        }
+                        None => "this machine is deactivated; its seat is free".into(),
+                    }))
+                }
+                Err(e) => Reply::LicenceChanged(Err(e.to_string())),
+            }
         }
         Request::StepCampaign { id, step } => {
             use crate::engine::campaigns::LifecycleError;

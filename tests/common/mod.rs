@@ -52,6 +52,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
         actor: "tester".into(),
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(5))
             .unwrap(),
+        licence: None,
         workspace: Workspace {
             label: if demo {
                 "demo workspace".into()
@@ -64,6 +65,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             sample_import: None,
             engine: None,
             license: "not activated".into(),
+            license_server: "https://license.cleverplatform.kz".into(),
         },
     }
 }

@@ -1,6 +1,6 @@
-//! License: what the licence allows and how much of it is used. Until the licensing
-//! release this shows the state as not activated, with the real usage figures of the
-//! workspace that tariffs will limit.
+//! License: the licence's state with what to do next, the tariff and how much of it is used
+//! today, the paid period, the machine's fingerprint and the sync. `A` activates with a key
+//! typed into a masked field, `S` syncs and `X` deactivates (both ask first).
 
 use super::ListView;
 use crate::tui::app::App;
@@ -17,7 +17,13 @@ pub fn list(app: &App, _height: usize, _wide: bool) -> ListView<'static> {
         .into_iter()
         .map(|(label, value, _)| {
             let value = if label == "State" {
-                Cell::from(Span::styled(value, t.style(Meaning::Warn)))
+                use crate::license::state::LicenseState;
+                let meaning = match app.licence_state() {
+                    LicenseState::Active => Meaning::Ok,
+                    LicenseState::Grace { .. } | LicenseState::Unlicensed => Meaning::Warn,
+                    _ => Meaning::Error,
+                };
+                Cell::from(Span::styled(value, t.style(meaning)))
             } else {
                 Cell::from(value)
             };
