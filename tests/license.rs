@@ -95,6 +95,7 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
             lookups_per_day: Some(500),
             machines: 1,
             period_days: 30,
+            price: 25_000,
         })
         .await
         .unwrap();
@@ -138,7 +139,10 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
     );
 
     // The vendor suspends (a failed payment): the next sync says so; reinstating restores.
-    store.set_status(&licence.id, "suspended").await.unwrap();
+    store
+        .set_status(&licence.id, "suspended", Some("payment failed"))
+        .await
+        .unwrap();
     let a = blocking(move || {
         a.ok(&["license", "sync"]);
         let s = a.state();
@@ -148,7 +152,7 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
         a
     })
     .await;
-    store.set_status(&licence.id, "active").await.unwrap();
+    store.set_status(&licence.id, "active", None).await.unwrap();
     let key = licence.key.clone();
     let b = blocking(move || {
         a.ok(&["license", "sync"]);
@@ -167,7 +171,10 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
     .await;
 
     // Blocked for a violation: the lease says so.
-    store.set_status(&licence.id, "blocked").await.unwrap();
+    store
+        .set_status(&licence.id, "blocked", Some("spam"))
+        .await
+        .unwrap();
     let b = blocking(move || {
         b.ok(&["license", "sync"]);
         let s = b.state();
@@ -212,10 +219,20 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
         // The same request again takes no second seat (the machine is already bound).
         let out = server_cli(&dir, &["activate-offline", &req_file.display().to_string()]);
         assert!(out.status.success());
-        // The server's listing shows both licences.
+        // The server's listing shows both licences; `show` the machine and the audit trail.
         let out = server_cli(&dir, &["list", "--json"]);
         let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(all.as_array().unwrap().len(), 2);
+        let out = server_cli(&dir, &["show", &second.key, "--json"]);
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(shown["machines"].as_array().unwrap().len(), 1);
+        let kinds: Vec<&str> = shown["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["issued", "activated"]);
     })
     .await;
 }
@@ -234,6 +251,7 @@ async fn activation_attempts_and_seat_cycling_are_limited() {
             lookups_per_day: None,
             machines: 1,
             period_days: 30,
+            price: 25_000,
         })
         .await
         .unwrap();

@@ -277,7 +277,7 @@ impl Server {
             .await
             .map_err(internal)?;
             sqlx::query(
-                "INSERT INTO events (license_id, kind, detail, at) VALUES (?, 'activated', ?, ?)",
+                "INSERT INTO audit (license_id, kind, detail, at) VALUES (?, 'activated', ?, ?)",
             )
             .bind(&l.id)
             .bind(&req.fingerprint.0)
@@ -340,7 +340,7 @@ async fn deactivate(
     let l = s.licence_of(&req).await?;
     let since = Utc::now() - Duration::days(30);
     let recent: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE license_id = ? AND kind = 'deactivated' AND at >= ?",
+        "SELECT count(*) FROM audit WHERE license_id = ? AND kind = 'deactivated' AND at >= ?",
     )
     .bind(&l.id)
     .bind(since)

@@ -24,6 +24,8 @@ pub struct TariffRow {
     pub lookups_per_day: Option<i64>,
     pub machines: i64,
     pub period_days: i64,
+    /// Price of one period, in tenge.
+    pub price: i64,
 }
 
 /// A licence.
@@ -34,6 +36,7 @@ pub struct LicenseRow {
     pub tariff: String,
     pub email: String,
     pub status: String,
+    pub status_reason: Option<String>,
     pub paid_until: DateTime<Utc>,
     pub auto_renew: bool,
     pub created_at: DateTime<Utc>,
@@ -51,13 +54,31 @@ pub struct ServerStore {
 impl ServerStore {
     /// Opens (creating) `<dir>/license-server.db` and applies the migrations.
     pub async fn open(dir: &Path) -> anyhow::Result<ServerStore> {
+        ServerStore::open_at(dir, None).await
+    }
+
+    /// The same with the database elsewhere: a `sqlite://PATH` URL or a path.
+    pub async fn open_at(dir: &Path, db: Option<&str>) -> anyhow::Result<ServerStore> {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
+        let file = match db {
+            Some(url) => PathBuf::from(
+                url.strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url),
+            ),
+            None => dir.join("license-server.db"),
+        };
+        if db.is_some_and(|u| u.starts_with("postgres")) {
+            anyhow::bail!(
+                "this build of the licence server keeps its data in SQLite: give --db a path or sqlite:// URL"
+            );
+        }
         let options = SqliteConnectOptions::new()
-            .filename(dir.join("license-server.db"))
+            .filename(file)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
@@ -107,7 +128,7 @@ impl ServerStore {
         let path = self.dir.join(KEY_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
             anyhow::anyhow!(
-                "cannot read the signing key {}: {e}; create one with `clever-license-server keys create`",
+                "cannot read the signing key {}: {e}; create one with `clever-license-server init`",
                 path.display()
             )
         })?;
@@ -121,9 +142,10 @@ impl ServerStore {
     /// Adds or changes a tariff.
     pub async fn put_tariff(&self, t: &TariffRow) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO tariffs (code, name, accounts, messages_per_day, lookups_per_day, machines, period_days) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (code) DO UPDATE SET name = ?2, \
-             accounts = ?3, messages_per_day = ?4, lookups_per_day = ?5, machines = ?6, period_days = ?7",
+            "INSERT INTO tariffs (code, name, accounts, messages_per_day, lookups_per_day, machines, period_days, price) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (code) DO UPDATE SET name = ?2, \
+             accounts = ?3, messages_per_day = ?4, lookups_per_day = ?5, machines = ?6, period_days = ?7, \
+             price = ?8",
         )
         .bind(&t.code)
         .bind(&t.name)
@@ -132,9 +154,16 @@ impl ServerStore {
         .bind(t.lookups_per_day)
         .bind(t.machines)
         .bind(t.period_days)
+        .bind(t.price)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    pub async fn tariffs(&self) -> anyhow::Result<Vec<TariffRow>> {
+        Ok(sqlx::query_as("SELECT * FROM tariffs ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn tariff(&self, code: &str) -> anyhow::Result<Option<TariffRow>> {
@@ -153,7 +182,7 @@ impl ServerStore {
         paid_days: Option<i64>,
     ) -> anyhow::Result<(LicenseRow, PathBuf)> {
         let Some(t) = self.tariff(tariff).await? else {
-            anyhow::bail!("no tariff `{tariff}`; add it with `clever-license-server tariffs add`");
+            anyhow::bail!("no tariff `{tariff}`; add it with `clever-license-server tariff add`");
         };
         if !email.contains('@') {
             anyhow::bail!("`{email}` is not an e-mail address");
@@ -223,10 +252,16 @@ impl ServerStore {
         .await?)
     }
 
-    /// Suspends, reinstates (`active`) or blocks a licence.
-    pub async fn set_status(&self, id: &str, status: &str) -> anyhow::Result<()> {
-        let n = sqlx::query("UPDATE licenses SET status = ? WHERE id = ?")
+    /// Suspends, reinstates (`active`) or blocks a licence, with the reason.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let n = sqlx::query("UPDATE licenses SET status = ?, status_reason = ? WHERE id = ?")
             .bind(status)
+            .bind(reason)
             .bind(id)
             .execute(&self.pool)
             .await?
@@ -234,7 +269,41 @@ impl ServerStore {
         if n == 0 {
             anyhow::bail!("no licence `{id}`; `clever-license-server list` shows them");
         }
-        self.event(Some(id), "status", status).await
+        self.event(
+            Some(id),
+            "status",
+            &format!(
+                "{status}{}",
+                reason.map(|r| format!(": {r}")).unwrap_or_default()
+            ),
+        )
+        .await
+    }
+
+    /// A licence by its id or its key.
+    pub async fn find(&self, id_or_key: &str) -> anyhow::Result<Option<LicenseRow>> {
+        let id_or_key = crate::license::key::normalise(id_or_key);
+        if let Some(l) = self.license(&id_or_key).await? {
+            return Ok(Some(l));
+        }
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM licenses WHERE key = ?")
+            .bind(&id_or_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        match id {
+            Some(id) => self.license(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A licence's audit trail, oldest first: (kind, detail, at).
+    pub async fn audit_of(&self, id: &str) -> anyhow::Result<Vec<(String, String, DateTime<Utc>)>> {
+        Ok(
+            sqlx::query_as("SELECT kind, detail, at FROM audit WHERE license_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn set_auto_renew(&self, id: &str, on: bool) -> anyhow::Result<()> {
@@ -268,7 +337,7 @@ impl ServerStore {
         kind: &str,
         detail: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO events (license_id, kind, detail, at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO audit (license_id, kind, detail, at) VALUES (?, ?, ?, ?)")
             .bind(license)
             .bind(kind)
             .bind(detail)

@@ -1,5 +1,6 @@
 -- The vendor's licence server: tariffs, licences (one key each), the machines bound to them,
--- and an event log (activations, deactivations, status changes) that also counts attempts.
+-- and an audit table of every state change (issues, activations, deactivations, status,
+-- auto-renewal, paid period), which also counts seat moves.
 
 CREATE TABLE tariffs (
     code             TEXT PRIMARY KEY,
@@ -8,7 +9,9 @@ CREATE TABLE tariffs (
     messages_per_day INTEGER,
     lookups_per_day  INTEGER,
     machines         INTEGER NOT NULL CHECK (machines >= 1),
-    period_days      INTEGER NOT NULL CHECK (period_days >= 1)
+    period_days      INTEGER NOT NULL CHECK (period_days >= 1),
+    -- Price of one period in tenge (the payment gateway charges it at renewal).
+    price            INTEGER NOT NULL DEFAULT 0 CHECK (price >= 0)
 );
 
 CREATE TABLE licenses (
@@ -17,6 +20,9 @@ CREATE TABLE licenses (
     tariff      TEXT NOT NULL REFERENCES tariffs(code),
     email       TEXT NOT NULL,
     status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'blocked')),
+    status_reason TEXT,
+    -- The paid period and auto-renewal are first-class: renewal charges 24 hours before
+    -- paid_until when auto_renew is on, and moves paid_until by the tariff's period.
     paid_until  TEXT NOT NULL,
     auto_renew  INTEGER NOT NULL DEFAULT 1,
     created_at  TEXT NOT NULL
@@ -34,11 +40,11 @@ CREATE TABLE machines (
 );
 CREATE UNIQUE INDEX machines_active ON machines(license_id, fingerprint) WHERE deactivated_at IS NULL;
 
-CREATE TABLE events (
+CREATE TABLE audit (
     id          INTEGER PRIMARY KEY,
     license_id  TEXT,
     kind        TEXT NOT NULL,
     detail      TEXT NOT NULL DEFAULT '',
     at          TEXT NOT NULL
 );
-CREATE INDEX events_license ON events(license_id, kind, at);
+CREATE INDEX audit_license ON audit(license_id, kind, at);
