@@ -164,7 +164,7 @@ fn console(global: &cleverplatform::cli::GlobalArgs, demo_args: Option<DemoArgs>
     }
 }
 
-async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Result<()> {
+async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow::Result<()> {
     let is_demo = demo_args.is_some();
     if let (Some(args), Location::File(db)) = (&demo_args, &config.database)
         && args.reset
@@ -225,6 +225,27 @@ async fn open_and_run(config: Config, demo_args: Option<DemoArgs>) -> anyhow::Re
         store::accounts::point_sandbox_accounts(&mut conn, &running.base_url()).await?;
         conn.commit().await?;
         tracing::info!(base = %running.base_url(), "sandbox emulators started");
+        Some(running)
+    } else {
+        None
+    };
+    // The demo has a licence of its own: an in-process licence server whose key only the
+    // demo workspace trusts, and a machine id of the demo's (so it works in containers too).
+    let _demo_licence = if is_demo {
+        let (running, public, key) =
+            cleverplatform::license_server::start_demo(&config.data_dir.join("license-server"))
+                .await
+                .context("starting the demo licence server")?;
+        config.license.server_url = running.base_url();
+        config.license.trusted_keys.push(public);
+        config.license.machine_id_file = Some(demo::machine_id_file(&config.data_dir)?);
+        let local = config.license_local();
+        if local.stored_key().is_none() {
+            local
+                .activate(&key)
+                .await
+                .context("activating the demo licence")?;
+        }
         Some(running)
     } else {
         None

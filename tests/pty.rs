@@ -164,6 +164,12 @@ fn start_switch_panes_and_quit_restores_the_terminal() {
     s.wait_for("Subscribers · 5 000", false);
     s.send("\t");
     s.wait_for("Campaigns · 6", false);
+    // The demo's licence, activated against its in-process licence server.
+    s.send("4");
+    s.wait_for("licence: active", false);
+    s.wait_for("Demo", false);
+    s.send("3");
+    s.wait_for("Campaigns · 6", false);
     s.send("?");
     s.wait_for("Show all keys", false);
     s.send("\x1b");

@@ -425,3 +425,42 @@ pub async fn machines(
         .map(|(f, h, a, l)| (Fingerprint(f), h, a, l))
         .collect())
 }
+
+/// The demo's licence server: in process on loopback, with a signing key of its own in the
+/// demo folder (trusted by the demo workspace only), a "Demo" tariff and one licence. Returns
+/// the running server, its public key and the demo licence's key.
+pub async fn start_demo(
+    dir: &std::path::Path,
+) -> anyhow::Result<(Running, ed25519_dalek::VerifyingKey, String)> {
+    let store = ServerStore::open(dir).await?;
+    if !dir.join(store::KEY_FILE).exists() {
+        store.create_signing_key()?;
+    }
+    if store.tariff("Demo").await?.is_none() {
+        store
+            .put_tariff(&store::TariffRow {
+                code: "Demo".into(),
+                name: "Demo".into(),
+                accounts: Some(10),
+                messages_per_day: Some(20_000),
+                lookups_per_day: Some(500),
+                machines: 1,
+                period_days: 365,
+                price: 0,
+            })
+            .await?;
+    }
+    let key = match store.licenses().await?.into_iter().next() {
+        Some(l) => l.key,
+        None => {
+            store
+                .issue("Demo", "demo@cleverplatform.kz", None)
+                .await?
+                .0
+                .key
+        }
+    };
+    let public = store.signing_key()?.verifying_key();
+    let running = start(store, "127.0.0.1:0".parse()?, ServerOptions::default()).await?;
+    Ok((running, public, key))
+}
