@@ -311,22 +311,33 @@ async fn activate(
 
 async fn heartbeat(State(s): State<Server>, Json(req): Json<MachineRequest>) -> Answer {
     let l = s.licence_of(&req).await?;
-    let n = sqlx::query(
-        "UPDATE machines SET last_seen = ? WHERE license_id = ? AND fingerprint = ? AND deactivated_at IS NULL",
+    let now = Utc::now();
+    let seen: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT last_seen FROM machines WHERE license_id = ? AND fingerprint = ? AND deactivated_at IS NULL",
     )
-    .bind(Utc::now())
     .bind(&l.id)
     .bind(&req.fingerprint.0)
-    .execute(s.store.pool())
+    .fetch_optional(s.store.pool())
     .await
-    .map_err(internal)?
-    .rows_affected();
-    if n == 0 {
+    .map_err(internal)?;
+    let Some(seen) = seen else {
         return Err(refuse(
             StatusCode::NOT_FOUND,
             codes::NOT_ACTIVATED,
             "this machine is not activated on this licence (it was deactivated); activate it again",
         ));
+    };
+    // "Last seen" to the minute is enough, and spares a write for most heartbeats.
+    if now - seen > Duration::minutes(1) {
+        sqlx::query(
+            "UPDATE machines SET last_seen = ? WHERE license_id = ? AND fingerprint = ? AND deactivated_at IS NULL",
+        )
+        .bind(now)
+        .bind(&l.id)
+        .bind(&req.fingerprint.0)
+        .execute(s.store.pool())
+        .await
+        .map_err(internal)?;
     }
     // A suspended, blocked or expired licence gets its lease too: that is how the console
     // learns it.
