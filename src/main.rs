@@ -36,8 +36,8 @@ fn main() -> ExitCode {
         Some(Command::Lists(cmd)) => command(&cli.global, |store, _| async move {
             commands::lists::run(&store, cmd).await
         }),
-        Some(Command::Accounts(cmd)) => command(&cli.global, |store, _| async move {
-            commands::accounts::run(&store, cmd).await
+        Some(Command::Accounts(cmd)) => command(&cli.global, |store, config| async move {
+            commands::accounts::run(&store, &config, cmd).await
         }),
         Some(Command::Campaigns(cmd)) => command(&cli.global, |store, _| async move {
             commands::campaigns::run(&store, cmd).await

@@ -286,3 +286,72 @@ async fn activation_attempts_and_seat_cycling_are_limited() {
     })
     .await;
 }
+
+/// The tariff's accounts: real accounts beyond it are refused; sandbox accounts are free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tariff_bounds_the_real_accounts() {
+    let vendor = tempfile::tempdir().unwrap();
+    let store = ServerStore::open(vendor.path()).await.unwrap();
+    let public = store.create_signing_key().unwrap();
+    store
+        .put_tariff(&TariffRow {
+            code: "one".into(),
+            name: "One".into(),
+            accounts: Some(1),
+            messages_per_day: None,
+            lookups_per_day: None,
+            machines: 1,
+            period_days: 30,
+            price: 0,
+        })
+        .await
+        .unwrap();
+    let (licence, _) = store.issue("one", "a@example.kz", None).await.unwrap();
+    let server = license_server::start(
+        store.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap();
+    let a = Machine::new(
+        &server.base_url(),
+        &public,
+        "4c4c4544003910808033b4c04f4e4d32",
+    );
+    blocking(move || {
+        a.ok(&["license", "activate", &licence.key]);
+        std::fs::write(
+            a.home.path().join("tok"),
+            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        )
+        .unwrap();
+        let tok = a.home.path().join("tok").display().to_string();
+        let add = |name: &str, extra: &[&str]| {
+            let mut args = vec![
+                "accounts",
+                "add",
+                "--channel",
+                "telegram",
+                "--name",
+                name,
+                "--token-file",
+                &tok,
+            ];
+            args.extend_from_slice(extra);
+            a.clever(&args)
+        };
+        assert!(add("Bot one", &[]).status.success());
+        let second = add("Bot two", &[]);
+        assert_eq!(second.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&second.stderr);
+        assert!(e.contains("tariff allows 1 account"), "{e}");
+        // A sandbox account does not count.
+        assert!(
+            add("Sandbox bot", &["--base-url", "http://127.0.0.1:9"])
+                .status
+                .success()
+        );
+    })
+    .await;
+}

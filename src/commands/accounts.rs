@@ -5,15 +5,22 @@
 
 use super::{actor, print_json};
 use crate::cli::{AccountsCommand, AddAccountArgs};
+use crate::config::Config;
 use crate::domain::{AccountStatus, account, mask};
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
 use std::io::Read;
 
 /// Runs one `accounts` command.
-pub async fn run(store: &Store, cmd: AccountsCommand) -> anyhow::Result<()> {
+pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow::Result<()> {
     match cmd {
-        AccountsCommand::Add(args) => add(store, args).await,
+        AccountsCommand::Add(args) => {
+            let max = super::license::standing(store, config)
+                .await?
+                .lease
+                .and_then(|l| l.tariff.accounts);
+            add(store, args, max).await
+        }
         AccountsCommand::List { json } => {
             let rows = store
                 .account_page(PageRequest {
@@ -209,7 +216,7 @@ fn validate(args: &AddAccountArgs, token: &str) -> anyhow::Result<account::Valid
     })
 }
 
-async fn add(store: &Store, args: AddAccountArgs) -> anyhow::Result<()> {
+async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyhow::Result<()> {
     let token = read_token(&args.token_file)?;
     let valid = validate(&args, &token)?;
     let mut tx = store.begin().await?;
@@ -219,6 +226,7 @@ async fn add(store: &Store, args: AddAccountArgs) -> anyhow::Result<()> {
         &valid,
         Some(&args.api_version),
         &actor(),
+        max_real,
     )
     .await?
     {

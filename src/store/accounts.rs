@@ -271,9 +271,21 @@ pub async fn add(
     v: &account::Valid,
     api_version: Option<&str>,
     actor: &str,
+    max_real: Option<u32>,
 ) -> Result<Result<AccountId, String>, StoreError> {
     if id_by_name(conn, &v.name).await?.is_some() {
         return Ok(Err(format!("an account named “{}” exists already", v.name)));
+    }
+    // The licence's tariff counts real accounts; sandbox ones are free.
+    if let (Some(max), false) = (max_real, v.sandbox) {
+        let real: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE sandbox = 0")
+            .fetch_one(&mut *conn)
+            .await?;
+        if real >= i64::from(max) {
+            return Ok(Err(format!(
+                "the licence's tariff allows {max} account(s) and {real} are connected; remove one, or move to a larger tariff"
+            )));
+        }
     }
     let id = insert(
         conn,

@@ -594,10 +594,22 @@ async fn save_account(
         Err(errors) => return Ok(Reply::AccountSaved(Err(errors))),
     };
     let verb = if id.is_none() { "added" } else { "saved" };
+    // The licence's tariff bounds the real accounts (read before the write transaction).
+    let max_real = match &services.licence {
+        Some(c) => c
+            .local
+            .standing(store)
+            .await
+            .ok()
+            .and_then(|s| s.lease)
+            .and_then(|l| l.tariff.accounts),
+        None => None,
+    };
     let mut tx = store.begin().await?;
     let saved = match id {
         None => {
-            crate::store::accounts::add(&mut tx, channel, &valid, None, &services.actor).await?
+            crate::store::accounts::add(&mut tx, channel, &valid, None, &services.actor, max_real)
+                .await?
         }
         Some(id) => crate::store::accounts::edit(&mut tx, id, &valid, &services.actor)
             .await?
