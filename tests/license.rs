@@ -355,3 +355,83 @@ async fn the_tariff_bounds_the_real_accounts() {
     })
     .await;
 }
+
+/// A stored lease with one flipped byte, and a clock set back by a day: each makes the
+/// licence invalid with the reason, and nothing is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_lease_or_a_clock_set_back_is_refused_and_kept() {
+    let vendor = tempfile::tempdir().unwrap();
+    let store = ServerStore::open(vendor.path()).await.unwrap();
+    let public = store.create_signing_key().unwrap();
+    store
+        .put_tariff(&TariffRow {
+            code: "t".into(),
+            name: "T".into(),
+            accounts: None,
+            messages_per_day: None,
+            lookups_per_day: None,
+            machines: 1,
+            period_days: 30,
+            price: 0,
+        })
+        .await
+        .unwrap();
+    let (licence, _) = store.issue("t", "a@example.kz", None).await.unwrap();
+    let server = license_server::start(
+        store.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap();
+    let a = Machine::new(
+        &server.base_url(),
+        &public,
+        "4c4c4544003910808033b4c04f4e4d32",
+    );
+    let a = blocking(move || {
+        a.ok(&["license", "activate", &licence.key]);
+        let path = a.home.path().join("d/license/lease.json");
+        let good = std::fs::read_to_string(&path).unwrap();
+        // One byte of the signed lease flipped.
+        let v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        let mut lease = v["lease"].as_str().unwrap().to_string().into_bytes();
+        lease[40] = if lease[40] == b'A' { b'B' } else { b'A' };
+        let flipped = serde_json::json!({
+            "lease": String::from_utf8(lease).unwrap(),
+            "signature": v["signature"],
+        });
+        std::fs::write(&path, flipped.to_string()).unwrap();
+        let s = a.state();
+        assert_eq!(s["state"], "invalid");
+        assert!(s["reason"].as_str().unwrap().contains("signature"), "{s}");
+        assert_eq!(s["allows"]["send"], false);
+        assert!(path.exists(), "nothing deleted");
+        // The good lease back.
+        std::fs::write(&path, &good).unwrap();
+        assert_eq!(a.state()["state"], "active");
+        a
+    })
+    .await;
+    // A clock a day behind a time this workspace has already seen.
+    let db = a.home.path().join("d/clever.db");
+    let workspace = cleverplatform::store::Store::open(&cleverplatform::store::Location::File(db))
+        .await
+        .unwrap();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    workspace
+        .set_setting("license.highest_seen", &tomorrow)
+        .await
+        .unwrap();
+    workspace.close().await;
+    blocking(move || {
+        let s = a.state();
+        assert_eq!(s["state"], "invalid");
+        assert!(s["reason"].as_str().unwrap().contains("clock"), "{s}");
+        assert!(
+            a.home.path().join("d/license/lease.json").exists(),
+            "nothing deleted"
+        );
+    })
+    .await;
+}
