@@ -16,6 +16,7 @@
 //! | [`import`] | streaming CSV import of subscribers: sniffing, validation, rejects | `domain`, `store` |
 //! | [`engine`] | the campaign lifecycle and the sender (claim → limit → send → record), account health checks | `channels`, `domain`, `license` (what the licence allows), `store` |
 //! | [`inbound`] | applying webhooks and Telegram updates (long poll): windows, opt-outs (suppress + withdraw), statuses | `channels`, `domain`, `engine`, `store` |
+//! | [`counterparty`] | KZ IIN/BIN, RU INN/OGRN/OGRNIP, KZ IBAN and BIC: normalised, validated, decoded (pure); the bank table in `assets/counterparty/` | — |
 //! | [`license`] | licence keys, the machine fingerprint, signed leases, the licence states and what each allows (pure); the licence files, the calls to the licence server and the background sync | `domain`, `store` (the latest time seen) |
 //! | [`license_server`] | the vendor's licence server: its own SQLite store, admin operations, the HTTP API that binds machines and signs leases | `license` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
@@ -26,7 +27,7 @@
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!
-//! Later releases add the licence sync and renewals, and `counterparty/`
+//! Later releases add licence renewals and the counterparty registry sources
 //! (ARCHITECTURE.md §3); no module reaches "up" this table, and the TUI never runs SQL or HTTP itself: it sends
 //! requests to a worker and gets tagged results back.
 //!
@@ -41,6 +42,7 @@ pub mod channels;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod counterparty;
 pub mod demo;
 pub mod domain;
 pub mod engine;
