@@ -144,6 +144,26 @@ async fn wait_for(store: &Store, id: CampaignId, status: CampaignStatus, limit: 
     }
 }
 
+/// Waits (bounded) until at least `n` messages of a campaign were accepted.
+async fn wait_sent(store: &Store, id: CampaignId, n: i64, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let c = store.campaign(id).await.unwrap().unwrap();
+        if c.counts.sent >= n {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Changes the workspace under the test (a setting no command exposes).
+async fn set(store: &Store, sql: &'static str) {
+    let mut tx = store.begin().await.unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// How many times each recipient got a message, from the emulator's own record.
 async fn received(base: &str) -> HashMap<String, usize> {
     let lines = reqwest::get(format!("{base}/_sandbox/messages"))
@@ -510,27 +530,14 @@ async fn the_whatsapp_tier_caps_recipients_per_day() {
         .await
         .unwrap();
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1005").await;
-    let mut tx = w.store.begin().await.unwrap();
-    sqlx::query("UPDATE accounts SET wa_daily_tier = 100")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    set(&w.store, "UPDATE accounts SET wa_daily_tier = 100").await;
     let id = campaign(&w.store, "Tier", "WA").await;
     let engine = Engine::start(
         w.store.clone(),
         Client::new(Duration::from_secs(5)).unwrap(),
         fast(),
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let c = w.store.campaign(id).await.unwrap().unwrap();
-        if c.counts.sent >= 100 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_sent(&w.store, id, 100, Duration::from_secs(60)).await;
     // Batches in flight have landed; nothing more goes out.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     engine.stop().await;
@@ -558,12 +565,7 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
         .unwrap();
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1006").await;
     // A real account (the emulator stands in for the platform).
-    let mut tx = w.store.begin().await.unwrap();
-    sqlx::query("UPDATE accounts SET sandbox = 0")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    set(&w.store, "UPDATE accounts SET sandbox = 0").await;
     let id = campaign(&w.store, "Licensed", "WA").await;
     let licence = |state: LicenseState, per_day: Option<u64>| Licence {
         standing: Some(Standing {
@@ -611,15 +613,7 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     assert!(received(&sb.base_url()).await.is_empty());
 
     state.send_replace(licence(LicenseState::Active, Some(25)));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let c = w.store.campaign(id).await.unwrap().unwrap();
-        if c.counts.sent >= 25 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_sent(&w.store, id, 25, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     engine.stop().await;
     let c = w.store.campaign(id).await.unwrap().unwrap();

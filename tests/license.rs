@@ -77,6 +77,44 @@ fn server_cli(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A vendor: a licence server in a folder of its own with its signing key, one tariff and
+/// one issued licence, serving on loopback.
+struct Vendor {
+    _dir: tempfile::TempDir,
+    public: String,
+    licence: cleverplatform::license_server::store::LicenseRow,
+    server: license_server::Running,
+}
+
+async fn vendor(accounts: Option<i64>, options: ServerOptions) -> Vendor {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ServerStore::open(dir.path()).await.unwrap();
+    let public = store.create_signing_key().unwrap();
+    store
+        .put_tariff(&TariffRow {
+            code: "t".into(),
+            name: "T".into(),
+            accounts,
+            messages_per_day: None,
+            lookups_per_day: None,
+            machines: 1,
+            period_days: 30,
+            price: 0,
+        })
+        .await
+        .unwrap();
+    let (licence, _) = store.issue("t", "a@example.kz", None).await.unwrap();
+    let server = license_server::start(store, "127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .unwrap();
+    Vendor {
+        _dir: dir,
+        public,
+        licence,
+        server,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn machines_are_activated_synced_and_freed_against_the_server() {
     let vendor = tempfile::tempdir().unwrap();
@@ -239,34 +277,21 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_attempts_and_seat_cycling_are_limited() {
-    let vendor = tempfile::tempdir().unwrap();
-    let store = ServerStore::open(vendor.path()).await.unwrap();
-    let public = store.create_signing_key().unwrap();
-    store
-        .put_tariff(&TariffRow {
-            code: "solo".into(),
-            name: "Solo".into(),
-            accounts: None,
-            messages_per_day: None,
-            lookups_per_day: None,
-            machines: 1,
-            period_days: 30,
-            price: 25_000,
-        })
-        .await
-        .unwrap();
-    let (licence, _) = store.issue("solo", "a@example.kz", None).await.unwrap();
-    let server = license_server::start(
-        store.clone(),
-        "127.0.0.1:0".parse().unwrap(),
+    // The folder is bound so it lives as long as the test.
+    let Vendor {
+        _dir: _folder,
+        public,
+        licence,
+        server,
+    } = vendor(
+        None,
         ServerOptions {
             activations_per_hour: 3,
             deactivations_per_30_days: 1,
             ..ServerOptions::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let a = Machine::new(
         &server.base_url(),
         &public,
@@ -290,30 +315,13 @@ async fn activation_attempts_and_seat_cycling_are_limited() {
 /// The tariff's accounts: real accounts beyond it are refused; sandbox accounts are free.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tariff_bounds_the_real_accounts() {
-    let vendor = tempfile::tempdir().unwrap();
-    let store = ServerStore::open(vendor.path()).await.unwrap();
-    let public = store.create_signing_key().unwrap();
-    store
-        .put_tariff(&TariffRow {
-            code: "one".into(),
-            name: "One".into(),
-            accounts: Some(1),
-            messages_per_day: None,
-            lookups_per_day: None,
-            machines: 1,
-            period_days: 30,
-            price: 0,
-        })
-        .await
-        .unwrap();
-    let (licence, _) = store.issue("one", "a@example.kz", None).await.unwrap();
-    let server = license_server::start(
-        store.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .await
-    .unwrap();
+    // The folder is bound so it lives as long as the test.
+    let Vendor {
+        _dir: _folder,
+        public,
+        licence,
+        server,
+    } = vendor(Some(1), ServerOptions::default()).await;
     let a = Machine::new(
         &server.base_url(),
         &public,
@@ -360,30 +368,13 @@ async fn the_tariff_bounds_the_real_accounts() {
 /// licence invalid with the reason, and nothing is deleted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_lease_or_a_clock_set_back_is_refused_and_kept() {
-    let vendor = tempfile::tempdir().unwrap();
-    let store = ServerStore::open(vendor.path()).await.unwrap();
-    let public = store.create_signing_key().unwrap();
-    store
-        .put_tariff(&TariffRow {
-            code: "t".into(),
-            name: "T".into(),
-            accounts: None,
-            messages_per_day: None,
-            lookups_per_day: None,
-            machines: 1,
-            period_days: 30,
-            price: 0,
-        })
-        .await
-        .unwrap();
-    let (licence, _) = store.issue("t", "a@example.kz", None).await.unwrap();
-    let server = license_server::start(
-        store.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .await
-    .unwrap();
+    // The folder is bound so it lives as long as the test.
+    let Vendor {
+        _dir: _folder,
+        public,
+        licence,
+        server,
+    } = vendor(None, ServerOptions::default()).await;
     let a = Machine::new(
         &server.base_url(),
         &public,
