@@ -41,7 +41,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 log_dir: "logs".into(),
                 sample_import: None,
                 engine: None,
-                license: "not activated".into(),
+                license: cleverplatform::license::state::LicenseState::Unlicensed,
                 license_server: "https://license.cleverplatform.kz".into(),
             },
         };

@@ -22,6 +22,7 @@
 //! | [`sandbox`] | loopback emulators of the three messenger APIs (demo, tests, benches) | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
+//! | [`host`] | this machine's name (the engine's lease holder, licence activations) | — |
 //! | [`logging`] | the rotating log file in the data folder | — |
 //! | [`demo`] | seeding the demo workspace from `assets/demo/` | `domain`, `store` |
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
@@ -46,6 +47,7 @@ pub mod counterparty;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod host;
 pub mod import;
 pub mod inbound;
 pub mod license;

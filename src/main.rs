@@ -281,11 +281,10 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
             engine: Some(engine_options.holder.clone()),
             license_server: config.license.server_url.clone(),
             license: match cleverplatform::commands::license::standing(&store, &config).await {
-                Ok(s) => s.state.label().to_string(),
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "licence state unreadable");
-                    "unknown".to_string()
-                }
+                Ok(s) => s.state,
+                Err(e) => cleverplatform::license::state::LicenseState::Invalid {
+                    reason: format!("the licence files cannot be read: {e:#}"),
+                },
             },
         },
     };

@@ -82,7 +82,7 @@ pub async fn run(store: &Store, config: &Config, cmd: LicenseCommand) -> anyhow:
                 "kind": "cleverplatform.activation_request",
                 "key": key.text,
                 "fingerprint": id.fingerprint(),
-                "hostname": crate::engine::sender::host_name(),
+                "hostname": crate::host::name(),
                 "nonce": nonce,
                 "created_at": Utc::now(),
             });

@@ -5,6 +5,15 @@
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// Midnight of `now`'s day in its own time zone, as a UTC time (a "day" for daily counts:
+/// the tariff's messages a day, "sent today").
+pub fn start_of_day<Z: TimeZone>(now: DateTime<Z>) -> DateTime<Utc> {
+    let zone = now.timezone();
+    zone.from_local_datetime(&now.date_naive().and_time(NaiveTime::MIN))
+        .earliest()
+        .map_or_else(|| now.with_timezone(&Utc), |t| t.with_timezone(&Utc))
+}
+
 /// A daily send window, start inclusive, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendWindow {
@@ -75,6 +84,20 @@ pub fn zone(names: &[Option<&str>], fallback: Tz) -> Tz {
 
 #[cfg(test)]
 mod tests {
+    use super::start_of_day;
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
+        // 08:00 in Almaty (UTC+5): its day began at 19:00 UTC the evening before.
+        let almaty = now.with_timezone(&chrono_tz::Asia::Almaty);
+        assert_eq!(
+            start_of_day(almaty).to_rfc3339(),
+            "2026-11-25T19:00:00+00:00"
+        );
+        assert_eq!(start_of_day(now).to_rfc3339(), "2026-11-26T00:00:00+00:00");
+    }
+
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {

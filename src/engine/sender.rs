@@ -81,7 +81,7 @@ impl EngineOptions {
 impl Default for EngineOptions {
     fn default() -> EngineOptions {
         EngineOptions {
-            holder: format!("{}:{}", host_name(), std::process::id()),
+            holder: format!("{}:{}", crate::host::name(), std::process::id()),
             batch: 100,
             concurrency: 16,
             lease: Duration::from_secs(120),
@@ -95,16 +95,6 @@ impl Default for EngineOptions {
             licence: None,
         }
     }
-}
-
-/// This machine's name, for telling engines apart.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this machine".into())
 }
 
 /// What the engine is doing, published on a `watch` channel.
@@ -467,15 +457,6 @@ struct AccountState {
     next_campaign: usize,
 }
 
-/// Midnight of `now`'s day in `tz`, as a UTC time.
-fn start_of_day(now: chrono::DateTime<Utc>, tz: chrono_tz::Tz) -> chrono::DateTime<Utc> {
-    use chrono::TimeZone;
-    let local = now.with_timezone(&tz).date_naive();
-    tz.from_local_datetime(&local.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or(now, |t| t.with_timezone(&Utc))
-}
-
 /// How often the unique WhatsApp recipients of the last 24 hours are counted again.
 const TIER_RECOUNT: Duration = Duration::from_secs(60);
 
@@ -547,7 +528,7 @@ async fn send_batch(
         }
         if let (Some(cap), false) = (per_day, account.sandbox) {
             // Counted every ten seconds (and kept up between), in the operator's day.
-            let midnight = start_of_day(Utc::now(), options.operator_tz);
+            let midnight = quiet::start_of_day(Utc::now().with_timezone(&options.operator_tz));
             let today = match st.day_used {
                 Some((at, day, n)) if day == midnight && at.elapsed() < Duration::from_secs(10) => {
                     n

@@ -119,7 +119,7 @@ impl Local {
                 "/v1/activate",
                 &key.text,
                 &fp,
-                &crate::engine::sender::host_name(),
+                &crate::host::name(),
                 &self.trusted,
             )
             .await?;
@@ -137,7 +137,7 @@ impl Local {
                 "/v1/heartbeat",
                 &key,
                 &fp,
-                &crate::engine::sender::host_name(),
+                &crate::host::name(),
                 &self.trusted,
             )
             .await?;

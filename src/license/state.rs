@@ -150,6 +150,17 @@ impl LicenseState {
         }
     }
 
+    /// The label with the hours left in grace (`grace, 41 h left`), for the status bar and
+    /// the License pane.
+    pub fn short(&self, now: DateTime<Utc>) -> String {
+        match self {
+            LicenseState::Grace { until } => {
+                format!("grace, {} h left", (*until - now).num_hours().max(0))
+            }
+            s => s.label().to_string(),
+        }
+    }
+
     /// Why, in plain words, and what to do next.
     pub fn advice(&self, now: DateTime<Utc>) -> String {
         match self {

@@ -151,7 +151,7 @@ pub fn spawn(store: Store, local: Local) -> LicenceSync {
                         "/v1/heartbeat",
                         key,
                         &fp,
-                        &crate::engine::sender::host_name(),
+                        &crate::host::name(),
                         &local.trusted,
                     )
                     .await

@@ -44,6 +44,14 @@ pub struct LicenseRow {
     pub machines: i64,
 }
 
+/// An admin step on a licence that matched no row: say which id and where to look.
+fn found(id: &str, rows: u64) -> anyhow::Result<()> {
+    if rows == 0 {
+        anyhow::bail!("no licence `{id}`; `clever-license-server list` shows them");
+    }
+    Ok(())
+}
+
 /// The server's data folder: the database and the signing key.
 #[derive(Clone)]
 pub struct ServerStore {
@@ -266,9 +274,7 @@ impl ServerStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        if n == 0 {
-            anyhow::bail!("no licence `{id}`; `clever-license-server list` shows them");
-        }
+        found(id, n)?;
         self.event(
             Some(id),
             "status",
@@ -313,9 +319,7 @@ impl ServerStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        if n == 0 {
-            anyhow::bail!("no licence `{id}`; `clever-license-server list` shows them");
-        }
+        found(id, n)?;
         self.event(Some(id), "auto_renew", if on { "on" } else { "off" })
             .await
     }

@@ -1388,17 +1388,14 @@ impl App {
 
     /// The licence as this console knows it: the sync's, or the state read at start.
     pub fn licence_state(&self) -> crate::license::state::LicenseState {
-        use crate::license::state::LicenseState;
         match &self.licence {
             Some(l) => l.state(),
-            None if self.workspace.license == "active" => LicenseState::Active,
-            None => LicenseState::Unlicensed,
+            None => self.workspace.license.clone(),
         }
     }
 
     /// The License pane's rows, from what is known now.
     pub fn license_facts(&self) -> Vec<FactRow> {
-        use crate::license::state::LicenseState;
         let o = self.overview.clone().unwrap_or_default();
         let known = self.overview.is_some();
         let n = |v: i64| if known { group(v) } else { "…".into() };
@@ -1419,12 +1416,7 @@ impl App {
             (true, None) => format!("{} (no limit)", group(used)),
         };
         let limit = |v: Option<u64>| v.map_or_else(|| "no limit".to_string(), |n| group(n as i64));
-        let state_text = match &state {
-            LicenseState::Grace { until } => {
-                format!("grace, {} h left", (*until - now).num_hours().max(0))
-            }
-            s => s.label().to_string(),
-        };
+        let state_text = state.short(now);
         let hm = |t: &chrono::DateTime<chrono::Utc>| crate::tui::panes::when(t);
         vec![
             (

@@ -31,8 +31,8 @@ pub struct Workspace {
     pub sample_import: Option<String>,
     /// The name this console's engine holds the engine lease by, when it runs one.
     pub engine: Option<String>,
-    /// The licence's state when the console started (`clever license status`).
-    pub license: String,
+    /// The licence's state when the console started, shown until the sync publishes.
+    pub license: crate::license::state::LicenseState,
     /// The licence server's URL.
     pub license_server: String,
 }
@@ -571,13 +571,7 @@ async fn count_if(
 
 /// Midnight of today in the machine's time zone, as UTC.
 pub fn start_of_today() -> chrono::DateTime<chrono::Utc> {
-    use chrono::{Local, TimeZone};
-    let now = Local::now();
-    now.date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| Local.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|| now.with_timezone(&chrono::Utc))
+    crate::domain::quiet::start_of_day(chrono::Local::now())
 }
 
 /// Saves the form's account (the same checks as the command line), then checks its token.

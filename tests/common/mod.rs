@@ -64,7 +64,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             log_dir: "/srv/clever/logs".into(),
             sample_import: None,
             engine: None,
-            license: "not activated".into(),
+            license: cleverplatform::license::state::LicenseState::Unlicensed,
             license_server: "https://license.cleverplatform.kz".into(),
         },
     }

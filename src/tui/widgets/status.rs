@@ -36,16 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None if running > 0 => format!("not running ({running} waiting)"),
         None => "idle".to_string(),
     };
-    let licence = match &app.licence {
-        Some(l) => match l.state() {
-            crate::license::state::LicenseState::Grace { until } => format!(
-                "grace, {} h left",
-                (until - chrono::Utc::now()).num_hours().max(0)
-            ),
-            s => s.label().to_string(),
-        },
-        None => app.workspace.license.clone(),
-    };
+    let licence = app.licence_state().short(chrono::Utc::now());
     let left = format!(
         " {}{sep}licence: {licence}{sep}engine: {engine}",
         app.workspace.label
