@@ -6,8 +6,11 @@
 //! other reading is valid too. Registry sources come on top of this.
 
 pub mod bank;
+pub mod check;
 pub mod kz;
+pub mod risk;
 pub mod ru;
+pub mod sources;
 
 use serde::Serialize;
 
@@ -17,6 +20,17 @@ pub enum Country {
     #[default]
     Kz,
     Ru,
+}
+
+impl Country {
+    /// `KZ` or `RU`, any case.
+    pub fn parse(s: &str) -> Option<Country> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "KZ" => Some(Country::Kz),
+            "RU" => Some(Country::Ru),
+            _ => None,
+        }
+    }
 }
 
 /// What an identifier is.

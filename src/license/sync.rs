@@ -46,6 +46,16 @@ impl Licence {
             .tariff
             .messages_per_day
     }
+
+    /// The tariff's counterparty lookups a day, when limited.
+    pub fn lookups_per_day(&self) -> Option<u64> {
+        self.standing
+            .as_ref()?
+            .lease
+            .as_ref()?
+            .tariff
+            .lookups_per_day
+    }
 }
 
 /// The running sync.

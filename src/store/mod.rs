@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod counterparty;
 pub mod import;
 pub mod inbound;
 pub mod lists;

@@ -31,7 +31,7 @@ impl Store {
              (SELECT count(*) FROM campaigns) AS campaigns, \
              (SELECT count(*) FROM campaigns WHERE status = 'running') AS campaigns_running, \
              (SELECT count(*) FROM outbox WHERE sent_at >= ?1) AS sent_since, \
-             (SELECT count(*) FROM lookups WHERE checked_at >= ?1) AS lookups_since, \
+             (SELECT count(*) FROM lookups WHERE checked_at >= ?1 AND online = 1) AS lookups_since, \
              (SELECT count(*) FROM suppressions) AS suppressions, \
              (SELECT holder FROM engine_lease WHERE until >= ?2) AS engine_holder",
         )

@@ -326,8 +326,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     Rows::Campaigns(store.campaign_page(page).await?),
                 ),
                 PaneId::Counterparty => (
-                    count_if(count, store.count_lookups()).await?,
-                    Rows::Lookups(store.lookup_page(page).await?),
+                    count_if(count, store.count_lookups(search.as_deref())).await?,
+                    Rows::Lookups(store.lookup_page(search.as_deref(), page).await?),
                 ),
                 PaneId::License => {
                     return Ok(Reply::Overview(store.overview(start_of_today()).await?));
