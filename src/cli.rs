@@ -75,6 +75,17 @@ pub enum Command {
     #[command(subcommand)]
     License(LicenseCommand),
 
+    /// Check a counterparty: BIN, IIN, INN, OGRN, OGRNIP, IBAN or BIC
+    ///
+    /// Validates and decodes the number, then asks the registries (the Bureau of National
+    /// Statistics; data.egov.kz with an API key) and the imported risk lists. Exit status:
+    /// 0 valid, 1 invalid (any, with --file), 2 a mistake in the command.
+    Check(CheckArgs),
+
+    /// Import and inspect the State Revenue Committee's risk lists (XLSX)
+    #[command(subcommand)]
+    RiskLists(RiskListsCommand),
+
     /// Run the background work without the screen (for systemd): receive webhooks when
     /// `[webhooks]` is configured, poll Telegram bots for updates; stops on SIGTERM
     Run(RunArgs),
@@ -458,6 +469,63 @@ pub struct RunArgs {
     /// Write the log file as JSON lines (one object per event) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// `clever check …`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The number, as pasted (spaces, dashes and dots are fine)
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub id: Option<String>,
+    /// How a 12-digit number is read first [default: [counterparty] country, else KZ]
+    #[arg(long, value_enum)]
+    pub country: Option<CountryArg>,
+    /// Validate only: ask no registry (the imported risk lists are still read)
+    #[arg(long)]
+    pub offline: bool,
+    /// One JSON document (with --file: one JSON document per line)
+    #[arg(long)]
+    pub json: bool,
+    /// Check every number in this file, one per line (`-` reads standard input; blank lines
+    /// and lines starting with # are skipped)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// A country for reading 12-digit numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CountryArg {
+    #[value(name = "KZ", alias = "kz")]
+    Kz,
+    #[value(name = "RU", alias = "ru")]
+    Ru,
+}
+
+/// `clever risk-lists …`.
+#[derive(Debug, Subcommand)]
+pub enum RiskListsCommand {
+    /// Import downloaded risk-list files; each replaces its list's entries whole
+    ///
+    /// Lists: PSEUDO_COMPANY, INVALID_REGISTRATION, BANKRUPT, INACTIVE, TAX_ARREARS_150,
+    /// WRONG_ADDRESS, VIOLATION_TAX_CODE. Which list a file is comes from --list, else from
+    /// words in its name or title. Several files of one list are imported together.
+    Import {
+        /// The XLSX (or XLS, ODS) files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The list every file belongs to
+        #[arg(long)]
+        list: Option<String>,
+        /// One JSON document
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every imported list: entries, file, when and by whom
+    Status {
+        /// One JSON document
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `clever license …`.

@@ -42,6 +42,81 @@ pub struct FileConfig {
     pub engine: EngineConfig,
     #[serde(default)]
     pub license: LicenseFileConfig,
+    #[serde(default)]
+    pub counterparty: CounterpartyFileConfig,
+}
+
+/// `[counterparty]` as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterpartyFileConfig {
+    /// `KZ` or `RU`: how a 12-digit number is read first.
+    pub country: Option<String>,
+    pub stat_url: Option<String>,
+    pub stat_lang: Option<String>,
+    pub egov_url: Option<String>,
+    /// A file holding the data.egov.kz API key.
+    pub egov_api_key_file: Option<PathBuf>,
+    pub timeout_seconds: Option<u64>,
+    pub retries: Option<u32>,
+    pub cache_hours: Option<u32>,
+}
+
+impl CounterpartyFileConfig {
+    /// The check's settings, with `CLEVER_STAT_URL` and `CLEVER_EGOV_API_KEY` winning over
+    /// the file.
+    pub fn resolve(
+        &self,
+        env_stat_url: Option<String>,
+        env_egov_key: Option<String>,
+    ) -> Result<crate::counterparty::check::CheckSettings, String> {
+        use crate::counterparty::check::CheckSettings;
+        let mut s = CheckSettings::default();
+        if let Some(c) = &self.country {
+            s.country = crate::counterparty::Country::parse(c)
+                .ok_or_else(|| format!("[counterparty] country = {c:?}: use \"KZ\" or \"RU\""))?;
+        }
+        if let Some(u) = env_stat_url
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| self.stat_url.clone())
+        {
+            s.stat_url = u.trim().trim_end_matches('/').to_string();
+        }
+        if let Some(l) = &self.stat_lang {
+            if !matches!(l.as_str(), "ru" | "kk" | "en") {
+                return Err(format!(
+                    "[counterparty] stat_lang = {l:?}: use \"ru\", \"kk\" or \"en\""
+                ));
+            }
+            s.stat_lang = l.clone();
+        }
+        if let Some(u) = &self.egov_url {
+            s.egov_url = u.trim().trim_end_matches('/').to_string();
+        }
+        s.egov_api_key = match (
+            env_egov_key.filter(|k| !k.trim().is_empty()),
+            &self.egov_api_key_file,
+        ) {
+            (Some(k), _) => Some(k.trim().to_string()),
+            (None, Some(f)) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| format!("[counterparty] egov_api_key_file {}: {e}", f.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
+        if let Some(t) = self.timeout_seconds {
+            s.sources.timeout = std::time::Duration::from_secs(t.max(1));
+        }
+        if let Some(r) = self.retries {
+            s.sources.retries = r.min(5);
+        }
+        if let Some(h) = self.cache_hours {
+            s.cache_ttl = chrono::Duration::hours(i64::from(h));
+        }
+        Ok(s)
+    }
 }
 
 /// `[license]` as written in the file.
@@ -212,6 +287,8 @@ pub enum SetupError {
     Database(#[from] StoreError),
     #[error("{0} (in [license] trusted_keys or CLEVER_LICENSE_TRUSTED_KEYS)")]
     License(String),
+    #[error("{0}")]
+    Counterparty(String),
 }
 
 /// Everything the binary needs to know, resolved.
@@ -243,6 +320,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Licensing: the server, trusted keys, the machine id's source.
     pub license: LicenseConfig,
+    /// Counterparty checks: the sources and how they are asked.
+    pub counterparty: crate::counterparty::check::CheckSettings,
     /// The file's text, for locating mistakes found later (key bindings).
     source: String,
     /// Things the operator should know that did not stop start-up.
@@ -316,6 +395,13 @@ impl Config {
             args.machine_id_file.clone(),
         )
         .map_err(|e| SetupError::License(e.to_string()))?;
+        let counterparty = file
+            .counterparty
+            .resolve(
+                std::env::var("CLEVER_STAT_URL").ok(),
+                std::env::var("CLEVER_EGOV_API_KEY").ok(),
+            )
+            .map_err(SetupError::Counterparty)?;
         let log_level = std::env::var("CLEVER_LOG")
             .ok()
             .filter(|l| !l.is_empty())
@@ -338,6 +424,7 @@ impl Config {
             webhooks: file.webhooks,
             engine: file.engine,
             license,
+            counterparty,
             source,
             notices,
         })
@@ -404,6 +491,7 @@ impl Config {
             webhooks: WebhooksConfig::default(),
             engine: EngineConfig::default(),
             license: LicenseConfig::default(),
+            counterparty: crate::counterparty::check::CheckSettings::default(),
             source: String::new(),
             notices: Vec::new(),
         }

@@ -45,6 +45,12 @@ fn main() -> ExitCode {
         Some(Command::License(cmd)) => command(&cli.global, |store, config| async move {
             commands::license::run(&store, &config, cmd).await
         }),
+        Some(Command::Check(args)) => command(&cli.global, |store, config| async move {
+            commands::check::check(&store, &config, args).await
+        }),
+        Some(Command::RiskLists(cmd)) => command(&cli.global, |store, _| async move {
+            commands::check::risk_lists(&store, cmd).await
+        }),
         Some(Command::Run(args)) => {
             let format = if args.json {
                 LogFormat::Json
@@ -116,10 +122,13 @@ where
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "command failed");
-            fail(&e, 1)
-        }
+        Err(e) => match e.downcast_ref::<commands::Exit>() {
+            Some(commands::Exit(code)) => ExitCode::from(*code),
+            None => {
+                tracing::error!(error = %format!("{e:#}"), "command failed");
+                fail(&e, 1)
+            }
+        },
     }
 }
 

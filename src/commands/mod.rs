@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod check;
 pub mod license;
 pub mod lists;
 pub mod run;
@@ -29,4 +30,15 @@ pub async fn open(location: &Location) -> anyhow::Result<Store> {
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// Ends a command with this exit status, its output already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Exit(pub u8);
+
+/// A mistake in the command (exit status 2), said on stderr.
+pub fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    eprintln!("clever: {message}");
+    Exit(2).into()
 }

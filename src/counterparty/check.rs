@@ -51,8 +51,9 @@ impl Default for CheckSettings {
 pub struct SourceReport {
     pub source: String,
     pub status: SourceStatus,
-    /// When the source's data is from (the fetch time; for risk lists, the last import).
-    pub as_of: Option<DateTime<Utc>>,
+    /// When the source's data is from: the fetch time (RFC 3339), or for the risk lists the
+    /// date the oldest list is as of.
+    pub as_of: Option<String>,
     /// Answered from this console's cache.
     #[serde(default)]
     pub cached: bool,
@@ -70,8 +71,8 @@ pub struct Flag {
     pub decision: Option<String>,
     /// The decision's date, or the registration date.
     pub date: Option<NaiveDate>,
-    /// When the source's data is from.
-    pub as_of: Option<DateTime<Utc>>,
+    /// The date the source's data is from.
+    pub as_of: Option<NaiveDate>,
 }
 
 /// The whole result, as printed by `clever check --json` and kept in the history.
@@ -98,6 +99,61 @@ impl CheckResult {
     /// Red flags, then amber ones.
     pub fn worst(&self) -> Option<Level> {
         self.flags.iter().map(|f| f.level).min()
+    }
+
+    /// What the number is and what it encodes, then what the registries say, as label and
+    /// value: the same facts for `clever check` and the Counterparty pane.
+    pub fn facts(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("Kind", kind_label(&self.kind).to_string())];
+        if let serde_json::Value::Object(d) = &self.decoded {
+            for (k, v) in d {
+                let v = match v {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                let label = match k.as_str() {
+                    "probable_birth_date" => "Born (probable)",
+                    "probable_sex" => "Sex (probable)",
+                    "registered" => "Registered (month)",
+                    "entity" => "Entity",
+                    "unit" => "Unit",
+                    "bank_code" => "Bank code",
+                    "bank" => "Bank",
+                    "bic" => "BIC",
+                    _ => "Decoded",
+                };
+                out.push((label, v));
+            }
+        }
+        if let Some(c) = &self.company {
+            let mut push = |label, v: &Option<String>| {
+                if let Some(v) = v {
+                    out.push((label, v.clone()));
+                }
+            };
+            push("Name", &c.name);
+            push(
+                "Registered",
+                &c.registered.map(|d| d.format("%d.%m.%Y").to_string()),
+            );
+            push("Status", &c.status);
+            push("Director", &c.director);
+            push(
+                "Activity",
+                &match (&c.activity_code, &c.activity) {
+                    (Some(code), Some(a)) => Some(format!("{code} {a}")),
+                    (a, b) => a.clone().or(b.clone()),
+                },
+            );
+            push("Size", &c.size);
+            push("Ownership", &c.ownership);
+            push("Address", &c.address);
+            if c.entrepreneur {
+                out.push(("Form", "individual entrepreneur".into()));
+            }
+        }
+        out
     }
 
     /// Sources that could not say anything (shown as "not checked").
@@ -231,8 +287,14 @@ impl Checker {
                         async {
                             if ask_stat {
                                 Some(
-                                    stat::lookup(&self.http, &s.sources, &s.stat_url, &s.stat_lang, &number)
-                                        .await,
+                                    stat::lookup(
+                                        &self.http,
+                                        &s.sources,
+                                        &s.stat_url,
+                                        &s.stat_lang,
+                                        &number,
+                                    )
+                                    .await,
                                 )
                             } else {
                                 None
@@ -296,7 +358,7 @@ impl Checker {
             result.sources.push(SourceReport {
                 source: names[i].to_string(),
                 status: answer.status,
-                as_of,
+                as_of: as_of.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 cached,
                 message: answer.message,
             });
@@ -316,7 +378,9 @@ impl Checker {
         if !allows.lookups {
             return Ok(Err(Answer::failed(
                 SourceStatus::Skipped,
-                format!("not asked: the licence ({label}) does not allow registry lookups; see the License pane"),
+                format!(
+                    "not asked: the licence ({label}) does not allow registry lookups; see the License pane"
+                ),
             )));
         }
         if let Some(limit) = per_day {
@@ -349,7 +413,7 @@ impl Checker {
                 source: format!("kgd.gov.kz {}", h.list),
                 decision: Some(h.decision.clone()).filter(|d| !d.is_empty()),
                 date: h.decided_on,
-                as_of: Some(h.imported_at),
+                as_of: Some(h.as_of),
             });
         }
         let missing: Vec<&str> = risk::LISTS
@@ -357,7 +421,7 @@ impl Checker {
             .map(|l| l.code)
             .filter(|c| !status.iter().any(|s| s.list == *c))
             .collect();
-        let oldest = status.iter().map(|s| s.imported_at).min();
+        let oldest = status.iter().map(|s| s.as_of).min();
         result.sources.push(SourceReport {
             source: RISK_SOURCE.into(),
             status: if status.is_empty() {
@@ -367,12 +431,15 @@ impl Checker {
             } else {
                 SourceStatus::Ok
             },
-            as_of: oldest,
+            as_of: oldest.map(|d| d.to_string()),
             cached: false,
             message: if status.is_empty() {
                 Some("no risk list imported: run `clever risk-lists import FILE…`".into())
             } else if !missing.is_empty() {
-                Some(format!("not checked against {} (not imported)", missing.join(", ")))
+                Some(format!(
+                    "not checked against {} (not imported)",
+                    missing.join(", ")
+                ))
             } else {
                 None
             },
@@ -435,6 +502,59 @@ pub fn masked(kind: &str, number: &str) -> String {
     }
 }
 
+/// The kind in words.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "kz_iin" => "KZ IIN (individual)",
+        "kz_bin" => "KZ BIN (legal entity)",
+        "ru_inn" => "RU INN",
+        "ru_ogrn" => "RU OGRN",
+        "ru_ogrnip" => "RU OGRNIP",
+        "iban" => "IBAN",
+        "bic" => "BIC",
+        _ => "unknown",
+    }
+}
+
+/// A source's status in words: "not checked" for anything but an answer.
+pub fn status_label(r: &SourceReport) -> String {
+    let base = match r.status {
+        SourceStatus::Ok => "found",
+        SourceStatus::NotFound => "not found",
+        SourceStatus::NoKey => "not checked: no API key",
+        SourceStatus::RateLimited => "not checked: rate limited",
+        SourceStatus::Unavailable => "not checked: unavailable",
+        SourceStatus::Error => "not checked: error",
+        SourceStatus::Skipped => "not checked",
+    };
+    let mut s = base.to_string();
+    if let Some(at) = &r.as_of {
+        let at = DateTime::parse_from_rfc3339(at)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|_| at.clone());
+        s.push_str(&format!(
+            " · as of {at}{}",
+            if r.cached { " (kept)" } else { "" }
+        ));
+    }
+    s
+}
+
+/// A flag in one line: level, what, where from, decision, dates.
+pub fn flag_line(f: &Flag) -> String {
+    let mut s = format!("{} — {}", f.title, f.source);
+    if let Some(d) = &f.decision {
+        s.push_str(&format!(", decision {d}"));
+    }
+    if let Some(d) = f.date {
+        s.push_str(&format!(" of {}", d.format("%d.%m.%Y")));
+    }
+    if let Some(a) = f.as_of {
+        s.push_str(&format!(" (as of {})", a.format("%Y-%m-%d")));
+    }
+    s
+}
+
 /// A result with the validation alone.
 fn base(v: &Validation, offline: bool, now: DateTime<Utc>) -> CheckResult {
     CheckResult {
@@ -472,7 +592,9 @@ fn registry_flags(r: &mut CheckResult, now: DateTime<Utc>) {
         .sources
         .iter()
         .filter(|s| s.status == SourceStatus::Ok)
-        .filter_map(|s| s.as_of)
+        .filter_map(|s| s.as_of.as_deref())
+        .filter_map(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.date_naive())
         .max();
     let source = r
         .sources
@@ -525,7 +647,10 @@ fn summary(r: &CheckResult) -> String {
     match &r.company {
         Some(c) => parts.push(c.name.clone().unwrap_or_else(|| "(no name given)".into())),
         None => {
-            if r.sources.iter().any(|s| s.status == SourceStatus::NotFound && s.source != RISK_SOURCE) {
+            if r.sources
+                .iter()
+                .any(|s| s.status == SourceStatus::NotFound && s.source != RISK_SOURCE)
+            {
                 parts.push("not in the registries".into());
             }
         }
@@ -538,10 +663,7 @@ fn summary(r: &CheckResult) -> String {
     if amber > 0 {
         parts.push(format!("{amber} amber"));
     }
-    let not_checked: Vec<&str> = r
-        .not_checked()
-        .map(|s| s.source.as_str())
-        .collect();
+    let not_checked: Vec<&str> = r.not_checked().map(|s| s.source.as_str()).collect();
     if !not_checked.is_empty() {
         parts.push(format!("not checked: {}", not_checked.join(", ")));
     }

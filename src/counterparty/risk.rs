@@ -100,14 +100,20 @@ pub struct ReadFile {
     pub sheets: Vec<String>,
     /// Text of the sheets' names and first rows, for [`guess_list`].
     pub title_text: String,
+    /// The date the file says its data is as of ("по состоянию на 20.11.2026").
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RiskFileError {
-    #[error("cannot read {path} as a spreadsheet: {error}. Risk lists are the XLSX files published by the State Revenue Committee (kgd.gov.kz)")]
+    #[error(
+        "cannot read {path} as a spreadsheet: {error}. Risk lists are the XLSX files published by the State Revenue Committee (kgd.gov.kz)"
+    )]
     Open { path: String, error: String },
-    #[error("{path} has no sheet with a BIN column (a header cell reading БИН, ИИН/БИН, БСН or BIN in its first 30 rows)")]
+    #[error(
+        "{path} has no sheet with a BIN column (a header cell reading БИН, ИИН/БИН, БСН or BIN in its first 30 rows)"
+    )]
     NoHeader { path: String },
 }
 
@@ -140,11 +146,12 @@ fn find_columns(row: &[Data]) -> Option<Columns> {
     })?;
     Some(Columns {
         bin,
-        name: find(&|c| {
-            c.contains("наименован") || c.contains("атау") || c.contains("name")
-        }),
+        name: find(&|c| c.contains("наименован") || c.contains("атау") || c.contains("name")),
         decision: find(&|c| {
-            (c.contains("номер") || c.contains("number") || c.contains("нөмір") || c.starts_with("№ "))
+            (c.contains("номер")
+                || c.contains("number")
+                || c.contains("нөмір")
+                || c.starts_with("№ "))
                 && !c.contains("п/п")
         }),
         date: find(&|c| c.contains("дата") || c.contains("date") || c.contains("күні")),
@@ -190,6 +197,23 @@ fn date_of(c: &Data) -> Option<NaiveDate> {
     }
 }
 
+/// The date after "по состоянию на" / "as of" / "жағдай бойынша" in a title.
+pub fn as_of_in(text: &str) -> Option<NaiveDate> {
+    let lower = text.to_lowercase();
+    let at = ["по состоянию на", "as of", "as at"]
+        .iter()
+        .find_map(|m| lower.find(m).map(|i| i + m.len()))
+        .or_else(|| lower.find("жағдай бойынша").map(|i| i.saturating_sub(11)))?;
+    let rest = lower.get(at..)?.trim_start();
+    let token: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect();
+    NaiveDate::parse_from_str(&token, "%d.%m.%Y")
+        .or_else(|_| NaiveDate::parse_from_str(&token, "%Y-%m-%d"))
+        .ok()
+}
+
 /// Reads every sheet of the file that has a BIN header.
 pub fn read_file(path: &Path) -> Result<ReadFile, RiskFileError> {
     let shown = path.display().to_string();
@@ -205,6 +229,7 @@ pub fn read_file(path: &Path) -> Result<ReadFile, RiskFileError> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default(),
+        as_of: None,
     };
     for sheet in book.sheet_names() {
         let range = book
@@ -244,7 +269,10 @@ pub fn read_file(path: &Path) -> Result<ReadFile, RiskFileError> {
                     decided_on: get(cols.date).and_then(date_of),
                 }),
                 None => {
-                    if let Some(t) = cell_text(bin_cell) {
+                    // Totals, notes and blank lines carry no digits: not rows at all.
+                    if let Some(t) =
+                        cell_text(bin_cell).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+                    {
                         out.skipped.push((
                             sheet.clone(),
                             line,
@@ -258,6 +286,7 @@ pub fn read_file(path: &Path) -> Result<ReadFile, RiskFileError> {
     if out.sheets.is_empty() {
         return Err(RiskFileError::NoHeader { path: shown });
     }
+    out.as_of = as_of_in(&out.title_text);
     Ok(out)
 }
 
@@ -271,7 +300,9 @@ mod tests {
         assert_eq!(list("tax-arrears-150").unwrap().level, Level::Amber);
         assert!(list("nope").is_none());
         assert_eq!(
-            guess_list("Список налогоплательщиков, признанных лжепредприятиями").unwrap().code,
+            guess_list("Список налогоплательщиков, признанных лжепредприятиями")
+                .unwrap()
+                .code,
             "PSEUDO_COMPANY"
         );
         assert_eq!(guess_list("inactive_2026.xlsx").unwrap().code, "INACTIVE");
@@ -297,11 +328,30 @@ mod tests {
             (c.bin, c.name, c.decision, c.date),
             (1, Some(3), Some(5), Some(6))
         );
-        assert_eq!(bin_of(&Data::Float(40140000385.0)).as_deref(), Some("040140000385"));
-        assert_eq!(bin_of(&Data::String("9401 4000 0385".into())).as_deref(), Some("940140000385"));
+        assert_eq!(
+            bin_of(&Data::Float(40140000385.0)).as_deref(),
+            Some("040140000385")
+        );
+        assert_eq!(
+            bin_of(&Data::String("9401 4000 0385".into())).as_deref(),
+            Some("940140000385")
+        );
         assert_eq!(bin_of(&Data::String("Итого".into())), None);
         assert_eq!(
-            date_of(&Data::String("05.03.2025".into())).unwrap().to_string(),
+            as_of_in("Список … по состоянию на 20.11.2026 г.")
+                .unwrap()
+                .to_string(),
+            "2026-11-20"
+        );
+        assert_eq!(
+            as_of_in("as of 2026-11-20").unwrap().to_string(),
+            "2026-11-20"
+        );
+        assert_eq!(as_of_in("Список"), None);
+        assert_eq!(
+            date_of(&Data::String("05.03.2025".into()))
+                .unwrap()
+                .to_string(),
             "2025-03-05"
         );
     }

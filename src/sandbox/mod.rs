@@ -41,6 +41,8 @@
 //! `instagram_strict_window`, Instagram answers only those who wrote in the last 24 hours.
 //!
 //! A token starting with `revoked` is refused as the real API refuses an expired one.
+//!
+//! The same server emulates the registries counterparty checks ask ([`registry`]).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -57,6 +59,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod emit;
+pub mod registry;
 pub use emit::WebhookTarget;
 
 /// How the emulators behave.
@@ -212,6 +215,7 @@ pub fn router(options: SandboxOptions) -> Router {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/inbound", post(inbound))
         .with_state(state)
+        .merge(registry::routes())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -61,11 +61,13 @@ pub async fn keep(
 
 /// Forgets expired answers; returns how many.
 pub async fn forget_expired(store: &Store, at: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM registry_cache WHERE expires_at <= ?")
-        .bind(at)
-        .execute(store.pool())
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM registry_cache WHERE expires_at <= ?")
+            .bind(at)
+            .execute(store.pool())
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// One row of a risk list.
@@ -85,6 +87,8 @@ pub struct RiskFile<'a> {
     pub file: &'a str,
     pub sha256: &'a str,
     pub skipped: u64,
+    /// The date the file says its data is as of.
+    pub as_of: Option<NaiveDate>,
     pub by: &'a str,
 }
 
@@ -96,14 +100,15 @@ pub async fn replace_risk_list(
     rows: &[RiskRow],
 ) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO risk_imports (list, file, sha256, rows, skipped, imported_at, imported_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO risk_imports (list, file, sha256, rows, skipped, as_of, imported_at, \
+         imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(file.list)
     .bind(file.file)
     .bind(file.sha256)
     .bind(rows.len() as i64)
     .bind(file.skipped as i64)
+    .bind(file.as_of)
     .bind(now())
     .bind(file.by)
     .fetch_one(&mut *conn)
@@ -136,14 +141,16 @@ pub struct RiskHit {
     pub name: Option<String>,
     pub decision: String,
     pub decided_on: Option<NaiveDate>,
-    pub imported_at: DateTime<Utc>,
+    /// The date the list's file says it is as of, else its import's.
+    pub as_of: NaiveDate,
     pub file: String,
 }
 
 /// Every entry about `bin`, by list.
 pub async fn risk_hits(store: &Store, bin: &str) -> Result<Vec<RiskHit>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT e.list, e.name, e.decision, e.decided_on, i.imported_at, i.file \
+        "SELECT e.list, e.name, e.decision, e.decided_on, \
+         coalesce(i.as_of, date(i.imported_at)) AS as_of, i.file \
          FROM risk_entries e JOIN risk_imports i ON i.id = e.import_id \
          WHERE e.bin = ? ORDER BY e.list, e.decided_on",
     )
@@ -158,6 +165,8 @@ pub struct RiskListStatus {
     pub list: String,
     pub entries: i64,
     pub file: String,
+    /// The date the file says it is as of, else its import's.
+    pub as_of: NaiveDate,
     pub imported_at: DateTime<Utc>,
     pub imported_by: String,
     pub skipped: i64,
@@ -167,7 +176,8 @@ pub struct RiskListStatus {
 pub async fn risk_status(store: &Store) -> Result<Vec<RiskListStatus>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT i.list, (SELECT count(*) FROM risk_entries e WHERE e.list = i.list) AS entries, \
-         i.file, i.imported_at, i.imported_by, i.skipped \
+         i.file, coalesce(i.as_of, date(i.imported_at)) AS as_of, i.imported_at, i.imported_by, \
+         i.skipped \
          FROM risk_imports i \
          WHERE i.id = (SELECT max(id) FROM risk_imports j WHERE j.list = i.list) \
          ORDER BY i.list",
@@ -178,10 +188,10 @@ pub async fn risk_status(store: &Store) -> Result<Vec<RiskListStatus>, StoreErro
 
 /// Checks that asked registry sources since `since`: what the tariff's lookups a day count.
 pub async fn online_lookups_since(store: &Store, since: DateTime<Utc>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM lookups WHERE checked_at >= ? AND online = 1",
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM lookups WHERE checked_at >= ? AND online = 1")
+            .bind(since)
+            .fetch_one(store.pool())
+            .await?,
     )
-    .bind(since)
-    .fetch_one(store.pool())
-    .await?)
 }

@@ -35,11 +35,17 @@ pub async fn lookup(
         "query": {"bool": {"must": [{"match": {"bin": bin}}]}}
     })
     .to_string();
-    let (status, body) =
-        match get(http, settings, &url, &[("apiKey", key.trim()), ("source", &source)]).await {
-            Ok(answer) => answer,
-            Err(failed) => return failed,
-        };
+    let (status, body) = match get(
+        http,
+        settings,
+        &url,
+        &[("apiKey", key.trim()), ("source", &source)],
+    )
+    .await
+    {
+        Ok(answer) => answer,
+        Err(failed) => return failed,
+    };
     match status.as_u16() {
         429 => Answer::failed(
             SourceStatus::RateLimited,
@@ -50,9 +56,10 @@ pub async fn lookup(
             "data.egov.kz refused the API key: check [counterparty] egov_api_key",
         ),
         404 => Answer::not_found(),
-        s if !(200..300).contains(&s) => {
-            Answer::failed(SourceStatus::Error, format!("data.egov.kz answered {status}"))
-        }
+        s if !(200..300).contains(&s) => Answer::failed(
+            SourceStatus::Error,
+            format!("data.egov.kz answered {status}"),
+        ),
         _ => parse(&body, bin),
     }
 }

@@ -23,8 +23,7 @@ pub async fn lookup(
     number: &str,
 ) -> Answer {
     let url = format!("{}/api/juridical/counter/api/", base.trim_end_matches('/'));
-    let (status, body) = match get(http, settings, &url, &[("bin", number), ("lang", lang)]).await
-    {
+    let (status, body) = match get(http, settings, &url, &[("bin", number), ("lang", lang)]).await {
         Ok(answer) => answer,
         Err(failed) => return failed,
     };
@@ -102,10 +101,19 @@ mod tests {
     fn registration_dates_are_read_in_almaty() {
         let d = |s| register_date(s).map(|d| d.to_string());
         // UTC+6 until March 2024.
-        assert_eq!(d("2001-12-12T18:00:00.000+0000").as_deref(), Some("2001-12-13"));
+        assert_eq!(
+            d("2001-12-12T18:00:00.000+0000").as_deref(),
+            Some("2001-12-13")
+        );
         // UTC+5 since 1 March 2024: local midnight is 19:00 UTC the day before.
-        assert_eq!(d("2024-06-09T19:00:00.000+0000").as_deref(), Some("2024-06-10"));
-        assert_eq!(d("2001-12-13T00:00:00+06:00").as_deref(), Some("2001-12-13"));
+        assert_eq!(
+            d("2024-06-09T19:00:00.000+0000").as_deref(),
+            Some("2024-06-10")
+        );
+        assert_eq!(
+            d("2001-12-13T00:00:00+06:00").as_deref(),
+            Some("2001-12-13")
+        );
         assert_eq!(d("13.12.2001"), None);
     }
 
@@ -123,7 +131,9 @@ mod tests {
         assert_eq!(c.registered.unwrap().to_string(), "1994-01-11");
         assert_eq!(c.director.as_deref(), Some("ИВАНОВ ИВАН"));
         assert!(c.sector.is_none() && !c.entrepreneur);
-        let ip = parse(r#"{"success":true,"obj":{"bin":"911105302575","name":"ИП Ким","registerDate":null,"ip":true},"description":null}"#);
+        let ip = parse(
+            r#"{"success":true,"obj":{"bin":"911105302575","name":"ИП Ким","registerDate":null,"ip":true},"description":null}"#,
+        );
         let c = ip.company.unwrap();
         assert!(c.entrepreneur && c.registered.is_none());
         assert_eq!(

@@ -26,6 +26,8 @@ CREATE TABLE risk_imports (
     sha256       TEXT NOT NULL,
     rows         INTEGER NOT NULL,
     skipped      INTEGER NOT NULL,
+    -- The date the file says its data is as of ("по состоянию на …"), when it says one.
+    as_of        TEXT,
     imported_at  TEXT NOT NULL,
     imported_by  TEXT NOT NULL
 );
