@@ -34,6 +34,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
             ))
             .unwrap(),
             licence: None,
+            checker: None,
             workspace: Workspace {
                 label: "demo workspace".into(),
                 demo: true,
@@ -43,6 +44,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 engine: None,
                 license: cleverplatform::license::state::LicenseState::Unlicensed,
                 license_server: "https://license.cleverplatform.kz".into(),
+                country: cleverplatform::counterparty::Country::Kz,
             },
         };
         let mut app = App::new(

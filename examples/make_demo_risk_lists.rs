@@ -56,7 +56,7 @@ fn sheet(
         if dates_as_text {
             ws.write_string(r, 7, format!("{d:02}.{m:02}.{y}"))?;
         } else {
-            ws.write_datetime_with_format(r, 7, &ExcelDateTime::from_ymd(*y, *m, *d)?, &date)?;
+            ws.write_datetime_with_format(r, 7, ExcelDateTime::from_ymd(*y, *m, *d)?, &date)?;
         }
     }
     let total = 4 + rows.len() as u32;

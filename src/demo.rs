@@ -98,6 +98,38 @@ struct SeedLookup {
     input: String,
 }
 
+/// The demo's risk-list files (written by `examples/make_demo_risk_lists.rs`).
+const DEMO_RISK_LISTS: [(&str, &[u8]); 7] = [
+    (
+        "pseudo_company.xlsx",
+        include_bytes!("../assets/demo/risk-lists/pseudo_company.xlsx"),
+    ),
+    (
+        "invalid_registration.xlsx",
+        include_bytes!("../assets/demo/risk-lists/invalid_registration.xlsx"),
+    ),
+    (
+        "bankrupt.xlsx",
+        include_bytes!("../assets/demo/risk-lists/bankrupt.xlsx"),
+    ),
+    (
+        "inactive.xlsx",
+        include_bytes!("../assets/demo/risk-lists/inactive.xlsx"),
+    ),
+    (
+        "tax_arrears_150.xlsx",
+        include_bytes!("../assets/demo/risk-lists/tax_arrears_150.xlsx"),
+    ),
+    (
+        "wrong_address.xlsx",
+        include_bytes!("../assets/demo/risk-lists/wrong_address.xlsx"),
+    ),
+    (
+        "violation_tax_code.xlsx",
+        include_bytes!("../assets/demo/risk-lists/violation_tax_code.xlsx"),
+    ),
+];
+
 /// Why the demo could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -471,6 +503,26 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 checked_by: "demo",
                 online: false,
             },
+        )
+        .await?;
+    }
+    // The risk lists of assets/demo/risk-lists, as `clever risk-lists import` reads them.
+    for (name, bytes) in DEMO_RISK_LISTS {
+        let read = crate::counterparty::risk::read_xlsx_bytes(name, bytes)
+            .map_err(|e| DemoError::SeedData(e.to_string()))?;
+        let list = crate::counterparty::risk::guess_list(&read.title_text)
+            .ok_or_else(|| DemoError::SeedData(format!("{name}: which risk list?")))?;
+        store::counterparty::replace_risk_list(
+            conn,
+            &store::counterparty::RiskFile {
+                list: list.code,
+                file: &format!("assets/demo/risk-lists/{name}"),
+                sha256: "",
+                skipped: read.skipped.len() as u64,
+                as_of: read.as_of,
+                by: "demo",
+            },
+            &read.rows,
         )
         .await?;
     }

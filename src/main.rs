@@ -265,8 +265,20 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
         licence: Some(licence.state.clone()),
         ..cleverplatform::engine::sender::EngineOptions::configured(&config.engine)
     };
+    // Counterparty checks: the demo asks its registry emulator, with a key of its own.
+    if let Some(s) = &sandbox {
+        config.counterparty.stat_url = s.base_url();
+        config.counterparty.egov_url = s.base_url();
+        config.counterparty.egov_api_key = Some("demo".into());
+    }
+    let checker = cleverplatform::counterparty::check::Checker::new(
+        store.clone(),
+        config.counterparty.clone(),
+        Some(licence.state.clone()),
+    )?;
     let services = Services {
         store: store.clone(),
+        checker: Some(checker),
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(15))
             .map_err(anyhow::Error::msg)?,
         actor: cleverplatform::commands::actor(),
@@ -289,6 +301,7 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
             },
             engine: Some(engine_options.holder.clone()),
             license_server: config.license.server_url.clone(),
+            country: config.counterparty.country,
             license: match cleverplatform::commands::license::standing(&store, &config).await {
                 Ok(s) => s.state,
                 Err(e) => cleverplatform::license::state::LicenseState::Invalid {

@@ -367,7 +367,7 @@ fn bankrupt_xlsx(path: &Path, bins: &[&str]) {
                 ws.write_datetime_with_format(
                     r,
                     5,
-                    &ExcelDateTime::from_ymd(2025, 3, 5).unwrap(),
+                    ExcelDateTime::from_ymd(2025, 3, 5).unwrap(),
                     &date,
                 )
                 .unwrap();

@@ -775,3 +775,101 @@ async fn the_license_pane_follows_the_licence_and_masks_the_key() {
         cleverplatform::tui::app::Overlay::Confirm(_)
     ));
 }
+
+#[tokio::test]
+async fn counterparties_are_checked_in_the_console() {
+    use cleverplatform::counterparty::check::{CheckSettings, Checker};
+    use cleverplatform::store::counterparty::{RiskFile, RiskRow, replace_risk_list};
+    let sb = cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut services = services(dir.path().join("clever.db"), false).await;
+    let mut tx = services.store.begin().await.unwrap();
+    replace_risk_list(
+        &mut tx,
+        &RiskFile {
+            list: "PSEUDO_COMPANY",
+            file: "pseudo_company.xlsx",
+            sha256: "",
+            skipped: 0,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            by: "tester",
+        },
+        &[RiskRow {
+            bin: "180840276849".into(),
+            name: None,
+            decision: "2-1187/2026".into(),
+            decided_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 17),
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    services.checker = Some(
+        Checker::new(
+            services.store.clone(),
+            CheckSettings {
+                stat_url: sb.base_url(),
+                egov_url: sb.base_url(),
+                egov_api_key: Some("demo".into()),
+                ..CheckSettings::default()
+            },
+            None,
+        )
+        .unwrap(),
+    );
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('5'), KeyCode::Char('c')],
+    )
+    .await;
+    // Validated as it is typed: one digit short, then whole.
+    type_text(&mut app, &services, "1808 4027 684").await;
+    snap!("counterparty_typing_80x24", render(&app));
+    type_text(&mut app, &services, "9").await;
+    let screen = format!("{:?}", render(&app).backend());
+    assert!(screen.contains("KZ BIN (legal entity) valid"), "{screen}");
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let n = app.notices.last().unwrap();
+    assert!(!n.error && n.text.contains("Бос Кеңсе"), "{n:?}");
+    assert!(app.checking.is_none());
+    assert_eq!(app.lookups.total, 1);
+    let row = app.lookups.selected().unwrap();
+    assert_eq!(row.checked_by, "tester");
+    // The result card beside the list, and full screen on a narrow terminal.
+    app.update(Msg::Resize(120, 36));
+    snap!("counterparty_result_120x36", render(&app));
+    app.update(Msg::Resize(80, 24));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    snap!("counterparty_result_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Esc]).await;
+
+    // A number no registry knows, then a search of the history.
+    press(&mut app, &services, &[KeyCode::Char('c')]).await;
+    type_text(&mut app, &services, "940140000385").await;
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert_eq!(app.lookups.total, 2);
+    press(&mut app, &services, &[KeyCode::Char('/')]).await;
+    type_text(&mut app, &services, "Бос").await;
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert_eq!(app.lookups.total, 1);
+    press(&mut app, &services, &[KeyCode::Esc]).await;
+    assert_eq!(app.lookups.total, 2);
+
+    // Export: a new file is written; an existing one is never overwritten.
+    let out = dir.path().join("checks.csv");
+    for expect_error in [false, true] {
+        press(&mut app, &services, &[KeyCode::Char('E')]).await;
+        app.prompt.as_mut().unwrap().field =
+            ratatui_textarea::TextArea::new(vec![out.display().to_string()]);
+        press(&mut app, &services, &[KeyCode::Enter]).await;
+        let n = app.notices.last().unwrap();
+        assert_eq!(n.error, expect_error, "{n:?}");
+    }
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains("PSEUDO_COMPANY"), "{csv}");
+}

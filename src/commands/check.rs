@@ -147,6 +147,9 @@ pub fn text(r: &CheckResult) -> String {
     s
 }
 
+/// One file read: its name, its SHA-256 and what it held.
+type ReadOne = (String, String, risk::ReadFile);
+
 /// `clever risk-lists …`.
 pub async fn risk_lists(store: &Store, cmd: RiskListsCommand) -> anyhow::Result<()> {
     match cmd {
@@ -194,8 +197,7 @@ pub async fn risk_lists(store: &Store, cmd: RiskListsCommand) -> anyhow::Result<
                 None => None,
             };
             // Read every file first: nothing is written unless all of them can be read.
-            let mut by_list: Vec<(&'static risk::List, Vec<(String, String, risk::ReadFile)>)> =
-                Vec::new();
+            let mut by_list: Vec<(&'static risk::List, Vec<ReadOne>)> = Vec::new();
             for f in &files {
                 let read = risk::read_file(f)?;
                 let l = match forced.or_else(|| risk::guess_list(&read.title_text)) {

@@ -113,9 +113,9 @@ impl CheckResult {
                     v => v.to_string(),
                 };
                 let label = match k.as_str() {
-                    "probable_birth_date" => "Born (probable)",
-                    "probable_sex" => "Sex (probable)",
-                    "registered" => "Registered (month)",
+                    "probable_birth_date" => "Born (probably)",
+                    "probable_sex" => "Sex (probably)",
+                    "registered" => "BIN month",
                     "entity" => "Entity",
                     "unit" => "Unit",
                     "bank_code" => "Bank code",
@@ -174,11 +174,14 @@ pub struct CheckRequest<'a> {
     pub actor: &'a str,
 }
 
+/// A source's answer, when it was fetched, and whether it came from the cache.
+type Asked = (Answer, Option<DateTime<Utc>>, bool);
+
 /// Name of the risk lists as a source.
 pub const RISK_SOURCE: &str = "kgd.gov.kz risk lists";
 
 /// Runs checks.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Checker {
     store: Store,
     http: reqwest::Client,
@@ -248,7 +251,7 @@ impl Checker {
     ) -> Result<bool, StoreError> {
         let number = result.normalized.clone();
         let names = [stat::NAME, egov::NAME];
-        let mut answers: [Option<(Answer, Option<DateTime<Utc>>, bool)>; 2] = [None, None];
+        let mut answers: [Option<Asked>; 2] = [None, None];
         for (i, name) in names.iter().enumerate() {
             if offline {
                 answers[i] = Some((

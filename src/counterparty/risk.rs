@@ -221,14 +221,35 @@ pub fn read_file(path: &Path) -> Result<ReadFile, RiskFileError> {
         path: shown.clone(),
         error: e.to_string(),
     })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    read_book(&mut book, shown, name)
+}
+
+/// Reads an XLSX file held in memory (the demo's).
+pub fn read_xlsx_bytes(name: &str, bytes: &[u8]) -> Result<ReadFile, RiskFileError> {
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+            RiskFileError::Open {
+                path: name.to_string(),
+                error: e.to_string(),
+            }
+        })?;
+    read_book(&mut book, name.to_string(), name.to_string())
+}
+
+fn read_book<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<RS>,
+    shown: String,
+    title: String,
+) -> Result<ReadFile, RiskFileError> {
     let mut out = ReadFile {
         rows: Vec::new(),
         skipped: Vec::new(),
         sheets: Vec::new(),
-        title_text: path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default(),
+        title_text: title,
         as_of: None,
     };
     for sheet in book.sheet_names() {

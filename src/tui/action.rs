@@ -95,6 +95,8 @@ pub enum Action {
     EditAccount,
     /// Compose a new campaign (a form).
     NewCampaign,
+    /// Export the shown history of counterparty checks to a CSV file.
+    ExportChecks,
     /// Activate this machine with a licence key (a masked field).
     ActivateLicence,
     /// Refresh the licence's lease now (asks first).
@@ -152,6 +154,7 @@ impl Action {
             Action::AddAccount => "add_account",
             Action::EditAccount => "edit_account",
             Action::NewCampaign => "new_campaign",
+            Action::ExportChecks => "export_checks",
             Action::ActivateLicence => "activate_licence",
             Action::SyncLicence => "sync_licence",
             Action::DeactivateLicence => "deactivate_licence",
@@ -194,7 +197,10 @@ impl Action {
             Action::NextList => "Next subscriber list",
             Action::Import => "Import a CSV file into the selected list",
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
-            Action::CheckAccount => "Accounts: check the selected account's token now",
+            Action::CheckAccount => {
+                "Accounts: check the selected account's token now; Counterparty: check a number"
+            }
+            Action::ExportChecks => "Counterparty: export the shown checks to a CSV file",
             Action::PauseResume => {
                 "Pause the selected account (with a reason) or campaign, or resume it (asks first)"
             }

@@ -92,6 +92,12 @@ pub enum PromptKind {
     PauseReason(AccountId),
     /// A licence key to activate with (masked).
     LicenceKey,
+    /// A counterparty's number to check (validated as it is typed).
+    CheckNumber,
+    /// A search over the history of checks.
+    CheckSearch,
+    /// Where to write the history of checks as CSV.
+    ExportPath,
 }
 
 /// A one-line text field.
@@ -170,6 +176,10 @@ pub struct App {
     pub import: Option<ImportView>,
     /// The search in force on the Subscribers list.
     pub search: Option<String>,
+    /// The search in force on the history of counterparty checks.
+    pub lookup_search: Option<String>,
+    /// The number being checked against the registries.
+    pub checking: Option<String>,
     pub overlay: Overlay,
     pub notices: Vec<Notice>,
     pub size: (u16, u16),
@@ -234,6 +244,8 @@ impl App {
             sendable: None,
             import: None,
             search: None,
+            lookup_search: None,
+            checking: None,
             overlay: Overlay::None,
             notices: Vec::new(),
             size,
@@ -509,6 +521,28 @@ impl App {
                             )),
                         }];
                     }
+                    PromptKind::CheckNumber if text.is_empty() => {}
+                    PromptKind::CheckNumber => {
+                        self.checking = Some(text.clone());
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::CheckNumber { input: text },
+                        }];
+                    }
+                    PromptKind::CheckSearch => {
+                        self.lookup_search = (!text.is_empty()).then_some(text);
+                        return self.reload_pane(PaneId::Counterparty, true);
+                    }
+                    PromptKind::ExportPath if text.is_empty() => {}
+                    PromptKind::ExportPath => {
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::ExportChecks {
+                                path: expand_home(&text),
+                                search: self.lookup_search.clone(),
+                            },
+                        }];
+                    }
                     PromptKind::ImportPath if text.is_empty() => {}
                     PromptKind::ImportPath => {
                         let list = self
@@ -591,9 +625,49 @@ impl App {
                 } else if self.pane == PaneId::Subscribers && self.search.is_some() {
                     self.search = None;
                     self.reload_pane(PaneId::Subscribers, true)
+                } else if self.pane == PaneId::Counterparty && self.lookup_search.is_some() {
+                    self.lookup_search = None;
+                    self.reload_pane(PaneId::Counterparty, true)
                 } else {
                     Vec::new()
                 }
+            }
+            Action::Search if self.pane == PaneId::Counterparty => {
+                self.prompt = Some(Prompt::new(
+                    PromptKind::CheckSearch,
+                    self.lookup_search.clone().unwrap_or_default(),
+                ));
+                self.focus = Focus::List;
+                Vec::new()
+            }
+            Action::CheckAccount if self.pane == PaneId::Counterparty => {
+                if let Some(n) = &self.checking {
+                    self.notify(format!("still checking {n}; wait for it to finish"), false);
+                    return Vec::new();
+                }
+                let mut prompt = Prompt::new(PromptKind::CheckNumber, String::new());
+                prompt
+                    .field
+                    .set_placeholder_text("BIN, IIN, INN, OGRN, IBAN or BIC, as pasted");
+                self.prompt = Some(prompt);
+                self.focus = Focus::List;
+                Vec::new()
+            }
+            Action::ExportChecks => {
+                if self.pane != PaneId::Counterparty {
+                    self.notify(
+                        "the history of checks is exported from the Counterparty pane (5, then E)",
+                        false,
+                    );
+                    return Vec::new();
+                }
+                let name = format!(
+                    "~/clever-checks-{}.csv",
+                    chrono::Local::now().format("%Y%m%d-%H%M")
+                );
+                self.prompt = Some(Prompt::new(PromptKind::ExportPath, name));
+                self.focus = Focus::List;
+                Vec::new()
             }
             Action::Search => {
                 if self.pane != PaneId::Subscribers {
@@ -630,7 +704,7 @@ impl App {
                         }];
                     }
                     _ => self.notify(
-                        "accounts are checked from the Accounts pane (1, then c)",
+                        "accounts are checked from the Accounts pane (1, then c), numbers from the Counterparty pane (5, then c)",
                         false,
                     ),
                 }
@@ -1085,9 +1159,11 @@ impl App {
             generation,
             body: Request::Page {
                 pane,
-                search: (pane == PaneId::Subscribers)
-                    .then(|| self.search.clone())
-                    .flatten(),
+                search: match pane {
+                    PaneId::Subscribers => self.search.clone(),
+                    PaneId::Counterparty => self.lookup_search.clone(),
+                    _ => None,
+                },
                 list: (pane == PaneId::Subscribers)
                     .then(|| self.selected_list().map(|l| l.id))
                     .flatten(),
@@ -1176,6 +1252,31 @@ impl App {
                     body: Request::Overview,
                 });
                 out
+            }
+            Reply::Checked(result) => {
+                self.checking = None;
+                self.notices.clear();
+                match result {
+                    Ok(summary) => self.notify(summary, false),
+                    Err(e) => self.notify(e, true),
+                }
+                // The new check is the newest row: show it with its result card.
+                self.lookup_search = None;
+                let fetch = self.lookups.reload_at_end();
+                vec![
+                    self.page_request(PaneId::Counterparty, fetch),
+                    Tagged {
+                        generation: 0,
+                        body: Request::Overview,
+                    },
+                ]
+            }
+            Reply::Exported(result) => {
+                match result {
+                    Ok(m) => self.notify(m, false),
+                    Err(e) => self.notify(e, true),
+                }
+                Vec::new()
             }
             Reply::LicenceChanged(result) => {
                 self.notices.clear();

@@ -246,6 +246,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::AddAccount, vec!["a"]),
         (M::Normal, A::EditAccount, vec!["e"]),
         (M::Normal, A::NewCampaign, vec!["n"]),
+        (M::Normal, A::ExportChecks, vec!["E"]),
         (M::Normal, A::ActivateLicence, vec!["A"]),
         (M::Normal, A::SyncLicence, vec!["S"]),
         (M::Normal, A::DeactivateLicence, vec!["X"]),

@@ -117,11 +117,29 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                 }
                 PromptKind::PauseReason(_) => "Why pause this account? · Enter pause · Esc cancel",
                 PromptKind::LicenceKey => "Licence key · Enter activate · Esc cancel",
+                PromptKind::CheckNumber => "Number to check · Enter check · Esc cancel",
+                PromptKind::CheckSearch => {
+                    "Search checks: number, name, flag or who · Enter search · Esc cancel"
+                }
+                PromptKind::ExportPath => {
+                    "CSV file to write the shown checks to · Enter export · Esc cancel"
+                }
             };
             let block = panel(app, title, true);
             let inner = block.inner(area);
             frame.render_widget(block, area);
-            frame.render_widget(&prompt.field, inner);
+            if prompt.kind == PromptKind::CheckNumber {
+                let [field, verdict] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+                frame.render_widget(&prompt.field, field);
+                frame.render_widget(
+                    Paragraph::new(panes::counterparty::as_typed(app, &prompt.text()))
+                        .wrap(Wrap { trim: true }),
+                    verdict,
+                );
+            } else {
+                frame.render_widget(&prompt.field, inner);
+            }
         } else if let (Some(area), Some(_)) = (search_area, &app.import) {
             frame.render_widget(
                 Paragraph::new(panes::subscribers::import_lines(app))

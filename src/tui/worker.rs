@@ -35,6 +35,8 @@ pub struct Workspace {
     pub license: crate::license::state::LicenseState,
     /// The licence server's URL.
     pub license_server: String,
+    /// How a 12-digit number is read first in the Counterparty pane.
+    pub country: crate::counterparty::Country,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.
@@ -48,6 +50,8 @@ pub struct Services {
     pub client: crate::channels::client::Client,
     /// The licence's files and sync, when the console runs one.
     pub licence: Option<crate::license::sync::LicenceControl>,
+    /// Counterparty checks (registries, risk lists, history), when configured.
+    pub checker: Option<crate::counterparty::check::Checker>,
 }
 
 /// Work for the worker.
@@ -107,6 +111,13 @@ pub enum Request {
     SetAccountStatus {
         id: AccountId,
         reason: Option<String>,
+    },
+    /// Check a counterparty's number against the registries and the risk lists.
+    CheckNumber { input: String },
+    /// Write the history of checks (matching a search) to a new CSV file.
+    ExportChecks {
+        path: PathBuf,
+        search: Option<String>,
     },
 }
 
@@ -197,6 +208,10 @@ pub enum Reply {
     CampaignCreated(Result<(CampaignId, String), String>),
     /// What a licence step did, or why it did not happen.
     LicenceChanged(Result<String, String>),
+    /// A check's summary (the check is the history's newest row), or why it failed.
+    Checked(Result<String, String>),
+    /// Where the history went and how many rows, or why it did not.
+    Exported(Result<String, String>),
     /// What a campaign step did, or why it was refused.
     CampaignChanged(Result<String, String>),
     /// The form's account was saved (what to tell the operator, and whether its check
@@ -463,6 +478,30 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 Err(LifecycleError::Store(e)) => return Err(e),
             })
         }
+        Request::CheckNumber { input } => {
+            let Some(checker) = &services.checker else {
+                return Ok(Reply::Checked(Err(
+                    "counterparty checks are not set up in this console".into(),
+                )));
+            };
+            let r = checker
+                .check(&crate::counterparty::check::CheckRequest {
+                    input: &input,
+                    offline: false,
+                    country: None,
+                    actor: &services.actor,
+                })
+                .await?;
+            Reply::Checked(Ok(format!(
+                "{} — {}: {}",
+                r.normalized,
+                if r.valid { "valid" } else { "invalid" },
+                r.summary
+            )))
+        }
+        Request::ExportChecks { path, search } => {
+            Reply::Exported(export_checks(store, &path, search.as_deref()).await)
+        }
         Request::Licence(step) => {
             let Some(control) = &services.licence else {
                 return Ok(Reply::LicenceChanged(Err(
@@ -629,4 +668,89 @@ async fn save_account(
         )
     };
     Ok(Reply::AccountSaved(Ok((message, health.ok))))
+}
+
+/// Writes the history of checks matching `search` to a new CSV file (never over one).
+async fn export_checks(
+    store: &Store,
+    path: &std::path::Path,
+    search: Option<&str>,
+) -> Result<String, String> {
+    use futures::TryStreamExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{} exists; give another file name (nothing was written)",
+                path.display()
+            ),
+            _ => format!("cannot write {}: {e}", path.display()),
+        })?;
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let fail = |e: &dyn std::fmt::Display| format!("writing {}: {e}", path.display());
+    out.write_record([
+        "id",
+        "checked_at",
+        "checked_by",
+        "input",
+        "normalized",
+        "kind",
+        "valid",
+        "name",
+        "flags",
+        "not_checked",
+        "summary",
+    ])
+    .map_err(|e| fail(&e))?;
+    let mut rows = store.lookups_all(search);
+    let mut n = 0u64;
+    while let Some(l) = rows.try_next().await.map_err(|e| fail(&e))? {
+        let r = l.result();
+        let name = r
+            .as_ref()
+            .and_then(|r| r.company.as_ref()?.name.clone())
+            .unwrap_or_default();
+        let flags = r
+            .as_ref()
+            .map(|r| {
+                r.flags
+                    .iter()
+                    .map(|f| f.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let not_checked = r
+            .as_ref()
+            .map(|r| {
+                r.not_checked()
+                    .map(|s| s.source.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        out.write_record([
+            l.id.to_string(),
+            l.checked_at.to_rfc3339(),
+            l.checked_by.clone(),
+            l.input.clone(),
+            l.normalized.clone(),
+            l.kind.clone(),
+            l.valid.to_string(),
+            name,
+            flags,
+            not_checked,
+            l.summary.clone(),
+        ])
+        .map_err(|e| fail(&e))?;
+        n += 1;
+    }
+    out.flush().map_err(|e| fail(&e))?;
+    Ok(format!(
+        "wrote {n} check{} to {}",
+        if n == 1 { "" } else { "s" },
+        path.display()
+    ))
 }

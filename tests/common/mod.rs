@@ -53,6 +53,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
         client: cleverplatform::channels::client::Client::new(std::time::Duration::from_secs(5))
             .unwrap(),
         licence: None,
+        checker: None,
         workspace: Workspace {
             label: if demo {
                 "demo workspace".into()
@@ -66,6 +67,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             engine: None,
             license: cleverplatform::license::state::LicenseState::Unlicensed,
             license_server: "https://license.cleverplatform.kz".into(),
+            country: cleverplatform::counterparty::Country::Kz,
         },
     }
 }
