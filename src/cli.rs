@@ -477,7 +477,7 @@ pub struct CheckArgs {
     /// The number, as pasted (spaces, dashes and dots are fine)
     #[arg(required_unless_present = "file", conflicts_with = "file")]
     pub id: Option<String>,
-    /// How a 12-digit number is read first [default: [counterparty] country, else KZ]
+    /// How a 12-digit number is read first [default: the `[counterparty]` country, else KZ]
     #[arg(long, value_enum)]
     pub country: Option<CountryArg>,
     /// Validate only: ask no registry (the imported risk lists are still read)
