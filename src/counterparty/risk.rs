@@ -314,6 +314,29 @@ fn read_book<RS: std::io::Read + std::io::Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn titles_and_cells_never_panic(s in "\\PC{0,60}", f in any::<f64>(), i in any::<i64>()) {
+            let _ = as_of_in(&s);
+            let _ = guess_list(&s);
+            for c in [Data::String(s.clone()), Data::Float(f), Data::Int(i), Data::DateTimeIso(s.clone())] {
+                if let Some(bin) = bin_of(&c) {
+                    prop_assert!(bin.len() == 12 && bin.bytes().all(|b| b.is_ascii_digit()));
+                }
+                let _ = date_of(&c);
+            }
+            let _ = find_columns(&[Data::String(s.clone()), Data::Float(f)]);
+        }
+
+        #[test]
+        fn a_bin_stored_as_a_number_keeps_its_leading_zeros(n in 0u64..1_000_000_000_000) {
+            let text = format!("{n:012}");
+            prop_assert_eq!(bin_of(&Data::Float(n as f64)), Some(text.clone()));
+            prop_assert_eq!(bin_of(&Data::Int(n as i64)), Some(text));
+        }
+    }
 
     #[test]
     fn lists_are_found_by_code_and_by_title() {

@@ -96,6 +96,18 @@ pub fn register_date(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_answer_is_read_without_panicking(s in "\\PC{0,80}", date in "\\PC{0,30}") {
+            let _ = parse(&s);
+            let _ = register_date(&date);
+            let body = serde_json::json!({"success": true, "obj": {"registerDate": date, "ip": s, "secondOkeds": s}});
+            let a = parse(&body.to_string());
+            prop_assert_eq!(a.status, SourceStatus::Ok);
+        }
+    }
 
     #[test]
     fn registration_dates_are_read_in_almaty() {
