@@ -7,6 +7,10 @@ use cleverplatform::domain::{CampaignId, CampaignStatus, Channel};
 use cleverplatform::engine::campaigns::{self, Spec};
 use cleverplatform::engine::sender::{Engine, EngineOptions};
 use cleverplatform::import::{ImportOptions, import_file};
+use cleverplatform::license::fingerprint::Fingerprint;
+use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
+use cleverplatform::license::local::Standing;
+use cleverplatform::license::state::LicenseState;
 use cleverplatform::sandbox::{self, SandboxOptions};
 use cleverplatform::store::accounts::NewAccount;
 use cleverplatform::store::{Location, Store};
@@ -553,11 +557,6 @@ async fn the_whatsapp_tier_caps_recipients_per_day() {
 /// than the tariff's messages a day.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_licence_pauses_resumes_and_caps_real_accounts() {
-    use cleverplatform::license::fingerprint::Fingerprint;
-    use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
-    use cleverplatform::license::local::Standing;
-    use cleverplatform::license::state::LicenseState;
-    use cleverplatform::license::sync::Licence;
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(60)).await;
     let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
@@ -567,30 +566,7 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     // A real account (the emulator stands in for the platform).
     set(&w.store, "UPDATE accounts SET sandbox = 0").await;
     let id = campaign(&w.store, "Licensed", "WA").await;
-    let licence = |state: LicenseState, per_day: Option<u64>| Licence {
-        standing: Some(Standing {
-            fingerprint: Ok(Fingerprint("ab".repeat(32))),
-            lease: Some(Lease {
-                license_id: "lic".into(),
-                fingerprint: Fingerprint("ab".repeat(32)),
-                status: LeaseStatus::Active,
-                tariff: Tariff {
-                    name: "Start".into(),
-                    accounts: None,
-                    messages_per_day: per_day,
-                    lookups_per_day: None,
-                    machines: 1,
-                },
-                paid_until: chrono::Utc::now() + chrono::Duration::days(1),
-                auto_renew: false,
-                issued_at: chrono::Utc::now(),
-                valid_until: chrono::Utc::now() + chrono::Duration::days(1),
-                nonce: String::new(),
-            }),
-            state,
-        }),
-        ..Licence::default()
-    };
+    let licence = |state: LicenseState, per_day: Option<u64>| licence_with(state, per_day, None);
     let (state, rx) = tokio::sync::watch::channel(licence(LicenseState::Suspended, Some(25)));
     let engine = Engine::start(
         w.store.clone(),
@@ -620,4 +596,102 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     assert_eq!(c.status, CampaignStatus::Running, "resumed by itself");
     assert_eq!(c.counts.sent, 25, "the day's messages: {:?}", c.counts);
     assert_eq!(received(&sb.base_url()).await.len(), 25);
+}
+
+/// A licence in `state` on a tariff with these limits.
+fn licence_with(
+    state: LicenseState,
+    per_day: Option<u64>,
+    accounts: Option<u32>,
+) -> cleverplatform::license::sync::Licence {
+    cleverplatform::license::sync::Licence {
+        standing: Some(Standing {
+            fingerprint: Ok(Fingerprint("ab".repeat(32))),
+            lease: Some(Lease {
+                license_id: "lic".into(),
+                fingerprint: Fingerprint("ab".repeat(32)),
+                status: LeaseStatus::Active,
+                tariff: Tariff {
+                    name: "Start".into(),
+                    accounts,
+                    messages_per_day: per_day,
+                    lookups_per_day: None,
+                    machines: 1,
+                },
+                paid_until: chrono::Utc::now() + chrono::Duration::days(1),
+                auto_renew: false,
+                issued_at: chrono::Utc::now(),
+                valid_until: chrono::Utc::now() + chrono::Duration::days(1),
+                nonce: String::new(),
+            }),
+            state,
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(20)).await;
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    // Two real accounts, connected while the tariff allowed two; the tariff now allows one.
+    account(&w.store, "First", &sb.base_url(), "EAAG", "1006").await;
+    account(&w.store, "Second", &sb.base_url(), "EAAG", "1007").await;
+    set(&w.store, "UPDATE accounts SET sandbox = 0").await;
+    let first = campaign(&w.store, "On the first", "First").await;
+    let second = campaign(&w.store, "On the second", "Second").await;
+    let (state, rx) =
+        tokio::sync::watch::channel(licence_with(LicenseState::Active, None, Some(1)));
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        EngineOptions {
+            licence: Some(rx),
+            ..fast()
+        },
+    );
+    wait_for(
+        &w.store,
+        second,
+        CampaignStatus::Paused,
+        Duration::from_secs(30),
+    )
+    .await;
+    wait_for(
+        &w.store,
+        first,
+        CampaignStatus::Completed,
+        Duration::from_secs(30),
+    )
+    .await;
+    let c = w.store.campaign(second).await.unwrap().unwrap();
+    assert!(
+        c.status_reason.as_deref().is_some_and(
+            |r| r.starts_with("licence: the tariff allows 1 real account; this is number 2")
+        ),
+        "{:?}",
+        c.status_reason
+    );
+    assert_eq!(c.counts.sent, 0);
+    // Still held back a while later: not resumed and paused again in a loop.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let c = w.store.campaign(second).await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Paused);
+
+    // A larger tariff: it resumes by itself and sends.
+    state.send_replace(licence_with(LicenseState::Active, None, Some(2)));
+    wait_for(
+        &w.store,
+        second,
+        CampaignStatus::Completed,
+        Duration::from_secs(30),
+    )
+    .await;
+    engine.stop().await;
+    let got = received(&sb.base_url()).await;
+    assert_eq!(got.len(), 20);
+    assert!(got.values().all(|n| *n == 2), "once from each account: {got:?}");
 }

@@ -250,10 +250,18 @@ async fn tick(
     }
     outbox::apply_statuses(&mut tx).await?;
     if let Some(licence) = &options.licence {
-        let allows = licence.borrow().allows();
-        let resumed =
-            outbox::resume_paused_by(&mut tx, LICENCE_PREFIX, allows.send_sandbox, allows.send)
-                .await?;
+        let (allows, accounts) = {
+            let l = licence.borrow();
+            (l.allows(), l.accounts_limit())
+        };
+        let resumed = outbox::resume_paused_by(
+            &mut tx,
+            LICENCE_PREFIX,
+            allows.send_sandbox,
+            allows.send,
+            accounts,
+        )
+        .await?;
         if resumed > 0 {
             tracing::info!(
                 resumed,
@@ -501,16 +509,40 @@ async fn send_batch(
     // tariff's messages a day bound the batch.
     let mut budget: Option<i64> = None;
     if let Some(licence) = &options.licence {
-        let (allows, label, per_day) = {
+        let (allows, label, per_day, accounts) = {
             let l = licence.borrow();
-            (l.allows(), l.state().label(), l.messages_per_day())
+            (
+                l.allows(),
+                l.state().label(),
+                l.messages_per_day(),
+                l.accounts_limit(),
+            )
         };
-        if !(if account.sandbox {
+        // A tariff of N accounts lets the first N real accounts connected send (accounts
+        // added before a move to a smaller tariff are refused here, not only when added).
+        let beyond = match (accounts, account.sandbox) {
+            (Some(max), false) => {
+                let rank = store::accounts::real_rank(&mut tx, account.id).await?;
+                (rank >= i64::from(max)).then(|| {
+                    format!(
+                        "the tariff allows {max} real account{}; this is number {} (remove one, or move to a larger tariff)",
+                        if max == 1 { "" } else { "s" },
+                        rank + 1
+                    )
+                })
+            }
+            _ => None,
+        };
+        let allowed = if account.sandbox {
             allows.send_sandbox
         } else {
             allows.send
-        }) {
-            let why = format!("{LICENCE_PREFIX}{label}");
+        };
+        if !allowed || beyond.is_some() {
+            let why = format!(
+                "{LICENCE_PREFIX}{}",
+                beyond.unwrap_or_else(|| label.to_string())
+            );
             for c in &campaigns {
                 outbox::transition(
                     &mut tx,

@@ -47,6 +47,11 @@ impl Licence {
             .messages_per_day
     }
 
+    /// The tariff's real accounts, when limited.
+    pub fn accounts_limit(&self) -> Option<u32> {
+        self.standing.as_ref()?.lease.as_ref()?.tariff.accounts
+    }
+
     /// The tariff's counterparty lookups a day, when limited.
     pub fn lookups_per_day(&self) -> Option<u64> {
         self.standing

@@ -385,6 +385,17 @@ pub async fn status_of(
     )
 }
 
+/// How many real (not sandbox) accounts were connected before this one: a tariff of N
+/// accounts lets the first N send.
+pub async fn real_rank(conn: &mut SqliteConnection, id: AccountId) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE sandbox = 0 AND id < ?")
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// Messages accepted through real (not sandbox) accounts since `since`: what a tariff's
 /// messages a day counts.
 pub async fn real_sent_since(

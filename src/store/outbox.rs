@@ -561,16 +561,20 @@ pub async fn resume_paused_by(
     prefix: &str,
     sandbox: bool,
     real: bool,
+    real_accounts: Option<u32>,
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE campaigns SET status = 'running', status_reason = NULL, updated_at = ?4 \
          WHERE status = 'paused' AND substr(status_reason, 1, length(?1)) = ?1 \
-         AND account_id IN (SELECT id FROM accounts WHERE (sandbox = 1 AND ?2) OR (sandbox = 0 AND ?3))",
+         AND account_id IN (SELECT a.id FROM accounts a WHERE (a.sandbox = 1 AND ?2) \
+         OR (a.sandbox = 0 AND ?3 AND (?5 IS NULL OR \
+         (SELECT count(*) FROM accounts b WHERE b.sandbox = 0 AND b.id < a.id) < ?5)))",
     )
     .bind(prefix)
     .bind(sandbox)
     .bind(real)
     .bind(now())
+    .bind(real_accounts)
     .execute(conn)
     .await?
     .rows_affected())
