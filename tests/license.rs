@@ -426,3 +426,57 @@ async fn a_tampered_lease_or_a_clock_set_back_is_refused_and_kept() {
     })
     .await;
 }
+
+/// A lease from the real server ages on this machine: in grace once the server has not been
+/// heard from for longer than a refresh, read-only (nothing sent through real accounts) past
+/// its valid-until; and a clock turned back afterwards is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_ages_into_grace_then_read_only() {
+    use cleverplatform::license::state::LicenseState;
+    let v = vendor(None, ServerOptions::default()).await;
+    let m = Machine::new(&v.server.base_url(), &v.public, "4c4c4544003910808033b4c04f4e4d32");
+    let key = v.licence.key.clone();
+    let m = blocking(move || {
+        m.ok(&["license", "activate", &key]);
+        m
+    })
+    .await;
+    let data = m.home.path().join("d");
+    let store = cleverplatform::store::Store::open(&cleverplatform::store::Location::File(
+        data.join("clever.db"),
+    ))
+    .await
+    .unwrap();
+    let local = cleverplatform::license::local::Local {
+        folder: data.join("license"),
+        trusted: vec![cleverplatform::license::parse_public_key(&v.public).unwrap()],
+        machine_id_file: Some(m.home.path().join("machine-id")),
+        server_url: v.server.base_url(),
+    };
+    let now = chrono::Utc::now();
+    let at = |hours: i64| now + chrono::Duration::hours(hours);
+    assert_eq!(local.standing_at(&store, at(0)).await.unwrap().state, LicenseState::Active);
+    // Five hours without the server: grace, everything still allowed, until valid-until.
+    let grace = local.standing_at(&store, at(5)).await.unwrap().state;
+    let LicenseState::Grace { until } = grace else {
+        panic!("{grace:?}")
+    };
+    assert!((until - at(72)).num_minutes().abs() <= 1, "{until}");
+    assert!(grace.allows().send && grace.allows().lookups);
+    // Past the 72 hours of grace: read-only; nothing goes out through real accounts.
+    let late = local.standing_at(&store, at(73)).await.unwrap().state;
+    assert!(
+        matches!(&late, LicenseState::Invalid { reason } if reason.contains("not been reached since")),
+        "{late:?}"
+    );
+    let allows = late.allows();
+    assert!(!allows.send && !allows.lookups && !allows.change && allows.send_sandbox);
+    // Back to the real clock, after 73 hours were seen: a clock turned back.
+    let back = local.standing_at(&store, at(0)).await.unwrap().state;
+    assert!(
+        matches!(&back, LicenseState::Invalid { reason } if reason.contains("clock")),
+        "{back:?}"
+    );
+    // The files are kept whatever the state.
+    assert!(local.lease_path().exists());
+}

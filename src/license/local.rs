@@ -156,7 +156,15 @@ impl Local {
 
     /// Reads the stored lease and decides the state; remembers the time seen.
     pub async fn standing(&self, store: &Store) -> Result<Standing, LocalError> {
-        let now = Utc::now();
+        self.standing_at(store, Utc::now()).await
+    }
+
+    /// The standing as of `now` (the clock is remembered as seen, as at any other time).
+    pub async fn standing_at(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Standing, LocalError> {
         let fingerprint = self.fingerprint();
         let highest: Option<DateTime<Utc>> = store
             .setting(HIGHEST_SEEN)
