@@ -30,17 +30,17 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Demo(args)) => console(&cli.global, Some(args)),
-        Some(Command::Subscribers(cmd)) => command(&cli.global, |store, _| async move {
-            commands::subscribers::run(&store, cmd).await
+        Some(Command::Subscribers(cmd)) => command(&cli.global, |store, config| async move {
+            commands::subscribers::run(&store, &config, cmd).await
         }),
-        Some(Command::Lists(cmd)) => command(&cli.global, |store, _| async move {
-            commands::lists::run(&store, cmd).await
+        Some(Command::Lists(cmd)) => command(&cli.global, |store, config| async move {
+            commands::lists::run(&store, &config, cmd).await
         }),
         Some(Command::Accounts(cmd)) => command(&cli.global, |store, config| async move {
             commands::accounts::run(&store, &config, cmd).await
         }),
-        Some(Command::Campaigns(cmd)) => command(&cli.global, |store, _| async move {
-            commands::campaigns::run(&store, cmd).await
+        Some(Command::Campaigns(cmd)) => command(&cli.global, |store, config| async move {
+            commands::campaigns::run(&store, &config, cmd).await
         }),
         Some(Command::License(cmd)) => command(&cli.global, |store, config| async move {
             commands::license::run(&store, &config, cmd).await

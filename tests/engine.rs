@@ -693,5 +693,8 @@ async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
     engine.stop().await;
     let got = received(&sb.base_url()).await;
     assert_eq!(got.len(), 20);
-    assert!(got.values().all(|n| *n == 2), "once from each account: {got:?}");
+    assert!(
+        got.values().all(|n| *n == 2),
+        "once from each account: {got:?}"
+    );
 }

@@ -187,6 +187,22 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
         assert_eq!(s["state"], "suspended");
         assert_eq!(s["allows"]["send"], false);
         assert!(s["reason"].as_str().unwrap().contains("personal cabinet"));
+        // Read-only: changes are refused with the reason; opt-outs and reading still work.
+        let e = a.fails(&["lists", "create", "Autumn"]);
+        assert!(
+            e.contains("suspended") && e.contains("changing lists"),
+            "{e}"
+        );
+        a.ok(&[
+            "subscribers",
+            "suppress",
+            "+77010000001",
+            "--channel",
+            "whatsapp",
+            "--reason",
+            "asked",
+        ]);
+        a.ok(&["lists", "list"]);
         a
     })
     .await;
@@ -195,6 +211,7 @@ async fn machines_are_activated_synced_and_freed_against_the_server() {
     let b = blocking(move || {
         a.ok(&["license", "sync"]);
         assert_eq!(a.state()["state"], "active");
+        a.ok(&["lists", "create", "Autumn"]);
         // Freeing the seat lets the other machine in.
         let e = a.fails(&["license", "deactivate"]);
         assert!(e.contains("--yes"), "{e}");
@@ -434,7 +451,11 @@ async fn a_tampered_lease_or_a_clock_set_back_is_refused_and_kept() {
 async fn a_lease_ages_into_grace_then_read_only() {
     use cleverplatform::license::state::LicenseState;
     let v = vendor(None, ServerOptions::default()).await;
-    let m = Machine::new(&v.server.base_url(), &v.public, "4c4c4544003910808033b4c04f4e4d32");
+    let m = Machine::new(
+        &v.server.base_url(),
+        &v.public,
+        "4c4c4544003910808033b4c04f4e4d32",
+    );
     let key = v.licence.key.clone();
     let m = blocking(move || {
         m.ok(&["license", "activate", &key]);
@@ -455,7 +476,10 @@ async fn a_lease_ages_into_grace_then_read_only() {
     };
     let now = chrono::Utc::now();
     let at = |hours: i64| now + chrono::Duration::hours(hours);
-    assert_eq!(local.standing_at(&store, at(0)).await.unwrap().state, LicenseState::Active);
+    assert_eq!(
+        local.standing_at(&store, at(0)).await.unwrap().state,
+        LicenseState::Active
+    );
     // Five hours without the server: grace, everything still allowed, until valid-until.
     let grace = local.standing_at(&store, at(5)).await.unwrap().state;
     let LicenseState::Grace { until } = grace else {

@@ -7,6 +7,7 @@ use super::{actor, print_json};
 use crate::cli::{AccountsCommand, AddAccountArgs};
 use crate::config::Config;
 use crate::domain::{AccountStatus, account, mask};
+use crate::license::state::Change;
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
 use std::io::Read;
@@ -15,6 +16,12 @@ use std::io::Read;
 pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow::Result<()> {
     match cmd {
         AccountsCommand::Add(args) => {
+            // A plain-http base URL is only ever the loopback sandbox (as the draft's check).
+            let sandbox = args
+                .base_url
+                .as_deref()
+                .is_some_and(|u| u.trim().starts_with("http://"));
+            super::permit(store, config, Change::Account { sandbox }).await?;
             let max = super::license::standing(store, config)
                 .await?
                 .lease
@@ -71,9 +78,11 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
             set_status(store, &name, AccountStatus::Paused, Some(&reason)).await
         }
         AccountsCommand::Resume { name } => {
+            permit_account(store, config, &name).await?;
             set_status(store, &name, AccountStatus::Active, None).await
         }
         AccountsCommand::Remove { name, yes } => {
+            permit_account(store, config, &name).await?;
             let mut tx = store.begin().await?;
             let id = account_id(&mut tx, &name).await?;
             if !yes {
@@ -214,6 +223,14 @@ fn validate(args: &AddAccountArgs, token: &str) -> anyhow::Result<account::Valid
             .collect();
         anyhow::anyhow!(lines.join("\n"))
     })
+}
+
+/// Refuses a change to an existing account the licence does not permit.
+async fn permit_account(store: &Store, config: &Config, name: &str) -> anyhow::Result<()> {
+    let sandbox = store::accounts::sandbox_by_name(store, name)
+        .await?
+        .unwrap_or(false);
+    super::permit(store, config, Change::Account { sandbox }).await
 }
 
 async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyhow::Result<()> {

@@ -6,16 +6,28 @@ use super::{actor, print_json};
 use crate::cli::{CampaignsCommand, CreateCampaignArgs};
 use crate::domain::CampaignId;
 use crate::engine::campaigns::{self, LifecycleError, Spec, Step};
+use crate::license::state::Change;
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
 use std::io::Write;
 
 /// Runs one `campaigns` command.
-pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    config: &crate::config::Config,
+    cmd: CampaignsCommand,
+) -> anyhow::Result<()> {
     match cmd {
-        CampaignsCommand::Create(args) => create(store, args).await,
+        CampaignsCommand::Create(args) => {
+            let sandbox = store::accounts::sandbox_by_name(store, args.account.trim())
+                .await?
+                .unwrap_or(false);
+            super::permit(store, config, Change::Campaign { sandbox }).await?;
+            create(store, args).await
+        }
         CampaignsCommand::Start { campaign, json } => {
             let id = find(store, &campaign).await?;
+            permit_campaign(store, config, id).await?;
             let started = campaigns::start(store, id, &actor()).await.map_err(plain)?;
             if json {
                 return print_json(&serde_json::json!({
@@ -36,7 +48,10 @@ pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CampaignsCommand::Pause { campaign } => step(store, &campaign, Step::Pause).await,
-        CampaignsCommand::Resume { campaign } => step(store, &campaign, Step::Resume).await,
+        CampaignsCommand::Resume { campaign } => {
+            permit_campaign(store, config, find(store, &campaign).await?).await?;
+            step(store, &campaign, Step::Resume).await
+        }
         CampaignsCommand::Cancel { campaign, yes } => {
             if !yes {
                 bail!("cancelling skips every message not yet sent; run again with --yes to do it");
@@ -45,6 +60,7 @@ pub async fn run(store: &Store, cmd: CampaignsCommand) -> anyhow::Result<()> {
         }
         CampaignsCommand::RequeueUnknown { campaign, yes } => {
             let id = find(store, &campaign).await?;
+            permit_campaign(store, config, id).await?;
             if !yes {
                 let n = store.campaign(id).await?.map_or(0, |c| c.counts.unknown);
                 bail!(
@@ -182,6 +198,18 @@ fn plain(e: LifecycleError) -> anyhow::Error {
 }
 
 /// A campaign by id or name.
+/// Refuses a change to a campaign the licence does not permit.
+async fn permit_campaign(
+    store: &Store,
+    config: &crate::config::Config,
+    id: CampaignId,
+) -> anyhow::Result<()> {
+    let sandbox = store::accounts::campaign_on_sandbox(store, id)
+        .await?
+        .unwrap_or(false);
+    super::permit(store, config, Change::Campaign { sandbox }).await
+}
+
 async fn find(store: &Store, text: &str) -> anyhow::Result<CampaignId> {
     if let Ok(n) = text.parse::<i64>()
         && store.campaign(CampaignId(n)).await?.is_some()

@@ -6,7 +6,17 @@ use crate::store::{self, Store};
 use anyhow::{Context, bail};
 
 /// Runs one `lists` command.
-pub async fn run(store: &Store, cmd: ListsCommand) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    config: &crate::config::Config,
+    cmd: ListsCommand,
+) -> anyhow::Result<()> {
+    if matches!(
+        cmd,
+        ListsCommand::Create { .. } | ListsCommand::Delete { .. }
+    ) {
+        super::permit(store, config, crate::license::state::Change::List).await?;
+    }
     match cmd {
         ListsCommand::Create { name, description } => {
             let name = name.trim();

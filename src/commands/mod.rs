@@ -32,6 +32,24 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a change the licence does not permit now (read-only states), saying why and
+/// what to do; nothing is changed.
+pub async fn permit(
+    store: &Store,
+    config: &crate::config::Config,
+    change: crate::license::state::Change,
+) -> anyhow::Result<()> {
+    let state = match license::standing(store, config).await {
+        Ok(s) => s.state,
+        Err(e) => crate::license::state::LicenseState::Invalid {
+            reason: format!("the licence files cannot be read: {e:#}"),
+        },
+    };
+    state
+        .permits(change, chrono::Utc::now())
+        .map_err(anyhow::Error::msg)
+}
+
 /// Ends a command with this exit status, its output already printed.
 #[derive(Debug, thiserror::Error)]
 #[error("exit status {0}")]

@@ -12,9 +12,19 @@ use futures::StreamExt;
 use std::io::{IsTerminal, Write};
 
 /// Runs one `subscribers` command.
-pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    config: &crate::config::Config,
+    cmd: SubscribersCommand,
+) -> anyhow::Result<()> {
+    use crate::license::state::Change;
     match cmd {
-        SubscribersCommand::Import(args) => import(store, args).await,
+        SubscribersCommand::Import(args) => {
+            if !args.dry_run {
+                super::permit(store, config, Change::Import).await?;
+            }
+            import(store, args).await
+        }
         SubscribersCommand::Export {
             list,
             format,
@@ -103,6 +113,7 @@ pub async fn run(store: &Store, cmd: SubscribersCommand) -> anyhow::Result<()> {
             reason,
             default_region,
         } => {
+            super::permit(store, config, Change::Unsuppress).await?;
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
             if !store::subscribers::unsuppress(&mut tx, channel, &address).await? {

@@ -45,7 +45,58 @@ pub struct Allows {
     pub change: bool,
 }
 
+/// A change to the workspace the licence decides on. Reading, exporting, pausing,
+/// cancelling and suppressing are always allowed: they never need a licence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Importing subscribers.
+    Import,
+    /// Creating or deleting a list.
+    List,
+    /// Lifting a suppression.
+    Unsuppress,
+    /// Adding, changing, resuming or removing an account.
+    Account { sandbox: bool },
+    /// Creating, starting, resuming or re-queueing a campaign.
+    Campaign { sandbox: bool },
+}
+
+impl Change {
+    fn what(self) -> &'static str {
+        match self {
+            Change::Import => "importing subscribers",
+            Change::List => "changing lists",
+            Change::Unsuppress => "lifting a suppression",
+            Change::Account { .. } => "changing accounts",
+            Change::Campaign { .. } => "creating, starting or resuming campaigns",
+        }
+    }
+}
+
 impl LicenseState {
+    /// Whether the state permits a change; if not, what to tell the operator. Read-only
+    /// states (expired, suspended, invalid) still permit sandbox accounts and campaigns,
+    /// for trying things out; a blocked licence permits no change at all.
+    pub fn permits(&self, change: Change, now: DateTime<Utc>) -> Result<(), String> {
+        let a = self.allows();
+        let ok = match change {
+            Change::Account { sandbox: true } | Change::Campaign { sandbox: true } => {
+                a.change || a.send_sandbox
+            }
+            _ => a.change,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(format!(
+            "the licence is {}: {} is not allowed until it is put right (reading, exporting, \
+             pausing and suppressing still work). {}",
+            self.label(),
+            change.what(),
+            self.advice(now)
+        ))
+    }
+
     /// Decides the state. `lease` is the stored lease with its signature already checked
     /// (`None` when there is none); `highest_seen` the latest time this workspace has seen.
     pub fn evaluate(
@@ -290,6 +341,36 @@ mod tests {
                 .advice(now)
                 .contains("personal cabinet")
         );
+    }
+
+    #[test]
+    fn read_only_states_refuse_changes_but_keep_the_sandbox() {
+        let now = Utc::now();
+        let real = Change::Campaign { sandbox: false };
+        let sandbox = Change::Campaign { sandbox: true };
+        for s in [LicenseState::Active, LicenseState::Unlicensed] {
+            for c in [
+                Change::Import,
+                Change::List,
+                Change::Unsuppress,
+                real,
+                sandbox,
+            ] {
+                assert!(s.permits(c, now).is_ok(), "{s:?} {c:?}");
+            }
+        }
+        let e = LicenseState::Suspended
+            .permits(Change::Import, now)
+            .unwrap_err();
+        assert!(e.contains("suspended") && e.contains("importing"), "{e}");
+        assert!(LicenseState::Suspended.permits(real, now).is_err());
+        assert!(LicenseState::Suspended.permits(sandbox, now).is_ok());
+        assert!(
+            LicenseState::Expired { since: now }
+                .permits(Change::Account { sandbox: true }, now)
+                .is_ok()
+        );
+        assert!(LicenseState::Blocked.permits(sandbox, now).is_err());
     }
 
     proptest! {

@@ -204,6 +204,29 @@ pub async fn id_by_name(
         .await?)
 }
 
+/// Whether the account named so is a sandbox one (`None`: no such account).
+pub async fn sandbox_by_name(store: &Store, name: &str) -> Result<Option<bool>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT sandbox FROM accounts WHERE name = ?")
+            .bind(name)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// Whether a campaign's account is a sandbox one (`None`: no such campaign).
+pub async fn campaign_on_sandbox(
+    store: &Store,
+    campaign: crate::domain::CampaignId,
+) -> Result<Option<bool>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.sandbox FROM campaigns c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?",
+    )
+    .bind(campaign)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
 /// Removes an account unless a campaign refers to it. `Err(n)` inside: `n` campaigns do.
 pub async fn delete_unused(
     conn: &mut SqliteConnection,

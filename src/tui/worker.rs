@@ -243,7 +243,20 @@ pub async fn run(
         tokio::spawn(async move {
             let generation = req.generation;
             let body = match req.body {
-                Request::Import { path, list } => {
+                Request::Import { path, list } => 'import: {
+                    match refusal(
+                        &services,
+                        &Request::Import {
+                            path: path.clone(),
+                            list: list.clone(),
+                        },
+                    )
+                    .await
+                    {
+                        Ok(Some(why)) => break 'import Reply::ImportDone(Err(why)),
+                        Ok(None) => {}
+                        Err(e) => break 'import Reply::ImportDone(Err(e.to_string())),
+                    }
                     let progress = replies.clone();
                     import(&services, &path, &list, move |p| {
                         let _ = progress.send(Tagged {
@@ -303,8 +316,69 @@ pub async fn serve(services: &Services, request: Request) -> Reply {
     }
 }
 
+/// The change a request makes, for the licence to decide on (`None`: it changes nothing
+/// the licence guards).
+async fn change_of(
+    store: &Store,
+    request: &Request,
+) -> Result<Option<crate::license::state::Change>, StoreError> {
+    use crate::license::state::Change;
+    use crate::store::accounts::{campaign_on_sandbox, sandbox_by_name};
+    Ok(match request {
+        Request::Import { .. } => Some(Change::Import),
+        Request::DeleteList { .. } => Some(Change::List),
+        Request::SaveAccount { draft, .. } => Some(Change::Account {
+            sandbox: draft.base_url.trim().starts_with("http://"),
+        }),
+        Request::SetAccountStatus { id, reason: None } => Some(Change::Account {
+            sandbox: store.account(*id).await?.is_some_and(|a| a.sandbox),
+        }),
+        Request::CreateCampaign { spec } => Some(Change::Campaign {
+            sandbox: sandbox_by_name(store, spec.account.trim())
+                .await?
+                .unwrap_or(false),
+        }),
+        Request::StartCampaign { id }
+        | Request::RequeueUnknown { id }
+        | Request::StepCampaign {
+            id,
+            step: crate::engine::campaigns::Step::Resume,
+        } => Some(Change::Campaign {
+            sandbox: campaign_on_sandbox(store, *id).await?.unwrap_or(false),
+        }),
+        _ => None,
+    })
+}
+
+/// Why the licence refuses a request now, if it does (the console's licence files are read
+/// as the command line reads them).
+async fn refusal(services: &Services, request: &Request) -> Result<Option<String>, StoreError> {
+    let Some(control) = &services.licence else {
+        return Ok(None);
+    };
+    let Some(change) = change_of(&services.store, request).await? else {
+        return Ok(None);
+    };
+    let state = match control.local.standing(&services.store).await {
+        Ok(s) => s.state,
+        Err(e) => crate::license::state::LicenseState::Invalid {
+            reason: format!("the licence files cannot be read: {e}"),
+        },
+    };
+    Ok(state.permits(change, chrono::Utc::now()).err())
+}
+
 async fn try_serve(services: &Services, request: Request) -> Result<Reply, StoreError> {
     let store = &services.store;
+    if let Some(why) = refusal(services, &request).await? {
+        return Ok(match request {
+            Request::Import { .. } => Reply::ImportDone(Err(why)),
+            _ => Reply::Failed {
+                pane: None,
+                message: why,
+            },
+        });
+    }
     Ok(match request {
         Request::Page {
             pane,
