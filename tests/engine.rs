@@ -698,3 +698,139 @@ async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
         "once from each account: {got:?}"
     );
 }
+
+/// The vendor's decisions reach a running campaign through the real licence server and the
+/// background sync: a suspension pauses it with the reason, reinstating resumes it, an
+/// expired paid period pauses it again, a payment resumes it; nobody gets a message twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendors_suspension_and_expiry_pause_a_running_campaign() {
+    use cleverplatform::license_server::store::{ServerStore, TariffRow};
+    use cleverplatform::license_server::{self, ServerOptions};
+    let _serial = SERIAL.lock().await;
+    let vendor = tempfile::tempdir().unwrap();
+    let server_store = ServerStore::open(vendor.path()).await.unwrap();
+    let public = server_store.create_signing_key().unwrap();
+    server_store
+        .put_tariff(&TariffRow {
+            code: "t".into(),
+            name: "T".into(),
+            accounts: None,
+            messages_per_day: None,
+            lookups_per_day: None,
+            machines: 1,
+            period_days: 30,
+            price: 0,
+        })
+        .await
+        .unwrap();
+    let (licence, _) = server_store.issue("t", "a@example.kz", None).await.unwrap();
+    let server = license_server::start(
+        server_store.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap();
+
+    let w = workspace(&phones(300)).await;
+    let machine = tempfile::tempdir().unwrap();
+    std::fs::write(
+        machine.path().join("machine-id"),
+        "4c4c4544003910808033b4c04f4e4d32\n",
+    )
+    .unwrap();
+    let local = cleverplatform::license::local::Local {
+        folder: machine.path().join("license"),
+        trusted: vec![cleverplatform::license::parse_public_key(&public).unwrap()],
+        machine_id_file: Some(machine.path().join("machine-id")),
+        server_url: server.base_url(),
+    };
+    local.activate(&licence.key).await.unwrap();
+
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1006").await;
+    set(&w.store, "UPDATE accounts SET sandbox = 0").await;
+    let id = campaign(&w.store, "Paid for", "WA").await;
+    let sync = cleverplatform::license::sync::spawn(w.store.clone(), local);
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        EngineOptions {
+            licence: Some(sync.state.clone()),
+            rate_override: Some(25.0),
+            batch: 10,
+            ..fast()
+        },
+    );
+    let reason =
+        |store: Store| async move { store.campaign(id).await.unwrap().unwrap().status_reason };
+
+    wait_sent(&w.store, id, 20, Duration::from_secs(30)).await;
+    server_store
+        .set_status(&licence.id, "suspended", Some("payment failed"))
+        .await
+        .unwrap();
+    sync.sync_now();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Paused,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        reason(w.store.clone()).await.as_deref(),
+        Some("licence: suspended")
+    );
+
+    server_store
+        .set_status(&licence.id, "active", None)
+        .await
+        .unwrap();
+    sync.sync_now();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Running,
+        Duration::from_secs(30),
+    )
+    .await;
+    let before = w.store.campaign(id).await.unwrap().unwrap().counts.sent;
+    wait_sent(&w.store, id, before + 10, Duration::from_secs(30)).await;
+
+    server_store
+        .set_paid_until(&licence.id, chrono::Utc::now() - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    sync.sync_now();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Paused,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        reason(w.store.clone()).await.as_deref(),
+        Some("licence: expired")
+    );
+
+    server_store
+        .set_paid_until(&licence.id, chrono::Utc::now() + chrono::Duration::days(30))
+        .await
+        .unwrap();
+    sync.sync_now();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(60),
+    )
+    .await;
+    engine.stop().await;
+    let got = received(&sb.base_url()).await;
+    assert_eq!(got.len(), 300);
+    assert!(got.values().all(|n| *n == 1), "nobody twice");
+}

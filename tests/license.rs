@@ -504,3 +504,103 @@ async fn a_lease_ages_into_grace_then_read_only() {
     // The files are kept whatever the state.
     assert!(local.lease_path().exists());
 }
+
+/// Another machine's lease copied over, another machine's answer installed as this one's,
+/// and a 1 MB paste: each refused with the reason, the machine's own files kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_and_answers_of_other_machines_and_huge_pastes_are_refused() {
+    let v = vendor(None, ServerOptions::default()).await;
+    let base = v.server.base_url();
+    let a = Machine::new(&base, &v.public, "4c4c4544003910808033b4c04f4e4d32");
+    let b = Machine::new(&base, &v.public, "9f86d081884c7d659a2feaa0c55ad015");
+    let key = v.licence.key.clone();
+    blocking(move || {
+        a.ok(&["license", "activate", &key]);
+        let a_lease = a.home.path().join("d/license/lease.json");
+        // B asks for an offline activation, then is handed A's lease.
+        let request = b.ok(&["license", "request", &key]);
+        assert!(request.contains("nonce"), "{request}");
+        let e = b.fails(&["license", "install", a_lease.to_str().unwrap()]);
+        assert!(e.contains("another machine") || e.contains("nonce"), "{e}");
+        assert!(
+            b.home.path().join("d/license/request.json").exists(),
+            "the request is kept"
+        );
+        assert_eq!(b.state()["state"], "not activated");
+        // A's lease file copied into B's folder: invalid, for another machine.
+        std::fs::copy(&a_lease, b.home.path().join("d/license/lease.json")).unwrap();
+        let s = b.state();
+        assert_eq!(s["state"], "invalid");
+        assert!(
+            s["reason"].as_str().unwrap().contains("another machine"),
+            "{s}"
+        );
+        assert_eq!(s["allows"]["send"], false);
+        // A megabyte pasted as a key: refused at once, nothing sent to the server.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .env_clear()
+            .env("HOME", a.home.path())
+            .env("CLEVER_LICENSE_SERVER", &a.base)
+            .env("CLEVER_LICENSE_TRUSTED_KEYS", &a.trusted)
+            .arg("--data-dir")
+            .arg(a.home.path().join("d"))
+            .arg("--machine-id-file")
+            .arg(a.home.path().join("machine-id"))
+            .args(["license", "activate", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = stdin.write_all(&vec![b'A'; 1 << 20]);
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("longer than any key"), "{e}");
+        assert_eq!(
+            a.state()["state"],
+            "active",
+            "the machine's licence is untouched"
+        );
+    })
+    .await;
+}
+
+/// The vendor's private key never leaves the server: outside the licence server's own code,
+/// nothing opens the signing key file or asks the server's store for the key.
+#[test]
+fn no_console_code_reads_the_signing_key() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    assert!(files.len() > 50);
+    for f in files {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().to_string();
+        if rel.starts_with("src/license_server/") || rel == "src/bin/clever-license-server.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for needle in [
+            "KEY_FILE",
+            "signing.key",
+            ".signing_key()",
+            "create_signing_key",
+        ] {
+            assert!(!text.contains(needle), "{rel} mentions {needle}");
+        }
+    }
+}
