@@ -20,6 +20,9 @@ macro_rules! snap {
         insta::with_settings!({
             filters => vec![
                 (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
+                // A fetch time wrapped over two lines.
+                (r"as of \d{4}-\d{2}-\d{2}", "as of [date]"),
+                (r"\d{2}:\d{2} UTC", "[hh:mm] UTC"),
                 (r"/tmp/\.tmp\w+", "[tmp]"),
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
             ],
