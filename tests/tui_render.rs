@@ -834,7 +834,10 @@ async fn counterparties_are_checked_in_the_console() {
     snap!("counterparty_typing_80x24", render(&app));
     type_text(&mut app, &services, "9").await;
     let screen = format!("{:?}", render(&app).backend());
-    assert!(screen.contains("KZ BIN (legal entity) valid"), "{screen}");
+    assert!(
+        screen.contains("KZ BIN (legal entity) valid · entity resident legal entity"),
+        "{screen}"
+    );
     press(&mut app, &services, &[KeyCode::Enter]).await;
     let n = app.notices.last().unwrap();
     assert!(!n.error && n.text.contains("Бос Кеңсе"), "{n:?}");

@@ -124,35 +124,24 @@ pub fn as_typed(app: &App, text: &str) -> Vec<Line<'static>> {
             t.style(Meaning::Muted),
         ))];
     }
-    let v = crate::counterparty::validate(text, app.workspace.country);
-    let kind = serde_json::to_value(v.kind)
-        .ok()
-        .and_then(|k| k.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let r = check::offline(text, app.workspace.country, chrono::Utc::now());
     let mut first = Vec::new();
-    if v.kind != crate::counterparty::Kind::Unknown {
-        first.push(Span::raw(format!("{} ", check::kind_label(&kind))));
+    if r.kind != "unknown" {
+        first.push(Span::raw(format!("{} ", check::kind_label(&r.kind))));
     }
-    if v.valid {
+    if r.valid {
         first.push(Span::styled("valid", t.style(Meaning::Ok)));
-        let decoded: Vec<String> = match &v.decoded {
-            serde_json::Value::Object(d) => d
-                .values()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if !decoded.is_empty() {
-            first.push(Span::raw(format!(" · {}", decoded.join(" · "))));
+        for (label, value) in r.facts().into_iter().skip(1) {
+            first.push(Span::raw(format!(" · {} {value}", label.to_lowercase())));
         }
     } else {
         first.push(Span::styled(
-            format!("invalid: {}", v.errors.join("; ")),
+            format!("invalid: {}", r.errors.join("; ")),
             t.style(Meaning::Error),
         ));
     }
     let mut out = vec![Line::from(first)];
-    if let Some(w) = v.warnings.first() {
+    if let Some(w) = r.warnings.first() {
         out.push(Line::from(Span::styled(w.clone(), t.style(Meaning::Warn))));
     }
     out
