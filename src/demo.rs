@@ -490,21 +490,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
     for (i, l) in seed.lookups.iter().enumerate() {
         let at = now - Duration::hours(30 - i as i64 * 4);
         let r = crate::counterparty::check::offline(&l.input, crate::counterparty::Country::Kz, at);
-        store::lookups::insert(
-            conn,
-            &store::lookups::NewLookup {
-                input: &r.input,
-                normalized: &r.normalized,
-                kind: &r.kind,
-                valid: r.valid,
-                summary: &r.summary,
-                detail: &serde_json::to_value(&r).unwrap_or_default(),
-                checked_at: at,
-                checked_by: "demo",
-                online: false,
-            },
-        )
-        .await?;
+        crate::counterparty::check::keep(conn, &r, "demo", false).await?;
     }
     // The risk lists of assets/demo/risk-lists, as `clever risk-lists import` reads them.
     for (name, bytes) in DEMO_RISK_LISTS {

@@ -25,10 +25,29 @@ const FRESH: &str = "250140752912"; // registered 20 days ago
 const LIQUIDATED: &str = "070940971146";
 const UNKNOWN: &str = "940140000385"; // valid, in no registry
 
-async fn store(dir: &Path) -> Store {
-    Store::open(&Location::File(dir.join("clever.db")))
+/// The registry emulator and a workspace on a real SQLite file, kept alive together.
+struct Setup {
+    _sandbox: cleverplatform::sandbox::Running,
+    _dir: tempfile::TempDir,
+    base: String,
+    store: Store,
+}
+
+async fn setup() -> Setup {
+    let sandbox =
+        cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::File(dir.path().join("clever.db")))
         .await
-        .unwrap()
+        .unwrap();
+    Setup {
+        base: sandbox.base_url(),
+        _sandbox: sandbox,
+        _dir: dir,
+        store,
+    }
 }
 
 fn settings(base: &str, egov_key: Option<&str>) -> CheckSettings {
@@ -111,13 +130,8 @@ async fn requests(base: &str) -> (u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registries_answer_in_their_real_shapes_and_are_kept() {
-    let sandbox =
-        cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-            .await
-            .unwrap();
-    let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+    let w = setup().await;
+    let (base, store) = (w.base.clone(), w.store.clone());
     let c = Checker::new(store.clone(), settings(&base, Some("demo-key")), None).unwrap();
 
     let r = check(&c, "0904 4052 6015").await;
@@ -223,13 +237,8 @@ async fn registries_answer_in_their_real_shapes_and_are_kept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_refused_key_is_said_and_the_bureau_still_answers() {
-    let sandbox =
-        cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-            .await
-            .unwrap();
-    let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+    let w = setup().await;
+    let (base, s) = (w.base.clone(), w.store.clone());
     let c = Checker::new(s.clone(), settings(&base, None), None).unwrap();
     let r = check(&c, ALTYN).await;
     assert_eq!(source(&r, "data.egov").status, SourceStatus::NoKey);
@@ -262,13 +271,8 @@ async fn a_missing_or_refused_key_is_said_and_the_bureau_still_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_licence_gates_lookups_and_counts_them_per_day() {
-    let sandbox =
-        cleverplatform::sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-            .await
-            .unwrap();
-    let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+    let w = setup().await;
+    let (base, s) = (w.base.clone(), w.store.clone());
 
     // Not activated: validation only, no registry asked.
     let c = Checker::new(

@@ -17,6 +17,9 @@ use cleverplatform::store::{Location, Store};
 use std::collections::HashMap;
 use std::time::Duration;
 
+#[path = "common/vendor.rs"]
+mod vendor;
+
 /// The engine tests run one at a time: each drives an engine and an emulator flat out, and
 /// on two cores they would otherwise starve one another.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -704,34 +707,9 @@ async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
 /// expired paid period pauses it again, a payment resumes it; nobody gets a message twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vendors_suspension_and_expiry_pause_a_running_campaign() {
-    use cleverplatform::license_server::store::{ServerStore, TariffRow};
-    use cleverplatform::license_server::{self, ServerOptions};
     let _serial = SERIAL.lock().await;
-    let vendor = tempfile::tempdir().unwrap();
-    let server_store = ServerStore::open(vendor.path()).await.unwrap();
-    let public = server_store.create_signing_key().unwrap();
-    server_store
-        .put_tariff(&TariffRow {
-            code: "t".into(),
-            name: "T".into(),
-            accounts: None,
-            messages_per_day: None,
-            lookups_per_day: None,
-            machines: 1,
-            period_days: 30,
-            price: 0,
-        })
-        .await
-        .unwrap();
-    let (licence, _) = server_store.issue("t", "a@example.kz", None).await.unwrap();
-    let server = license_server::start(
-        server_store.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .await
-    .unwrap();
-
+    let v = vendor::vendor(None, Default::default()).await;
+    let (server_store, licence) = (v.store.clone(), v.licence.clone());
     let w = workspace(&phones(300)).await;
     let machine = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -741,9 +719,9 @@ async fn the_vendors_suspension_and_expiry_pause_a_running_campaign() {
     .unwrap();
     let local = cleverplatform::license::local::Local {
         folder: machine.path().join("license"),
-        trusted: vec![cleverplatform::license::parse_public_key(&public).unwrap()],
+        trusted: vec![cleverplatform::license::parse_public_key(&v.public).unwrap()],
         machine_id_file: Some(machine.path().join("machine-id")),
-        server_url: server.base_url(),
+        server_url: v.server.base_url(),
     };
     local.activate(&licence.key).await.unwrap();
 
@@ -764,73 +742,63 @@ async fn the_vendors_suspension_and_expiry_pause_a_running_campaign() {
             ..fast()
         },
     );
-    let reason =
-        |store: Store| async move { store.campaign(id).await.unwrap().unwrap().status_reason };
-
     wait_sent(&w.store, id, 20, Duration::from_secs(30)).await;
     server_store
         .set_status(&licence.id, "suspended", Some("payment failed"))
         .await
         .unwrap();
-    sync.sync_now();
-    wait_for(
+    after_sync(
+        &sync,
         &w.store,
         id,
         CampaignStatus::Paused,
-        Duration::from_secs(30),
+        Some("licence: suspended"),
     )
     .await;
-    assert_eq!(
-        reason(w.store.clone()).await.as_deref(),
-        Some("licence: suspended")
-    );
-
     server_store
         .set_status(&licence.id, "active", None)
         .await
         .unwrap();
-    sync.sync_now();
-    wait_for(
-        &w.store,
-        id,
-        CampaignStatus::Running,
-        Duration::from_secs(30),
-    )
-    .await;
+    after_sync(&sync, &w.store, id, CampaignStatus::Running, None).await;
     let before = w.store.campaign(id).await.unwrap().unwrap().counts.sent;
     wait_sent(&w.store, id, before + 10, Duration::from_secs(30)).await;
-
+    let now = chrono::Utc::now();
     server_store
-        .set_paid_until(&licence.id, chrono::Utc::now() - chrono::Duration::days(1))
+        .set_paid_until(&licence.id, now - chrono::Duration::days(1))
         .await
         .unwrap();
-    sync.sync_now();
-    wait_for(
+    after_sync(
+        &sync,
         &w.store,
         id,
         CampaignStatus::Paused,
-        Duration::from_secs(30),
+        Some("licence: expired"),
     )
     .await;
-    assert_eq!(
-        reason(w.store.clone()).await.as_deref(),
-        Some("licence: expired")
-    );
-
     server_store
-        .set_paid_until(&licence.id, chrono::Utc::now() + chrono::Duration::days(30))
+        .set_paid_until(&licence.id, now + chrono::Duration::days(30))
         .await
         .unwrap();
-    sync.sync_now();
-    wait_for(
-        &w.store,
-        id,
-        CampaignStatus::Completed,
-        Duration::from_secs(60),
-    )
-    .await;
+    after_sync(&sync, &w.store, id, CampaignStatus::Completed, None).await;
     engine.stop().await;
     let got = received(&sb.base_url()).await;
     assert_eq!(got.len(), 300);
     assert!(got.values().all(|n| *n == 1), "nobody twice");
+}
+
+/// Asks the sync for a fresh lease, then waits (bounded) for the campaign's status and
+/// checks its reason.
+async fn after_sync(
+    sync: &cleverplatform::license::sync::LicenceSync,
+    store: &Store,
+    id: CampaignId,
+    status: CampaignStatus,
+    reason: Option<&str>,
+) {
+    sync.sync_now();
+    wait_for(store, id, status, Duration::from_secs(60)).await;
+    if let Some(r) = reason {
+        let c = store.campaign(id).await.unwrap().unwrap();
+        assert_eq!(c.status_reason.as_deref(), Some(r));
+    }
 }

@@ -7,7 +7,11 @@
 use cleverplatform::license_server::store::{ServerStore, TariffRow};
 use cleverplatform::license_server::{self, ServerOptions};
 use std::path::Path;
+
+#[path = "common/vendor.rs"]
+mod vendor;
 use std::process::Output;
+use vendor::{Vendor, vendor};
 
 struct Machine {
     home: tempfile::TempDir,
@@ -27,8 +31,13 @@ impl Machine {
     }
 
     fn clever(&self, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
-            .env_clear()
+        self.command(args).output().unwrap()
+    }
+
+    /// `clever` on this machine's workspace, not yet run.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+        c.env_clear()
             .env("HOME", self.home.path())
             .env("LANG", "C.UTF-8")
             .env("CLEVER_LICENSE_SERVER", &self.base)
@@ -37,9 +46,8 @@ impl Machine {
             .arg(self.home.path().join("d"))
             .arg("--machine-id-file")
             .arg(self.home.path().join("machine-id"))
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args);
+        c
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -75,44 +83,6 @@ fn server_cli(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// A vendor: a licence server in a folder of its own with its signing key, one tariff and
-/// one issued licence, serving on loopback.
-struct Vendor {
-    _dir: tempfile::TempDir,
-    public: String,
-    licence: cleverplatform::license_server::store::LicenseRow,
-    server: license_server::Running,
-}
-
-async fn vendor(accounts: Option<i64>, options: ServerOptions) -> Vendor {
-    let dir = tempfile::tempdir().unwrap();
-    let store = ServerStore::open(dir.path()).await.unwrap();
-    let public = store.create_signing_key().unwrap();
-    store
-        .put_tariff(&TariffRow {
-            code: "t".into(),
-            name: "T".into(),
-            accounts,
-            messages_per_day: None,
-            lookups_per_day: None,
-            machines: 1,
-            period_days: 30,
-            price: 0,
-        })
-        .await
-        .unwrap();
-    let (licence, _) = store.issue("t", "a@example.kz", None).await.unwrap();
-    let server = license_server::start(store, "127.0.0.1:0".parse().unwrap(), options)
-        .await
-        .unwrap();
-    Vendor {
-        _dir: dir,
-        public,
-        licence,
-        server,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,6 +270,7 @@ async fn activation_attempts_and_seat_cycling_are_limited() {
         public,
         licence,
         server,
+        ..
     } = vendor(
         None,
         ServerOptions {
@@ -338,6 +309,7 @@ async fn the_tariff_bounds_the_real_accounts() {
         public,
         licence,
         server,
+        ..
     } = vendor(Some(1), ServerOptions::default()).await;
     let a = Machine::new(
         &server.base_url(),
@@ -391,6 +363,7 @@ async fn a_tampered_lease_or_a_clock_set_back_is_refused_and_kept() {
         public,
         licence,
         server,
+        ..
     } = vendor(None, ServerOptions::default()).await;
     let a = Machine::new(
         &server.base_url(),
@@ -537,16 +510,8 @@ async fn leases_and_answers_of_other_machines_and_huge_pastes_are_refused() {
         );
         assert_eq!(s["allows"]["send"], false);
         // A megabyte pasted as a key: refused at once, nothing sent to the server.
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
-            .env_clear()
-            .env("HOME", a.home.path())
-            .env("CLEVER_LICENSE_SERVER", &a.base)
-            .env("CLEVER_LICENSE_TRUSTED_KEYS", &a.trusted)
-            .arg("--data-dir")
-            .arg(a.home.path().join("d"))
-            .arg("--machine-id-file")
-            .arg(a.home.path().join("machine-id"))
-            .args(["license", "activate", "-"])
+        let mut child = a
+            .command(&["license", "activate", "-"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

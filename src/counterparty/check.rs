@@ -451,23 +451,8 @@ impl Checker {
     }
 
     async fn record(&self, r: &CheckResult, actor: &str, online: bool) -> Result<(), StoreError> {
-        let detail = serde_json::to_value(r).unwrap_or_default();
         let mut tx = self.store.begin().await?;
-        let id = store::lookups::insert(
-            &mut tx,
-            &store::lookups::NewLookup {
-                input: &r.input,
-                normalized: &r.normalized,
-                kind: &r.kind,
-                valid: r.valid,
-                summary: &r.summary,
-                detail: &detail,
-                checked_at: r.checked_at,
-                checked_by: actor,
-                online,
-            },
-        )
-        .await?;
+        let id = keep(&mut tx, r, actor, online).await?;
         store::audit::record(
             &mut tx,
             actor,
@@ -493,6 +478,30 @@ impl Checker {
         );
         Ok(())
     }
+}
+
+/// Keeps a result in the history of checks; returns its id.
+pub async fn keep(
+    conn: &mut sqlx::SqliteConnection,
+    r: &CheckResult,
+    actor: &str,
+    online: bool,
+) -> Result<i64, StoreError> {
+    store::lookups::insert(
+        conn,
+        &store::lookups::NewLookup {
+            input: &r.input,
+            normalized: &r.normalized,
+            kind: &r.kind,
+            valid: r.valid,
+            summary: &r.summary,
+            detail: &serde_json::to_value(r).unwrap_or_default(),
+            checked_at: r.checked_at,
+            checked_by: actor,
+            online,
+        },
+    )
+    .await
 }
 
 /// A number as logs may show it: an IIN (a person's) keeps only its last 4 digits.
