@@ -570,15 +570,7 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     set(&w.store, "UPDATE accounts SET sandbox = 0").await;
     let id = campaign(&w.store, "Licensed", "WA").await;
     let licence = |state: LicenseState, per_day: Option<u64>| licence_with(state, per_day, None);
-    let (state, rx) = tokio::sync::watch::channel(licence(LicenseState::Suspended, Some(25)));
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        EngineOptions {
-            licence: Some(rx),
-            ..fast()
-        },
-    );
+    let (state, engine) = licensed_engine(&w.store, licence(LicenseState::Suspended, Some(25)));
     wait_for(
         &w.store,
         id,
@@ -599,6 +591,26 @@ async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     assert_eq!(c.status, CampaignStatus::Running, "resumed by itself");
     assert_eq!(c.counts.sent, 25, "the day's messages: {:?}", c.counts);
     assert_eq!(received(&sb.base_url()).await.len(), 25);
+}
+
+/// An engine under a licence the test changes through the returned sender.
+fn licensed_engine(
+    store: &Store,
+    licence: cleverplatform::license::sync::Licence,
+) -> (
+    tokio::sync::watch::Sender<cleverplatform::license::sync::Licence>,
+    Engine,
+) {
+    let (state, rx) = tokio::sync::watch::channel(licence);
+    let engine = Engine::start(
+        store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        EngineOptions {
+            licence: Some(rx),
+            ..fast()
+        },
+    );
+    (state, engine)
 }
 
 /// A licence in `state` on a tariff with these limits.
@@ -646,16 +658,8 @@ async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
     set(&w.store, "UPDATE accounts SET sandbox = 0").await;
     let first = campaign(&w.store, "On the first", "First").await;
     let second = campaign(&w.store, "On the second", "Second").await;
-    let (state, rx) =
-        tokio::sync::watch::channel(licence_with(LicenseState::Active, None, Some(1)));
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        EngineOptions {
-            licence: Some(rx),
-            ..fast()
-        },
-    );
+    let (state, engine) =
+        licensed_engine(&w.store, licence_with(LicenseState::Active, None, Some(1)));
     wait_for(
         &w.store,
         second,
