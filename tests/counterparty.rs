@@ -315,6 +315,16 @@ async fn the_licence_gates_lookups_and_counts_them_per_day() {
     assert_eq!(source(&kept, "stat").status, SourceStatus::Ok);
     assert!(source(&kept, "stat").cached);
     assert_eq!(requests(&base).await.0, 2);
+    // Without a register key the register says so, whatever the quota.
+    let c = Checker::new(
+        s.clone(),
+        settings(&base, None),
+        Some(licence(LicenseState::Active, Some(2))),
+    )
+    .unwrap();
+    let r = check(&c, LIQUIDATED).await;
+    assert_eq!(source(&r, "stat").status, SourceStatus::RateLimited);
+    assert_eq!(source(&r, "data.egov").status, SourceStatus::NoKey);
 }
 
 // ----- risk lists and the command line -----

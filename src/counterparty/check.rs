@@ -253,12 +253,20 @@ impl Checker {
         let names = [stat::NAME, egov::NAME];
         let mut answers: [Option<Asked>; 2] = [None, None];
         for (i, name) in names.iter().enumerate() {
+            let keyless = *name == egov::NAME
+                && self
+                    .settings
+                    .egov_api_key
+                    .as_deref()
+                    .is_none_or(|k| k.trim().is_empty());
             if offline {
                 answers[i] = Some((
                     Answer::failed(SourceStatus::Skipped, "not asked: offline check"),
                     None,
                     false,
                 ));
+            } else if keyless {
+                answers[i] = Some((egov::no_key(), None, false));
             } else if let Some(c) = cache::cached(&self.store, name, &number, now).await? {
                 let status = SourceStatus::parse(&c.status).unwrap_or(SourceStatus::Error);
                 let company = serde_json::from_str::<Company>(&c.body).ok();

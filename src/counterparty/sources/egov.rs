@@ -24,10 +24,7 @@ pub async fn lookup(
     bin: &str,
 ) -> Answer {
     let Some(key) = key.filter(|k| !k.trim().is_empty()) else {
-        return Answer::failed(
-            SourceStatus::NoKey,
-            "no data.egov.kz API key: set [counterparty] egov_api_key or CLEVER_EGOV_API_KEY",
-        );
+        return no_key();
     };
     let url = format!("{}/api/v4/gbd_ul/v1", base.trim_end_matches('/'));
     let source = serde_json::json!({
@@ -62,6 +59,14 @@ pub async fn lookup(
         ),
         _ => parse(&body, bin),
     }
+}
+
+/// The answer without a key: not asked.
+pub fn no_key() -> Answer {
+    Answer::failed(
+        SourceStatus::NoKey,
+        "no data.egov.kz API key: set [counterparty] egov_api_key_file or CLEVER_EGOV_API_KEY",
+    )
 }
 
 /// Reads the register's answer: the record whose `bin` is the one asked for.
