@@ -567,6 +567,45 @@ pub fn key_at(source: &str, offset: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counterparty_settings_resolve_with_the_environment_winning() {
+        let file = CounterpartyFileConfig {
+            country: Some("ru".into()),
+            stat_url: Some("https://stat.example/".into()),
+            cache_hours: Some(48),
+            ..Default::default()
+        };
+        let s = file.resolve(None, None).unwrap();
+        assert_eq!(s.country, crate::counterparty::Country::Ru);
+        assert_eq!(s.stat_url, "https://stat.example");
+        assert_eq!(s.cache_ttl, chrono::Duration::hours(48));
+        assert_eq!(s.egov_api_key, None);
+        let s = file
+            .resolve(Some("http://127.0.0.1:9".into()), Some(" key ".into()))
+            .unwrap();
+        assert_eq!(s.stat_url, "http://127.0.0.1:9");
+        assert_eq!(s.egov_api_key.as_deref(), Some("key"));
+        let bad = CounterpartyFileConfig {
+            country: Some("KG".into()),
+            ..Default::default()
+        };
+        assert!(
+            bad.resolve(None, None)
+                .unwrap_err()
+                .contains("\"KZ\" or \"RU\"")
+        );
+        let missing = CounterpartyFileConfig {
+            egov_api_key_file: Some("/nonexistent/key".into()),
+            ..Default::default()
+        };
+        assert!(
+            missing
+                .resolve(None, None)
+                .unwrap_err()
+                .contains("/nonexistent/key")
+        );
+    }
     use super::*;
 
     fn err(src: &str) -> ConfigError {
