@@ -1127,7 +1127,11 @@ impl App {
         }
     }
 
+    /// Loads a pane afresh: from its first row, but the history of checks from its newest.
     fn reset_pane(&mut self, pane: PaneId) -> Option<Fetch> {
+        if pane == PaneId::Counterparty {
+            return Some(self.lookups.reload_at_end());
+        }
         self.with_window(pane, |w| Some(w.reset()))
     }
 
@@ -1138,9 +1142,11 @@ impl App {
                 body: Request::Overview,
             }];
         }
-        let fetch = self.with_window(pane, |w| {
-            Some(if from_start { w.reset() } else { w.reload() })
-        });
+        let fetch = if from_start {
+            self.reset_pane(pane)
+        } else {
+            self.with_window(pane, |w| Some(w.reload()))
+        };
         fetch
             .map(|f| self.page_request(pane, f))
             .into_iter()
@@ -1417,6 +1423,8 @@ impl App {
                 out
             }
             Reply::Failed { pane, message } => {
+                // A check that failed is over: another may be asked for.
+                self.checking = None;
                 if let Some(form) = self.campaign_form.as_mut().filter(|f| f.saving) {
                     form.saving = false;
                     form.error = Some(message);
