@@ -878,4 +878,24 @@ async fn counterparties_are_checked_in_the_console() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.contains("PSEUDO_COMPANY"), "{csv}");
+
+    // A check the worker could not finish (the database failed) does not block the next.
+    press(&mut app, &services, &[KeyCode::Char('c')]).await;
+    type_text(&mut app, &services, "940140000385").await;
+    let asked = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::from(
+        KeyCode::Enter,
+    )));
+    assert_eq!(app.checking.as_deref(), Some("940140000385"));
+    drop(asked);
+    app.update(Msg::Reply(cleverplatform::tui::worker::Tagged {
+        generation: 0,
+        body: cleverplatform::tui::worker::Reply::Failed {
+            pane: None,
+            message: "disk full".into(),
+        },
+    }));
+    assert!(app.checking.is_none());
+    assert!(app.notices.last().unwrap().error);
+    press(&mut app, &services, &[KeyCode::Char('c')]).await;
+    assert!(app.prompt.is_some(), "the field opens again");
 }
