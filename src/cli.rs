@@ -508,11 +508,12 @@ pub enum RiskListsCommand {
     ///
     /// Lists: PSEUDO_COMPANY, INVALID_REGISTRATION, BANKRUPT, INACTIVE, TAX_ARREARS_150,
     /// WRONG_ADDRESS, VIOLATION_TAX_CODE. Which list a file is comes from --list, else from
-    /// words in its name or title. Several files of one list are imported together.
+    /// words in its name or title. Several files of one list are imported together. An
+    /// http(s) address is downloaded first (a copy is kept in the data folder's risk-lists/).
     Import {
-        /// The XLSX (or XLS, ODS) files
+        /// The XLSX (or XLS, ODS) files, or addresses to download them from
         #[arg(required = true)]
-        files: Vec<PathBuf>,
+        files: Vec<String>,
         /// The list every file belongs to
         #[arg(long)]
         list: Option<String>,

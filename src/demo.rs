@@ -98,38 +98,6 @@ struct SeedLookup {
     input: String,
 }
 
-/// The demo's risk-list files (written by `examples/make_demo_risk_lists.rs`).
-const DEMO_RISK_LISTS: [(&str, &[u8]); 7] = [
-    (
-        "pseudo_company.xlsx",
-        include_bytes!("../assets/demo/risk-lists/pseudo_company.xlsx"),
-    ),
-    (
-        "invalid_registration.xlsx",
-        include_bytes!("../assets/demo/risk-lists/invalid_registration.xlsx"),
-    ),
-    (
-        "bankrupt.xlsx",
-        include_bytes!("../assets/demo/risk-lists/bankrupt.xlsx"),
-    ),
-    (
-        "inactive.xlsx",
-        include_bytes!("../assets/demo/risk-lists/inactive.xlsx"),
-    ),
-    (
-        "tax_arrears_150.xlsx",
-        include_bytes!("../assets/demo/risk-lists/tax_arrears_150.xlsx"),
-    ),
-    (
-        "wrong_address.xlsx",
-        include_bytes!("../assets/demo/risk-lists/wrong_address.xlsx"),
-    ),
-    (
-        "violation_tax_code.xlsx",
-        include_bytes!("../assets/demo/risk-lists/violation_tax_code.xlsx"),
-    ),
-];
-
 /// Why the demo could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -493,7 +461,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
         crate::counterparty::check::keep(conn, &r, "demo", false).await?;
     }
     // The risk lists of assets/demo/risk-lists, as `clever risk-lists import` reads them.
-    for (name, bytes) in DEMO_RISK_LISTS {
+    for (name, bytes) in crate::sandbox::registry::RISK_LIST_FILES {
         let read = crate::counterparty::risk::read_xlsx_bytes(name, bytes)
             .map_err(|e| DemoError::SeedData(e.to_string()))?;
         let list = crate::counterparty::risk::guess_list(&read.title_text)

@@ -24,7 +24,7 @@
 //! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
 //! | [`host`] | this machine's name (the engine's lease holder, licence activations) | — |
 //! | [`logging`] | the rotating log file in the data folder | — |
-//! | [`demo`] | seeding the demo workspace from `assets/demo/` (its risk lists from `assets/demo/risk-lists/`) | `counterparty`, `domain`, `store` |
+//! | [`demo`] | seeding the demo workspace from `assets/demo/` (its risk lists from `assets/demo/risk-lists/`, served by the sandbox too) | `counterparty`, `domain`, `sandbox` (the risk-list files), `store` |
 //! | [`tui`] | the console: state, keymap, themes, panes, event loop, terminal guard | all of the above, through handles |
 //! | [`cli`] | clap definitions only | — |
 //!

@@ -48,8 +48,8 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => command(&cli.global, |store, config| async move {
             commands::check::check(&store, &config, args).await
         }),
-        Some(Command::RiskLists(cmd)) => command(&cli.global, |store, _| async move {
-            commands::check::risk_lists(&store, cmd).await
+        Some(Command::RiskLists(cmd)) => command(&cli.global, |store, config| async move {
+            commands::check::risk_lists(&store, &config, cmd).await
         }),
         Some(Command::Run(args)) => {
             let format = if args.json {

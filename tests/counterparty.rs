@@ -611,3 +611,50 @@ fn check_says_valid_invalid_or_usage_by_its_exit_status() {
     );
     assert_eq!(lines[2]["kind"], "iban");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risk_lists_are_downloaded_from_an_address() {
+    let w = setup().await;
+    let base = w.base.clone();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let url = format!("{base}/_sandbox/risk-lists/bankrupt.xlsx");
+        let out = clever(&h, &["risk-lists", "import", &url, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["imported"][0]["list"], "BANKRUPT");
+        assert_eq!(v["imported"][0]["rows"], 2);
+        assert_eq!(v["imported"][0]["files"][0], url.as_str());
+        // The downloaded copy is kept.
+        let kept: Vec<_> = std::fs::read_dir(h.join("d/risk-lists"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert!(
+            kept.iter().any(|n| n.ends_with("-bankrupt.xlsx")),
+            "{kept:?}"
+        );
+        // An address that is not there: said, nothing changed.
+        let out = clever(
+            &h,
+            &[
+                "risk-lists",
+                "import",
+                &format!("{base}/_sandbox/risk-lists/none.xlsx"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("404"));
+        let status: serde_json::Value =
+            serde_json::from_str(&stdout(&clever(&h, &["risk-lists", "status", "--json"])))
+                .unwrap();
+        assert_eq!(status["lists"][0]["entries"], 2);
+    })
+    .await
+    .unwrap();
+}

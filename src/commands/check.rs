@@ -147,11 +147,65 @@ pub fn text(r: &CheckResult) -> String {
     s
 }
 
+/// The largest risk-list file downloaded (the committee's are a few megabytes).
+const MAX_DOWNLOAD: usize = 64 << 20;
+
+/// Downloads a risk-list file into the data folder's `risk-lists/` (kept: it is what was
+/// imported), named by the time and the address's last part.
+async fn download(config: &Config, url: &str) -> anyhow::Result<std::path::PathBuf> {
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("downloading {url}: {e}");
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("CleverPlatform/", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(120))
+        .build()?;
+    let mut resp = http.get(url).send().await.map_err(|e| fail(&e))?;
+    if !resp.status().is_success() {
+        return Err(fail(&format!("the server answered {}", resp.status())));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(&e))? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MAX_DOWNLOAD {
+            return Err(fail(&format!(
+                "larger than {} MB: not a risk list",
+                MAX_DOWNLOAD >> 20
+            )));
+        }
+    }
+    let name: String = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let name = if name.is_empty() {
+        "download.xlsx".into()
+    } else {
+        name
+    };
+    let dir = config.data_dir.join("risk-lists");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!(
+        "{}-{name}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+    ));
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// One file read: its name, its SHA-256 and what it held.
 type ReadOne = (String, String, risk::ReadFile);
 
 /// `clever risk-lists …`.
-pub async fn risk_lists(store: &Store, cmd: RiskListsCommand) -> anyhow::Result<()> {
+pub async fn risk_lists(
+    store: &Store,
+    config: &Config,
+    cmd: RiskListsCommand,
+) -> anyhow::Result<()> {
     match cmd {
         RiskListsCommand::Status { json } => {
             let status = store::counterparty::risk_status(store).await?;
@@ -198,7 +252,13 @@ pub async fn risk_lists(store: &Store, cmd: RiskListsCommand) -> anyhow::Result<
             };
             // Read every file first: nothing is written unless all of them can be read.
             let mut by_list: Vec<(&'static risk::List, Vec<ReadOne>)> = Vec::new();
-            for f in &files {
+            for arg in &files {
+                let (f, shown) = if arg.starts_with("https://") || arg.starts_with("http://") {
+                    (download(config, arg).await?, arg.clone())
+                } else {
+                    (std::path::PathBuf::from(arg), arg.clone())
+                };
+                let f = &f;
                 let read = risk::read_file(f)?;
                 let l = match forced.or_else(|| risk::guess_list(&read.title_text)) {
                     Some(l) => l,
@@ -216,7 +276,7 @@ pub async fn risk_lists(store: &Store, cmd: RiskListsCommand) -> anyhow::Result<
                 };
                 let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
                 let sha = hex::encode(sha2::Sha256::digest(&bytes));
-                let entry = (f.display().to_string(), sha, read);
+                let entry = (shown, sha, read);
                 match by_list.iter_mut().find(|(k, _)| k.code == l.code) {
                     Some((_, v)) => v.push(entry),
                     None => by_list.push((l, vec![entry])),

@@ -5,7 +5,8 @@
 //! individual entrepreneurs with `ip:true` and no registration date, `success:false` for
 //! any other number, and a 429 or a 500 for the companies marked so. Registration dates go
 //! out as the bureau writes them: Almaty's midnight in UTC. `GET /_sandbox/registry` counts
-//! the requests each API got.
+//! the requests each API got; `GET /_sandbox/risk-lists/NAME.xlsx` serves the demo's
+//! risk-list files, for trying `clever risk-lists import` with an address.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -19,6 +20,38 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const DATA: &str = include_str!("../../assets/sandbox/registry.json");
+
+/// The demo's risk-list files (written by `examples/make_demo_risk_lists.rs`).
+pub const RISK_LIST_FILES: [(&str, &[u8]); 7] = [
+    (
+        "pseudo_company.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/pseudo_company.xlsx"),
+    ),
+    (
+        "invalid_registration.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/invalid_registration.xlsx"),
+    ),
+    (
+        "bankrupt.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/bankrupt.xlsx"),
+    ),
+    (
+        "inactive.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/inactive.xlsx"),
+    ),
+    (
+        "tax_arrears_150.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/tax_arrears_150.xlsx"),
+    ),
+    (
+        "wrong_address.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/wrong_address.xlsx"),
+    ),
+    (
+        "violation_tax_code.xlsx",
+        include_bytes!("../../assets/demo/risk-lists/violation_tax_code.xlsx"),
+    ),
+];
 
 /// An API key the emulated data.egov.kz refuses (like a revoked one).
 pub const REFUSED_EGOV_KEY: &str = "revoked";
@@ -51,6 +84,7 @@ pub fn routes() -> Router {
         .route("/api/juridical/counter/api/", get(stat))
         .route("/api/v4/gbd_ul/v1", get(egov))
         .route("/_sandbox/registry", get(counts))
+        .route("/_sandbox/risk-lists/{name}", get(risk_list))
         .with_state(Arc::new(registry))
 }
 
@@ -167,6 +201,21 @@ async fn egov(
         "addressru": c["katoAddress"],
     }]))
     .into_response()
+}
+
+/// The demo's risk-list files, as the committee's site serves them.
+async fn risk_list(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match RISK_LIST_FILES.iter().find(|(n, _)| *n == name) {
+        Some((_, bytes)) => (
+            [(
+                "content-type",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )],
+            *bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
 }
 
 async fn counts(State(r): State<Arc<Registry>>) -> Response {
