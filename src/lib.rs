@@ -21,7 +21,7 @@
 //! | [`license_server`] | the vendor's licence server: its own SQLite store, admin operations, the HTTP API that binds machines and signs leases | `license` |
 //! | [`sandbox`] | loopback emulators of the three messenger APIs and the registries (demo, tests, benches); the registry's companies in `assets/sandbox/` | `domain` |
 //! | [`commands`] | the non-interactive commands (`subscribers`, `lists`): the binary's edge | all of the above |
-//! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations) |
+//! | [`config`] | `config.toml` + `CLEVER_*` + flags, paths from `directories` | `store` (locations), `license` and `counterparty` (their settings) |
 //! | [`host`] | this machine's name (the engine's lease holder, licence activations) | — |
 //! | [`logging`] | the rotating log file in the data folder | — |
 //! | [`demo`] | seeding the demo workspace from `assets/demo/` (its risk lists from `assets/demo/risk-lists/`, served by the sandbox too) | `counterparty`, `domain`, `sandbox` (the risk-list files), `store` |

@@ -96,11 +96,6 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    /// Red flags, then amber ones.
-    pub fn worst(&self) -> Option<Level> {
-        self.flags.iter().map(|f| f.level).min()
-    }
-
     /// What the number is and what it encodes, then what the registries say, as label and
     /// value: the same facts for `clever check` and the Counterparty pane.
     pub fn facts(&self) -> Vec<(&'static str, String)> {
@@ -206,11 +201,6 @@ impl Checker {
             settings: std::sync::Arc::new(settings),
             licence,
         })
-    }
-
-    /// The offline part alone (as you type).
-    pub fn validate(&self, input: &str) -> Validation {
-        validate(input, self.settings.country)
     }
 
     /// Runs one check and records it.

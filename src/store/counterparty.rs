@@ -59,17 +59,6 @@ pub async fn keep(
     Ok(())
 }
 
-/// Forgets expired answers; returns how many.
-pub async fn forget_expired(store: &Store, at: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(
-        sqlx::query("DELETE FROM registry_cache WHERE expires_at <= ?")
-            .bind(at)
-            .execute(store.pool())
-            .await?
-            .rows_affected(),
-    )
-}
-
 /// One row of a risk list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskRow {
