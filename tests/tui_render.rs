@@ -2,6 +2,8 @@
 //! 80×24 and 120×36, the overlays, and the styles of the selected row and focused pane.
 
 mod common;
+#[path = "common/vendor.rs"]
+mod vendor;
 
 use cleverplatform::tui::action::PaneId;
 use cleverplatform::tui::app::Msg;
@@ -898,4 +900,54 @@ async fn counterparties_are_checked_in_the_console() {
     assert!(app.notices.last().unwrap().error);
     press(&mut app, &services, &[KeyCode::Char('c')]).await;
     assert!(app.prompt.is_some(), "the field opens again");
+}
+
+/// A suspended licence makes the console read-only too: an import is refused with the state
+/// and what to do, and nothing is imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_licence_makes_the_console_read_only() {
+    use cleverplatform::license::local::Local;
+    use cleverplatform::license::sync::LicenceControl;
+    let v = vendor::vendor(None, Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("machine-id"),
+        "4c4c4544003910808033b4c04f4e4d32\n",
+    )
+    .unwrap();
+    let local = Local {
+        folder: dir.path().join("license"),
+        trusted: vec![cleverplatform::license::parse_public_key(&v.public).unwrap()],
+        machine_id_file: Some(dir.path().join("machine-id")),
+        server_url: v.server.base_url(),
+    };
+    local.activate(&v.licence.key).await.unwrap();
+    v.store
+        .set_status(&v.licence.id, "suspended", Some("payment failed"))
+        .await
+        .unwrap();
+    local.sync().await.unwrap();
+    let mut services = services(dir.path().join("clever.db"), false).await;
+    services.licence = Some(LicenceControl::detached(local));
+    let csv = dir.path().join("crm.csv");
+    std::fs::write(&csv, "phone;name;consent\n8 701 123 45 67;Айгерим;yes\n").unwrap();
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
+    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let import = app.import.as_ref().expect("an import view");
+    let why = import.result.as_ref().unwrap().as_ref().unwrap_err();
+    assert!(
+        why.contains("suspended") && why.contains("importing subscribers"),
+        "{why}"
+    );
+    assert_eq!(
+        services
+            .store
+            .count_subscribers(&Default::default())
+            .await
+            .unwrap(),
+        0
+    );
 }
