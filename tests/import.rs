@@ -609,3 +609,78 @@ async fn search_pages_walk_every_match_once() {
     let ids: Vec<i64> = back.iter().map(|r| r.id.0).collect();
     assert_eq!(ids, seen[seen.len() - 5..].to_vec());
 }
+
+/// A short phone prefix shared by many is paged right whether its matches are spread
+/// through everyone or bunched at one end (the two ways the search reads them).
+#[tokio::test]
+async fn dense_prefixes_page_right_spread_or_bunched() {
+    use cleverplatform::store::{Anchor, PageRequest};
+    let ws = workspace().await;
+    let mut text = String::from("phone,name\n");
+    for i in 0..600u32 {
+        // Every third of the first 300 on +7705, and the last 200 all on +7777.
+        let prefix = match i {
+            400.. => "7777",
+            _ if i.is_multiple_of(3) && i < 300 => "7705",
+            _ => "7701",
+        };
+        text.push_str(&format!("+7{prefix}{i:07},N{i}\n"));
+    }
+    ws.import(&ws.file("s.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    let everyone = ws
+        .store
+        .subscriber_page(
+            &SubscriberFilter::default(),
+            PageRequest {
+                anchor: Anchor::First,
+                limit: 1000,
+            },
+        )
+        .await
+        .unwrap();
+    for (query, wanted) in [
+        (
+            "+7777",
+            Box::new(|i: u32| i >= 400) as Box<dyn Fn(u32) -> bool>,
+        ),
+        ("+7705", Box::new(|i: u32| i < 300 && i.is_multiple_of(3))),
+    ] {
+        let expected: Vec<i64> = everyone
+            .iter()
+            .filter(|r| wanted(r.name[1..].parse().unwrap()))
+            .map(|r| r.id.0)
+            .collect();
+        let f = SubscriberFilter {
+            search: Some(query.into()),
+            list: None,
+        };
+        let mut forward = Vec::new();
+        let mut anchor = Anchor::First;
+        loop {
+            let page = ws
+                .store
+                .subscriber_page(&f, PageRequest { anchor, limit: 6 })
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            anchor = Anchor::After(last.id.0);
+            forward.extend(page.iter().map(|r| r.id.0));
+        }
+        assert_eq!(forward, expected, "{query} forward");
+        let mut backward = Vec::new();
+        let mut anchor = Anchor::Last;
+        loop {
+            let page = ws
+                .store
+                .subscriber_page(&f, PageRequest { anchor, limit: 6 })
+                .await
+                .unwrap();
+            let Some(first) = page.first() else { break };
+            anchor = Anchor::Before(first.id.0);
+            backward.splice(0..0, page.iter().map(|r| r.id.0));
+        }
+        assert_eq!(backward, expected, "{query} backward");
+    }
+}
