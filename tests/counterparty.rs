@@ -4,18 +4,17 @@
 //! XLSX files with title rows and two sheets, and `clever check` / `clever risk-lists` with
 //! their exit statuses.
 
-use chrono::Utc;
 use cleverplatform::counterparty::check::{CheckRequest, CheckResult, CheckSettings, Checker};
 use cleverplatform::counterparty::sources::{SourceSettings, SourceStatus};
-use cleverplatform::license::fingerprint::Fingerprint;
-use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
-use cleverplatform::license::local::Standing;
 use cleverplatform::license::state::LicenseState;
 use cleverplatform::license::sync::Licence;
 use cleverplatform::store::{Location, Store};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
+
+#[path = "common/vendor.rs"]
+mod vendor;
 
 const ALTYN: &str = "090440526015"; // ТОО "Алтын Дала Агро", registered 14.04.2009
 const ENTREPRENEUR: &str = "850314302684";
@@ -68,33 +67,11 @@ fn licence(
     state: LicenseState,
     lookups_per_day: Option<u64>,
 ) -> tokio::sync::watch::Receiver<Licence> {
-    let now = Utc::now();
-    let lease = Lease {
-        license_id: "L-1".into(),
-        fingerprint: Fingerprint("f".into()),
-        status: LeaseStatus::Active,
-        tariff: Tariff {
-            name: "T".into(),
-            accounts: None,
-            messages_per_day: None,
-            lookups_per_day,
-            machines: 1,
-        },
-        paid_until: now + chrono::Duration::days(30),
-        auto_renew: false,
-        issued_at: now,
-        valid_until: now + chrono::Duration::days(7),
-        nonce: "n".into(),
+    let limits = vendor::Limits {
+        lookups_per_day,
+        ..Default::default()
     };
-    let (_tx, rx) = tokio::sync::watch::channel(Licence {
-        standing: Some(Standing {
-            fingerprint: Ok(Fingerprint("f".into())),
-            lease: Some(lease),
-            state,
-        }),
-        ..Licence::default()
-    });
-    rx
+    tokio::sync::watch::channel(vendor::licence(state, limits)).1
 }
 
 async fn check(c: &Checker, input: &str) -> CheckResult {

@@ -7,9 +7,6 @@ use cleverplatform::domain::{CampaignId, CampaignStatus, Channel};
 use cleverplatform::engine::campaigns::{self, Spec};
 use cleverplatform::engine::sender::{Engine, EngineOptions};
 use cleverplatform::import::{ImportOptions, import_file};
-use cleverplatform::license::fingerprint::Fingerprint;
-use cleverplatform::license::lease::{Lease, LeaseStatus, Tariff};
-use cleverplatform::license::local::Standing;
 use cleverplatform::license::state::LicenseState;
 use cleverplatform::sandbox::{self, SandboxOptions};
 use cleverplatform::store::accounts::NewAccount;
@@ -613,36 +610,20 @@ fn licensed_engine(
     (state, engine)
 }
 
-/// A licence in `state` on a tariff with these limits.
+/// A licence in `state` with these messages a day and accounts.
 fn licence_with(
     state: LicenseState,
     per_day: Option<u64>,
     accounts: Option<u32>,
 ) -> cleverplatform::license::sync::Licence {
-    cleverplatform::license::sync::Licence {
-        standing: Some(Standing {
-            fingerprint: Ok(Fingerprint("ab".repeat(32))),
-            lease: Some(Lease {
-                license_id: "lic".into(),
-                fingerprint: Fingerprint("ab".repeat(32)),
-                status: LeaseStatus::Active,
-                tariff: Tariff {
-                    name: "Start".into(),
-                    accounts,
-                    messages_per_day: per_day,
-                    lookups_per_day: None,
-                    machines: 1,
-                },
-                paid_until: chrono::Utc::now() + chrono::Duration::days(1),
-                auto_renew: false,
-                issued_at: chrono::Utc::now(),
-                valid_until: chrono::Utc::now() + chrono::Duration::days(1),
-                nonce: String::new(),
-            }),
-            state,
-        }),
-        ..Default::default()
-    }
+    vendor::licence(
+        state,
+        vendor::Limits {
+            accounts,
+            messages_per_day: per_day,
+            lookups_per_day: None,
+        },
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

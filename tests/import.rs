@@ -538,6 +538,35 @@ async fn duplicates_far_apart_are_caught_across_chunks() {
     );
 }
 
+/// The ids a search finds, page by page from the first (`forward`) or from the last, in id
+/// order either way.
+async fn walk(
+    store: &cleverplatform::store::Store,
+    f: &SubscriberFilter,
+    limit: u32,
+    forward: bool,
+) -> Vec<i64> {
+    use cleverplatform::store::{Anchor, PageRequest};
+    let mut ids = Vec::new();
+    let mut anchor = if forward { Anchor::First } else { Anchor::Last };
+    loop {
+        let page = store
+            .subscriber_page(f, PageRequest { anchor, limit })
+            .await
+            .unwrap();
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            return ids;
+        };
+        if forward {
+            anchor = Anchor::After(last.id.0);
+            ids.extend(page.iter().map(|r| r.id.0));
+        } else {
+            anchor = Anchor::Before(first.id.0);
+            ids.splice(0..0, page.iter().map(|r| r.id.0));
+        }
+    }
+}
+
 /// A search over everyone is served from the indexes page by page; paging forward and
 /// backward with small pages finds every match once, in id order.
 #[tokio::test]
@@ -572,20 +601,7 @@ async fn search_pages_walk_every_match_once() {
         search: Some("7707".into()),
         list: None,
     };
-    let mut seen = Vec::new();
-    let mut anchor = Anchor::First;
-    loop {
-        let page = ws
-            .store
-            .subscriber_page(&f, PageRequest { anchor, limit: 7 })
-            .await
-            .unwrap();
-        if page.is_empty() {
-            break;
-        }
-        anchor = Anchor::After(page.last().unwrap().id.0);
-        seen.extend(page.iter().map(|r| r.id.0));
-    }
+    let seen = walk(&ws.store, &f, 7, true).await;
     let mut sorted = seen.clone();
     sorted.sort();
     sorted.dedup();
@@ -656,31 +672,9 @@ async fn dense_prefixes_page_right_spread_or_bunched() {
             search: Some(query.into()),
             list: None,
         };
-        let mut forward = Vec::new();
-        let mut anchor = Anchor::First;
-        loop {
-            let page = ws
-                .store
-                .subscriber_page(&f, PageRequest { anchor, limit: 6 })
-                .await
-                .unwrap();
-            let Some(last) = page.last() else { break };
-            anchor = Anchor::After(last.id.0);
-            forward.extend(page.iter().map(|r| r.id.0));
-        }
+        let forward = walk(&ws.store, &f, 6, true).await;
         assert_eq!(forward, expected, "{query} forward");
-        let mut backward = Vec::new();
-        let mut anchor = Anchor::Last;
-        loop {
-            let page = ws
-                .store
-                .subscriber_page(&f, PageRequest { anchor, limit: 6 })
-                .await
-                .unwrap();
-            let Some(first) = page.first() else { break };
-            anchor = Anchor::Before(first.id.0);
-            backward.splice(0..0, page.iter().map(|r| r.id.0));
-        }
+        let backward = walk(&ws.store, &f, 6, false).await;
         assert_eq!(backward, expected, "{query} backward");
     }
 }
