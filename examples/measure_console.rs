@@ -5,10 +5,12 @@
 //! (IDLE_SECS defaults to 60). It uses `target/release/clever` on a demo workspace in a
 //! temporary folder, seeded by a first run so the timed runs start warm.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "support/mod.rs"]
+mod support;
 
 fn clock_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -43,24 +45,7 @@ struct Run {
 }
 
 fn start(bin: &str, dir: &std::path::Path) -> Run {
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 36,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(bin);
-    cmd.args([
-        "--data-dir",
-        &dir.display().to_string(),
-        "--config",
-        &dir.join("config.toml").display().to_string(),
-        "demo",
-    ]);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("LANG", "C.UTF-8");
+    let (pair, cmd) = support::console_in_pty(bin, dir, &["demo"]);
     let began = Instant::now();
     let child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);

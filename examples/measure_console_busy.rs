@@ -10,13 +10,11 @@
 //! writing the key to reading the new pane's title in the console's output. With a third
 //! argument `headless`, the same campaign runs under `clever run` instead, for comparison.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 const BIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
@@ -155,23 +153,7 @@ fn main() {
         return;
     }
 
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 36,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.args([
-        "--data-dir",
-        &dir.display().to_string(),
-        "--config",
-        &dir.join("config.toml").display().to_string(),
-    ]);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("LANG", "C.UTF-8");
+    let (pair, cmd) = support::console_in_pty(BIN, dir, &[]);
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
     let pid = child.process_id().unwrap();

@@ -1,5 +1,9 @@
 //! What the benchmark examples share: this process's CPU time, the emulator as its own
-//! process, and `wrk` against the emulator's WhatsApp endpoint.
+//! process, `wrk` against the emulator's WhatsApp endpoint, and the console in a
+//! pseudo-terminal.
+
+// Each example uses some of these.
+#![allow(dead_code)]
 
 use std::io::BufRead;
 
@@ -63,4 +67,33 @@ pub fn wrk(base: &str, connections: usize) {
         }
         _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
     }
+}
+
+/// A 120×36 pseudo-terminal and the console's command in it, on the workspace in `dir`
+/// (`extra` follows the workspace's arguments, e.g. `demo`).
+pub fn console_in_pty(
+    bin: &str,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (portable_pty::PtyPair, portable_pty::CommandBuilder) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 36,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(bin);
+    cmd.args([
+        "--data-dir",
+        &dir.display().to_string(),
+        "--config",
+        &dir.join("config.toml").display().to_string(),
+    ]);
+    cmd.args(extra);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("LANG", "C.UTF-8");
+    (pair, cmd)
 }
