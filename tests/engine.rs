@@ -787,3 +787,86 @@ async fn after_sync(
         assert_eq!(c.status_reason.as_deref(), Some(r));
     }
 }
+
+/// The batch claimed ahead while another is sent goes back to the queue when the engine
+/// stops, so a clean stop leaves no row of unknown fate; and a campaign cancelled while rows
+/// are out keeps none of them queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_or_cancelling_mid_send_leaves_nothing_out() {
+    let _serial = SERIAL.lock().await;
+    let n = 6000;
+    let w = workspace(&phones(n)).await;
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            whatsapp_per_second: u32::MAX,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // 1 000 messages a second, 400 a batch: the campaign takes seconds.
+    account_at(&w.store, "WA", &sb.base_url(), "EAAG", "1001", Some(1000.0)).await;
+    let id = campaign(&w.store, "Slow", "WA").await;
+    let options = EngineOptions {
+        rate_override: None,
+        ..fast()
+    };
+    let sent_at_least = |k: i64| {
+        let store = w.store.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let c = store.campaign(id).await.unwrap().unwrap();
+                if c.counts.sent >= k {
+                    return;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+
+    let client = Client::new(Duration::from_secs(5)).unwrap();
+    let engine = Engine::start(w.store.clone(), client.clone(), options.clone());
+    sent_at_least(1000).await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.counts.sending + c.counts.unknown, 0, "{:?}", c.counts);
+    assert_eq!(c.counts.sent + c.counts.queued, n as i64, "{:?}", c.counts);
+    assert!(
+        c.counts.queued > 0,
+        "stopped before the end: {:?}",
+        c.counts
+    );
+    assert_eq!(received(&sb.base_url()).await.len() as i64, c.counts.sent);
+
+    let engine = Engine::start(w.store.clone(), client, options);
+    sent_at_least(c.counts.sent + 1000).await;
+    campaigns::step(&w.store, id, campaigns::Step::Cancel, "t")
+        .await
+        .unwrap();
+    // Rows out at the cancel come back as sent (the platform took them) or skipped.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let c = loop {
+        let c = w.store.campaign(id).await.unwrap().unwrap();
+        if c.counts.sending == 0 {
+            break c;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Cancelled);
+    assert_eq!(
+        c.counts.queued + c.counts.sending + c.counts.unknown,
+        0,
+        "{:?}",
+        c.counts
+    );
+    assert_eq!(c.counts.sent + c.counts.skipped, n as i64, "{:?}", c.counts);
+    let got = received(&sb.base_url()).await;
+    assert!(got.values().all(|&k| k == 1), "someone got it twice");
+    assert_eq!(got.len() as i64, c.counts.sent);
+}

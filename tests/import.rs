@@ -678,3 +678,28 @@ async fn dense_prefixes_page_right_spread_or_bunched() {
         assert_eq!(backward, expected, "{query} backward");
     }
 }
+
+/// Whatever connection of the pool an import gets, it works: one whose temporary database
+/// earlier work opened (a temporary table, a large sort) too.
+#[tokio::test]
+async fn an_import_works_on_every_connection_of_the_pool() {
+    let ws = workspace().await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut c = ws.store.read().await.unwrap();
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS earlier (x)")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        held.push(c);
+    }
+    drop(held);
+    for k in 0..4 {
+        let path = ws.file(
+            &format!("s{k}.csv"),
+            format!("phone,name\n+7701000000{k},Клиент {k}\n").as_bytes(),
+        );
+        let s = ws.import(&path, &opts("L")).await.unwrap();
+        assert_eq!(s.imported, 1, "{s:?}");
+    }
+}

@@ -127,7 +127,13 @@ impl Engine {
     pub fn start(store: Store, client: Client, options: EngineOptions) -> Engine {
         let (stop, stopped) = watch::channel(false);
         let (state_tx, state) = watch::channel(EngineState::default());
-        let task = tokio::spawn(run(store, client, options, stopped, state_tx));
+        let task = tokio::spawn(run(
+            store.own_connection(),
+            client,
+            options,
+            stopped,
+            state_tx,
+        ));
         Engine { stop, task, state }
     }
 
@@ -391,73 +397,147 @@ async fn send_for_account(
         .unwrap_or_else(|| row.effective_rate());
     let bucket = Arc::new(limiter(rate, options.burst));
     let target = Arc::new(target);
-    let mut state = AccountState {
-        // About two seconds of sending per batch, so results are recorded (and seen) often
-        // and no claimed row waits long for its turn.
-        batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
-        strikes: 0,
+    let mut st = AccountState {
+        claim: ClaimState {
+            // About two seconds of sending per batch, so results are recorded (and seen)
+            // often and no claimed row waits long for its turn.
+            batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
+            tier_used: None,
+            day_used: None,
+            next_campaign: 0,
+        },
+        send: SendState {
+            strikes: 0,
+            opted_out: Default::default(),
+            slow_until: None,
+            last_sent: HashMap::new(),
+            last_pruned: Instant::now(),
+            prepared: HashMap::new(),
+        },
         pending: None,
-        opted_out: Default::default(),
-        slow_until: None,
-        last_sent: HashMap::new(),
-        prepared: HashMap::new(),
-        tier_used: None,
-        day_used: None,
-        next_campaign: 0,
     };
     tracing::info!(%account, rate, "sending");
-    // A batch's results are written while the next batch is being sent (never while rows
-    // are claimed: SQLite has one writer).
+    // While a batch is sent, the previous batch's results are written and the next batch is
+    // claimed (one after the other: SQLite has one writer), so sending never waits for the
+    // database. A batch claimed ahead is checked again before it is sent, and given back to
+    // the queue when its campaign stopped, the account was slowed down or halted, or the
+    // engine stops.
+    let mut ahead: Option<Claim> = None;
     loop {
         if *stopped.borrow() || !lease_held.load(std::sync::atomic::Ordering::Relaxed) {
             break;
         }
-        match send_batch(
-            &store, &client, &options, &row, &target, &bucket, &mut state,
-        )
-        .await
-        {
-            Ok(Batch::Sent(by_campaign)) => {
-                if let Ok(mut total) = sent_total.lock() {
-                    for (campaign, n) in by_campaign {
-                        *total.entry(campaign).or_default() += n;
-                    }
+        if let Some(until) = st.send.slow_until {
+            let now = Instant::now();
+            if until > now {
+                if let Err(e) = give_back(&store, &mut st.pending, ahead.take()).await {
+                    tracing::error!(%account, error = %e, "a batch could not be recorded; retrying");
                 }
+                let mut stopped = stopped.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(until - now) => {}
+                    _ = stopped.changed() => {}
+                }
+                continue;
             }
-            Ok(Batch::Idle(wait)) => {
+            st.send.slow_until = None;
+        }
+        let claimed = match ahead.take() {
+            Some(claim) => still_running(&store, account, claim, &mut st.pending).await,
+            None => claim_batch(&store, &options, &row, &mut st.claim, 0).await,
+        };
+        let claim = match claimed {
+            Ok(Next::Rows(claim)) => claim,
+            Ok(Next::Idle(wait)) => {
+                if let Err(e) = flush(&store, &mut st.pending).await {
+                    tracing::error!(%account, error = %e, "a batch could not be recorded; retrying");
+                }
                 let mut stopped = stopped.clone();
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stopped.changed() => {}
                 }
+                continue;
             }
-            Ok(Batch::Done) => break,
+            Ok(Next::Done) => break,
             Err(e) => {
                 tracing::error!(%account, error = %e, "a batch could not be claimed or recorded; retrying");
                 tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        let in_flight = claim.rows.len() as i64;
+        let previous = st.pending.take();
+        let claim_state = &mut st.claim;
+        let (store_ahead, options_ahead, row_ahead) = (&store, &options, &row);
+        let (done, next) = tokio::join!(
+            send_claimed(
+                &client,
+                &options,
+                &row,
+                &target,
+                &bucket,
+                &mut st.send,
+                claim
+            ),
+            async move {
+                if let Some(w) = previous {
+                    write(store_ahead.clone(), w).await?;
+                }
+                claim_batch(
+                    store_ahead,
+                    options_ahead,
+                    row_ahead,
+                    claim_state,
+                    in_flight,
+                )
+                .await
+            }
+        );
+        ahead = match next {
+            Ok(Next::Rows(claim)) => Some(claim),
+            // Waiting or stopping is decided again once this batch is in.
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(%account, error = %e, "a batch could not be claimed or recorded; retrying");
+                None
+            }
+        };
+        let accepted = done.sent.iter().map(|(_, n)| *n as i64).sum::<i64>();
+        if let Some((_, used)) = &mut st.claim.tier_used {
+            *used += accepted;
+        }
+        if let Some((_, _, used)) = &mut st.claim.day_used {
+            *used += accepted;
+        }
+        if let Ok(mut total) = sent_total.lock() {
+            for (campaign, n) in done.sent {
+                *total.entry(campaign).or_default() += n;
             }
         }
+        let halted = done.write.halt.is_some();
+        st.pending = Some(done.write);
+        if halted {
+            break;
+        }
     }
-    if let Some(w) = state.pending.take()
-        && let Err(e) = write(store.clone(), w).await
-    {
+    // What was claimed ahead goes back to the queue; the last results are written.
+    if let Err(e) = give_back(&store, &mut st.pending, ahead.take()).await {
         tracing::error!(%account, error = %e, "the last batch could not be recorded; its rows will count as unknown");
     }
     tracing::info!(%account, "sender stopped");
 }
 
 struct AccountState {
-    batch: i64,
+    claim: ClaimState,
+    send: SendState,
     /// The last batch's results, written while the next batch is sent.
     pending: Option<Write>,
-    /// Addresses the platform reported opted out lately (their write may still be under
-    /// way), with when; kept a minute.
-    opted_out: HashMap<String, Instant>,
-    /// Slow-downs without a time since the last accepted message.
-    strikes: i64,
-    slow_until: Option<Instant>,
-    last_sent: HashMap<String, Instant>,
-    prepared: HashMap<CampaignId, Result<Prepared, String>>,
+}
+
+/// What claiming needs to remember between batches.
+struct ClaimState {
+    batch: i64,
     /// Unique WhatsApp recipients of the last 24 hours as last counted, and when.
     tier_used: Option<(Instant, i64)>,
     /// Messages sent through real accounts since the day began (when counted, which day).
@@ -465,34 +545,119 @@ struct AccountState {
     next_campaign: usize,
 }
 
+/// What sending needs to remember between batches.
+struct SendState {
+    /// Addresses the platform reported opted out lately (their write may still be under
+    /// way), with when; kept a minute.
+    opted_out: HashMap<String, Instant>,
+    /// Slow-downs without a time since the last accepted message.
+    strikes: i64,
+    slow_until: Option<Instant>,
+    last_sent: HashMap<String, Instant>,
+    /// When `last_sent` and `opted_out` were last cleared of old entries.
+    last_pruned: Instant,
+    prepared: HashMap<CampaignId, Result<Prepared, String>>,
+}
+
 /// How often the unique WhatsApp recipients of the last 24 hours are counted again.
 const TIER_RECOUNT: Duration = Duration::from_secs(60);
 
-enum Batch {
-    /// Messages accepted, per campaign.
-    Sent(Vec<(CampaignId, u64)>),
+/// Rows claimed for one batch, with the running campaigns they belong to.
+struct Claim {
+    campaigns: Vec<RunningCampaign>,
+    /// Each row with the index of its campaign.
+    rows: Vec<(Claimed, usize)>,
+}
+
+enum Next {
+    Rows(Claim),
     Idle(Duration),
     /// No running campaign left on this account, or the account stopped.
     Done,
 }
 
-async fn send_batch(
+/// Puts rows claimed but not sent back in the queue, after the pending results.
+async fn give_back(
     store: &Store,
-    client: &Client,
+    pending: &mut Option<Write>,
+    claim: Option<Claim>,
+) -> Result<(), StoreError> {
+    if let Some(claim) = claim {
+        let back = claim.rows.into_iter().map(|(r, _)| (r.id, returned()));
+        match pending {
+            Some(w) => w.results.extend(back),
+            None => *pending = Some(Write::results(back.collect())),
+        }
+    }
+    flush(store, pending).await
+}
+
+/// The outcome of a row claimed but not sent: due again now, the attempt not counted.
+fn returned() -> Outcome {
+    Outcome::Requeue {
+        at: Utc::now(),
+        counts: false,
+    }
+}
+
+/// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
+/// go back to the queue with the pending results).
+async fn still_running(
+    store: &Store,
+    account: AccountId,
+    claim: Claim,
+    pending: &mut Option<Write>,
+) -> Result<Next, StoreError> {
+    let mut tx = store.read().await?;
+    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
+    let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
+        outbox::running(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.account_id == account)
+            .map(|c| c.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let Claim { campaigns, rows } = claim;
+    let (keep, stop): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(_, k)| running.contains(&campaigns[*k].id));
+    if !stop.is_empty() {
+        give_back(
+            store,
+            pending,
+            Some(Claim {
+                campaigns: Vec::new(),
+                rows: stop,
+            }),
+        )
+        .await?;
+    }
+    if keep.is_empty() {
+        return Ok(if running.is_empty() {
+            Next::Done
+        } else {
+            Next::Idle(Duration::ZERO)
+        });
+    }
+    Ok(Next::Rows(Claim {
+        campaigns,
+        rows: keep,
+    }))
+}
+
+/// Claims the next batch of the account's running campaigns, within what the licence and
+/// WhatsApp's tier leave; `in_flight` rows of a batch still being sent count as used.
+async fn claim_batch(
+    store: &Store,
     options: &EngineOptions,
     account: &store::accounts::AccountRow,
-    target: &Arc<Target>,
-    bucket: &Arc<DefaultDirectRateLimiter>,
-    st: &mut AccountState,
-) -> Result<Batch, StoreError> {
-    if let Some(until) = st.slow_until {
-        let now = Instant::now();
-        if until > now {
-            flush(store, &mut st.pending).await?;
-            return Ok(Batch::Idle(until - now));
-        }
-        st.slow_until = None;
-    }
+    st: &mut ClaimState,
+    in_flight: i64,
+) -> Result<Next, StoreError> {
     let mut tx = store.begin().await?;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
     let campaigns: Vec<RunningCampaign> = outbox::running(&mut tx)
@@ -502,8 +667,7 @@ async fn send_batch(
         .collect();
     if status != Some(AccountStatus::Active) || campaigns.is_empty() {
         tx.commit().await?;
-        flush(store, &mut st.pending).await?;
-        return Ok(Batch::Done);
+        return Ok(Next::Done);
     }
     // The licence: paused with a reason while it does not allow this account to send; the
     // tariff's messages a day bound the batch.
@@ -555,8 +719,7 @@ async fn send_batch(
             }
             tx.commit().await?;
             tracing::warn!(account = %account.id, %why, "the licence does not allow sending; campaigns paused");
-            flush(store, &mut st.pending).await?;
-            return Ok(Batch::Done);
+            return Ok(Next::Done);
         }
         if let (Some(cap), false) = (per_day, account.sandbox) {
             // Counted every ten seconds (and kept up between), in the operator's day.
@@ -571,12 +734,11 @@ async fn send_batch(
                     n
                 }
             };
-            let left = cap as i64 - today;
+            let left = cap as i64 - today - in_flight;
             if left <= 0 {
                 tx.commit().await?;
                 tracing::warn!(account = %account.id, cap, "the tariff's messages for today are used up; waiting for tomorrow");
-                flush(store, &mut st.pending).await?;
-                return Ok(Batch::Idle(Duration::from_secs(60)));
+                return Ok(Next::Idle(Duration::from_secs(60)));
             }
             budget = Some(left);
         }
@@ -598,12 +760,12 @@ async fn send_batch(
                 n
             }
         };
-        budget = Some(budget.map_or(tier - used, |b| b.min(tier - used)));
-        if used >= tier {
+        let left = tier - used - in_flight;
+        budget = Some(budget.map_or(left, |b| b.min(left)));
+        if left <= 0 {
             tx.commit().await?;
             tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
-            flush(store, &mut st.pending).await?;
-            return Ok(Batch::Idle(Duration::from_secs(60)));
+            return Ok(Next::Idle(Duration::from_secs(60)));
         }
     }
     // Fair shares: each running campaign of the account gets its part of the batch, and the
@@ -611,29 +773,46 @@ async fn send_batch(
     let batch = budget.map_or(st.batch, |b| st.batch.min(b));
     let share = (batch / campaigns.len() as i64).max(1);
     let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
-    let token = format!("{}:{}", options.holder, rand::rng().random::<u64>());
-    let mut claimed: Vec<(Claimed, &RunningCampaign)> = Vec::new();
+    let mut rows: Vec<(Claimed, usize)> = Vec::new();
     for k in 0..campaigns.len() {
-        let c = &campaigns[(st.next_campaign + k) % campaigns.len()];
-        for row in outbox::claim(&mut tx, c.id, c.scope, share, lease_until, &token).await? {
-            claimed.push((row, c));
+        let i = (st.next_campaign + k) % campaigns.len();
+        let c = &campaigns[i];
+        for row in outbox::claim(&mut tx, c.id, c.scope, share, lease_until).await? {
+            rows.push((row, i));
         }
     }
     st.next_campaign = st.next_campaign.wrapping_add(1);
     tx.commit().await?;
-    if claimed.is_empty() {
-        flush(store, &mut st.pending).await?;
-        return Ok(Batch::Idle(Duration::from_millis(250)));
+    if rows.is_empty() {
+        return Ok(Next::Idle(Duration::from_millis(250)));
     }
-    // The previous batch is written while this one is sent.
-    let writer = st
-        .pending
-        .take()
-        .map(|w| tokio::spawn(write(store.clone(), w)));
+    Ok(Next::Rows(Claim { campaigns, rows }))
+}
+
+/// What sending a batch came to.
+struct Done {
+    /// Messages accepted, per campaign.
+    sent: Vec<(CampaignId, u64)>,
+    write: Write,
+}
+
+/// Sends a claimed batch: quiet hours, recipients' spacing and the account's bucket, then
+/// the requests, concurrently; classifies what came back.
+async fn send_claimed(
+    client: &Client,
+    options: &EngineOptions,
+    account: &store::accounts::AccountRow,
+    target: &Arc<Target>,
+    bucket: &Arc<DefaultDirectRateLimiter>,
+    st: &mut SendState,
+    claim: Claim,
+) -> Done {
+    let Claim { campaigns, rows } = claim;
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
-    for (row, c) in claimed {
+    for (row, k) in rows {
+        let c = &campaigns[k];
         let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
         let prepared = match prepared {
             Ok(p) => p,
@@ -648,13 +827,15 @@ async fn send_batch(
                 continue;
             }
         };
-        if let Some(reason) = &row.stopped {
-            results.push((
-                row.id,
-                Outcome::Skipped {
-                    reason: reason.clone(),
-                },
-            ));
+        // Stopped since the outbox was made; or opted out by the platform's answer to an
+        // earlier batch whose results may not be written yet.
+        let stopped = row.stopped.clone().or_else(|| {
+            st.opted_out
+                .contains_key(&row.address)
+                .then(|| "opted out".to_string())
+        });
+        if let Some(reason) = stopped {
+            results.push((row.id, Outcome::Skipped { reason }));
             continue;
         }
         if let Some(window) = &prepared.window {
@@ -792,37 +973,26 @@ async fn send_batch(
     for (address, _) in &opt_outs {
         st.opted_out.insert(address.clone(), Instant::now());
     }
-    let accepted = sent.iter().map(|(_, n)| *n as i64).sum::<i64>();
-    if let Some((_, used)) = &mut st.tier_used {
-        *used += accepted;
+    // Memory stays flat whatever the campaign's size: only recent sends and opt-outs are
+    // kept (cleared of old entries once a second).
+    if st.last_pruned.elapsed() >= Duration::from_secs(1) {
+        let gap = spacing(account.channel);
+        st.last_sent.retain(|_, at| at.elapsed() < gap);
+        st.opted_out
+            .retain(|_, at| at.elapsed() < Duration::from_secs(60));
+        st.last_pruned = Instant::now();
     }
-    if let Some((_, _, used)) = &mut st.day_used {
-        *used += accepted;
+    Done {
+        sent,
+        write: Write {
+            account: account.id,
+            channel: account.channel,
+            results,
+            opt_outs,
+            halt,
+            campaign_halts,
+        },
     }
-    // Memory stays flat whatever the campaign's size: only recent sends and opt-outs are kept.
-    let gap = spacing(account.channel);
-    st.last_sent.retain(|_, at| at.elapsed() < gap);
-    st.opted_out
-        .retain(|_, at| at.elapsed() < Duration::from_secs(60));
-    if let Some(writer) = writer {
-        writer
-            .await
-            .map_err(|e| StoreError::Io(format!("the batch writer stopped: {e}")))??;
-    }
-    let done = halt.is_some();
-    st.pending = Some(Write {
-        account: account.id,
-        channel: account.channel,
-        results,
-        opt_outs,
-        halt,
-        campaign_halts,
-    });
-    if done {
-        flush(store, &mut st.pending).await?;
-        return Ok(Batch::Done);
-    }
-    Ok(Batch::Sent(sent))
 }
 
 async fn flush(store: &Store, pending: &mut Option<Write>) -> Result<(), StoreError> {
@@ -840,6 +1010,20 @@ struct Write {
     opt_outs: Vec<(String, String)>,
     halt: Option<(String, String)>,
     campaign_halts: Vec<(CampaignId, String)>,
+}
+
+impl Write {
+    /// Results alone (no opt-outs or halts), of rows claimed but not sent.
+    fn results(results: Vec<(i64, Outcome)>) -> Write {
+        Write {
+            account: AccountId(0),
+            channel: Channel::WhatsApp,
+            results,
+            opt_outs: Vec::new(),
+            halt: None,
+            campaign_halts: Vec::new(),
+        }
+    }
 }
 
 async fn write(store: Store, w: Write) -> Result<(), StoreError> {

@@ -47,12 +47,10 @@ pub const SUPPRESSED: &str = "suppressed";
 /// Creates the staging table for this connection (dropped with the connection).
 pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     // A bulk write touches every index: a larger page cache (16 MiB) keeps it off the disk.
-    // Temporary tables go to a temporary file, so what the import remembers about the rows
+    // Temporary tables go to a temporary file (`Store::open` sets it for every connection:
+    // it cannot change inside a transaction), so what the import remembers about the rows
     // it has seen never grows memory, whatever the file's size.
     sqlx::query("PRAGMA cache_size = -16384")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("PRAGMA temp_store = FILE")
         .execute(&mut *conn)
         .await?;
     drop_staging(conn).await?;

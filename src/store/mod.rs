@@ -155,7 +155,10 @@ impl Store {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
+        .busy_timeout(BUSY_TIMEOUT)
+        // Temporary tables and sorts spill to a file rather than grow memory (the import's
+        // staging tables); set here because it cannot change inside a transaction.
+        .pragma("temp_store", "file");
         let in_memory = matches!(location, Location::Url(u) if u.contains(":memory:"));
         let pool = SqlitePoolOptions::new()
             // One in-memory database exists per connection: keep exactly one.
@@ -245,6 +248,28 @@ impl Store {
     /// Starts a read-only transaction: one consistent snapshot, never holding up writers.
     pub async fn read(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// The same database through one connection of its own, opened when first used, for a
+    /// component that writes many small transactions in a row (the engine's sender). In WAL
+    /// mode a connection's page cache survives from one transaction to the next only when no
+    /// other connection wrote in between; the shared pool hands out its connections in turn,
+    /// so each transaction there starts by reading the hot pages again from the file.
+    /// An in-memory database is one per connection, so there the store itself is returned.
+    pub fn own_connection(&self) -> Store {
+        if matches!(&self.location, Location::Url(u) if u.contains(":memory:")) {
+            return self.clone();
+        }
+        let options = (*self.pool.connect_options())
+            .clone()
+            .pragma("cache_size", "-16384");
+        Store {
+            pool: SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .connect_lazy_with(options),
+            location: self.location.clone(),
+        }
     }
 
     /// Where this store lives.

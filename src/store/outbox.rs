@@ -227,29 +227,32 @@ pub struct Claimed {
     pub stopped: Option<String>,
 }
 
-/// Claims up to `limit` due rows of a campaign for sending until `lease_until`.
+/// Claims up to `limit` due rows of a campaign for sending until `lease_until`, and reads
+/// back what their messages need.
 pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
     scope: ConsentScope,
     limit: i64,
     lease_until: DateTime<Utc>,
-    token: &str,
 ) -> Result<Vec<Claimed>, StoreError> {
     let at = now();
-    sqlx::query(
-        "UPDATE outbox SET state = 'sending', lease_until = ?3, claim = ?4, \
-         attempts = attempts + 1, updated_at = ?5 \
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE outbox SET state = 'sending', lease_until = ?3, attempts = attempts + 1, updated_at = ?4 \
          WHERE id IN (SELECT o.id FROM outbox o WHERE o.campaign_id = ?1 AND o.state = 'queued' \
-           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?5) ORDER BY o.id LIMIT ?2)",
+           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?4) ORDER BY o.id LIMIT ?2) \
+         RETURNING id",
     )
     .bind(campaign)
     .bind(limit)
     .bind(lease_until)
-    .bind(token)
     .bind(at)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Io(e.to_string()))?;
     Ok(sqlx::query_as(
         "SELECT o.id, o.campaign_id, o.identity_id, i.address, s.name, s.locale, s.attributes, \
          s.time_zone, l.default_time_zone AS list_time_zone, o.attempts, \
@@ -258,12 +261,13 @@ pub async fn claim(
               WHEN coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = o.subscriber_id \
                    AND c.channel = i.channel AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1), '') <> 'granted' \
               THEN 'consent withdrawn' END AS stopped \
-         FROM outbox o JOIN identities i ON i.id = o.identity_id \
+         FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
+         JOIN identities i ON i.id = o.identity_id \
          JOIN subscribers s ON s.id = o.subscriber_id \
          JOIN campaigns c ON c.id = o.campaign_id JOIN lists l ON l.id = c.list_id \
-         WHERE o.claim = ?1 AND o.state = 'sending' ORDER BY o.id",
+         ORDER BY o.id",
     )
-    .bind(token)
+    .bind(ids)
     .bind(scope)
     .fetch_all(conn)
     .await?)
@@ -313,7 +317,7 @@ pub async fn record(
         let rows = serde_json::to_string(&sent).map_err(|e| StoreError::Io(e.to_string()))?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', provider_id = v.provider_id, sent_at = ?2, \
-             updated_at = ?2, lease_until = NULL, claim = NULL, fail_class = NULL, fail_code = NULL \
+             updated_at = ?2, lease_until = NULL, fail_class = NULL, fail_code = NULL \
              FROM (SELECT value ->> 0 AS id, value ->> 1 AS provider_id FROM json_each(?1)) AS v \
              WHERE outbox.id = v.id AND outbox.state IN ('sending', 'unknown')",
         )
@@ -327,9 +331,12 @@ pub async fn record(
             Outcome::Sent { .. } => {}
             Outcome::Requeue { at: due, counts } => {
                 sqlx::query(
-                    "UPDATE outbox SET state = 'queued', next_attempt_at = ?1, updated_at = ?2, \
-                     lease_until = NULL, claim = NULL, attempts = attempts - ?3 \
-                     WHERE id = ?4 AND state = 'sending'",
+                    // A row of a campaign cancelled while it was out is not queued again:
+                    // the cancel skipped its campaign's waiting rows.
+                    "UPDATE outbox SET state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
+                     skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, \
+                     next_attempt_at = ?1, updated_at = ?2, lease_until = NULL, attempts = attempts - ?3 \
+                     FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id = ?4 AND outbox.state = 'sending'",
                 )
                 .bind(due)
                 .bind(at)
@@ -341,7 +348,7 @@ pub async fn record(
             Outcome::Failed { class, code } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'failed', fail_class = ?1, fail_code = ?2, updated_at = ?3, \
-                     lease_until = NULL, claim = NULL WHERE id = ?4 AND state = 'sending'",
+                     lease_until = NULL WHERE id = ?4 AND state = 'sending'",
                 )
                 .bind(class)
                 .bind(code)
@@ -353,7 +360,7 @@ pub async fn record(
             Outcome::Unknown { reason } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', fail_code = ?1, \
-                     updated_at = ?2, lease_until = NULL, claim = NULL WHERE id = ?3 AND state = 'sending'",
+                     updated_at = ?2, lease_until = NULL WHERE id = ?3 AND state = 'sending'",
                 )
                 .bind(reason)
                 .bind(at)
@@ -364,7 +371,7 @@ pub async fn record(
             Outcome::Skipped { reason } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'skipped', skip_reason = ?1, updated_at = ?2, \
-                     lease_until = NULL, claim = NULL WHERE id = ?3 AND state = 'sending'",
+                     lease_until = NULL WHERE id = ?3 AND state = 'sending'",
                 )
                 .bind(reason)
                 .bind(at)
@@ -382,8 +389,9 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreErro
     let at = now();
     Ok(sqlx::query(
         "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', \
-         fail_code = 'the engine stopped while sending', lease_until = NULL, claim = NULL, \
-         updated_at = ?1 WHERE state = 'sending' AND lease_until < ?1",
+         fail_code = 'the engine stopped while sending', lease_until = NULL, \
+         updated_at = ?1 WHERE id IN (SELECT o.id FROM campaigns c CROSS JOIN outbox o \
+           WHERE o.campaign_id = c.id AND o.state = 'sending' AND o.lease_until < ?1)",
     )
     .bind(at)
     .execute(conn)
