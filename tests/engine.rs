@@ -848,14 +848,14 @@ async fn stopping_or_cancelling_mid_send_leaves_nothing_out() {
         .unwrap();
     // Rows out at the cancel come back as sent (the platform took them) or skipped.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let c = loop {
+    loop {
         let c = w.store.campaign(id).await.unwrap().unwrap();
         if c.counts.sending == 0 {
-            break c;
+            break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{:?}", c.counts);
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    }
     engine.stop().await;
     let c = w.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(c.status, CampaignStatus::Cancelled);
