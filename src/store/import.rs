@@ -111,8 +111,9 @@ macro_rules! needs_event {
         concat!(
             "(",
             $col,
-            " IS NOT NULL AND consent IS NOT NULL AND CASE consent \
-             WHEN 'granted' THEN coalesce(",
+            " IS NOT NULL AND consent IS NOT NULL AND CASE \
+             WHEN is_new = 1 THEN consent = 'granted' \
+             WHEN consent = 'granted' THEN coalesce(",
             latest!($channel),
             ", '') <> 'granted' \
              ELSE coalesce(",
@@ -194,17 +195,22 @@ pub async fn apply_chunk(
             "OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = 'telegram' AND s.address = tg) ",
             "OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = 'instagram' AND s.address = ig)"
         ),
+        // Only rows with a known address are rewritten (a first import has none).
         "UPDATE import_rows SET \
            sub_wa = (SELECT subscriber_id FROM identities WHERE channel = 'whatsapp' AND address = wa), \
            sub_tg = (SELECT subscriber_id FROM identities WHERE channel = 'telegram' AND address = tg), \
            sub_ig = (SELECT subscriber_id FROM identities WHERE channel = 'instagram' AND address = ig) \
-         WHERE reject IS NULL",
+         WHERE reject IS NULL AND ( \
+           EXISTS (SELECT 1 FROM identities WHERE channel = 'whatsapp' AND address = wa) \
+           OR EXISTS (SELECT 1 FROM identities WHERE channel = 'telegram' AND address = tg) \
+           OR EXISTS (SELECT 1 FROM identities WHERE channel = 'instagram' AND address = ig))",
         concat!(
             "UPDATE import_rows SET reject = '",
             "identities belong to different subscribers",
             "' WHERE reject IS NULL AND ((sub_wa <> sub_tg) OR (sub_wa <> sub_ig) OR (sub_tg <> sub_ig))"
         ),
-        "UPDATE import_rows SET subscriber_id = coalesce(sub_wa, sub_tg, sub_ig) WHERE reject IS NULL",
+        "UPDATE import_rows SET subscriber_id = coalesce(sub_wa, sub_tg, sub_ig) \
+         WHERE reject IS NULL AND coalesce(sub_wa, sub_tg, sub_ig) IS NOT NULL",
         // A subscriber an earlier row of the file already wrote: a duplicate within the file.
         "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || \
            (SELECT t.line FROM import_touched t WHERE t.subscriber_id = import_rows.subscriber_id) || ')' \
@@ -220,17 +226,17 @@ pub async fn apply_chunk(
         sqlx::query(sql).execute(&mut *conn).await?;
     }
 
-    // New subscribers get the next ids in line order, so staging rows know their ids.
+    // New subscribers get ids after the highest, in line order: the chunk's first line is
+    // the next id, and a line that is not a new subscriber leaves its number unused (the
+    // ids need not be dense; numbering them densely cost a sort and a join per chunk).
     let max_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM subscribers")
         .fetch_one(&mut *conn)
         .await?;
     sqlx::query(
-        "UPDATE import_rows SET subscriber_id = ?1 + n.rn, is_new = 1 \
-         FROM (SELECT line, row_number() OVER (ORDER BY line) AS rn FROM import_rows \
-               WHERE reject IS NULL AND subscriber_id IS NULL) AS n \
-         WHERE import_rows.line = n.line",
+        "UPDATE import_rows SET subscriber_id = ?1 + line - (SELECT min(line) FROM import_rows), \
+         is_new = 1 WHERE reject IS NULL AND subscriber_id IS NULL",
     )
-    .bind(max_id)
+    .bind(max_id + 1)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
