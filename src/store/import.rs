@@ -164,12 +164,26 @@ pub async fn apply_chunk(
     sqlx::query("DELETE FROM import_rows")
         .execute(&mut *conn)
         .await?;
+    // Consent times as text the way sqlx writes a `DateTime<Utc>`, formatted once for the
+    // rows that share one (most rows of a file do).
+    let mut times: Vec<std::sync::Arc<str>> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match times.last() {
+            Some(t) if rows[times.len() - 1].consent_at == r.consent_at => times.push(t.clone()),
+            _ => times.push(
+                r.consent_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+                    .into(),
+            ),
+        }
+    }
+    let rows: Vec<(&StagedRow, &str)> = rows.iter().zip(times.iter().map(|t| &**t)).collect();
     for batch in rows.chunks(INSERT_BATCH) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
              consent, consent_source, consent_proof, consent_at) ",
         );
-        q.push_values(batch, |mut b, r| {
+        q.push_values(batch, |mut b, (r, consent_at)| {
             b.push_bind(r.line)
                 .push_bind(r.name.as_deref())
                 .push_bind(r.locale.as_deref())
@@ -181,7 +195,7 @@ pub async fn apply_chunk(
                 .push_bind(r.consent)
                 .push_bind(r.consent_source.as_str())
                 .push_bind(r.consent_proof.as_str())
-                .push_bind(r.consent_at);
+                .push_bind(*consent_at);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -248,42 +262,50 @@ pub async fn apply_chunk(
     .execute(&mut *conn)
     .await?;
 
-    // What changes for subscribers that existed: fields, identities, list, consent.
-    sqlx::query(concat!(
-        "UPDATE import_rows SET changed = 1 WHERE reject IS NULL AND is_new = 0 AND (",
-        "EXISTS (SELECT 1 FROM subscribers s WHERE s.id = import_rows.subscriber_id AND (",
-        "(import_rows.name IS NOT NULL AND s.name IS NOT import_rows.name) ",
-        "OR (import_rows.locale IS NOT NULL AND s.locale IS NOT import_rows.locale) ",
-        "OR (import_rows.time_zone IS NOT NULL AND s.time_zone IS NOT import_rows.time_zone) ",
-        "OR (import_rows.attributes IS NOT NULL AND ",
-        "json(json_patch(s.attributes, import_rows.attributes)) IS NOT json(s.attributes)))) ",
-        "OR (wa IS NOT NULL AND sub_wa IS NULL) OR (tg IS NOT NULL AND sub_tg IS NULL) ",
-        "OR (ig IS NOT NULL AND sub_ig IS NULL) ",
-        "OR NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ?1 ",
-        "AND m.subscriber_id = import_rows.subscriber_id) ",
-        "OR ",
-        needs_event!("whatsapp", "wa"),
-        " OR ",
-        needs_event!("telegram", "tg"),
-        " OR ",
-        needs_event!("instagram", "ig"),
-        ")"
-    ))
-    .bind(list)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE subscribers SET name = coalesce(r.name, subscribers.name), \
-           locale = coalesce(r.locale, subscribers.locale), \
-           time_zone = coalesce(r.time_zone, subscribers.time_zone), \
-           attributes = CASE WHEN r.attributes IS NULL THEN subscribers.attributes \
-                        ELSE json_patch(subscribers.attributes, r.attributes) END, \
-           updated_at = ?1 \
-         FROM import_rows r WHERE r.subscriber_id = subscribers.id AND r.changed = 1",
+    // What changes for subscribers that existed: fields, identities, list, consent (a first
+    // import has none of them).
+    let existing: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM import_rows WHERE reject IS NULL AND is_new = 0)",
     )
-    .bind(at)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+    if existing {
+        sqlx::query(concat!(
+            "UPDATE import_rows SET changed = 1 WHERE reject IS NULL AND is_new = 0 AND (",
+            "EXISTS (SELECT 1 FROM subscribers s WHERE s.id = import_rows.subscriber_id AND (",
+            "(import_rows.name IS NOT NULL AND s.name IS NOT import_rows.name) ",
+            "OR (import_rows.locale IS NOT NULL AND s.locale IS NOT import_rows.locale) ",
+            "OR (import_rows.time_zone IS NOT NULL AND s.time_zone IS NOT import_rows.time_zone) ",
+            "OR (import_rows.attributes IS NOT NULL AND ",
+            "json(json_patch(s.attributes, import_rows.attributes)) IS NOT json(s.attributes)))) ",
+            "OR (wa IS NOT NULL AND sub_wa IS NULL) OR (tg IS NOT NULL AND sub_tg IS NULL) ",
+            "OR (ig IS NOT NULL AND sub_ig IS NULL) ",
+            "OR NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ?1 ",
+            "AND m.subscriber_id = import_rows.subscriber_id) ",
+            "OR ",
+            needs_event!("whatsapp", "wa"),
+            " OR ",
+            needs_event!("telegram", "tg"),
+            " OR ",
+            needs_event!("instagram", "ig"),
+            ")"
+        ))
+        .bind(list)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE subscribers SET name = coalesce(r.name, subscribers.name), \
+               locale = coalesce(r.locale, subscribers.locale), \
+               time_zone = coalesce(r.time_zone, subscribers.time_zone), \
+               attributes = CASE WHEN r.attributes IS NULL THEN subscribers.attributes \
+                            ELSE json_patch(subscribers.attributes, r.attributes) END, \
+               updated_at = ?1 \
+             FROM import_rows r WHERE r.subscriber_id = subscribers.id AND r.changed = 1",
+        )
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
 
     for sql in [
         add_identity!("whatsapp", "wa", "sub_wa"),
