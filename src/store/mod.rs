@@ -262,7 +262,7 @@ impl Store {
         }
         let options = (*self.pool.connect_options())
             .clone()
-            .pragma("cache_size", "-16384");
+            .pragma("cache_size", "-8192");
         Store {
             pool: SqlitePoolOptions::new()
                 .max_connections(1)
