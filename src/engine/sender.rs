@@ -430,7 +430,7 @@ async fn send_for_account(
         if let Some(until) = st.send.slow_until {
             let now = Instant::now();
             if until > now {
-                if let Err(e) = give_back(&store, &mut st.pending, ahead.take()).await {
+                if let Err(e) = give_back(&store, &row, &mut st.pending, ahead.take()).await {
                     tracing::error!(%account, error = %e, "a batch could not be recorded; retrying");
                 }
                 let mut stopped = stopped.clone();
@@ -443,7 +443,7 @@ async fn send_for_account(
             st.send.slow_until = None;
         }
         let claimed = match ahead.take() {
-            Some(claim) => still_running(&store, account, claim, &mut st.pending).await,
+            Some(claim) => still_running(&store, &row, claim, &mut st.pending).await,
             None => claim_batch(&store, &options, &row, &mut st.claim, 0).await,
         };
         let claim = match claimed {
@@ -522,7 +522,7 @@ async fn send_for_account(
         }
     }
     // What was claimed ahead goes back to the queue; the last results are written.
-    if let Err(e) = give_back(&store, &mut st.pending, ahead.take()).await {
+    if let Err(e) = give_back(&store, &row, &mut st.pending, ahead.take()).await {
         tracing::error!(%account, error = %e, "the last batch could not be recorded; its rows will count as unknown");
     }
     tracing::info!(%account, "sender stopped");
@@ -579,6 +579,7 @@ enum Next {
 /// Puts rows claimed but not sent back in the queue, after the pending results.
 async fn give_back(
     store: &Store,
+    account: &store::accounts::AccountRow,
     pending: &mut Option<Write>,
     claim: Option<Claim>,
 ) -> Result<(), StoreError> {
@@ -586,7 +587,7 @@ async fn give_back(
         let back = claim.rows.into_iter().map(|(r, _)| (r.id, returned()));
         match pending {
             Some(w) => w.results.extend(back),
-            None => *pending = Some(Write::results(back.collect())),
+            None => *pending = Some(Write::results(account, back.collect())),
         }
     }
     flush(store, pending).await
@@ -604,17 +605,17 @@ fn returned() -> Outcome {
 /// go back to the queue with the pending results).
 async fn still_running(
     store: &Store,
-    account: AccountId,
+    account: &store::accounts::AccountRow,
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
     let mut tx = store.read().await?;
-    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
+    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
     let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
         outbox::running(&mut tx)
             .await?
             .into_iter()
-            .filter(|c| c.account_id == account)
+            .filter(|c| c.account_id == account.id)
             .map(|c| c.id)
             .collect()
     } else {
@@ -628,6 +629,7 @@ async fn still_running(
     if !stop.is_empty() {
         give_back(
             store,
+            account,
             pending,
             Some(Claim {
                 campaigns: Vec::new(),
@@ -737,7 +739,10 @@ async fn claim_batch(
             let left = cap as i64 - today - in_flight;
             if left <= 0 {
                 tx.commit().await?;
-                tracing::warn!(account = %account.id, cap, "the tariff's messages for today are used up; waiting for tomorrow");
+                // With a batch still out, this is decided again once it is in.
+                if in_flight == 0 {
+                    tracing::warn!(account = %account.id, cap, "the tariff's messages for today are used up; waiting for tomorrow");
+                }
                 return Ok(Next::Idle(Duration::from_secs(60)));
             }
             budget = Some(left);
@@ -764,7 +769,9 @@ async fn claim_batch(
         budget = Some(budget.map_or(left, |b| b.min(left)));
         if left <= 0 {
             tx.commit().await?;
-            tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
+            if in_flight == 0 {
+                tracing::warn!(account = %account.id, used, tier, "daily WhatsApp tier reached; waiting");
+            }
             return Ok(Next::Idle(Duration::from_secs(60)));
         }
     }
@@ -1014,10 +1021,10 @@ struct Write {
 
 impl Write {
     /// Results alone (no opt-outs or halts), of rows claimed but not sent.
-    fn results(results: Vec<(i64, Outcome)>) -> Write {
+    fn results(account: &store::accounts::AccountRow, results: Vec<(i64, Outcome)>) -> Write {
         Write {
-            account: AccountId(0),
-            channel: Channel::WhatsApp,
+            account: account.id,
+            channel: account.channel,
             results,
             opt_outs: Vec::new(),
             halt: None,

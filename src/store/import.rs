@@ -166,17 +166,21 @@ pub async fn apply_chunk(
         .await?;
     // Consent times as text the way sqlx writes a `DateTime<Utc>`, formatted once for the
     // rows that share one (most rows of a file do).
-    let mut times: Vec<std::sync::Arc<str>> = Vec::with_capacity(rows.len());
-    for r in rows {
-        match times.last() {
-            Some(t) if rows[times.len() - 1].consent_at == r.consent_at => times.push(t.clone()),
-            _ => times.push(
-                r.consent_at
+    let mut last: Option<(DateTime<Utc>, std::sync::Arc<str>)> = None;
+    let times: Vec<std::sync::Arc<str>> = rows
+        .iter()
+        .map(|r| match &last {
+            Some((at, text)) if *at == r.consent_at => text.clone(),
+            _ => {
+                let text: std::sync::Arc<str> = r
+                    .consent_at
                     .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-                    .into(),
-            ),
-        }
-    }
+                    .into();
+                last = Some((r.consent_at, text.clone()));
+                text
+            }
+        })
+        .collect();
     let rows: Vec<(&StagedRow, &str)> = rows.iter().zip(times.iter().map(|t| &**t)).collect();
     for batch in rows.chunks(INSERT_BATCH) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(

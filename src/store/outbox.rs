@@ -227,6 +227,11 @@ pub struct Claimed {
     pub stopped: Option<String>,
 }
 
+/// A JSON array of rows for one statement to read with `json_each`.
+fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(rows).map_err(|e| StoreError::Io(e.to_string()))
+}
+
 /// Claims up to `limit` due rows of a campaign for sending until `lease_until`, and reads
 /// back what their messages need.
 pub async fn claim(
@@ -252,7 +257,7 @@ pub async fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Io(e.to_string()))?;
+    let ids = json(&ids)?;
     Ok(sqlx::query_as(
         "SELECT o.id, o.campaign_id, o.identity_id, i.address, s.name, s.locale, s.attributes, \
          s.time_zone, l.default_time_zone AS list_time_zone, o.attempts, \
@@ -314,7 +319,7 @@ pub async fn record(
         })
         .collect();
     if !sent.is_empty() {
-        let rows = serde_json::to_string(&sent).map_err(|e| StoreError::Io(e.to_string()))?;
+        let rows = json(&sent)?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', provider_id = v.provider_id, sent_at = ?2, \
              updated_at = ?2, lease_until = NULL, fail_class = NULL, fail_code = NULL \
