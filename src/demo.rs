@@ -87,7 +87,11 @@ struct SeedCampaign {
     days_ago: i64,
     schedule_in_hours: Option<i64>,
     quiet: Option<(String, String)>,
+    /// A WhatsApp template (name, language) with its body parameters; `text` is then unused.
     template: Option<(String, String)>,
+    #[serde(default)]
+    params: Vec<String>,
+    #[serde(default)]
     text: String,
     reason: Option<String>,
 }
@@ -369,10 +373,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 name: &c.name,
                 list: *list_id,
                 account,
-                message_text: Some(&c.text),
+                message_text: c.template.is_none().then_some(c.text.as_str()),
                 wa_template_name: c.template.as_ref().map(|t| t.0.as_str()),
                 wa_template_lang: c.template.as_ref().map(|t| t.1.as_str()),
-                wa_template_params: Vec::new(),
+                wa_template_params: c.params.clone(),
                 schedule_at: c.schedule_in_hours.map(|h| now + Duration::hours(h)),
                 quiet_hours: c.quiet.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
                 status: c.status,

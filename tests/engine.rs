@@ -514,14 +514,48 @@ async fn the_preview_shows_the_message_per_subscriber() {
     )
     .await
     .unwrap();
+    // The first subscriber cannot be sent to: the preview shows those who can.
+    let mut tx = w.store.begin().await.unwrap();
+    cleverplatform::store::subscribers::suppress(
+        &mut tx,
+        Channel::WhatsApp,
+        &phones(5)[0],
+        "asked",
+        "t",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let preview = campaigns::preview(&w.store, id, 3).await.unwrap();
-    assert_eq!(preview.len(), 3);
-    let (name, text) = &preview[0];
-    assert!(name.starts_with("Клиент"), "{name}");
+    let names: Vec<&str> = preview.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Клиент 1", "Клиент 2", "Клиент 3"]);
     assert_eq!(
-        text.as_deref().unwrap(),
-        format!("{name} из Алматы: скидка 20%")
+        preview[0].1.as_deref().unwrap(),
+        "Клиент 1 из Алматы: скидка 20%"
     );
+    // Once started, the preview is of the outbox's first rows (a template needs no open
+    // 24-hour window), whatever happens to the list after.
+    let id = campaigns::create(
+        &w.store,
+        &Spec {
+            name: "Template".into(),
+            list: "L".into(),
+            account: "WA".into(),
+            wa_template: Some("promo".into()),
+            wa_lang: Some("ru".into()),
+            wa_params: vec!["{{ name }}".into()],
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap();
+    let started = campaigns::start(&w.store, id, "t").await.unwrap();
+    assert_eq!(started.queued, 4, "{started:?}");
+    set(&w.store, "DELETE FROM suppressions").await;
+    let preview = campaigns::preview(&w.store, id, 3).await.unwrap();
+    assert_eq!(preview[0].0, "Клиент 1");
+    assert_eq!(preview[0].1.as_deref().unwrap(), "template promo: Клиент 1");
 }
 
 /// WhatsApp's unique-recipients-per-24-hours tier: the engine sends to exactly as many

@@ -24,6 +24,8 @@ macro_rules! snap {
                 (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
                 // A fetch time wrapped over two lines.
                 (r"as of \d{4}-\d{2}-\d{2}", "as of [date]"),
+                // The same when the date starts a wrapped row.
+                (r"\d{4}-\d{2}-\d{2}\)", "[date])"),
                 (r"\d{2}:\d{2} UTC", "[hh:mm] UTC"),
                 (r"/tmp/\.tmp\w+", "[tmp]"),
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
@@ -699,6 +701,9 @@ async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
         press(&mut app, &services, &[KeyCode::Down]).await;
     }
     press(&mut app, &services, &[KeyCode::Enter]).await;
+    render(&app);
+    // The rate and the failures are at the detail's end.
+    press(&mut app, &services, &[KeyCode::End]).await;
     let text = format!("{:?}", render(&app).backend());
     assert!(text.contains("4.0/s over 10 s"), "{text}");
     assert!(text.contains('█'), "{text}");

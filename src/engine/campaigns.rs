@@ -468,8 +468,8 @@ pub fn duration_words(seconds: i64) -> String {
     }
 }
 
-/// The message as the first few subscribers of the list would get it: (name, text or why
-/// it cannot be written).
+/// The message as the first few recipients get it (before the start, the list's first members
+/// who could be sent to): (name, text or why it cannot be written).
 pub async fn preview(
     store: &Store,
     id: CampaignId,
@@ -479,11 +479,8 @@ pub async fn preview(
         return Ok(Vec::new());
     };
     let mut conn = store.read().await?;
-    let Some(list) = campaigns::list_of(&mut conn, id).await? else {
-        return Ok(Vec::new());
-    };
     let params = campaigns::template_params(&mut conn, id).await?;
-    let members = campaigns::first_members(&mut conn, list, how_many).await?;
+    let members = campaigns::preview_members(&mut conn, id, how_many).await?;
     conn.commit().await?;
     let text = c.message_text.as_deref().map(MessageTemplate::compile);
     let params: Vec<Result<MessageTemplate, String>> =

@@ -21,6 +21,8 @@ pub struct CampaignRow {
     pub message_text: Option<String>,
     pub wa_template_name: Option<String>,
     pub wa_template_lang: Option<String>,
+    /// The WhatsApp template's body parameters, in order (a JSON array of small templates).
+    pub wa_template_params: String,
     pub schedule_at: Option<DateTime<Utc>>,
     pub quiet_start: Option<String>,
     pub quiet_end: Option<String>,
@@ -31,6 +33,13 @@ pub struct CampaignRow {
     pub left_out: String,
     #[sqlx(flatten)]
     pub counts: OutboxCounts,
+}
+
+impl CampaignRow {
+    /// The WhatsApp template's body parameters, in order.
+    pub fn template_params(&self) -> Vec<String> {
+        serde_json::from_str(&self.wa_template_params).unwrap_or_default()
+    }
 }
 
 /// Outbox rows of one campaign by state. `sent` counts every row the platform accepted
@@ -103,7 +112,7 @@ macro_rules! select {
     () => {
         "SELECT c.id, c.name, c.status, c.status_reason, l.name AS list_name, \
      a.name AS account_name, a.channel, c.message_text, c.wa_template_name, c.wa_template_lang, \
-     c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, c.left_out, \
+     c.wa_template_params, c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, c.left_out, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id) AS total, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'queued') AS queued, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'sending') AS sending, \
@@ -384,31 +393,44 @@ pub async fn template_params(
         .unwrap_or_default())
 }
 
-/// The list a campaign sends to.
-pub async fn list_of(
+/// Members a preview shows: the first `limit` rows of the campaign's outbox once it is made,
+/// before that the first members of its list who could be sent to now (an unsuppressed
+/// address on the account's channel and the latest consent for the campaign's scope
+/// granted), looked for among the list's first 10 000 members so that a large list answers
+/// at once: (name, locale, attributes JSON).
+pub async fn preview_members(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
-) -> Result<Option<ListId>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT list_id FROM campaigns WHERE id = ?")
-            .bind(campaign)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
-/// The first `limit` subscribers of a list: (name, locale, attributes JSON).
-pub async fn first_members(
-    conn: &mut SqliteConnection,
-    list: ListId,
     limit: i64,
 ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT s.name, s.locale, s.attributes FROM list_members m \
-         JOIN subscribers s ON s.id = m.subscriber_id WHERE m.list_id = ? \
-         ORDER BY m.subscriber_id LIMIT ?",
+    let outbox: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT s.name, s.locale, s.attributes FROM outbox o \
+         JOIN subscribers s ON s.id = o.subscriber_id WHERE o.campaign_id = ? \
+         ORDER BY o.id LIMIT ?",
     )
-    .bind(list)
+    .bind(campaign)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !outbox.is_empty() {
+        return Ok(outbox);
+    }
+    Ok(sqlx::query_as(
+        "SELECT s.name, s.locale, s.attributes \
+         FROM campaigns c JOIN accounts a ON a.id = c.account_id \
+         JOIN (SELECT subscriber_id FROM list_members \
+               WHERE list_id = (SELECT list_id FROM campaigns WHERE id = ?1) \
+               ORDER BY subscriber_id LIMIT 10000) m \
+         JOIN subscribers s ON s.id = m.subscriber_id \
+         WHERE c.id = ?1 \
+         AND EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id \
+              AND i.channel = a.channel \
+              AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address)) \
+         AND (SELECT k.status FROM consents k WHERE k.subscriber_id = m.subscriber_id \
+              AND k.channel = a.channel AND k.scope = c.scope ORDER BY k.id DESC LIMIT 1) = 'granted' \
+         ORDER BY m.subscriber_id LIMIT ?2",
+    )
+    .bind(campaign)
     .bind(limit)
     .fetch_all(conn)
     .await?)

@@ -156,6 +156,8 @@ pub struct App {
     /// progress), without losing its scroll position.
     detail_stale: bool,
     pub detail_scroll: u16,
+    /// How far the detail can scroll before its last line leaves the bottom, as last drawn.
+    pub detail_scroll_max: std::cell::Cell<u16>,
     /// A one-line text field while it is being edited.
     pub prompt: Option<Prompt>,
     /// The account form, while it is open.
@@ -234,6 +236,7 @@ impl App {
             detail_generation: 0,
             detail_stale: false,
             detail_scroll: 0,
+            detail_scroll_max: std::cell::Cell::new(u16::MAX),
             prompt: None,
             form: None,
             campaign_form: None,
@@ -403,7 +406,7 @@ impl App {
                     } else if let Some(field) = form.focused_mut()
                         && key.code != KeyCode::Enter
                     {
-                        field.input.input(key);
+                        crate::tui::form::edit_field(&mut field.input, key);
                         field.error = None;
                     }
                     self.dirty = true;
@@ -413,7 +416,7 @@ impl App {
             (Mode::Search, _) => {
                 if let Some(input) = &mut self.prompt {
                     // Single-line field: Enter is handled above, so no newline gets in.
-                    input.field.input(key);
+                    crate::tui::form::edit_field(&mut input.field, key);
                     self.dirty = true;
                 }
                 Vec::new()
@@ -1075,7 +1078,8 @@ impl App {
                 Action::Top => -(u16::MAX as i32),
                 _ => u16::MAX as i32,
             };
-            self.detail_scroll = (self.detail_scroll as i32 + step).clamp(0, 500) as u16;
+            let max = i32::from(self.detail_scroll_max.get());
+            self.detail_scroll = (i32::from(self.detail_scroll) + step).clamp(0, max) as u16;
             return Vec::new();
         }
         let page = self.page_height();

@@ -237,7 +237,7 @@ impl CampaignForm {
         if key.code == KeyCode::Enter && row != Row::Message {
             return;
         }
-        input.input(key);
+        crate::tui::form::edit_field(input, key);
         self.clear_error(row);
         if row == Row::Message {
             self.refresh();

@@ -8,6 +8,17 @@ use crate::store::accounts::AccountRow;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
+/// Types a key into a text field, with the shell's `Ctrl-U` (delete to the start of the line)
+/// instead of the field's own undo; `Ctrl-K`, `Ctrl-W` and the rest are the field's.
+pub fn edit_field(input: &mut TextArea<'static>, key: ratatui::crossterm::event::KeyEvent) {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    if key.code == KeyCode::Char('u') && key.modifiers == KeyModifiers::CONTROL {
+        input.delete_line_by_head();
+    } else {
+        input.input(key);
+    }
+}
+
 /// One text field of the form.
 pub struct FormField {
     pub field: Field,
@@ -242,6 +253,25 @@ impl AccountForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ctrl_u_clears_to_the_start_as_in_a_shell() {
+        use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let mut input = TextArea::new(vec!["/home/op/old.csv".to_string()]);
+        input.move_cursor(CursorMove::End);
+        edit_field(
+            &mut input,
+            KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+        );
+        assert_eq!(input.lines(), [""]);
+        for c in "new.csv".chars() {
+            edit_field(
+                &mut input,
+                KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            );
+        }
+        assert_eq!(input.lines(), ["new.csv"]);
+    }
 
     fn type_into(form: &mut AccountForm, text: &str) {
         let f = form.focused_mut().unwrap();

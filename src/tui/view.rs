@@ -90,9 +90,21 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         };
         let boxed =
             app.prompt.is_some() || (app.pane == PaneId::Subscribers && app.import.is_some());
+        // An import's progress or result, wrapped to the box, which grows to hold it.
+        let import_lines = (app.pane == PaneId::Subscribers && app.prompt.is_none())
+            .then(|| {
+                crate::tui::widgets::text::wrap_hanging(
+                    panes::subscribers::import_lines(app),
+                    usize::from(list_area.width.saturating_sub(2).max(1)),
+                )
+            })
+            .filter(|l| !l.is_empty());
         let (list_area, search_area) = if boxed {
-            let [l, s] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(5)]).areas(list_area);
+            let box_height = import_lines
+                .as_ref()
+                .map_or(5, |l| (l.len() as u16 + 2).clamp(5, 8));
+            let [l, s] = Layout::vertical([Constraint::Fill(1), Constraint::Length(box_height)])
+                .areas(list_area);
             (l, Some(s))
         } else {
             (list_area, None)
@@ -140,10 +152,10 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
             } else {
                 frame.render_widget(&prompt.field, inner);
             }
-        } else if let (Some(area), Some(_)) = (search_area, &app.import) {
+        } else if let (Some(area), Some(lines)) = (search_area, import_lines) {
             frame.render_widget(
-                Paragraph::new(panes::subscribers::import_lines(app))
-                    .wrap(Wrap { trim: true })
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
                     .block(panel(app, "Import", true)),
                 area,
             );
@@ -159,11 +171,19 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         };
         let focused = app.focus == Focus::Detail;
         let title = if wide { "Detail" } else { "Detail · Esc back" };
+        let block = panel(app, title, focused);
+        let inner = block.inner(detail_area);
+        // Wrapped here, rows after the first indented, so that scrolling counts real rows.
+        let lines = crate::tui::widgets::text::wrap_hanging(lines, usize::from(inner.width.max(1)));
+        let max = u16::try_from(lines.len())
+            .unwrap_or(u16::MAX)
+            .saturating_sub(inner.height);
+        app.detail_scroll_max.set(max);
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .scroll((app.detail_scroll, 0))
-                .block(panel(app, title, focused)),
+                .scroll((app.detail_scroll.min(max), 0))
+                .block(block),
             detail_area,
         );
     }

@@ -176,6 +176,13 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             "Template",
             format!("{name} ({})", c.wa_template_lang.as_deref().unwrap_or("?")),
         ));
+        let params = c.template_params();
+        if params.is_empty() {
+            out.push(field(t, "Parameters", "none".to_string()));
+        }
+        for (k, p) in params.iter().enumerate() {
+            out.push(field(t, &format!("{{{{{}}}}}", k + 1), p.clone()));
+        }
     }
     for l in c.message_text.as_deref().unwrap_or_default().lines() {
         out.push(Line::from(format!("  {l}")));
@@ -217,12 +224,16 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 },
             ),
         ] {
-            out.push(field_styled(
-                t,
-                &format!("  {label}"),
-                group(value),
-                meaning,
-            ));
+            // Unknown rows are never sent again by themselves: the key that does it is named.
+            let value = if label == "Unknown" && value > 0 {
+                format!(
+                    "{} · may have reached the platform; U sends again",
+                    group(value)
+                )
+            } else {
+                group(value)
+            };
+            out.push(field_styled(t, &format!("  {label}"), value, meaning));
         }
     }
     if let Some((
@@ -362,12 +373,6 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                     )),
                 }
             }
-        }
-        if n.unknown > 0 {
-            out.push(Line::from(Span::styled(
-                "  Unknown rows may have reached the platform; they are never re-sent by themselves.",
-                t.style(Meaning::Warn),
-            )));
         }
     }
     out

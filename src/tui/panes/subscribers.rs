@@ -136,8 +136,8 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                 ]),
             ]
         }
-        Some(Ok(s)) => vec![
-            Line::from(Span::styled(
+        Some(Ok(s)) => {
+            let mut lines = vec![Line::from(Span::styled(
                 format!(
                     "{} new · {} updated · {} unchanged · {} rejected",
                     group(s.imported as i64),
@@ -146,14 +146,26 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                     group(s.rejected as i64)
                 ),
                 t.style(Meaning::Ok),
-            )),
-            Line::from(match &s.rejects_file {
-                Some(r) if s.rejected > 0 => {
-                    format!("rejected rows with reasons: {r} · Esc closes")
-                }
+            ))];
+            if s.rejected > 0 {
+                // Most frequent reason first.
+                let mut reasons: Vec<(&String, &u64)> = s.rejected_by_reason.iter().collect();
+                reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                let reasons: Vec<String> = reasons
+                    .into_iter()
+                    .map(|(r, n)| format!("{r} {}", group(*n as i64)))
+                    .collect();
+                lines.push(Line::from(Span::styled(
+                    format!("rejected: {}", reasons.join(" · ")),
+                    t.style(Meaning::Warn),
+                )));
+            }
+            lines.push(Line::from(match &s.rejects_file {
+                Some(r) if s.rejected > 0 => format!("rows and reasons in {r} · Esc closes"),
                 _ => "Esc closes".to_string(),
-            }),
-        ],
+            }));
+            lines
+        }
         Some(Err(e)) => vec![
             Line::from(Span::styled(
                 format!("import failed, nothing changed: {e}"),

@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
         }
         Some(h) if Some(h) == app.workspace.engine.as_deref() => "idle".to_string(),
-        Some(h) => format!("in {h}"),
+        Some(h) => format!("another process ({h})"),
         None if running > 0 => format!("not running ({running} waiting)"),
         None => "idle".to_string(),
     };

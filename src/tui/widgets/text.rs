@@ -1,6 +1,11 @@
 //! Width-aware text: columns are measured in terminal cells, never in bytes, so Cyrillic,
 //! Kazakh and wide characters are cut at a character boundary with an ellipsis.
+//!
+//! [`wrap_hanging`] is written here rather than taken from `textwrap`: that crate wraps plain
+//! strings, and these lines are styled spans whose styles must survive the wrap.
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Cuts `text` to at most `width` cells, ending with `…` when cut.
@@ -25,10 +30,137 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// Wraps each line to `width` cells at spaces (mid-word only when a word is longer than a
+/// row), and indents the rows after the first: under the value of a `field` line (a label
+/// span ending in two spaces, then the value), else two cells past the line's own indent
+/// (prose at the margin wraps to the margin).
+/// Lines that fit are returned as they are.
+pub fn wrap_hanging(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width || width < 8 {
+            out.push(line);
+            continue;
+        }
+        let chars: Vec<(char, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
+            .collect();
+        let lead = chars.iter().take_while(|(c, _)| *c == ' ').count();
+        let indent = match line.spans.as_slice() {
+            [label, _, ..] if label.content.ends_with("  ") => label.width(),
+            // Prose at the margin wraps to the margin.
+            _ if lead == 0 => 0,
+            _ => lead + 2,
+        }
+        .min(width / 2);
+        let mut start = 0;
+        let mut first = true;
+        while start < chars.len() {
+            let room = if first { width } else { width - indent };
+            // The longest run from `start` that fits in `room` cells.
+            let mut end = start;
+            let mut used = 0;
+            while end < chars.len() {
+                let w = chars[end].0.width().unwrap_or(0);
+                if used + w > room {
+                    break;
+                }
+                used += w;
+                end += 1;
+            }
+            if end < chars.len() {
+                // Break after the last space of the row, unless that leaves it empty.
+                let floor = if first { lead + 1 } else { start + 1 };
+                if let Some(space) = (floor..end).rev().find(|&i| chars[i].0 == ' ') {
+                    end = space;
+                }
+            }
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            if !first {
+                spans.push(Span::raw(" ".repeat(indent)));
+            }
+            let mut run = String::new();
+            let mut style = chars[start].1;
+            for &(c, st) in &chars[start..end] {
+                if st != style && !run.is_empty() {
+                    spans.push(Span::styled(std::mem::take(&mut run), style));
+                }
+                style = st;
+                run.push(c);
+            }
+            if !run.is_empty() {
+                spans.push(Span::styled(run, style));
+            }
+            out.push(Line::from(spans).style(line.style));
+            start = end;
+            // The space a row broke at, and any after it, start no row.
+            while start < chars.len() && chars[start].0 == ' ' {
+                start += 1;
+            }
+            first = false;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn continuation_rows_hang_under_the_text() {
+        let proof = Line::from(Span::raw(
+            "      proof: form #1059: checkbox ticked, IP 95.56.102.33 (recorded by import)",
+        ));
+        assert_eq!(
+            text(&wrap_hanging(vec![proof], 40)),
+            [
+                "      proof: form #1059: checkbox",
+                "        ticked, IP 95.56.102.33",
+                "        (recorded by import)",
+            ]
+        );
+        let field = Line::from(vec![
+            Span::styled("Quiet hours     ", Style::new().bold()),
+            Span::raw("09:00–21:00 in each recipient's own time zone, else the list's"),
+        ]);
+        let rows = wrap_hanging(vec![field], 40);
+        assert_eq!(
+            text(&rows),
+            [
+                "Quiet hours     09:00–21:00 in each",
+                "                recipient's own time",
+                "                zone, else the list's",
+            ]
+        );
+        // Styles stay with their characters.
+        assert_eq!(rows[0].spans[0].style, Style::new().bold());
+        assert_eq!(rows[1].spans[1].style, Style::new());
+        let short = Line::from("fits");
+        assert_eq!(wrap_hanging(vec![short.clone()], 40), vec![short]);
+        // A word longer than a row is cut.
+        assert_eq!(
+            text(&wrap_hanging(
+                vec![Line::from(format!("  {}", "x".repeat(23)))],
+                10
+            )),
+            ["  xxxxxxxx", "    xxxxxx", "    xxxxxx", "    xxx"]
+        );
+        assert_eq!(
+            text(&wrap_hanging(
+                vec![Line::from("Prose wraps to the margin.")],
+                12
+            )),
+            ["Prose wraps", "to the", "margin."]
+        );
+    }
 
     #[test]
     fn cuts_cyrillic_by_cells() {
@@ -44,6 +176,27 @@ mod tests {
             let out = truncate(&text, width);
             prop_assert!(out.width() <= width);
             if text.width() <= width { prop_assert_eq!(out, text); }
+        }
+
+        #[test]
+        fn wrapped_rows_fit_and_keep_every_word(
+            words in proptest::collection::vec("[a-zа-я]{1,12}", 0..30),
+            lead in 0usize..6,
+            width in 8usize..60,
+        ) {
+            let line = format!("{}{}", " ".repeat(lead), words.join(" "));
+            let rows = wrap_hanging(vec![Line::from(line.clone())], width);
+            for r in &rows {
+                prop_assert!(r.width() <= width, "{:?} wider than {}", r.to_string(), width);
+            }
+            let joined: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            let words_out: Vec<&str> = joined.iter().flat_map(|r| r.split_whitespace()).collect();
+            let words_in: Vec<&str> = line.split_whitespace().collect();
+            if words.iter().all(|w| w.chars().count() <= width / 2) {
+                prop_assert_eq!(words_out, words_in);
+            } else {
+                prop_assert_eq!(words_out.concat(), words_in.concat());
+            }
         }
     }
 }
