@@ -288,6 +288,9 @@ pub enum CampaignsCommand {
     /// (or wait for --schedule); reports who was left out and why
     Start {
         campaign: String,
+        /// Only count whom it would reach now and who would be left out; start nothing
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },

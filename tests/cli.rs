@@ -787,16 +787,34 @@ fn campaigns_from_the_command_line() {
     .assert()
     .success()
     .stdout(predicate::str::contains("\"status\": \"draft\""));
-    let out = demo(&["campaigns", "start", "Friday", "--json"])
+    // Before the start: whom it would reach and who is left out, changing nothing.
+    let json = |c: &mut Command| -> serde_json::Value {
+        serde_json::from_slice(&c.assert().success().get_output().stdout).unwrap()
+    };
+    let estimate = json(&mut demo(&[
+        "campaigns",
+        "start",
+        "Friday",
+        "--dry-run",
+        "--json",
+    ]));
+    assert!(estimate["reaches"].as_i64().unwrap() > 0, "{estimate}");
+    demo(&["campaigns", "start", "Friday", "--dry-run"])
         .assert()
         .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .stdout(predicate::str::contains("it would reach"))
+        .stdout(predicate::str::contains("left out, no consent:"));
+    let v = json(&mut demo(&["campaigns", "start", "Friday", "--json"]));
     assert_eq!(v["status"], "running");
     assert!(v["queued"].as_i64().unwrap() > 0);
     assert!(v["left_out"]["no consent"].as_i64().unwrap() > 0, "{v}");
+    // The estimate was exact.
+    assert_eq!(v["queued"], estimate["reaches"]);
+    assert_eq!(v["left_out"], estimate["left_out"]);
+    demo(&["campaigns", "start", "Friday", "--dry-run"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("its outbox is made"));
     demo(&["campaigns", "start", "Friday"])
         .assert()
         .code(1)

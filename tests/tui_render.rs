@@ -6,7 +6,7 @@ mod common;
 mod vendor;
 
 use cleverplatform::tui::action::PaneId;
-use cleverplatform::tui::app::Msg;
+use cleverplatform::tui::app::{Msg, group};
 use common::*;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
@@ -630,6 +630,28 @@ async fn campaigns_are_composed_in_the_form() {
         Some("Привет, {{ name }}!\nСкидки до 30% в пятницу.")
     );
     assert_eq!(c.quiet_start.as_deref(), Some("09:00"));
+
+    // s counts whom the draft reaches, then asks with the figures; y starts it, and the
+    // outbox gets exactly what was said.
+    let reach = cleverplatform::engine::campaigns::reach(&services.store, id)
+        .await
+        .unwrap();
+    assert!(reach.reaches > 0, "{reach:?}");
+    app.size = (80, 24);
+    press(&mut app, &services, &[KeyCode::Char('s')]).await;
+    snap!("start_campaign_confirm_80x24", render(&app));
+    let text = format!("{:?}", render(&app).backend());
+    assert!(
+        text.contains(&format!(
+            "reaches {} subscriber(s) now",
+            group(reach.reaches)
+        )),
+        "{text}"
+    );
+    press(&mut app, &services, &[KeyCode::Char('y')]).await;
+    let c = services.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.status, cleverplatform::domain::CampaignStatus::Running);
+    assert_eq!(c.counts.total, reach.reaches);
 }
 
 /// The campaign detail shows the send rate over the last minutes as a sparkline, and a few

@@ -25,7 +25,23 @@ pub async fn run(
             super::permit(store, config, Change::Campaign { sandbox }).await?;
             create(store, args).await
         }
-        CampaignsCommand::Start { campaign, json } => {
+        CampaignsCommand::Start {
+            campaign,
+            dry_run: true,
+            json,
+        } => {
+            let id = find(store, &campaign).await?;
+            let reach = campaigns::reach(store, id).await.map_err(plain)?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "id": id, "dry_run": true, "reaches": reach.reaches,
+                    "left_out": reach.left_out, "policy": reach.policy,
+                }));
+            }
+            print_reach(id, &reach);
+            Ok(())
+        }
+        CampaignsCommand::Start { campaign, json, .. } => {
             let id = find(store, &campaign).await?;
             permit_campaign(store, config, id).await?;
             let started = campaigns::start(store, id, &actor()).await.map_err(plain)?;
@@ -270,12 +286,36 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
     let id = campaigns::create(store, &spec, &actor())
         .await
         .map_err(plain)?;
+    // Whom it would reach, so that nobody starts a campaign that reaches no one by surprise.
+    let reach = campaigns::reach(store, id).await.map_err(plain)?;
     if args.json {
-        return print_json(&serde_json::json!({ "id": id, "name": spec.name, "status": "draft" }));
+        return print_json(&serde_json::json!({
+            "id": id, "name": spec.name, "status": "draft",
+            "reaches": reach.reaches, "left_out": reach.left_out,
+        }));
     }
-    println!(
-        "created draft campaign {id} `{}`; start it with `clever campaigns start {id}`",
-        spec.name
-    );
+    println!("created draft campaign {id} `{}`", spec.name);
+    print_reach(id, &reach);
     Ok(())
+}
+
+/// Whom a draft reaches now, who is left out, and what starting it takes.
+fn print_reach(id: CampaignId, reach: &campaigns::Reach) {
+    println!("it would reach {} subscriber(s) now", reach.reaches);
+    for (reason, n) in &reach.left_out {
+        println!("  left out, {reason}: {n}");
+    }
+    if !reach.policy.is_empty() {
+        println!(
+            "the message breaks the content policy, so it cannot start:\n  {}",
+            reach.policy.join("\n  ")
+        );
+    } else if reach.reaches == 0 {
+        println!(
+            "nobody can be reached now: fix the reasons above (consent, suppressions, addresses, \
+             or for free text on WhatsApp and Instagram an open 24-hour window) before starting"
+        );
+    } else {
+        println!("start it with `clever campaigns start {id}`");
+    }
 }

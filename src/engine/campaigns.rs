@@ -268,6 +268,55 @@ pub fn policy_problems(c: &CampaignRow, params: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Whom a draft would reach if started now, and what would stop it from starting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reach {
+    /// Messages its outbox would get.
+    pub reaches: i64,
+    /// The list's other members, by reason.
+    pub left_out: LeftOut,
+    /// Content policy hits; a campaign with any cannot start.
+    pub policy: Vec<String>,
+}
+
+impl Reach {
+    /// One line for the operator, e.g. `reaches 3212 now; left out: 40 suppressed`.
+    pub fn line(&self) -> String {
+        let mut out = format!("reaches {} now", self.reaches);
+        if !self.left_out.is_empty() {
+            let left: Vec<String> = self
+                .left_out
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            out.push_str(&format!("; left out: {}", left.join(", ")));
+        }
+        out
+    }
+}
+
+/// Counts whom a draft would reach, reading only: the same rule as the start's outbox.
+pub async fn reach(store: &Store, id: CampaignId) -> Result<Reach, LifecycleError> {
+    let Some(c) = store.campaign(id).await? else {
+        return refuse(format!("no campaign {id}"));
+    };
+    if c.status != CampaignStatus::Draft {
+        return refuse(format!(
+            "campaign {id} is {}; its outbox is made (see its status)",
+            c.status
+        ));
+    }
+    let mut conn = store.read().await?;
+    let params = campaigns::template_params(&mut conn, id).await?;
+    let (reaches, left_out) = outbox::reach(&mut conn, id, Utc::now()).await?;
+    conn.commit().await?;
+    Ok(Reach {
+        reaches,
+        left_out,
+        policy: policy_problems(&c, &params),
+    })
+}
+
 /// Starts a draft: the content policy first, then the outbox from the sendable subscribers
 /// only, in one transaction. Running at once, or scheduled when its time is ahead.
 pub async fn start(store: &Store, id: CampaignId, actor: &str) -> Result<Started, LifecycleError> {

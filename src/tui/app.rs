@@ -793,12 +793,11 @@ impl App {
                 Vec::new()
             }
             Action::PauseResume if self.pane == PaneId::Campaigns => {
-                self.campaign_question(Action::PauseResume);
-                Vec::new()
+                self.campaign_question(Action::PauseResume)
             }
             Action::StartCampaign | Action::CancelCampaign | Action::RequeueUnknown => {
                 if self.pane == PaneId::Campaigns {
-                    self.campaign_question(action);
+                    return self.campaign_question(action);
                 } else {
                     self.notify(
                         "campaigns are started and stopped in the Campaigns pane (3)",
@@ -888,12 +887,13 @@ impl App {
         }
     }
 
-    /// Asks before a campaign step, or says why it does not apply to the selected one.
-    fn campaign_question(&mut self, action: Action) {
+    /// Asks before a campaign step, or says why it does not apply to the selected one. A
+    /// start is asked once the worker has counted whom the draft reaches.
+    fn campaign_question(&mut self, action: Action) -> Vec<Tagged<Request>> {
         use CampaignStatus as S;
         let Some(c) = self.campaigns.selected() else {
             self.notify("no campaign selected", false);
-            return;
+            return Vec::new();
         };
         let (id, name, status) = (c.id, c.name.clone(), c.status);
         let unknown = c.counts.unknown;
@@ -905,14 +905,13 @@ impl App {
             })
         };
         self.overlay = match (action, status) {
-            (Action::StartCampaign, S::Draft) => ask(
-                "Start campaign?",
-                format!(
-                    "Start “{name}”? Its text is checked against the content policy, then every \
-                     sendable subscriber of the list is queued; the rest are reported."
-                ),
-                OnYes::StartCampaign(id),
-            ),
+            (Action::StartCampaign, S::Draft) => {
+                self.notify(format!("counting whom “{name}” reaches now…"), false);
+                return vec![Tagged {
+                    generation: 0,
+                    body: Request::Reach { id },
+                }];
+            }
             (Action::PauseResume, S::Running | S::Scheduled) => ask(
                 "Pause campaign?",
                 format!(
@@ -944,13 +943,67 @@ impl App {
             ),
             (Action::RequeueUnknown, _) => {
                 self.notify(format!("“{name}” has no messages of unknown fate"), false);
-                return;
+                return Vec::new();
             }
             (_, status) => {
                 self.notify(format!("“{name}” is {status}: that does not apply"), false);
-                return;
+                return Vec::new();
             }
         };
+        Vec::new()
+    }
+
+    /// The question before a start, with whom the draft reaches now.
+    fn start_question(&mut self, id: CampaignId, reach: crate::engine::campaigns::Reach) {
+        let name = self
+            .campaigns
+            .rows
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| format!("campaign {id}"), |c| c.name.clone());
+        if !reach.policy.is_empty() {
+            self.notify(
+                format!(
+                    "“{name}” cannot start: its message breaks the content policy: {}",
+                    reach.policy.join("; ")
+                ),
+                true,
+            );
+            return;
+        }
+        let left: Vec<String> = reach
+            .left_out
+            .iter()
+            .map(|(reason, n)| format!("{} {reason}", group(*n)))
+            .collect();
+        let left = if left.is_empty() {
+            "nobody in the list is left out".to_string()
+        } else {
+            format!("left out: {}", left.join(", "))
+        };
+        let (title, message) = if reach.reaches == 0 {
+            (
+                "Start campaign? It reaches nobody",
+                format!(
+                    "“{name}” reaches nobody now ({left}). Started, it completes at once with \
+                     nothing sent. Start it anyway?"
+                ),
+            )
+        } else {
+            (
+                "Start campaign?",
+                format!(
+                    "Start “{name}”? It reaches {} subscriber(s) now; {left}. They are queued at \
+                     once and sent at the account's pace.",
+                    group(reach.reaches)
+                ),
+            )
+        };
+        self.overlay = Overlay::Confirm(Confirm {
+            title: title.into(),
+            message,
+            on_yes: OnYes::StartCampaign(id),
+        });
     }
 
     /// A key in the campaign form. In the message, Enter starts a new line and Up/Down move
@@ -1298,6 +1351,14 @@ impl App {
                     generation: 0,
                     body: Request::Overview,
                 }]
+            }
+            Reply::Reach { id, reach } => {
+                self.notices.clear();
+                match reach {
+                    Ok(reach) => self.start_question(id, reach),
+                    Err(e) => self.notify(e, true),
+                }
+                Vec::new()
             }
             Reply::CampaignChanged(result) => {
                 match result {

@@ -82,6 +82,8 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Check an account's token against its platform now.
     CheckAccount { id: AccountId },
+    /// Count whom a draft would reach, before asking whether to start it.
+    Reach { id: CampaignId },
     /// Start a draft campaign.
     StartCampaign { id: CampaignId },
     /// Pause, resume or cancel a campaign.
@@ -214,6 +216,11 @@ pub enum Reply {
     Exported(Result<String, String>),
     /// What a campaign step did, or why it was refused.
     CampaignChanged(Result<String, String>),
+    /// Whom a draft would reach, or why it cannot be counted.
+    Reach {
+        id: CampaignId,
+        reach: Result<crate::engine::campaigns::Reach, String>,
+    },
     /// The form's account was saved (what to tell the operator, and whether its check
     /// passed), or why not (with the field to blame, if one is).
     AccountSaved(Result<(String, bool), Vec<(crate::domain::account::Field, String)>>),
@@ -499,6 +506,12 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 None => "account resumed".to_string(),
             })
         }
+        Request::Reach { id } => Reply::Reach {
+            id,
+            reach: crate::engine::campaigns::reach(store, id)
+                .await
+                .map_err(|e| e.to_string()),
+        },
         Request::StartCampaign { id } => {
             use crate::engine::campaigns::{LifecycleError, start};
             Reply::CampaignChanged(match start(store, id, &services.actor).await {

@@ -13,7 +13,7 @@ use crate::tui::worker::{Detail, HISTORY_BUCKET, HISTORY_BUCKETS};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Clear, Paragraph, Row as TableRow, Wrap};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row as TableRow};
 
 /// The meaning a campaign state is shown with.
 pub fn status_meaning(s: CampaignStatus) -> Meaning {
@@ -190,7 +190,9 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
     out.push(Line::from(""));
     out.push(heading(t, "Outbox"));
     if n.total == 0 {
-        out.push(Line::from("  not materialised yet (happens at start)"));
+        out.push(Line::from(
+            "  made at start: s counts whom it reaches now, then asks before starting",
+        ));
     } else {
         out.push(Line::from(vec![
             Span::raw("  "),
@@ -404,13 +406,12 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
     // A block of wrapped text: as many lines as it needs, within what is left.
     let text_width = inner.width.max(1) as usize;
     let wrapped = |frame: &mut Frame, y: &mut u16, line: Line<'static>| {
-        let n = (line.width().max(1).div_ceil(text_width) as u16).min(last.saturating_sub(*y));
-        if n > 0 {
-            frame.render_widget(
-                Paragraph::new(line).wrap(Wrap { trim: false }),
-                Rect::new(inner.x, *y, inner.width, n),
-            );
-            *y += n;
+        for row in crate::tui::widgets::text::wrap_hanging(vec![line], text_width) {
+            if *y >= last {
+                break;
+            }
+            frame.render_widget(Paragraph::new(row), Rect::new(inner.x, *y, inner.width, 1));
+            *y += 1;
         }
     };
     // The message gets what is left after the other rows, the preview and policy lines.
