@@ -819,6 +819,13 @@ fn campaigns_from_the_command_line() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("only a draft can be started"));
+    // Running with nobody sending: the status says what is missing.
+    demo(&["campaigns", "status", "Friday"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "engine: none is running, so nothing is sent: start `clever run`",
+        ));
     demo(&["campaigns", "pause", "Friday"])
         .assert()
         .success()
@@ -842,6 +849,7 @@ fn campaigns_from_the_command_line() {
         .clone();
     let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(s["status"], "cancelled");
+    assert!(s["engine"].is_null(), "{s}");
     assert_eq!(s["counts"]["skipped"], v["queued"]);
     assert_eq!(s["skipped_by_reason"][0]["reason"], "cancelled");
     let report = demo(&["campaigns", "report", "Friday"])

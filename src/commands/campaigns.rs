@@ -145,6 +145,14 @@ pub async fn run(
                     ))
                     .unwrap_or_default()
             );
+            let waiting = c["queued"].as_i64().unwrap_or(0) > 0;
+            match &s.engine {
+                Some(holder) => println!("  engine: {holder} sends"),
+                None if waiting && s.status == crate::domain::CampaignStatus::Running => println!(
+                    "  engine: none is running, so nothing is sent: start `clever run` (or the console)"
+                ),
+                None => println!("  engine: none is running"),
+            }
             Ok(())
         }
         CampaignsCommand::List { json } => {

@@ -468,6 +468,8 @@ pub struct Status {
     pub rate_per_sec: f64,
     /// Seconds until the queue is empty at that rate.
     pub eta_seconds: Option<i64>,
+    /// The process that sends for this database now (`HOST:PID`), if one does.
+    pub engine: Option<String>,
 }
 
 /// The status report.
@@ -480,6 +482,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
     let mut conn = store.read().await?;
     let minute =
         outbox::sent_since(&mut conn, id, Utc::now() - chrono::Duration::seconds(60)).await?;
+    let engine = outbox::engine_holder(&mut conn).await?;
     conn.commit().await?;
     let rate = minute as f64 / 60.0;
     let left = c.counts.queued + c.counts.sending;
@@ -505,6 +508,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
         left_out: serde_json::from_str(&c.left_out).unwrap_or_default(),
         rate_per_sec: (rate * 100.0).round() / 100.0,
         eta_seconds: (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64),
+        engine,
     }))
 }
 
