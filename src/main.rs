@@ -13,6 +13,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if prints_a_stream(&cli.command) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Some(Command::Completions { shell }) => {
             let shell = match shell {
@@ -124,12 +127,56 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<commands::Exit>() {
             Some(commands::Exit(code)) => ExitCode::from(*code),
+            // The reader went away (`clever subscribers export | head`): nothing is wrong,
+            // so nothing is said, as with other Unix tools.
+            None if broken_pipe(&e) => ExitCode::SUCCESS,
             None => {
                 tracing::error!(error = %format!("{e:#}"), "command failed");
                 fail(&e, 1)
             }
         },
     }
+}
+
+/// Commands that print rows and nothing else, read the database only and make no network
+/// connection: often piped into `head` or `grep -m`.
+fn prints_a_stream(command: &Option<Command>) -> bool {
+    use cleverplatform::cli::{CampaignsCommand as C, ListsCommand as L, SubscribersCommand as S};
+    matches!(
+        command,
+        Some(Command::Subscribers(S::List { .. } | S::Export { .. }))
+            | Some(Command::Lists(L::List { .. }))
+            | Some(Command::Campaigns(
+                C::List { .. } | C::Status { .. } | C::Report { .. }
+            ))
+            | Some(Command::Completions { .. } | Command::Manpage)
+    )
+}
+
+/// Lets the process end quietly, as `cat` or `ls` do, when the reader of its output goes
+/// away (`clever subscribers export | head`), instead of failing on the next write. Only for
+/// [`prints_a_stream`] commands: a process that talks to servers keeps ignoring the signal,
+/// so a peer closing a connection is an error it handles, not its end.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Whether the error is a write to a closed pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(
+                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
+            )
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+    })
 }
 
 /// Prints the error and its causes, leaving out a cause its parent already quotes.

@@ -1003,3 +1003,58 @@ fn a_licence_is_activated_offline_and_reported() {
         .code(2)
         .stderr(predicate::str::contains("64 hexadecimal digits"));
 }
+
+/// `clever subscribers export | head -1`: the export ends quietly when its reader goes away,
+/// with no error and no panic on stderr.
+#[test]
+fn a_listing_piped_into_head_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    clever(home.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .assert()
+        .code(1);
+    for args in [
+        &[
+            "subscribers",
+            "export",
+            "--list",
+            "Customers",
+            "--format",
+            "jsonl",
+        ][..],
+        &["subscribers", "export", "--list", "Customers"][..],
+        &["subscribers", "list", "--list", "Customers"][..],
+        &["campaigns", "report", "1"][..],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("clever"))
+            .env_clear()
+            .env("HOME", home.path())
+            .arg("--data-dir")
+            .arg(data.join("demo"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is gone now; thousands of rows are still to be written.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!first.is_empty(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}

@@ -373,7 +373,7 @@ pub async fn report(
     .bind(campaign)
     .fetch(conn);
     while let Some(row) = rows.try_next().await? {
-        each(row).map_err(|e| StoreError::Io(e.to_string()))?;
+        each(row).map_err(StoreError::Output)?;
     }
     Ok(())
 }

@@ -86,6 +86,9 @@ pub enum StoreError {
     Decode(String),
     #[error("cannot write the output: {0}")]
     Io(String),
+    /// Writing rows out failed (a full disk, or the reader of a pipe went away).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
 }
 
 /// Where the database lives.
