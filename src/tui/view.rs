@@ -73,7 +73,8 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         (Some(area), None)
     };
     if let Some(list_area) = list_area {
-        let list_area = if app.pane == PaneId::Subscribers && list_area.width >= 64 && wide {
+        let lists_shown = app.pane == PaneId::Subscribers && list_area.width >= 64 && wide;
+        let list_area = if lists_shown {
             let [lists, rest] =
                 Layout::horizontal([Constraint::Length(28), Constraint::Fill(1)]).areas(list_area);
             frame.render_widget(
@@ -113,13 +114,22 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         let height = list_area.height.saturating_sub(3) as usize;
         // Optional columns only where the list itself has room for them.
         let wide = list_area.width >= 64;
-        let view = match app.pane {
+        let mut view = match app.pane {
             PaneId::Accounts => panes::accounts::list(app, height, wide),
             PaneId::Subscribers => panes::subscribers::list(app, height, wide),
             PaneId::Campaigns => panes::campaigns::list(app, height, wide),
             PaneId::License => panes::license::list(app, height, wide),
             PaneId::Counterparty => panes::counterparty::list(app, height, wide),
         };
+        // Without the lists panel, who in the list can be messaged goes in the title (not
+        // while searching: the counts are the list's, not the matches').
+        if app.pane == PaneId::Subscribers
+            && !lists_shown
+            && app.search.is_none()
+            && let Some(brief) = panes::subscribers::sendable_brief(app)
+        {
+            view.title = format!("{} · {brief}", view.title);
+        }
         draw_list(frame, list_area, app, view);
         if let (Some(area), Some(prompt)) = (search_area, &app.prompt) {
             let title = match prompt.kind {

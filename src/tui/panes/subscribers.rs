@@ -66,6 +66,17 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     }
 }
 
+/// Who can be messaged now per channel, in a few cells (`sendable now W 3 697 · T 1 625 ·
+/// I 895`), for the list's title where the lists panel is not shown.
+pub fn sendable_brief(app: &App) -> Option<String> {
+    let (_, counts) = app.sendable.as_ref()?;
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(channel, n)| format!("{} {}", channel.badge(), group(*n)))
+        .collect();
+    Some(format!("sendable now {}", parts.join(" · ")))
+}
+
 /// The lists panel: everyone, then each list with its size, then who can be messaged.
 pub fn lists_panel(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
