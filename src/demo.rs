@@ -506,11 +506,16 @@ fn permanent_code(channel: Channel) -> &'static str {
     }
 }
 
+/// Whether a data folder is the demo workspace (it holds the demo's machine id).
+pub fn is_demo_folder(dir: &std::path::Path) -> bool {
+    dir.join("license").join("demo-machine-id").exists()
+}
+
 /// The demo's own machine id (made once, kept in the demo folder), so the demo licence binds
 /// to the demo workspace wherever it runs, containers with no machine id included.
 pub fn machine_id_file(demo_dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
     let path = demo_dir.join("license").join("demo-machine-id");
-    if !path.exists() {
+    if !is_demo_folder(demo_dir) {
         std::fs::create_dir_all(path.parent().unwrap_or(demo_dir))?;
         std::fs::write(&path, hex::encode(rand::random::<[u8; 16]>()))?;
     }

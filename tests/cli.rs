@@ -819,6 +819,21 @@ fn campaigns_from_the_command_line() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("only a draft can be started"));
+    // The demo's licence lives inside `clever demo`: a change it refuses here says so.
+    let csv = home.path().join("one.csv");
+    std::fs::write(&csv, "phone,name\n+77011234567,Айгерим\n").unwrap();
+    demo(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "X",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "is the demo workspace: its licence is valid only inside `clever demo`",
+    ));
     // Running with nobody sending: the status says what is missing.
     demo(&["campaigns", "status", "Friday"])
         .assert()

@@ -45,9 +45,19 @@ pub async fn permit(
             reason: format!("the licence files cannot be read: {e:#}"),
         },
     };
-    state
-        .permits(change, chrono::Utc::now())
-        .map_err(anyhow::Error::msg)
+    state.permits(change, chrono::Utc::now()).map_err(|why| {
+        // The demo's licence comes from a licence server that runs inside `clever demo` only.
+        if crate::demo::is_demo_folder(&config.data_dir) {
+            anyhow::anyhow!(
+                "{} is the demo workspace: its licence is valid only inside `clever demo`, so \
+                 this change is refused here. Make it in the demo's console, or use a workspace \
+                 of your own. ({why})",
+                config.data_dir.display()
+            )
+        } else {
+            anyhow::Error::msg(why)
+        }
+    })
 }
 
 /// Ends a command with this exit status, its output already printed.
