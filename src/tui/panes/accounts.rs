@@ -174,7 +174,12 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| v.to_string());
-            out.push(field(t, &k.replace('_', " "), v));
+            // `phone_number_id` → `Phone number id`, like the other labels.
+            let mut label = k.replace('_', " ");
+            if let Some(first) = label.chars().next() {
+                label.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+            }
+            out.push(field(t, &label, v));
         }
     }
     out.push(field(
