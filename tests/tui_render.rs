@@ -638,6 +638,17 @@ async fn campaigns_are_composed_in_the_form() {
         .unwrap();
     assert!(reach.reaches > 0, "{reach:?}");
     app.size = (80, 24);
+    // Moving to another pane while it is counted: a notice, not a question out of the blue.
+    let counting = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('s'),
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    )));
+    press(&mut app, &services, &[pane_key(PaneId::Accounts)]).await;
+    cleverplatform::tui::settle(&mut app, &services, counting).await;
+    assert_eq!(app.overlay, cleverplatform::tui::app::Overlay::None);
+    let n = app.notices.last().unwrap();
+    assert!(n.text.contains("s in Campaigns starts it"), "{n:?}");
+    press(&mut app, &services, &[pane_key(PaneId::Campaigns)]).await;
     press(&mut app, &services, &[KeyCode::Char('s')]).await;
     snap!("start_campaign_confirm_80x24", render(&app));
     let text = format!("{:?}", render(&app).backend());

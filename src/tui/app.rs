@@ -981,6 +981,21 @@ impl App {
         } else {
             format!("left out: {}", left.join(", "))
         };
+        // The operator moved on while it was counted: no question out of the blue.
+        if self.pane != PaneId::Campaigns
+            || self.overlay != Overlay::None
+            || self.campaign_form.is_some()
+            || self.prompt.is_some()
+        {
+            self.notify(
+                format!(
+                    "“{name}” reaches {} now; s in Campaigns starts it (asks first)",
+                    group(reach.reaches)
+                ),
+                false,
+            );
+            return;
+        }
         let (title, message) = if reach.reaches == 0 {
             (
                 "Start campaign? It reaches nobody",
