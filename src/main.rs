@@ -361,6 +361,15 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
     if let (Some((addr, ..)), false) = (&webhooks, is_demo) {
         app.notify(format!("receiving webhooks on {addr}"), false);
     }
+    // Checked before the engine starts: an engine that took the lease and vanished with the
+    // process would keep `clever run` waiting for the lease to run out.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        store.close().await;
+        anyhow::bail!(
+            "the console needs a terminal on standard input and output. \
+             Run it in an SSH session or tmux; see `clever --help` for commands"
+        );
+    }
     // The sender runs here unless another engine (`clever run`) holds the database's engine
     // lease; then this console only watches and steers through the database.
     let engine = cleverplatform::engine::sender::Engine::start(
@@ -374,21 +383,17 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
         services.client.clone(),
         config.webhooks.opt_out_keywords.clone(),
     );
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        store.close().await;
-        anyhow::bail!(
-            "the console needs a terminal on standard input and output. \
-             Run it in an SSH session or tmux; see `clever --help` for commands"
-        );
-    }
-    tui::run(
+    let result = tui::run(
         app,
         services,
         Some(engine.state.clone()),
         Some(licence.state.clone()),
     )
-    .await?;
+    .await;
+    // Whatever ended the console, its engine finishes what is in flight and gives the
+    // lease up.
     engine.stop().await;
+    result?;
     drop(telegram);
     drop(sandbox);
     if let Some((.., task)) = webhooks {

@@ -14,6 +14,19 @@ fn clever(home: &Path) -> Command {
     cmd
 }
 
+/// Seeds the demo workspace under `home` (the console is not opened: no terminal) and
+/// returns its folder, for commands pointed at it with `--data-dir`.
+fn seeded_demo(home: &Path) -> std::path::PathBuf {
+    let data = home.join("d");
+    clever(home)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .assert()
+        .code(1);
+    data.join("demo")
+}
+
 #[test]
 fn help_lists_only_working_commands() {
     let home = tempfile::tempdir().unwrap();
@@ -460,15 +473,10 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         );
     }
     // An account a campaign uses stays (the demo's accounts have campaigns).
+    let demo = seeded_demo(home.path());
     clever(home.path())
         .arg("--data-dir")
-        .arg(home.path().join("d"))
-        .arg("demo")
-        .assert()
-        .code(1);
-    clever(home.path())
-        .arg("--data-dir")
-        .arg(home.path().join("d/demo"))
+        .arg(demo)
         .args(["accounts", "remove", "Clever Shop · WhatsApp", "--yes"])
         .assert()
         .code(1)
@@ -724,19 +732,18 @@ fn run_serves_webhooks_until_sigterm() {
 #[test]
 fn campaigns_from_the_command_line() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("d");
-    // Seed the demo workspace into this data folder (the console is not opened: no terminal).
-    clever(home.path())
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("demo")
-        .assert()
-        .code(1);
+    let data = seeded_demo(home.path());
     let demo = |args: &[&str]| {
         let mut c = clever(home.path());
-        c.arg("--data-dir").arg(data.join("demo")).args(args);
+        c.arg("--data-dir").arg(&data).args(args);
         c
     };
+    // The console that found no terminal started no engine: nothing holds the lease, so a
+    // `clever run` started now sends at once.
+    demo(&["campaigns", "status", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("engine: none is running"));
     demo(&[
         "campaigns",
         "create",
@@ -1026,13 +1033,7 @@ fn a_listing_piped_into_head_ends_quietly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("d");
-    clever(home.path())
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("demo")
-        .assert()
-        .code(1);
+    let data = seeded_demo(home.path());
     for args in [
         &[
             "subscribers",
@@ -1050,7 +1051,7 @@ fn a_listing_piped_into_head_ends_quietly() {
             .env_clear()
             .env("HOME", home.path())
             .arg("--data-dir")
-            .arg(data.join("demo"))
+            .arg(&data)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
