@@ -175,7 +175,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 .map(str::to_string)
                 .unwrap_or_else(|| v.to_string());
             // `phone_number_id` → `Phone number id`, like the other labels.
-            let mut label = k.replace('_', " ");
+            let mut label = k.replace('_', " ").replace("waba", "WABA");
             if let Some(first) = label.chars().next() {
                 label.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
             }
