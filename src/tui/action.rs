@@ -205,7 +205,7 @@ impl Action {
                 "Pause the selected account (with a reason) or campaign, or resume it (asks first)"
             }
             Action::StartCampaign => {
-                "Campaigns: start the selected draft (policy check, then the outbox; asks first)"
+                "Campaigns: start the selected draft (counts whom it reaches now, then asks with the figures)"
             }
             Action::CancelCampaign => "Campaigns: cancel the selected campaign (asks first)",
             Action::RequeueUnknown => {
