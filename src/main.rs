@@ -127,9 +127,6 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<commands::Exit>() {
             Some(commands::Exit(code)) => ExitCode::from(*code),
-            // The reader went away (`clever subscribers export | head`): nothing is wrong,
-            // so nothing is said, as with other Unix tools.
-            None if broken_pipe(&e) => ExitCode::SUCCESS,
             None => {
                 tracing::error!(error = %format!("{e:#}"), "command failed");
                 fail(&e, 1)
@@ -163,20 +160,6 @@ fn quiet_on_closed_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-}
-
-/// Whether the error is a write to a closed pipe.
-fn broken_pipe(e: &anyhow::Error) -> bool {
-    use std::io::ErrorKind::BrokenPipe;
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == BrokenPipe)
-            || c.downcast_ref::<csv::Error>().is_some_and(
-                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
-            )
-            || c.downcast_ref::<serde_json::Error>()
-                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
-    })
 }
 
 /// Prints the error and its causes, leaving out a cause its parent already quotes.

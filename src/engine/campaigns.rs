@@ -279,33 +279,24 @@ pub struct Reach {
     pub policy: Vec<String>,
 }
 
-impl Reach {
-    /// One line for the operator, e.g. `reaches 3212 now; left out: 40 suppressed`.
-    pub fn line(&self) -> String {
-        let mut out = format!("reaches {} now", self.reaches);
-        if !self.left_out.is_empty() {
-            let left: Vec<String> = self
-                .left_out
-                .iter()
-                .map(|(reason, n)| format!("{n} {reason}"))
-                .collect();
-            out.push_str(&format!("; left out: {}", left.join(", ")));
+/// The campaign, when it is a draft; otherwise refused with what it is and `why_not`.
+async fn draft(
+    store: &Store,
+    id: CampaignId,
+    why_not: &str,
+) -> Result<CampaignRow, LifecycleError> {
+    match store.campaign(id).await? {
+        None => refuse(format!("no campaign {id}")),
+        Some(c) if c.status != CampaignStatus::Draft => {
+            refuse(format!("campaign {id} is {}; {why_not}", c.status))
         }
-        out
+        Some(c) => Ok(c),
     }
 }
 
 /// Counts whom a draft would reach, reading only: the same rule as the start's outbox.
 pub async fn reach(store: &Store, id: CampaignId) -> Result<Reach, LifecycleError> {
-    let Some(c) = store.campaign(id).await? else {
-        return refuse(format!("no campaign {id}"));
-    };
-    if c.status != CampaignStatus::Draft {
-        return refuse(format!(
-            "campaign {id} is {}; its outbox is made (see its status)",
-            c.status
-        ));
-    }
+    let c = draft(store, id, "its outbox is made (see its status)").await?;
     let mut conn = store.read().await?;
     let params = campaigns::template_params(&mut conn, id).await?;
     let (reaches, left_out) = outbox::reach(&mut conn, id, Utc::now()).await?;
@@ -320,15 +311,7 @@ pub async fn reach(store: &Store, id: CampaignId) -> Result<Reach, LifecycleErro
 /// Starts a draft: the content policy first, then the outbox from the sendable subscribers
 /// only, in one transaction. Running at once, or scheduled when its time is ahead.
 pub async fn start(store: &Store, id: CampaignId, actor: &str) -> Result<Started, LifecycleError> {
-    let Some(c) = store.campaign(id).await? else {
-        return refuse(format!("no campaign {id}"));
-    };
-    if c.status != CampaignStatus::Draft {
-        return refuse(format!(
-            "campaign {id} is {}; only a draft can be started",
-            c.status
-        ));
-    }
+    let c = draft(store, id, "only a draft can be started").await?;
     let mut tx = store.begin().await?;
     let params: Vec<String> = campaigns::template_params(&mut tx, id).await?;
     let problems = policy_problems(&c, &params);

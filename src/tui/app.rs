@@ -971,16 +971,6 @@ impl App {
             );
             return;
         }
-        let left: Vec<String> = reach
-            .left_out
-            .iter()
-            .map(|(reason, n)| format!("{} {reason}", group(*n)))
-            .collect();
-        let left = if left.is_empty() {
-            "nobody in the list is left out".to_string()
-        } else {
-            format!("left out: {}", left.join(", "))
-        };
         // The operator moved on while it was counted: no question out of the blue.
         if self.pane != PaneId::Campaigns
             || self.overlay != Overlay::None
@@ -996,6 +986,16 @@ impl App {
             );
             return;
         }
+        let left: Vec<String> = reach
+            .left_out
+            .iter()
+            .map(|(reason, n)| format!("{} {reason}", group(*n)))
+            .collect();
+        let left = if left.is_empty() {
+            "nobody in the list is left out".to_string()
+        } else {
+            format!("left out: {}", left.join(", "))
+        };
         let (title, message) = if reach.reaches == 0 {
             (
                 "Start campaign? It reaches nobody",
