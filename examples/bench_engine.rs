@@ -21,7 +21,7 @@ use std::io::Write;
 #[path = "support/mod.rs"]
 mod support;
 use std::time::{Duration, Instant};
-use support::{cpu_seconds, emulator};
+use support::{cpu_seconds, cpu_seconds_of, emulator, thread_cpu_seconds};
 
 fn proc_field(name: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -150,19 +150,27 @@ async fn main() {
             let id = create(&store).await;
             campaigns::start(&store, id, "bench").await.unwrap();
             let rss0 = proc_field("VmRSS:");
+            let server_pid = server.id().to_string();
             let cpu0 = cpu_seconds();
+            let server0 = cpu_seconds_of(&server_pid);
+            let sql0 = thread_cpu_seconds("sqlx-sqlite");
             let t = Instant::now();
             let engine = Engine::start(store.clone(), client, flat_out());
             until_done(&store, id).await;
             let secs = t.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu0;
+            let server_cpu = cpu_seconds_of(&server_pid) - server0;
+            let sql_cpu = thread_cpu_seconds("sqlx-sqlite") - sql0;
             engine.stop().await;
             let c = store.campaign(id).await.unwrap().unwrap();
             println!(
-                "full path (claim → HTTP → record), {n} recipients, limits lifted: {} sent in {secs:.2} s = {:.0} msg/s; engine CPU {:.0} µs per message; RSS {rss0:.1} → {:.1} MB (peak {:.1} MB)",
+                "full path (claim → HTTP → record), {n} recipients, limits lifted: {} sent in {secs:.2} s = {:.0} msg/s; engine CPU {:.0} µs per message ({:.0} µs of it in SQLite's threads); emulator CPU {:.0} µs per message; both processes busy {:.0} % of two cores; RSS {rss0:.1} → {:.1} MB (peak {:.1} MB)",
                 c.counts.sent,
                 c.counts.sent as f64 / secs,
                 cpu / c.counts.sent.max(1) as f64 * 1e6,
+                sql_cpu / c.counts.sent.max(1) as f64 * 1e6,
+                server_cpu / c.counts.sent.max(1) as f64 * 1e6,
+                (cpu + server_cpu) / secs / 2.0 * 100.0,
                 proc_field("VmRSS:"),
                 proc_field("VmHWM:"),
             );

@@ -9,7 +9,12 @@ use std::io::BufRead;
 
 /// User plus system CPU seconds of this process so far.
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_of("self")
+}
+
+/// User plus system CPU seconds so far of the process `pid` (`self` for this one).
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or_default();
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
@@ -96,4 +101,26 @@ pub fn console_in_pty(
     cmd.env("TERM", "xterm-256color");
     cmd.env("LANG", "C.UTF-8");
     (pair, cmd)
+}
+
+/// CPU seconds so far of this process's threads whose name starts with `prefix` (live
+/// threads only: a thread that has ended no longer counts).
+pub fn thread_cpu_seconds(prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with(prefix))
+        })
+        .map(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            let after = stat.rsplit(')').next().unwrap_or_default().to_string();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            (f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+                + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0))
+                / 100.0
+        })
+        .sum()
 }
