@@ -6,11 +6,11 @@ use super::action::PaneId;
 use super::app::{App, Focus, MIN_SIZE, Overlay, PromptKind};
 use super::panes::{self, ListView};
 use super::theme::Meaning;
-use super::widgets::{help, popup, status, tabs};
+use super::widgets::{help, popup, status, tabs, text};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -232,18 +232,35 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) 
         );
         return;
     }
+    // The table's own column layout, so a cell too long for its column ends in `…` instead
+    // of being cut silently.
+    let inner = block.inner(area);
+    let marker = unicode_width::UnicodeWidthStr::width(t.marker()) as u16;
+    let [_, columns] = Layout::horizontal([Constraint::Length(marker), Constraint::Fill(0)])
+        .areas(Rect::new(0, 0, inner.width, 1));
+    let columns = Layout::horizontal(view.widths.clone())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(1)
+        .split(columns);
+    let rows = view.rows.into_iter().map(|cells| {
+        Row::new(cells.into_iter().enumerate().map(|(i, cell)| {
+            let width = columns.get(i).map_or(0, |c| c.width as usize);
+            Cell::from(text::truncate_line(cell, width))
+        }))
+    });
     let header = Row::new(view.headers).style(t.style(Meaning::Header));
     let selected = if focused {
         t.style(Meaning::Selected)
     } else {
         t.style(Meaning::SelectedUnfocused)
     };
-    let table = Table::new(view.rows, view.widths)
+    let table = Table::new(rows, view.widths)
         .header(header)
         .block(block)
         .row_highlight_style(selected)
         .highlight_symbol(t.marker())
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
+        .flex(ratatui::layout::Flex::Start)
         .column_spacing(1);
     let mut state = TableState::default().with_selected(view.selected);
     frame.render_stateful_widget(table, area, &mut state);

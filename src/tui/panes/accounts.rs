@@ -13,7 +13,7 @@ use crate::tui::widgets::popup;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Clear, Paragraph, Row, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 /// The list.
 pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
@@ -58,35 +58,35 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     }
 }
 
-fn row(t: &Theme, a: &AccountRow, wide: bool) -> Row<'static> {
+fn row(t: &Theme, a: &AccountRow, wide: bool) -> Vec<Line<'static>> {
     let state = match a.status {
-        AccountStatus::Active => Cell::from(Span::styled("active", t.style(Meaning::Ok))),
+        AccountStatus::Active => Line::from(Span::styled("active", t.style(Meaning::Ok))),
         AccountStatus::Paused if is_halt_reason(a.status_reason.as_deref()) => {
-            Cell::from(Span::styled("halted", t.style(Meaning::Error)))
+            Line::from(Span::styled("halted", t.style(Meaning::Error)))
         }
-        AccountStatus::Paused => Cell::from(Span::styled("paused", t.style(Meaning::Warn))),
+        AccountStatus::Paused => Line::from(Span::styled("paused", t.style(Meaning::Warn))),
     };
     let mode = if a.sandbox {
-        Cell::from(Span::styled("SANDBOX", t.style(Meaning::Badge)))
+        Line::from(Span::styled("SANDBOX", t.style(Meaning::Badge)))
     } else {
-        Cell::from("live")
+        Line::from("live")
     };
-    let mut cells = vec![Cell::from(a.name.clone()), Cell::from(a.channel.label())];
+    let mut cells = vec![Line::from(a.name.clone()), Line::from(a.channel.label())];
     cells.push(state);
     if wide {
         cells.push(match a.health.as_deref() {
-            Some(h) if h.starts_with("ok") => Cell::from(Span::styled("ok", t.style(Meaning::Ok))),
-            Some(_) => Cell::from(Span::styled("failed", t.style(Meaning::Error))),
-            None => Cell::from(Span::styled("—", t.style(Meaning::Muted))),
+            Some(h) if h.starts_with("ok") => Line::from(Span::styled("ok", t.style(Meaning::Ok))),
+            Some(_) => Line::from(Span::styled("failed", t.style(Meaning::Error))),
+            None => Line::from(Span::styled("—", t.style(Meaning::Muted))),
         });
-        cells.push(Cell::from(format!(
+        cells.push(Line::from(format!(
             "{:>7}",
             crate::tui::app::group(a.sent_today)
         )));
-        cells.push(Cell::from(format!("{:>6}", a.effective_rate())));
+        cells.push(Line::from(format!("{:>6}", a.effective_rate())));
     }
     cells.push(mode);
-    Row::new(cells)
+    cells
 }
 
 /// The detail of the selected account.

@@ -13,7 +13,7 @@ use crate::tui::worker::{Detail, HISTORY_BUCKET, HISTORY_BUCKETS};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Clear, Paragraph, Row as TableRow};
+use ratatui::widgets::{Clear, Paragraph};
 
 /// The meaning a campaign state is shown with.
 pub fn status_meaning(s: CampaignStatus) -> Meaning {
@@ -77,20 +77,20 @@ fn progress(c: &CampaignRow) -> String {
     )
 }
 
-fn row(t: &Theme, c: &CampaignRow, wide: bool) -> TableRow<'static> {
+fn row(t: &Theme, c: &CampaignRow, wide: bool) -> Vec<Line<'static>> {
     let mut cells = vec![
-        Cell::from(c.name.clone()),
-        Cell::from(Span::styled(
+        Line::from(c.name.clone()),
+        Line::from(Span::styled(
             c.status.to_string(),
             t.style(status_meaning(c.status)),
         )),
     ];
     if wide {
-        cells.push(Cell::from(c.channel.label()));
-        cells.push(Cell::from(c.list_name.clone()));
+        cells.push(Line::from(c.channel.label()));
+        cells.push(Line::from(c.list_name.clone()));
     }
-    cells.push(Cell::from(progress(c)));
-    TableRow::new(cells)
+    cells.push(Line::from(progress(c)));
+    cells
 }
 
 /// A text bar of `width` cells filled to `share`.

@@ -11,7 +11,6 @@ use crate::tui::app::App;
 use crate::tui::theme::{Meaning, Theme};
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 /// The worst flag in words and its meaning, or what is known without one.
 fn risk(r: Option<&CheckResult>) -> (String, Meaning) {
@@ -50,15 +49,15 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
             };
             let (risk, meaning) = risk(result.as_ref());
             let mut cells = vec![
-                Cell::from(l.normalized.clone()),
-                Cell::from(valid),
-                Cell::from(Span::styled(risk, t.style(meaning))),
+                Line::from(l.normalized.clone()),
+                Line::from(valid),
+                Line::from(Span::styled(risk, t.style(meaning))),
             ];
             if wide {
-                cells.insert(1, Cell::from(short_kind(&l.kind)));
-                cells.push(Cell::from(l.summary.clone()));
+                cells.insert(1, Line::from(short_kind(&l.kind)));
+                cells.push(Line::from(l.summary.clone()));
             }
-            Row::new(cells)
+            cells
         })
         .collect();
     let (headers, widths) = if wide {

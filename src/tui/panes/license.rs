@@ -7,7 +7,6 @@ use crate::tui::app::App;
 use crate::tui::theme::Meaning;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 /// The list of facts.
 pub fn list(app: &App, _height: usize, _wide: bool) -> ListView<'static> {
@@ -23,11 +22,11 @@ pub fn list(app: &App, _height: usize, _wide: bool) -> ListView<'static> {
                     LicenseState::Grace { .. } | LicenseState::Unlicensed => Meaning::Warn,
                     _ => Meaning::Error,
                 };
-                Cell::from(Span::styled(value, t.style(meaning)))
+                Line::from(Span::styled(value, t.style(meaning)))
             } else {
-                Cell::from(value)
+                Line::from(value)
             };
-            Row::new(vec![Cell::from(label), value])
+            vec![Line::from(label), value]
         })
         .collect();
     ListView {

@@ -14,14 +14,14 @@ use crate::tui::theme::{Meaning, Theme};
 use chrono::{DateTime, Local, Utc};
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Row;
 
-/// What a list pane draws: a title, column headers and widths, and the visible rows.
+/// What a list pane draws: a title, column headers and widths, and the visible rows, each
+/// a line per cell (`view` cuts a cell that does not fit its column with an ellipsis).
 pub struct ListView<'a> {
     pub title: String,
     pub headers: Vec<&'static str>,
     pub widths: Vec<Constraint>,
-    pub rows: Vec<Row<'a>>,
+    pub rows: Vec<Vec<Line<'a>>>,
     /// Index of the selected row among `rows`.
     pub selected: Option<usize>,
     /// Shown when there are no rows.

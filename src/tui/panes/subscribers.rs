@@ -11,7 +11,6 @@ use crate::tui::theme::{Meaning, Theme};
 use crate::tui::worker::Detail;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 /// The list.
 pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
@@ -188,7 +187,7 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
 }
 
 /// Channel badges, e.g. `W T ·`: one place per channel so columns line up.
-fn badges(t: &Theme, have: &[Channel], meaning: Meaning, suppressed: &[Channel]) -> Cell<'static> {
+fn badges(t: &Theme, have: &[Channel], meaning: Meaning, suppressed: &[Channel]) -> Line<'static> {
     let mut spans = Vec::new();
     for c in Channel::ALL {
         let (text, m) = if suppressed.contains(&c) && have.contains(&c) {
@@ -201,21 +200,21 @@ fn badges(t: &Theme, have: &[Channel], meaning: Meaning, suppressed: &[Channel])
         spans.push(Span::styled(text, t.style(m)));
         spans.push(Span::raw(" "));
     }
-    Cell::from(Line::from(spans))
+    Line::from(spans)
 }
 
-fn row(t: &Theme, s: &SubscriberRow, wide: bool) -> Row<'static> {
+fn row(t: &Theme, s: &SubscriberRow, wide: bool) -> Vec<Line<'static>> {
     let suppressed = s.suppressed_list();
     let mut cells = vec![
-        Cell::from(s.name.clone()),
+        Line::from(s.name.clone()),
         badges(t, &s.channel_list(), Meaning::Base, &[]),
         badges(t, &s.marketing_list(), Meaning::Ok, &suppressed),
     ];
     if wide {
-        cells.push(Cell::from(s.locale.clone().unwrap_or_default()));
-        cells.push(Cell::from(s.time_zone.clone().unwrap_or_default()));
+        cells.push(Line::from(s.locale.clone().unwrap_or_default()));
+        cells.push(Line::from(s.time_zone.clone().unwrap_or_default()));
     }
-    Row::new(cells)
+    cells
 }
 
 /// The detail of the selected subscriber.

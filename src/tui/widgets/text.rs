@@ -16,18 +16,57 @@ pub fn truncate(text: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
+    let mut out = prefix(text, width - 1);
+    out.push('…');
+    out
+}
+
+/// The longest start of `text` that takes at most `width` cells.
+fn prefix(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut used = 0;
     for c in text.chars() {
         let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
+        if used + w > width {
             break;
         }
         out.push(c);
         used += w;
     }
-    out.push('…');
     out
+}
+
+/// Cuts a styled line to at most `width` cells, ending with `…` (in the style of the span
+/// it cuts) when cut.
+pub fn truncate_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = span.content.width();
+        if used + w < width {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        // The span that reaches the edge: as much of it as fits with the ellipsis after it.
+        if width > 0 {
+            let mut cut = prefix(&span.content, width - used - 1);
+            cut.push('…');
+            out.push(Span::styled(cut, span.style));
+        }
+        break;
+    }
+    let mut cut = Line::from(out).style(style);
+    cut.alignment = alignment;
+    cut
 }
 
 /// Wraps each line to `width` cells at spaces (mid-word only when a word is longer than a
@@ -168,6 +207,16 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("漢字漢字", 5), "漢字…");
         assert_eq!(truncate("abc", 0), "");
+        let styled = Line::from(vec![
+            Span::raw("Welcome "),
+            Span::styled("series", Style::new().bold()),
+        ]);
+        let cut = truncate_line(styled.clone(), 10);
+        assert_eq!(cut.to_string(), "Welcome s…");
+        assert_eq!(cut.spans[1].style, Style::new().bold());
+        assert_eq!(truncate_line(styled.clone(), 14), styled);
+        assert_eq!(truncate_line(styled.clone(), 8).to_string(), "Welcome…");
+        assert_eq!(truncate_line(styled, 0).to_string(), "");
     }
 
     proptest! {
@@ -176,6 +225,23 @@ mod tests {
             let out = truncate(&text, width);
             prop_assert!(out.width() <= width);
             if text.width() <= width { prop_assert_eq!(out, text); }
+        }
+
+        #[test]
+        fn a_cut_line_fits_and_keeps_its_start(
+            parts in proptest::collection::vec("\\PC{0,12}", 0..5),
+            width in 0usize..30,
+        ) {
+            let line = Line::from(parts.iter().cloned().map(Span::raw).collect::<Vec<_>>());
+            let whole = line.to_string();
+            let out = truncate_line(line, width).to_string();
+            prop_assert!(out.width() <= width);
+            if whole.width() <= width {
+                prop_assert_eq!(out, whole);
+            } else if width > 0 {
+                prop_assert!(out.ends_with('…'));
+                prop_assert!(whole.starts_with(out.trim_end_matches('…')));
+            }
         }
 
         #[test]
