@@ -84,6 +84,21 @@ async fn overlays_and_narrow_detail() {
     let mut app = loaded_app(&services, "default", (80, 24)).await;
     press(&mut app, &services, &[KeyCode::Char('?')]).await;
     snap!("help_80x24", render(&app));
+    // Descriptions too long for the overlay wrap under themselves, and the help scrolls to
+    // its last line and no further: one key up from the end moves it at once.
+    let last = app.keymap.bindings().last().unwrap().action.description();
+    let mut screens = Vec::new();
+    for _ in 0..60 {
+        press(&mut app, &services, &[KeyCode::Down]).await;
+        screens.push(format!("{}", render(&app).backend()));
+    }
+    let all = screens.join("");
+    assert!(all.contains("Delete the shown list (asks first;"), "{all}");
+    assert!(all.contains("subscribers stay)"), "{all}");
+    let end = screens.last().unwrap();
+    assert!(end.contains(last), "the last binding is reachable: {end}");
+    press(&mut app, &services, &[KeyCode::Up]).await;
+    assert_ne!(&format!("{}", render(&app).backend()), end);
     press(
         &mut app,
         &services,

@@ -158,6 +158,8 @@ pub struct App {
     pub detail_scroll: u16,
     /// How far the detail can scroll before its last line leaves the bottom, as last drawn.
     pub detail_scroll_max: std::cell::Cell<u16>,
+    /// How far the help overlay scrolls, as last drawn (it depends on the terminal's size).
+    pub help_scroll_max: std::cell::Cell<usize>,
     /// A one-line text field while it is being edited.
     pub prompt: Option<Prompt>,
     /// The account form, while it is open.
@@ -237,6 +239,7 @@ impl App {
             detail_stale: false,
             detail_scroll: 0,
             detail_scroll_max: std::cell::Cell::new(u16::MAX),
+            help_scroll_max: std::cell::Cell::new(usize::MAX),
             prompt: None,
             form: None,
             campaign_form: None,
@@ -442,7 +445,7 @@ impl App {
                     };
                     *scroll = scroll
                         .saturating_add_signed(step)
-                        .min(self.keymap.bindings().len());
+                        .min(self.help_scroll_max.get());
                 }
             }
             (Mode::Confirm, Action::Confirm) => {

@@ -46,7 +46,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         panes::campaigns::draw_form(frame, body, app, form);
     }
     match &app.overlay {
-        Overlay::Help { scroll } => help::draw(frame, body, &app.keymap, t, *scroll),
+        Overlay::Help { scroll } => {
+            let max = help::draw(frame, body, &app.keymap, t, *scroll);
+            app.help_scroll_max.set(max);
+        }
         Overlay::Confirm(c) => popup::draw_confirm(frame, body, t, &app.keymap, c),
         Overlay::None => {}
     }

@@ -2,6 +2,7 @@
 //! description, so it can never disagree with what the keys do.
 
 use super::popup::{centered, frame_block};
+use super::text::wrap_hanging;
 use crate::tui::keymap::{Keymap, Mode};
 use crate::tui::theme::{Meaning, Theme};
 use ratatui::Frame;
@@ -51,14 +52,12 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-/// Draws the overlay, scrolled by `scroll` lines.
-pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: usize) {
-    let text = lines(keymap, theme);
-    let rect = centered(
-        area,
-        64.min(area.width),
-        (text.len() as u16 + 2).min(area.height),
-    );
+/// Draws the overlay, scrolled by `scroll` lines; descriptions too long for the overlay wrap
+/// under themselves. Returns how far it can scroll.
+pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: usize) -> usize {
+    let width = 88.min(area.width);
+    let text = wrap_hanging(lines(keymap, theme), width.saturating_sub(2) as usize);
+    let rect = centered(area, width, (text.len() as u16 + 2).min(area.height));
     frame.render_widget(Clear, rect);
     let visible = rect.height.saturating_sub(2) as usize;
     let max_scroll = text.len().saturating_sub(visible);
@@ -73,4 +72,5 @@ pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scrol
             .block(frame_block(theme, title)),
         rect,
     );
+    max_scroll
 }

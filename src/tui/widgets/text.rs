@@ -71,7 +71,7 @@ pub fn truncate_line(line: Line<'static>, width: usize) -> Line<'static> {
 
 /// Wraps each line to `width` cells at spaces (mid-word only when a word is longer than a
 /// row), and indents the rows after the first: under the value of a `field` line (a label
-/// span ending in two spaces, then the value), else two cells past the line's own indent
+/// span ending in two spaces, or a label span and a span of spaces, then the value), else two cells past the line's own indent
 /// (prose at the margin wraps to the margin).
 /// Lines that fit are returned as they are.
 pub fn wrap_hanging(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
@@ -89,6 +89,10 @@ pub fn wrap_hanging(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static
         let lead = chars.iter().take_while(|(c, _)| *c == ' ').count();
         let indent = match line.spans.as_slice() {
             [label, _, ..] if label.content.ends_with("  ") => label.width(),
+            // A label, a gap of spaces, then the value (the help's `keys  description`).
+            [label, gap, _, ..] if !gap.content.is_empty() && gap.content.trim().is_empty() => {
+                label.width() + gap.width()
+            }
             // Prose at the margin wraps to the margin.
             _ if lead == 0 => 0,
             _ => lead + 2,
