@@ -760,6 +760,18 @@ async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
         text.contains(&format!("#{} {}", first.subscriber_id, first.name)),
         "{text}"
     );
+    // The end stays the end when fewer rows fit (a smaller terminal, or a detail that grew).
+    let last = cleverplatform::tui::panes::campaigns::detail(&app)
+        .last()
+        .unwrap()
+        .to_string();
+    let last: String = last.trim().chars().take(20).collect();
+    app.update(Msg::Resize(120, 26));
+    let text = format!("{:?}", render(&app).backend());
+    assert!(text.contains(&last), "{last} at the end: {text}");
+    // And one key up moves up at once.
+    press(&mut app, &services, &[KeyCode::Up]).await;
+    assert_ne!(format!("{:?}", render(&app).backend()), text);
 }
 
 /// The License pane shows the licence the sync publishes: state, tariff with usage, paid

@@ -1147,10 +1147,16 @@ impl App {
                 Action::PageUp => -(self.page_height() as i32),
                 Action::PageDown => self.page_height() as i32,
                 Action::Top => -(u16::MAX as i32),
-                _ => u16::MAX as i32,
+                _ => {
+                    // The end stays the end while the detail grows (live counts, rows
+                    // still loading): drawing clamps it to the last line.
+                    self.detail_scroll = u16::MAX;
+                    return Vec::new();
+                }
             };
             let max = i32::from(self.detail_scroll_max.get());
-            self.detail_scroll = (i32::from(self.detail_scroll) + step).clamp(0, max) as u16;
+            let from = i32::from(self.detail_scroll).min(max);
+            self.detail_scroll = (from + step).clamp(0, max) as u16;
             return Vec::new();
         }
         let page = self.page_height();
