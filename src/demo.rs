@@ -399,7 +399,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 continue;
             };
             let roll: f64 = rng.random_range(0.0..1.0);
-            let (state, fail_class, fail_code, skip) = if roll >= c.done {
+            let (state, fail_class, fail, skip) = if roll >= c.done {
                 if c.status == CampaignStatus::Cancelled {
                     (OutboxState::Skipped, None, None, Some("cancelled"))
                 } else {
@@ -410,7 +410,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                     0..8 => (
                         OutboxState::Failed,
                         Some("permanent"),
-                        Some(permanent_code(channel)),
+                        Some(permanent_failure(channel)),
                         None,
                     ),
                     8..12 => (OutboxState::Unknown, None, None, None),
@@ -438,7 +438,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                     account,
                     state,
                     fail_class,
-                    fail_code,
+                    fail_code: fail.map(|(code, _)| code),
+                    fail_detail: fail.map(|(_, detail)| detail),
                     skip_reason: skip,
                     provider_id: provider_id.as_deref(),
                     at,
@@ -498,11 +499,12 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
     Ok(())
 }
 
-fn permanent_code(channel: Channel) -> &'static str {
+/// A permanent failure as each platform words it: (code, message).
+fn permanent_failure(channel: Channel) -> (&'static str, &'static str) {
     match channel {
-        Channel::WhatsApp => "131026",
-        Channel::Telegram => "403",
-        Channel::Instagram => "551",
+        Channel::WhatsApp => ("131026", "Message Undeliverable"),
+        Channel::Telegram => ("403", "Forbidden: user is deactivated"),
+        Channel::Instagram => ("551", "This person isn't available right now"),
     }
 }
 

@@ -44,6 +44,30 @@ async fn workspace(phones: &[String]) -> Workspace {
     Workspace { _dir: dir, store }
 }
 
+/// The emulator posting its webhooks (statuses, replies) to the inbound server on `store`;
+/// the server runs while its handle is kept.
+async fn sandbox_with_webhooks(store: &Store) -> (sandbox::Running, tokio::task::JoinHandle<()>) {
+    use cleverplatform::inbound::server::{WebhookSettings, serve};
+    let settings = WebhookSettings::one_time(vec![]);
+    let secret = settings.app_secret.clone();
+    let (addr, server) = serve(store.clone(), settings, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            webhook: Some(sandbox::WebhookTarget {
+                url: format!("http://{addr}/webhooks"),
+                app_secret: secret,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (sb, server)
+}
+
 /// Phones that end in 5: never one of the emulator's magic endings.
 fn phones(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("+7702{i:06}5")).collect()
@@ -239,28 +263,11 @@ async fn a_large_campaign_with_faults_sends_each_message_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opt_out_mid_campaign_stops_later_sends() {
     let _serial = SERIAL.lock().await;
-    use cleverplatform::inbound::server::{WebhookSettings, serve};
     let stopper = "+77021230700".to_string();
     let mut list = vec![stopper.clone()];
     list.extend(phones(50));
     let w = workspace(&list).await;
-    let settings = WebhookSettings::one_time(vec![]);
-    let secret = settings.app_secret.clone();
-    let (addr, _server) = serve(w.store.clone(), settings, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let sb = sandbox::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SandboxOptions {
-            webhook: Some(sandbox::WebhookTarget {
-                url: format!("http://{addr}/webhooks"),
-                app_secret: secret,
-            }),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (sb, _server) = sandbox_with_webhooks(&w.store).await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
     let first = campaign(&w.store, "First", "WA").await;
     let second = campaign(&w.store, "Second", "WA").await;
@@ -903,4 +910,87 @@ async fn stopping_or_cancelling_mid_send_leaves_nothing_out() {
     let got = received(&sb.base_url()).await;
     assert!(got.values().all(|&k| k == 1), "someone got it twice");
     assert_eq!(got.len() as i64, c.counts.sent);
+}
+
+/// A permanent failure keeps the platform's own words with its code, whether the answer to
+/// the send or a status webhook later said it: the status groups by them (WhatsApp's two
+/// wordings of 131026 are one cause), and the report has them for each row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_keeps_the_platforms_words() {
+    let _serial = SERIAL.lock().await;
+    let mut numbers = phones(20);
+    // The emulator's magic endings: 1026 undeliverable, 1047 outside the 24-hour window,
+    // 0500 accepted and then failed by a status webhook.
+    numbers.extend([
+        "+77010001026".to_string(),
+        "+77010011026".into(),
+        "+77010001047".into(),
+        "+77010000500".into(),
+    ]);
+    let w = workspace(&numbers).await;
+    let (sb, _server) = sandbox_with_webhooks(&w.store).await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1001").await;
+    let id = campaign(&w.store, "Words", "WA").await;
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        fast(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let s = campaigns::status(&w.store, id).await.unwrap().unwrap();
+        if s.counts["failed"] == 4 || tokio::time::Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    engine.stop().await;
+    let causes: Vec<_> = status
+        .failed_by_cause
+        .iter()
+        .map(|f| {
+            (
+                f.class.as_str(),
+                f.code.as_str(),
+                f.detail.as_deref(),
+                f.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            ("permanent", "131026", Some("Message Undeliverable"), 3),
+            ("permanent", "131047", Some("Re-engagement message"), 1),
+        ]
+    );
+    assert_eq!(
+        status.failed_by_cause[0].describe(),
+        "code 131026 (Message Undeliverable)"
+    );
+    // Every row behind a cause is found under it.
+    let rows = w.store.campaign_failure_rows(id, 10).await.unwrap();
+    for cause in &status.failed_by_cause {
+        let n = rows.iter().filter(|r| cause.covers(r)).count() as i64;
+        assert_eq!(n, cause.count, "{cause:?}");
+    }
+    let mut conn = w.store.read().await.unwrap();
+    let mut details = Vec::new();
+    cleverplatform::store::campaigns::report(&mut conn, id, |row| {
+        details.push((row.fail_code, row.fail_detail));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let mut words: Vec<_> = details.iter().filter_map(|(_, d)| d.clone()).collect();
+    words.sort();
+    assert_eq!(
+        words,
+        [
+            "Message Undeliverable",
+            "Message Undeliverable",
+            "Message undeliverable",
+            "Re-engagement message"
+        ]
+    );
 }

@@ -125,6 +125,7 @@ async fn ordinary_messages_open_the_window_and_statuses_are_kept_once() {
             recipient: "77011234567".into(),
             at: 1,
             error_code: None,
+            error_title: None,
         },
         Inbound::Status {
             provider_id: "wamid.X".into(),
@@ -132,6 +133,7 @@ async fn ordinary_messages_open_the_window_and_statuses_are_kept_once() {
             recipient: "77011234567".into(),
             at: 2,
             error_code: None,
+            error_title: None,
         },
     ];
     let a = apply(&store, account, Channel::WhatsApp, &events, &[])

@@ -77,6 +77,8 @@ pub enum Inbound {
         recipient: String,
         at: i64,
         error_code: Option<i64>,
+        /// The platform's words for the error (WhatsApp's `errors[0].title`).
+        error_title: Option<String>,
     },
     /// The subscriber blocked or stopped the sender on the platform.
     Blocked { from: String, at: i64 },
@@ -147,6 +149,8 @@ struct WaStatus {
 #[derive(Deserialize)]
 struct WaError {
     code: i64,
+    #[serde(default)]
+    title: Option<String>,
 }
 
 /// The events of a WhatsApp webhook body (already signature-checked). Unknown fields and
@@ -184,6 +188,7 @@ pub fn parse_whatsapp_by_number(body: &[u8]) -> Result<Vec<(String, Vec<Inbound>
                 _ => continue,
             };
             let error_code = s.errors.first().map(|e| e.code);
+            let error_title = s.errors.first().and_then(|e| e.title.clone());
             if status == DeliveryStatus::Failed && error_code == Some(131050) {
                 out.push(Inbound::Blocked {
                     from: s.recipient_id.clone(),
@@ -196,6 +201,7 @@ pub fn parse_whatsapp_by_number(body: &[u8]) -> Result<Vec<(String, Vec<Inbound>
                 recipient: s.recipient_id,
                 at: s.timestamp.parse().unwrap_or(0),
                 error_code,
+                error_title,
             });
         }
         match groups.iter_mut().find(|(n, _)| *n == number) {
@@ -394,8 +400,9 @@ mod tests {
             &events[2],
             Inbound::Status {
                 error_code: Some(131050),
+                error_title: Some(title),
                 ..
-            }
+            } if title == "stopped"
         ));
         assert!(
             DeliveryStatus::Sent < DeliveryStatus::Delivered

@@ -116,12 +116,7 @@ pub async fn run(
                 c["unknown"]
             );
             for f in &s.failed_by_cause {
-                println!(
-                    "  failed, {} {}: {}",
-                    f["class"].as_str().unwrap_or("?"),
-                    f["code"].as_str().unwrap_or("?"),
-                    f["count"]
-                );
+                println!("  failed, {} {}: {}", f.class, f.describe(), f.count);
             }
             for k in &s.skipped_by_reason {
                 println!(

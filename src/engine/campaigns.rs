@@ -444,7 +444,8 @@ pub struct Status {
     pub status: CampaignStatus,
     pub reason: Option<String>,
     pub counts: serde_json::Value,
-    pub failed_by_cause: Vec<serde_json::Value>,
+    /// Each with `class`, `code`, `detail` (the platform's words, or null) and `count`.
+    pub failed_by_cause: Vec<campaigns::FailureCause>,
     pub skipped_by_reason: Vec<serde_json::Value>,
     pub left_out: serde_json::Value,
     /// Messages accepted a second over the last minute.
@@ -480,10 +481,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
             "delivered": n.delivered, "read": n.read, "failed": n.failed, "skipped": n.skipped,
             "unknown": n.unknown,
         }),
-        failed_by_cause: failures
-            .into_iter()
-            .map(|(class, code, n)| serde_json::json!({ "class": class, "code": code, "count": n }))
-            .collect(),
+        failed_by_cause: failures,
         skipped_by_reason: skips
             .into_iter()
             .map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n }))

@@ -333,6 +333,7 @@ fn message_for(p: &Prepared, row: &Claimed) -> Result<Message, Outcome> {
     let failed = |e: String| Outcome::Failed {
         class: "template".into(),
         code: e.chars().take(200).collect(),
+        detail: None,
     };
     if let Some((name, lang, params)) = &p.wa_template {
         // Each parameter is a small template of its own: `{{ name }}`, `{{ attributes.city }}`.
@@ -803,6 +804,19 @@ struct Done {
     write: Write,
 }
 
+/// The platform's message for a failure, as kept with the row next to its code: without
+/// Meta's `(#131026)` prefix that repeats the code, at most 200 characters, none when it
+/// said nothing.
+fn platform_words(code: &str, message: &str) -> Option<String> {
+    let m = message.trim();
+    let m = [format!("(#{code})"), format!("({code})")]
+        .iter()
+        .find_map(|p| m.strip_prefix(p.as_str()))
+        .unwrap_or(m)
+        .trim();
+    (!m.is_empty()).then(|| m.chars().take(200).collect())
+}
+
 /// Sends a claimed batch: quiet hours, recipients' spacing and the account's bucket, then
 /// the requests, concurrently; classifies what came back.
 async fn send_claimed(
@@ -829,6 +843,7 @@ async fn send_claimed(
                     Outcome::Failed {
                         class: "template".into(),
                         code: e.clone(),
+                        detail: None,
                     },
                 ));
                 continue;
@@ -904,6 +919,7 @@ async fn send_claimed(
                 Outcome::Failed {
                     class: "retries_exhausted".into(),
                     code: code.to_string(),
+                    detail: None,
                 }
             } else {
                 Outcome::Requeue {
@@ -941,14 +957,16 @@ async fn send_claimed(
                     + chrono::Duration::from_std(d.max(Duration::from_secs(1))).unwrap_or_default(),
                 counts: false,
             },
-            SendOutcome::Permanent { code, .. } => Outcome::Failed {
+            SendOutcome::Permanent { code, message } => Outcome::Failed {
                 class: "permanent".into(),
+                detail: platform_words(&code, &message),
                 code,
             },
             SendOutcome::OptOut { code, message } => {
                 opt_outs.push((address, format!("{code}: {message}")));
                 Outcome::Failed {
                     class: "opt_out".into(),
+                    detail: platform_words(&code, &message),
                     code,
                 }
             }
@@ -1071,4 +1089,27 @@ async fn write(store: Store, w: Write) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::platform_words;
+
+    #[test]
+    fn platform_words_drop_the_repeated_code() {
+        assert_eq!(
+            platform_words("131026", "(#131026) Message Undeliverable."),
+            Some("Message Undeliverable.".into())
+        );
+        assert_eq!(
+            platform_words("131026", " (131026) Message Undeliverable"),
+            Some("Message Undeliverable".into())
+        );
+        assert_eq!(
+            platform_words("403", "Forbidden: user is deactivated"),
+            Some("Forbidden: user is deactivated".into())
+        );
+        assert_eq!(platform_words("100", "(#100) "), None);
+        assert_eq!(platform_words("1", &"x".repeat(500)).unwrap().len(), 200);
+    }
 }

@@ -90,6 +90,7 @@ pub async fn apply(
                 status,
                 at,
                 error_code,
+                error_title,
                 ..
             } => {
                 let name = match status {
@@ -104,6 +105,7 @@ pub async fn apply(
                     provider_id,
                     name,
                     *error_code,
+                    error_title.as_deref(),
                     time(*at),
                 )
                 .await?

@@ -103,9 +103,17 @@ pub struct OutboxRecord<'a> {
     pub state: OutboxState,
     pub fail_class: Option<&'a str>,
     pub fail_code: Option<&'a str>,
+    pub fail_detail: Option<&'a str>,
     pub skip_reason: Option<&'a str>,
     pub provider_id: Option<&'a str>,
     pub at: DateTime<Utc>,
+}
+
+/// A failure's words as its cause is told apart: case and a final full stop ignored.
+macro_rules! detail_key {
+    () => {
+        "lower(rtrim(fail_detail, '. '))"
+    };
 }
 
 macro_rules! select {
@@ -168,8 +176,9 @@ pub async fn insert_outbox(
     let at_rank = |rank: u8| reached.filter(|&have| have >= rank).map(|_| r.at);
     sqlx::query(
         "INSERT INTO outbox (campaign_id, subscriber_id, identity_id, account_id, state, \
-         fail_class, fail_code, skip_reason, attempts, provider_id, created_at, updated_at, \
-         sent_at, delivered_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         fail_class, fail_code, fail_detail, skip_reason, attempts, provider_id, created_at, \
+         updated_at, sent_at, delivered_at, read_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(r.campaign)
     .bind(r.subscriber)
@@ -178,6 +187,7 @@ pub async fn insert_outbox(
     .bind(r.state)
     .bind(r.fail_class)
     .bind(r.fail_code)
+    .bind(r.fail_detail)
     .bind(r.skip_reason)
     .bind(i64::from(
         r.state != OutboxState::Queued && r.state != OutboxState::Skipped,
@@ -215,16 +225,17 @@ impl Store {
             .await?)
     }
 
-    /// Failed rows of a campaign counted by (class, code), largest first.
-    pub async fn campaign_failures(
-        &self,
-        id: CampaignId,
-    ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT coalesce(fail_class, '?'), coalesce(fail_code, '?'), count(*) AS n \
+    /// Failed rows of a campaign counted by cause (class, code and the platform's words,
+    /// whatever their case or final full stop: WhatsApp words one failure differently in its
+    /// answer and in its status webhook), largest first.
+    pub async fn campaign_failures(&self, id: CampaignId) -> Result<Vec<FailureCause>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code, ",
+            detail_key!(),
+            " AS detail_key, min(fail_detail) AS detail, count(*) AS count \
              FROM outbox WHERE campaign_id = ? AND state = 'failed' \
-             GROUP BY 1, 2 ORDER BY n DESC, 1, 2",
-        )
+             GROUP BY 1, 2, 3 ORDER BY count DESC, 1, 2, 3",
+        ))
         .bind(id)
         .fetch_all(self.pool())
         .await?)
@@ -237,17 +248,19 @@ impl Store {
         id: CampaignId,
         per_cause: i64,
     ) -> Result<Vec<FailureRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT f.class, f.code, f.subscriber_id, s.name, i.address FROM ( \
-               SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code, \
-                      subscriber_id, identity_id, row_number() OVER ( \
-                        PARTITION BY coalesce(fail_class, '?'), coalesce(fail_code, '?') \
-                        ORDER BY updated_at, id) AS n \
+        Ok(sqlx::query_as(concat!(
+            "SELECT f.class, f.code, f.detail_key, f.subscriber_id, s.name, i.address FROM ( \
+               SELECT coalesce(fail_class, '?') AS class, coalesce(fail_code, '?') AS code, ",
+            detail_key!(),
+            " AS detail_key, subscriber_id, identity_id, row_number() OVER ( \
+                 PARTITION BY coalesce(fail_class, '?'), coalesce(fail_code, '?'), ",
+            detail_key!(),
+            " ORDER BY updated_at, id) AS n \
                FROM outbox WHERE campaign_id = ?1 AND state = 'failed') AS f \
              JOIN subscribers s ON s.id = f.subscriber_id \
              JOIN identities i ON i.id = f.identity_id \
-             WHERE f.n <= ?2 ORDER BY f.class, f.code, f.n",
-        )
+             WHERE f.n <= ?2 ORDER BY f.class, f.code, f.detail_key, f.n"
+        ))
         .bind(id)
         .bind(per_cause)
         .fetch_all(self.pool())
@@ -330,11 +343,41 @@ pub async fn id_by_name(
     )
 }
 
+/// A cause of failures and how many rows of a campaign failed for it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct FailureCause {
+    pub class: String,
+    pub code: String,
+    /// What the cause's rows are grouped by besides class and code: their words folded.
+    #[serde(skip)]
+    pub detail_key: Option<String>,
+    /// The platform's own words, when it gave any.
+    pub detail: Option<String>,
+    pub count: i64,
+}
+
+impl FailureCause {
+    /// Whether a failed row is one of this cause's.
+    pub fn covers(&self, row: &FailureRow) -> bool {
+        self.class == row.class && self.code == row.code && self.detail_key == row.detail_key
+    }
+
+    /// `code 131026 (Message Undeliverable)`, or the code alone.
+    pub fn describe(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("code {} ({d})", self.code),
+            None => format!("code {}", self.code),
+        }
+    }
+}
+
 /// A failed outbox row, under its cause.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct FailureRow {
     pub class: String,
     pub code: String,
+    /// The cause's words, folded as [`FailureCause::detail_key`].
+    pub detail_key: Option<String>,
     pub subscriber_id: i64,
     pub name: String,
     pub address: String,
@@ -349,6 +392,7 @@ pub struct ReportRow {
     pub state: OutboxState,
     pub fail_class: Option<String>,
     pub fail_code: Option<String>,
+    pub fail_detail: Option<String>,
     pub skip_reason: Option<String>,
     pub attempts: i64,
     pub provider_id: Option<String>,
@@ -366,7 +410,7 @@ pub async fn report(
     use futures::TryStreamExt;
     let mut rows = sqlx::query_as::<_, ReportRow>(
         "SELECT o.subscriber_id, s.name, i.address, o.state, o.fail_class, o.fail_code, \
-         o.skip_reason, o.attempts, o.provider_id, o.sent_at, o.delivered_at, o.read_at \
+         o.fail_detail, o.skip_reason, o.attempts, o.provider_id, o.sent_at, o.delivered_at, o.read_at \
          FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id \
          JOIN identities i ON i.id = o.identity_id WHERE o.campaign_id = ? ORDER BY o.id",
     )

@@ -111,16 +111,18 @@ pub async fn record_status(
     provider_id: &str,
     status: &str,
     error_code: Option<i64>,
+    error_title: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO delivery_statuses (channel, provider_id, status, error_code, at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO delivery_statuses (channel, provider_id, status, error_code, error_title, at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(channel)
     .bind(provider_id)
     .bind(status)
     .bind(error_code)
+    .bind(error_title.map(|t| t.chars().take(200).collect::<String>()))
     .bind(at)
     .execute(conn)
     .await?;

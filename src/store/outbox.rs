@@ -346,6 +346,8 @@ pub enum Outcome {
     Failed {
         class: String,
         code: String,
+        /// The platform's own words for it, when it gave any.
+        detail: Option<String>,
     },
     Unknown {
         reason: String,
@@ -375,8 +377,8 @@ pub async fn record(
         let rows = json(&sent)?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', provider_id = v.provider_id, sent_at = ?2, \
-             updated_at = ?2, lease_until = NULL, fail_class = NULL, fail_code = NULL \
-             FROM (SELECT value ->> 0 AS id, value ->> 1 AS provider_id FROM json_each(?1)) AS v \
+             updated_at = ?2, lease_until = NULL, fail_class = NULL, fail_code = NULL, \
+             fail_detail = NULL FROM (SELECT value ->> 0 AS id, value ->> 1 AS provider_id FROM json_each(?1)) AS v \
              WHERE outbox.id = v.id AND outbox.state IN ('sending', 'unknown')",
         )
         .bind(rows)
@@ -403,15 +405,20 @@ pub async fn record(
                 .execute(&mut *conn)
                 .await?;
             }
-            Outcome::Failed { class, code } => {
+            Outcome::Failed {
+                class,
+                code,
+                detail,
+            } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'failed', fail_class = ?1, fail_code = ?2, updated_at = ?3, \
-                     lease_until = NULL WHERE id = ?4 AND state = 'sending'",
+                     lease_until = NULL, fail_detail = ?5 WHERE id = ?4 AND state = 'sending'",
                 )
                 .bind(class)
                 .bind(code)
                 .bind(at)
                 .bind(id)
+                .bind(detail)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -461,17 +468,24 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreErro
 /// read, or failed from sent). Statuses for messages not (yet) in the outbox wait; those
 /// older than a week are dropped. Returns how many rows moved.
 pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
-    /// (id, provider id, status, error code, at)
-    type Pending = (i64, String, String, Option<i64>, DateTime<Utc>);
+    /// (id, provider id, status, error code, error title, at)
+    type Pending = (
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        DateTime<Utc>,
+    );
     let pending: Vec<Pending> = sqlx::query_as(
-        "SELECT id, provider_id, status, error_code, at FROM delivery_statuses \
+        "SELECT id, provider_id, status, error_code, error_title, at FROM delivery_statuses \
          WHERE applied = 0 ORDER BY id LIMIT 2000",
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut moved = 0;
     let week_ago = now() - chrono::Duration::days(7);
-    for (id, provider_id, status, code, at) in pending {
+    for (id, provider_id, status, code, title, at) in pending {
         let known: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE provider_id = ?)")
                 .bind(&provider_id)
@@ -498,8 +512,8 @@ pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreErr
             }
             "failed" => {
                 "UPDATE outbox SET state = 'failed', fail_class = 'permanent', \
-                 fail_code = coalesce(CAST(?3 AS TEXT), 'failed'), updated_at = ?1 \
-                 WHERE provider_id = ?2 AND state = 'sent'"
+                 fail_code = coalesce(CAST(?3 AS TEXT), 'failed'), fail_detail = ?4, \
+                 updated_at = ?1 WHERE provider_id = ?2 AND state = 'sent'"
             }
             // `sent` is what recording the answer already did.
             _ => "",
@@ -509,6 +523,7 @@ pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreErr
                 .bind(at)
                 .bind(&provider_id)
                 .bind(code)
+                .bind(&title)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();

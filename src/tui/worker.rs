@@ -145,7 +145,7 @@ pub enum Rows {
 pub enum Detail {
     Subscriber(Box<SubscriberDetail>),
     Campaign {
-        failures: Vec<(String, String, i64)>,
+        failures: Vec<crate::store::campaigns::FailureCause>,
         /// A few rows behind each failure cause.
         failure_rows: Vec<crate::store::campaigns::FailureRow>,
         /// Messages accepted per [`HISTORY_BUCKET`] seconds, oldest first (from the

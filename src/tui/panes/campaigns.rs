@@ -320,16 +320,13 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         if !failures.is_empty() {
             out.push(Line::from(""));
             out.push(heading(t, "Failures by cause"));
-            for (class, code, count) in failures {
+            for f in failures {
                 out.push(field(
                     t,
-                    &format!("  {class}"),
-                    format!("code {code}: {}", group(*count)),
+                    &format!("  {}", f.class),
+                    format!("{}: {}", f.describe(), group(f.count)),
                 ));
-                let rows: Vec<_> = failure_rows
-                    .iter()
-                    .filter(|r| &r.class == class && &r.code == code)
-                    .collect();
+                let rows: Vec<_> = failure_rows.iter().filter(|r| f.covers(r)).collect();
                 for r in &rows {
                     let name = if r.name.is_empty() {
                         "(no name)"
@@ -341,7 +338,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                         t.style(Meaning::Muted),
                     )));
                 }
-                let more = count - rows.len() as i64;
+                let more = f.count - rows.len() as i64;
                 if more > 0 && !rows.is_empty() {
                     out.push(Line::from(Span::styled(
                         format!(
