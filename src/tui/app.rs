@@ -551,10 +551,7 @@ impl App {
                     }
                     PromptKind::ImportPath if text.is_empty() => {}
                     PromptKind::ImportPath => {
-                        let list = self
-                            .selected_list()
-                            .map(|l| l.name.clone())
-                            .unwrap_or_else(|| "Imported".to_string());
+                        let list = self.import_target();
                         self.import = Some(ImportView {
                             path: text.clone(),
                             list: list.clone(),
@@ -1266,6 +1263,13 @@ impl App {
         self.list_index
             .checked_sub(1)
             .and_then(|i| self.lists.get(i))
+    }
+
+    /// The list an import from the console goes into: the shown list, or with everyone
+    /// shown (not a list), a list named `Imported`, made if it does not exist.
+    pub fn import_target(&self) -> String {
+        self.selected_list()
+            .map_or_else(|| "Imported".to_string(), |l| l.name.clone())
     }
 
     /// The id of the selected row of the current pane.

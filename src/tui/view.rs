@@ -135,24 +135,56 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         }
         draw_list(frame, list_area, app, view);
         if let (Some(area), Some(prompt)) = (search_area, &app.prompt) {
-            let title = match prompt.kind {
-                PromptKind::Search => "Search name, phone or id · Enter search · Esc cancel",
+            // What the field is for in the title; the keys inside, under the field, so
+            // that a narrow box cuts neither.
+            let (title, keys) = match prompt.kind {
+                PromptKind::Search => ("Search name, phone or id".to_string(), "Enter search"),
                 PromptKind::ImportPath => {
-                    "CSV file to import into the shown list · Enter import · Esc cancel"
+                    let list = app.import_target();
+                    let title = if app.selected_list().is_some() {
+                        format!("Import a CSV file into “{list}”")
+                    } else {
+                        format!("Import a CSV file into list “{list}”")
+                    };
+                    (title, "Enter import")
                 }
-                PromptKind::PauseReason(_) => "Why pause this account? · Enter pause · Esc cancel",
-                PromptKind::LicenceKey => "Licence key · Enter activate · Esc cancel",
-                PromptKind::CheckNumber => "Number to check · Enter check · Esc cancel",
-                PromptKind::CheckSearch => {
-                    "Search checks: number, name, flag or who · Enter search · Esc cancel"
-                }
-                PromptKind::ExportPath => {
-                    "CSV file to write the shown checks to · Enter export · Esc cancel"
-                }
+                PromptKind::PauseReason(_) => ("Why pause this account?".into(), "Enter pause"),
+                PromptKind::LicenceKey => ("Licence key".into(), "Enter activate"),
+                PromptKind::CheckNumber => ("Number to check".into(), "Enter check"),
+                PromptKind::CheckSearch => (
+                    "Search checks: number, name, flag or who".into(),
+                    "Enter search",
+                ),
+                PromptKind::ExportPath => (
+                    "CSV file to write the shown checks to".into(),
+                    "Enter export",
+                ),
             };
-            let block = panel(app, title, true);
+            let title = text::truncate(&title, usize::from(area.width.saturating_sub(4)));
+            let block = panel(app, &title, true);
             let inner = block.inner(area);
             frame.render_widget(block, area);
+            let inner = if inner.height >= 3 && prompt.kind != PromptKind::CheckNumber {
+                let [field, _, hint] = Layout::vertical([
+                    Constraint::Length(1),
+                    Constraint::Fill(1),
+                    Constraint::Length(1),
+                ])
+                .areas(inner);
+                frame.render_widget(
+                    Paragraph::new(Line::from(Span::styled(
+                        text::truncate(
+                            &format!("{keys} · Esc cancel · Ctrl-U clears"),
+                            usize::from(hint.width),
+                        ),
+                        app.theme.style(Meaning::Muted),
+                    ))),
+                    hint,
+                );
+                field
+            } else {
+                inner
+            };
             if prompt.kind == PromptKind::CheckNumber {
                 let [field, verdict] =
                     Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
