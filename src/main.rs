@@ -8,7 +8,7 @@ use cleverplatform::logging::{self, LogFormat};
 use cleverplatform::store::{self, Location, Store};
 use cleverplatform::tui::worker::{Services, Workspace};
 use cleverplatform::{commands, demo, tui};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -174,7 +174,9 @@ fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
         }
         last = c;
     }
-    eprintln!("clever: {text}");
+    // Not `eprintln!`: after the console, standard error may be a terminal that is gone,
+    // and failing to say so must not turn into a panic.
+    let _ = writeln!(std::io::stderr(), "clever: {text}");
     ExitCode::from(code)
 }
 
@@ -366,16 +368,17 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
         services.client.clone(),
         config.webhooks.opt_out_keywords.clone(),
     );
-    let result = tui::run(
+    let result = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(tui::run(
         app,
         services,
         Some(engine.state.clone()),
         Some(licence.state.clone()),
-    )
+    )))
     .await;
-    // Whatever ended the console, its engine finishes what is in flight and gives the
-    // lease up.
+    // Whatever ended the console, a panic included, its engine finishes what is in flight
+    // and gives the lease up.
     engine.stop().await;
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     result?;
     drop(telegram);
     drop(sandbox);

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 struct Session {
     output: Arc<Mutex<Vec<u8>>>,
+    /// Set, the reader lets go of the terminal after its next read.
+    hang_up: Arc<std::sync::atomic::AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     _master: Box<dyn portable_pty::MasterPty + Send>,
@@ -19,6 +21,32 @@ const COLS: u16 = 110;
 
 /// Starts `sh -c 'stty -g; clever … demo; echo EXIT=$?; stty -g'` in a terminal.
 fn start(home: &Path, extra_env: &[(&str, &str)]) -> Session {
+    let bin = env!("CARGO_BIN_EXE_clever");
+    let script = format!(
+        "stty -g; '{bin}' --data-dir '{d}' --config '{d}/config.toml' demo; echo EXIT=$?; stty -g",
+        d = home.display()
+    );
+    let mut cmd = CommandBuilder::new("sh");
+    cmd.args(["-c", &script]);
+    spawn(cmd, home, extra_env)
+}
+
+/// Starts `clever … demo` itself in a terminal, as the terminal's session leader (as a
+/// login shell's `exec clever` would be over SSH).
+fn start_alone(home: &Path, extra_env: &[(&str, &str)]) -> Session {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_clever"));
+    let d = home.display().to_string();
+    cmd.args([
+        "--data-dir",
+        &d,
+        "--config",
+        &format!("{d}/config.toml"),
+        "demo",
+    ]);
+    spawn(cmd, home, extra_env)
+}
+
+fn spawn(mut cmd: CommandBuilder, home: &Path, extra_env: &[(&str, &str)]) -> Session {
     let pty = native_pty_system();
     let pair = pty
         .openpty(PtySize {
@@ -28,13 +56,6 @@ fn start(home: &Path, extra_env: &[(&str, &str)]) -> Session {
             pixel_height: 0,
         })
         .unwrap();
-    let bin = env!("CARGO_BIN_EXE_clever");
-    let script = format!(
-        "stty -g; '{bin}' --data-dir '{d}' --config '{d}/config.toml' demo; echo EXIT=$?; stty -g",
-        d = home.display()
-    );
-    let mut cmd = CommandBuilder::new("sh");
-    cmd.args(["-c", &script]);
     cmd.env("TERM", "xterm-256color");
     cmd.env("HOME", home);
     cmd.env("LANG", "C.UTF-8");
@@ -47,10 +68,12 @@ fn start(home: &Path, extra_env: &[(&str, &str)]) -> Session {
     let writer = pair.master.take_writer().unwrap();
     let output = Arc::new(Mutex::new(Vec::new()));
     let sink = output.clone();
+    let hang_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hung_up = hang_up.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
+            if n == 0 || hung_up.load(std::sync::atomic::Ordering::Relaxed) {
                 break;
             }
             sink.lock().unwrap().extend_from_slice(&buf[..n]);
@@ -58,6 +81,7 @@ fn start(home: &Path, extra_env: &[(&str, &str)]) -> Session {
     });
     Session {
         output,
+        hang_up,
         writer,
         child,
         _master: pair.master,
@@ -205,4 +229,65 @@ fn ctrl_c_quits_at_once() {
     s.wait_for("Accounts · 4", false);
     s.send("\x03");
     s.assert_restored("EXIT=0");
+}
+
+/// Which process sends for the demo workspace in `home`, by `clever campaigns status`.
+fn engine_holder(home: &Path) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["--data-dir"])
+        .arg(home.join("demo"))
+        .args(["campaigns", "status", "1", "--json"])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        // Not seeded yet.
+        return serde_json::Value::Null;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["engine"].clone()
+}
+
+/// The connection drops (the terminal closes under the console, as when SSH goes away): the
+/// console still ends cleanly, and its engine finishes what is in flight and gives the
+/// engine lease back, so `clever run` or the next console sends at once instead of waiting
+/// for the lease to run out.
+#[test]
+fn a_dropped_connection_gives_the_engine_lease_back() {
+    let home = tempfile::tempdir().unwrap();
+    let s = start_alone(home.path(), &[("NO_COLOR", "1")]);
+    s.wait_for("Accounts · 4", false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while engine_holder(home.path()).is_null() {
+        assert!(Instant::now() < deadline, "the console's engine never sent");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Every handle on the terminal's master side closes: the reader's at its next read (the
+    // console redraws every second while a campaign runs).
+    let Session {
+        hang_up,
+        writer,
+        mut child,
+        _master: master,
+        ..
+    } = s;
+    hang_up.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(writer);
+    drop(master);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the console did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_dir(home.path().join("logs"))
+        .map(|d| {
+            d.flatten()
+                .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    assert!(status.success(), "{status:?}; log:\n{log}");
+    assert_eq!(engine_holder(home.path()), serde_json::Value::Null);
 }

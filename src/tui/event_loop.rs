@@ -71,6 +71,10 @@ pub async fn run(
                 }
                 Some(Ok(Event::Resize(w, h))) => send(app.update(Msg::Resize(w, h))),
                 Some(Ok(_)) => {}
+                Some(Err(e)) if gone(&e) => {
+                    tracing::info!(error = %e, "the terminal went away (a dropped connection?); leaving");
+                    break;
+                }
                 Some(Err(e)) => {
                     tracing::error!(error = %e, "terminal input failed");
                     break;
@@ -91,12 +95,16 @@ pub async fn run(
             _ = sighup.recv() => { app.update(Msg::Signal("SIGHUP")); }
             _ = sigint.recv() => { app.update(Msg::Signal("SIGINT")); }
             _ = sleep_until(deadline), if deadline.is_some() => {
-                draw(&mut guard, app)?;
+                if !redraw(&mut guard, app)? {
+                    break;
+                }
                 last_draw = Instant::now();
             }
         }
         if app.dirty && !app.quit && last_draw.elapsed() >= FRAME {
-            draw(&mut guard, app)?;
+            if !redraw(&mut guard, app)? {
+                break;
+            }
             last_draw = Instant::now();
         }
     }
@@ -121,6 +129,27 @@ async fn watched<T: Clone>(engine: &mut Option<tokio::sync::watch::Receiver<T>>)
 async fn sleep_until(deadline: Option<Instant>) {
     if let Some(d) = deadline {
         tokio::time::sleep_until(d).await;
+    }
+}
+
+/// Whether an error says the terminal is gone: the SSH connection or the terminal window
+/// closed under the console (the hang-up signal may arrive just after).
+fn gone(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+        || matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::ENXIO))
+}
+
+/// Draws a frame; `false` when the terminal is gone, so the console leaves as on a hang-up
+/// (cleanly: the engine still stops and gives its lease back).
+fn redraw(guard: &mut TerminalGuard, app: &mut App) -> io::Result<bool> {
+    match draw(guard, app) {
+        Ok(()) => Ok(true),
+        Err(e) if gone(&e) => {
+            tracing::info!(error = %e, "the terminal went away (a dropped connection?); leaving");
+            app.quit = true;
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -18,7 +18,12 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Owns the terminal while the console runs; dropping it restores the terminal.
 pub struct TerminalGuard {
-    pub terminal: Term,
+    /// Never dropped: ratatui's `Terminal` shows the cursor again when dropped and, when the
+    /// terminal is gone (an SSH connection that dropped), prints that failure to the same
+    /// dead terminal, which panics the process before its engine has stopped. [`restore`]
+    /// shows the cursor instead, ignoring a terminal that is gone; the `Terminal`'s buffers
+    /// go with the process, which is ending.
+    pub terminal: std::mem::ManuallyDrop<Term>,
 }
 
 impl TerminalGuard {
@@ -32,7 +37,7 @@ impl TerminalGuard {
             return Err(e);
         }
         let terminal = match Terminal::new(CrosstermBackend::new(out)) {
-            Ok(t) => t,
+            Ok(t) => std::mem::ManuallyDrop::new(t),
             Err(e) => {
                 restore();
                 return Err(e);
