@@ -593,10 +593,11 @@ async fn campaigns_are_composed_in_the_form() {
         .unwrap()
         .name
         .clone();
+    // The account, then past the template (empty: the text is sent) to the message.
     press(
         &mut app,
         &services,
-        &[KeyCode::Tab, KeyCode::Right, KeyCode::Tab],
+        &[KeyCode::Tab, KeyCode::Right, KeyCode::Tab, KeyCode::Tab],
     )
     .await;
     type_text(&mut app, &services, "Привет, {{ name }}!").await;
@@ -678,6 +679,72 @@ async fn campaigns_are_composed_in_the_form() {
     let c = services.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(c.status, cleverplatform::domain::CampaignStatus::Running);
     assert_eq!(c.counts.total, reach.reaches);
+}
+
+/// On a WhatsApp account the form takes an approved template: its parameters are the
+/// message rows, previewed per subscriber, and the draft is saved as a template campaign.
+#[tokio::test]
+async fn a_whatsapp_template_campaign_is_composed_in_the_form() {
+    use cleverplatform::domain::Channel;
+    use cleverplatform::tui::campaign_form::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clever.db");
+    std::fs::copy(demo_db(), &db).unwrap();
+    let services = services(db, true).await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
+    )
+    .await;
+    type_text(&mut app, &services, "Black Friday, template").await;
+    press(&mut app, &services, &[KeyCode::Tab, KeyCode::Tab]).await;
+    while app
+        .campaign_form
+        .as_ref()
+        .unwrap()
+        .chosen_account()
+        .unwrap()
+        .channel
+        != Channel::WhatsApp
+    {
+        press(&mut app, &services, &[KeyCode::Right]).await;
+    }
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    assert_eq!(app.campaign_form.as_ref().unwrap().focus, Row::Template);
+    type_text(&mut app, &services, "black_friday_2026:ru").await;
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    type_text(&mut app, &services, "{{ name }}").await;
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    type_text(&mut app, &services, "BF20").await;
+    snap!("campaign_form_template_120x36", render(&app));
+    let form = app.campaign_form.as_ref().unwrap();
+    assert_eq!(form.label(Row::Message), "Parameters");
+    assert!(form.problems.is_empty(), "{:?}", form.problems);
+    let (who, text) = &form.preview[0];
+    assert_eq!(
+        text.as_deref().unwrap(),
+        format!("template black_friday_2026: {who} · BF20")
+    );
+    let save = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('s'),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    )));
+    cleverplatform::tui::settle(&mut app, &services, save).await;
+    assert!(app.campaign_form.is_none(), "saved and closed");
+    let id = {
+        let mut conn = services.store.read().await.unwrap();
+        cleverplatform::store::campaigns::id_by_name(&mut conn, "Black Friday, template")
+            .await
+            .unwrap()
+            .expect("created")
+    };
+    let c = services.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(c.message_text, None);
+    assert_eq!(c.wa_template_name.as_deref(), Some("black_friday_2026"));
+    assert_eq!(c.wa_template_lang.as_deref(), Some("ru"));
+    assert_eq!(c.template_params(), ["{{ name }}", "BF20"]);
 }
 
 /// The campaign detail shows the send rate over the last minutes as a sparkline, and a few

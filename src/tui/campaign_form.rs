@@ -1,6 +1,8 @@
 //! The campaign form: name, list and account pickers, the message (several lines) with a
 //! live preview for the list's first subscribers and the content policy's verdict as it is
-//! typed, the schedule and the quiet hours. It checks with the same rules as
+//! typed, the schedule and the quiet hours. On a WhatsApp account the message can instead be
+//! an approved template (`NAME:LANG`), the message rows then being its parameters, one a
+//! line. It checks with the same rules as
 //! `clever campaigns create` ([`crate::engine::campaigns::check_message`]); the worker
 //! checks again against the database when it saves.
 
@@ -18,16 +20,18 @@ pub enum Row {
     Name,
     List,
     Account,
+    Template,
     Message,
     Schedule,
     Quiet,
 }
 
 impl Row {
-    pub const ALL: [Row; 6] = [
+    pub const ALL: [Row; 7] = [
         Row::Name,
         Row::List,
         Row::Account,
+        Row::Template,
         Row::Message,
         Row::Schedule,
         Row::Quiet,
@@ -38,6 +42,7 @@ impl Row {
             Row::Name => "Name",
             Row::List => "List",
             Row::Account => "Account",
+            Row::Template => "Template",
             Row::Message => "Message",
             Row::Schedule => "Schedule",
             Row::Quiet => "Quiet hours",
@@ -69,9 +74,16 @@ pub struct AccountChoice {
 /// How many subscribers the preview shows.
 pub const PREVIEW: usize = 3;
 
+const TEXT_INSTEAD: &str = "WhatsApp: approved template NAME:LANG; empty sends the text";
+const MESSAGE_HINT: &str =
+    "Hello, {{ name }}! Enter starts a new line; {{ attributes.city }} works too";
+const PARAMS_HINT: &str = "one parameter a line, {{1}} first: {{ name }}, BF20, …";
+
 /// Composing a new campaign.
 pub struct CampaignForm {
     pub name: TextArea<'static>,
+    /// A WhatsApp template as `NAME:LANG`; empty sends the message as text.
+    pub template: TextArea<'static>,
     pub message: TextArea<'static>,
     pub schedule: TextArea<'static>,
     pub quiet: TextArea<'static>,
@@ -112,10 +124,8 @@ impl CampaignForm {
             .unwrap_or(0);
         let mut f = CampaignForm {
             name: input("", "how the campaign is called in the console"),
-            message: input(
-                "",
-                "Hello, {{ name }}! Enter starts a new line; {{ attributes.city }} works too",
-            ),
+            template: input("", TEXT_INSTEAD),
+            message: input("", MESSAGE_HINT),
             schedule: input("", "empty: on start; or 2026-12-01T10:00:00+05:00"),
             quiet: input(
                 "",
@@ -178,10 +188,56 @@ impl CampaignForm {
         self.message.lines().join("\n").trim().to_string()
     }
 
+    /// Whether a WhatsApp template is given, the message rows being its parameters.
+    pub fn template_mode(&self) -> bool {
+        !Self::line(&self.template).is_empty()
+    }
+
+    /// The template as (name, language), or what is wrong with how it is written.
+    fn template_parts(&self) -> Result<(String, String), String> {
+        let text = Self::line(&self.template);
+        let mut parts = text
+            .split(|c: char| c == ':' || c.is_whitespace())
+            .filter(|p| !p.is_empty());
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(name), Some(lang), None) => Ok((name.to_string(), lang.to_string())),
+            _ => Err(format!(
+                "write the template as NAME:LANG, e.g. black_friday_2026:ru (not `{text}`)"
+            )),
+        }
+    }
+
+    /// The template's parameters: the message's lines that are not blank.
+    pub fn params(&self) -> Vec<String> {
+        self.message
+            .lines()
+            .iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// The message row's label: the parameters' when a template is given.
+    pub fn label(&self, row: Row) -> &'static str {
+        match row {
+            Row::Message if self.template_mode() => "Parameters",
+            r => r.label(),
+        }
+    }
+
+    /// Whether the chosen account is a WhatsApp one sending free text, which reaches only
+    /// those who wrote in the last 24 hours.
+    pub fn text_on_whatsapp(&self) -> bool {
+        !self.template_mode()
+            && self
+                .chosen_account()
+                .is_some_and(|a| a.channel == Channel::WhatsApp)
+    }
     /// The text field with the keys, if one has them.
     pub fn focused_input(&mut self) -> Option<&mut TextArea<'static>> {
         match self.focus {
             Row::Name => Some(&mut self.name),
+            Row::Template => Some(&mut self.template),
             Row::Message => Some(&mut self.message),
             Row::Schedule => Some(&mut self.schedule),
             Row::Quiet => Some(&mut self.quiet),
@@ -239,13 +295,24 @@ impl CampaignForm {
         }
         crate::tui::form::edit_field(input, key);
         self.clear_error(row);
-        if row == Row::Message {
+        if row == Row::Template {
+            self.message.set_placeholder_text(if self.template_mode() {
+                PARAMS_HINT
+            } else {
+                MESSAGE_HINT
+            });
+            self.clear_error(Row::Message);
+        }
+        if matches!(row, Row::Message | Row::Template) {
             self.refresh();
         }
     }
 
     /// Renders the preview and finds what is wrong with the message as it stands.
     pub fn refresh(&mut self) {
+        if self.template_mode() {
+            return self.refresh_template();
+        }
         let text = self.message_text();
         self.preview.clear();
         self.problems.clear();
@@ -261,23 +328,62 @@ impl CampaignForm {
                 return;
             }
         };
-        if let Some((_, samples)) = &self.samples {
-            for s in samples.iter().take(PREVIEW) {
-                let label = if s.name.is_empty() {
-                    "(no name)".to_string()
-                } else {
-                    s.name.clone()
-                };
-                self.preview.push((label, template.render(&s.recipient())));
-            }
-            if let Some((s, e)) = samples
-                .iter()
-                .find_map(|s| template.render(&s.recipient()).err().map(|e| (s, e)))
-            {
-                self.problems
-                    .push(format!("cannot be written for {}: {e}", s.who()));
+        self.try_on_samples(|s| template.render(&s.recipient()));
+        self.problems.extend(hits.iter().map(|h| h.to_string()));
+    }
+
+    /// The message as the first sampled subscribers get it, and the first sampled
+    /// subscriber it cannot be written for, if any.
+    fn try_on_samples(&mut self, render: impl Fn(&Sample) -> Result<String, String>) {
+        let Some((_, samples)) = &self.samples else {
+            return;
+        };
+        for s in samples.iter().take(PREVIEW) {
+            let label = if s.name.is_empty() {
+                "(no name)".to_string()
+            } else {
+                s.name.clone()
+            };
+            self.preview.push((label, render(s)));
+        }
+        if let Some((s, e)) = samples.iter().find_map(|s| render(s).err().map(|e| (s, e))) {
+            self.problems
+                .push(format!("cannot be written for {}: {e}", s.who()));
+        }
+    }
+
+    /// The preview and problems of a template's parameters, as the console's campaign
+    /// detail shows them (`template NAME: value · value`).
+    fn refresh_template(&mut self) {
+        self.preview.clear();
+        self.problems.clear();
+        let name = match self.template_parts() {
+            Ok((name, _)) => name,
+            Err(_) => Self::line(&self.template),
+        };
+        let mut compiled = Vec::new();
+        for (i, p) in self.params().iter().enumerate() {
+            match MessageTemplate::compile(p) {
+                Ok(t) => compiled.push(t),
+                Err(e) => self
+                    .problems
+                    .push(format!("parameter {{{{{}}}}}: {e}", i + 1)),
             }
         }
+        if self.problems.is_empty() {
+            self.try_on_samples(|s| {
+                let values = compiled
+                    .iter()
+                    .map(|t| t.render(&s.recipient()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(if values.is_empty() {
+                    format!("template {name}, no parameters")
+                } else {
+                    format!("template {name}: {}", values.join(" · "))
+                })
+            });
+        }
+        let hits = policy::check(&self.params().join("\n"));
         self.problems.extend(hits.iter().map(|h| h.to_string()));
     }
 
@@ -286,6 +392,7 @@ impl CampaignForm {
         let focus = self.focus;
         for (row, t) in [
             (Row::Name, &mut self.name),
+            (Row::Template, &mut self.template),
             (Row::Message, &mut self.message),
             (Row::Schedule, &mut self.schedule),
             (Row::Quiet, &mut self.quiet),
@@ -327,8 +434,31 @@ impl CampaignForm {
                 },
             ));
         }
+        let template = if self.template_mode() {
+            match self.template_parts() {
+                Ok(_)
+                    if self
+                        .chosen_account()
+                        .is_some_and(|a| a.channel != Channel::WhatsApp) =>
+                {
+                    self.errors.push((
+                        Row::Template,
+                        "templates are a WhatsApp feature: leave this empty to send the text"
+                            .into(),
+                    ));
+                    None
+                }
+                Ok(parts) => Some(parts),
+                Err(e) => {
+                    self.errors.push((Row::Template, e));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let text = self.message_text();
-        if text.is_empty() {
+        if text.is_empty() && !self.template_mode() {
             self.errors
                 .push((Row::Message, "write the message to send".into()));
         } else {
@@ -376,14 +506,18 @@ impl CampaignForm {
             self.show_cursor();
             return None;
         }
+        let (text, wa_template, wa_lang, wa_params) = match template {
+            Some((name, lang)) => (None, Some(name), Some(lang), self.params()),
+            None => (Some(text), None, None, Vec::new()),
+        };
         Some(Spec {
             name,
             list: list?,
             account: account?,
-            text: Some(text),
-            wa_template: None,
-            wa_lang: None,
-            wa_params: Vec::new(),
+            text,
+            wa_template,
+            wa_lang,
+            wa_params,
             schedule,
             quiet_hours: (!quiet_text.is_empty()).then_some(quiet_text),
         })
@@ -557,5 +691,66 @@ mod tests {
         assert_eq!(f.chosen_account().unwrap().name, "Shop");
         f.move_focus(-3);
         assert_eq!(f.focus, Row::Quiet, "focus wraps");
+    }
+
+    #[test]
+    fn a_whatsapp_template_takes_its_parameters_from_the_message_rows() {
+        let mut f = form();
+        f.set_accounts(vec![
+            AccountChoice {
+                id: AccountId(7),
+                name: "Shop".into(),
+                channel: Channel::Telegram,
+            },
+            AccountChoice {
+                id: AccountId(8),
+                name: "WA".into(),
+                channel: Channel::WhatsApp,
+            },
+        ]);
+        f.set_samples(
+            ListId(2),
+            vec![sample("Айгерим", Some("Алматы")), sample("Bob", None)],
+        );
+        f.focus = Row::Name;
+        type_text(&mut f, "Friday");
+        f.focus = Row::Template;
+        type_text(&mut f, "black_friday_2026");
+        assert_eq!(f.label(Row::Message), "Parameters");
+        f.focus = Row::Message;
+        type_text(&mut f, "{{ name }}\n\nBF20\n");
+        assert_eq!(f.params(), ["{{ name }}", "BF20"]);
+        assert_eq!(
+            f.preview[0],
+            (
+                "Айгерим".into(),
+                Ok("template black_friday_2026: Айгерим · BF20".into())
+            )
+        );
+        // Without its language, or on the Telegram account, it is refused where it is typed.
+        assert!(f.check().is_none());
+        assert!(f.error_of(Row::Template).unwrap().contains("NAME:LANG"));
+        assert_eq!(f.focus, Row::Template);
+        type_text(&mut f, ":ru");
+        assert!(f.check().is_none());
+        assert!(f.error_of(Row::Template).unwrap().contains("WhatsApp"));
+        f.focus = Row::Account;
+        f.cycle(1);
+        let spec = f.check().expect("valid");
+        assert_eq!(spec.account, "WA");
+        assert_eq!(spec.text, None);
+        assert_eq!(spec.wa_template.as_deref(), Some("black_friday_2026"));
+        assert_eq!(spec.wa_lang.as_deref(), Some("ru"));
+        assert_eq!(spec.wa_params, ["{{ name }}", "BF20"]);
+        // A parameter that cannot be written for a subscriber is named.
+        f.focus = Row::Message;
+        type_text(&mut f, "{{ attributes.city }}");
+        assert!(f.problems[0].contains("“Bob”"), "{:?}", f.problems);
+        assert!(f.check().is_none());
+        // Emptied, the template gives way to the text again.
+        f.template = input("", "");
+        f.refresh();
+        assert_eq!(f.label(Row::Message), "Message");
+        assert!(f.text_on_whatsapp());
     }
 }

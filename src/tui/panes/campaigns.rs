@@ -421,7 +421,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
         let marker = if focused { "› " } else { "  " };
         frame.render_widget(
             Paragraph::new(Span::styled(
-                format!("{marker}{}", row.label()),
+                format!("{marker}{}", form.label(row)),
                 label_style(focused),
             )),
             Rect::new(inner.x, y, LABEL.min(inner.width), 1),
@@ -446,6 +446,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
         };
         match row {
             Row::Name => frame.render_widget(&form.name, value),
+            Row::Template => frame.render_widget(&form.template, value),
             Row::Message => frame.render_widget(&form.message, value),
             Row::Schedule => frame.render_widget(&form.schedule, value),
             Row::Quiet => frame.render_widget(&form.quiet, value),
@@ -483,7 +484,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
         wrapped(frame, &mut y, heading(t, "As subscribers get it"));
     }
     match &form.samples {
-        _ if form.message_text().is_empty() => wrapped(
+        _ if form.message_text().is_empty() && !form.template_mode() => wrapped(
             frame,
             &mut y,
             Line::from(Span::styled(
@@ -524,7 +525,18 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
             }
         }
     }
-    if !form.message_text().is_empty() {
+    if !form.message_text().is_empty() || form.template_mode() {
+        if form.text_on_whatsapp() {
+            wrapped(
+                frame,
+                &mut y,
+                Line::from(Span::styled(
+                    "  WhatsApp delivers a text only to those who wrote in the last 24 hours; \
+                     a template (above) reaches everyone who consented",
+                    t.style(Meaning::Warn),
+                )),
+            );
+        }
         if form.problems.is_empty() {
             wrapped(
                 frame,
