@@ -898,9 +898,17 @@ async fn send_claimed(
     let sends = futures::stream::iter(to_send.into_iter().map(
         |(id, campaign, address, message, attempts)| {
             let (client, target, bucket) = (client.clone(), target.clone(), bucket.clone());
-            async move {
+            // Each request a task of its own, so both runtime threads build requests and
+            // read answers; polled inline, one task would do all of it on one thread.
+            let to = address.clone();
+            let send = tokio::spawn(async move {
                 bucket.until_ready().await;
-                let outcome = client.send(&target, &address, &message).await;
+                client.send(&target, &to, &message).await
+            });
+            async move {
+                let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
+                    reason: format!("the send stopped: {e}"),
+                });
                 (id, campaign, address, attempts, outcome)
             }
         },
