@@ -149,7 +149,8 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
         Some(Ok(s)) => {
             let mut lines = vec![Line::from(Span::styled(
                 format!(
-                    "{} new · {} updated · {} unchanged · {} rejected",
+                    "into “{}”: {} new · {} updated · {} unchanged · {} rejected",
+                    i.list,
                     group(s.imported as i64),
                     group(s.updated as i64),
                     group(s.unchanged as i64),
