@@ -89,6 +89,17 @@ impl LiveProgress {
         Some(after.saturating_sub(before) as f64 / span)
     }
 
+    /// How many of the last spans of `bucket` before `now` the samples cover whole (the
+    /// engine watched all of them); `None` when the figures are not live.
+    pub fn whole_buckets(&self, now: Instant, bucket: Duration) -> Option<usize> {
+        if !self.active {
+            return None;
+        }
+        let first = self.samples.front().map(|(t, _)| *t)?;
+        let covered = now.saturating_duration_since(first).as_secs_f64();
+        Some((covered / bucket.as_secs_f64()).floor() as usize)
+    }
+
     /// Messages accepted in each of the last `buckets` spans of `bucket` before `now`,
     /// oldest first; `None` while this process does not send.
     pub fn history(
@@ -188,5 +199,17 @@ mod tests {
             ),
             Some(20.0)
         );
+        // Four seconds in, no ten-second span has been seen whole; at 25 s, two have.
+        let ten = Duration::from_secs(10);
+        assert_eq!(
+            live.whole_buckets(t0 + Duration::from_secs(4), ten),
+            Some(0)
+        );
+        assert_eq!(
+            live.whole_buckets(t0 + Duration::from_secs(25), ten),
+            Some(2)
+        );
+        live.record(t0 + Duration::from_secs(30), &state(false, &[]));
+        assert_eq!(live.whole_buckets(t0 + Duration::from_secs(30), ten), None);
     }
 }

@@ -259,16 +259,20 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             .rate(Some(c.id), now, std::time::Duration::from_secs(60))
             .or(*rate)
             .unwrap_or(0.0);
+        let bucket = std::time::Duration::from_secs(HISTORY_BUCKET as u64);
         let history = app
             .live
-            .history(
-                Some(c.id),
-                now,
-                std::time::Duration::from_secs(HISTORY_BUCKET as u64),
-                HISTORY_BUCKETS,
-            )
+            .history(Some(c.id), now, bucket, HISTORY_BUCKETS)
             .or_else(|| history.clone())
             .unwrap_or_default();
+        // The busiest span among those seen whole: live figures start when this console's
+        // engine did, so older spans are only partly counted.
+        let whole = app
+            .live
+            .whole_buckets(now, bucket)
+            .unwrap_or(HISTORY_BUCKETS)
+            .min(history.len());
+        let peak = history[history.len() - whole..].iter().copied().max();
         let left = n.queued + n.sending;
         let eta = (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64);
         if rate > 0.0 || c.status == crate::domain::CampaignStatus::Running {
@@ -285,7 +289,6 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             ));
         }
         if history.iter().any(|n| *n > 0) {
-            let peak = history.iter().copied().max().unwrap_or(0);
             out.push(Line::from(vec![
                 Span::styled(
                     format!(
@@ -299,14 +302,16 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 ),
                 Span::styled(sparkline(&history, t.ascii), t.style(Meaning::Gauge)),
             ]));
-            out.push(field(
-                t,
-                "  Busiest",
-                format!(
-                    "{:.1}/s over {HISTORY_BUCKET} s",
-                    peak as f64 / HISTORY_BUCKET as f64
-                ),
-            ));
+            if let Some(peak) = peak {
+                out.push(field(
+                    t,
+                    "  Busiest",
+                    format!(
+                        "{:.1}/s over {HISTORY_BUCKET} s",
+                        peak as f64 / HISTORY_BUCKET as f64
+                    ),
+                ));
+            }
         }
         if let Ok(serde_json::Value::Object(left)) = serde_json::from_str(&c.left_out)
             && !left.is_empty()
