@@ -22,9 +22,34 @@ pub fn cpu_seconds_of(pid: &str) -> f64 {
     ticks / 100.0
 }
 
+/// The emulator's process, stopped when dropped: also when the example panics (a closed
+/// stdout, e.g. `| head`, makes `println!` panic), so no emulator is left running.
+pub struct Emulator(pub std::process::Child);
+
+impl Emulator {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `target/release/clever sandbox serve` with the platforms' pacing lifted (this measures
 /// the client and the emulator, not WhatsApp's limits); its process and base URL.
-pub fn emulator() -> (std::process::Child, String) {
+pub fn emulator() -> (Emulator, String) {
     let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/clever");
     let mut server = std::process::Command::new(bin)
         .args([
@@ -45,7 +70,7 @@ pub fn emulator() -> (std::process::Child, String) {
     std::io::BufReader::new(server.stdout.take().unwrap())
         .read_line(&mut base)
         .unwrap();
-    (server, base.trim().to_string())
+    (Emulator(server), base.trim().to_string())
 }
 
 /// Runs `wrk -t2 -cN -d5s` posting a WhatsApp text to the emulator and prints its rate.
