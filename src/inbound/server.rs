@@ -138,7 +138,11 @@ fn refused(e: WebhookError) -> (StatusCode, String) {
 }
 
 fn failed(e: store::StoreError) -> (StatusCode, String) {
-    tracing::error!(error = %e, "webhook not applied");
+    if e.is_busy() {
+        tracing::warn!(error = %e, "webhook not applied: the database is busy with another writer (a large import?); the platform sends it again");
+    } else {
+        tracing::error!(error = %e, "webhook not applied");
+    }
     // 5xx: the platform retries later, and applying twice is safe.
     (StatusCode::SERVICE_UNAVAILABLE, "try again".into())
 }

@@ -91,6 +91,33 @@ pub enum StoreError {
     Output(#[source] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether another writer held the database for longer than the busy timeout (a large
+    /// import is one transaction): trying again later succeeds.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Sql(sqlx::Error::Database(e)) => {
+                // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+                e.code()
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            }
+            StoreError::Sql(sqlx::Error::PoolTimedOut) => true,
+            _ => false,
+        }
+    }
+
+    /// Logs a failure that is about to be retried: a warning while another writer holds
+    /// the database (it passes), an error otherwise.
+    pub fn log_retry(&self, what: &str) {
+        if self.is_busy() {
+            tracing::warn!(error = %self, "{what}: the database is busy with another writer (a large import?); retrying");
+        } else {
+            tracing::error!(error = %self, "{what}; retrying");
+        }
+    }
+}
+
 /// Where the database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -356,6 +383,41 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_busy_database_is_told_apart() {
+        use sqlx::{ConnectOptions, Connection};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut a = opts.connect().await.unwrap();
+        let mut b = opts.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&mut a)
+            .await
+            .unwrap();
+        let mut holding = a.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *holding)
+            .await
+            .unwrap();
+        let e: StoreError = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut b)
+            .await
+            .unwrap_err()
+            .into();
+        assert!(e.is_busy(), "{e:?}");
+        holding.rollback().await.unwrap();
+        let other: StoreError = sqlx::query("INSERT INTO nowhere VALUES (1)")
+            .execute(&mut b)
+            .await
+            .unwrap_err()
+            .into();
+        assert!(!other.is_busy(), "{other:?}");
+    }
 
     #[test]
     fn urls_parse() {
