@@ -261,16 +261,18 @@ fn a_dropped_connection_gives_the_engine_lease_back() {
         assert!(Instant::now() < deadline, "the console's engine never sent");
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Every handle on the terminal's master side closes: the reader's at its next read (the
-    // console redraws every second while a campaign runs).
+    // Every handle on the terminal's master side closes: the reader's at its next read,
+    // which a key that switches panes (a redraw) makes sure of.
     let Session {
         hang_up,
-        writer,
+        mut writer,
         mut child,
         _master: master,
         ..
     } = s;
     hang_up.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.write_all(b"2").unwrap();
+    writer.flush().unwrap();
     drop(writer);
     drop(master);
     let deadline = Instant::now() + Duration::from_secs(30);
