@@ -303,8 +303,16 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
         skips[0].0 == "opted out" || skips[0].0 == "suppressed",
         "{skips:?}"
     );
-    // Statuses flowed in: rows moved on to read.
+    // The two campaigns' rows for the stopper came in one batch: the first campaign's went,
+    // the second's waited out the recipient spacing, and by then the STOP was in.
     let first = w.store.campaign(first).await.unwrap().unwrap();
+    assert_eq!(
+        (first.counts.total, first.counts.skipped),
+        (51, 0),
+        "{:?}",
+        first.counts
+    );
+    // Statuses flowed in: rows moved on to read.
     assert!(first.counts.read > 0, "{:?}", first.counts);
 }
 

@@ -842,6 +842,7 @@ async fn send_claimed(
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
+    let mut in_batch: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, k) in rows {
         let c = &campaigns[k];
         let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
@@ -887,10 +888,15 @@ async fn send_claimed(
             }
         }
         let gap = spacing(account.channel);
-        if let Some(last) = st.last_sent.get(&row.address)
-            && last.elapsed() < gap
-        {
-            let wait = gap - last.elapsed();
+        let wait = match st.last_sent.get(&row.address) {
+            Some(last) if last.elapsed() < gap => Some(gap - last.elapsed()),
+            // Two campaigns' rows for one address in the same batch: the first in claim
+            // order goes now, the other after the spacing (sent together, the platform
+            // would refuse one for the pair limit).
+            _ if !gap.is_zero() && !in_batch.insert(row.address.clone()) => Some(gap),
+            _ => None,
+        };
+        if let Some(wait) = wait {
             results.push((
                 row.id,
                 Outcome::Requeue {
