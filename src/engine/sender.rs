@@ -210,7 +210,7 @@ async fn run(
                     changed
                 });
             }
-            Err(e) => e.log_retry("engine housekeeping failed"),
+            Err(e) => retrying(None, &e, "engine housekeeping failed"),
         }
         let mut stopped = stopped.clone();
         tokio::select! {
@@ -432,7 +432,7 @@ async fn send_for_account(
             let now = Instant::now();
             if until > now {
                 if let Err(e) = give_back(&store, &row, &mut st.pending, ahead.take()).await {
-                    retrying(account, &e, "a batch could not be recorded");
+                    retrying(Some(account), &e, "a batch could not be recorded");
                 }
                 let mut stopped = stopped.clone();
                 tokio::select! {
@@ -451,7 +451,7 @@ async fn send_for_account(
             Ok(Next::Rows(claim)) => claim,
             Ok(Next::Idle(wait)) => {
                 if let Err(e) = flush(&store, &mut st.pending).await {
-                    retrying(account, &e, "a batch could not be recorded");
+                    retrying(Some(account), &e, "a batch could not be recorded");
                 }
                 let mut stopped = stopped.clone();
                 tokio::select! {
@@ -462,7 +462,11 @@ async fn send_for_account(
             }
             Ok(Next::Done) => break,
             Err(e) => {
-                retrying(account, &e, "a batch could not be claimed or recorded");
+                retrying(
+                    Some(account),
+                    &e,
+                    "a batch could not be claimed or recorded",
+                );
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 continue;
             }
@@ -500,7 +504,11 @@ async fn send_for_account(
             // Waiting or stopping is decided again once this batch is in.
             Ok(_) => None,
             Err(e) => {
-                retrying(account, &e, "a batch could not be claimed or recorded");
+                retrying(
+                    Some(account),
+                    &e,
+                    "a batch could not be claimed or recorded",
+                );
                 None
             }
         };
@@ -536,13 +544,16 @@ struct AccountState {
     pending: Option<Write>,
 }
 
-/// Logs a batch's failure that is about to be retried: a warning while another writer holds
-/// the database (it passes), an error otherwise.
-fn retrying(account: AccountId, e: &StoreError, what: &str) {
+/// Logs a failure that is about to be retried (of an account's batch, or of the
+/// housekeeping): a warning while another writer holds the database (it passes), an error
+/// otherwise.
+fn retrying(account: Option<AccountId>, e: &StoreError, what: &str) {
+    // Recorded only when there is one.
+    let account = account.map(|a| a.0);
     if e.is_busy() {
-        tracing::warn!(%account, error = %e, "{what}: the database is busy with another writer (a large import?); retrying");
+        tracing::warn!(account, error = %e, "{what}: the database is busy with another writer (a large import?); retrying");
     } else {
-        tracing::error!(%account, error = %e, "{what}; retrying");
+        tracing::error!(account, error = %e, "{what}; retrying");
     }
 }
 

@@ -106,16 +106,6 @@ impl StoreError {
             _ => false,
         }
     }
-
-    /// Logs a failure that is about to be retried: a warning while another writer holds
-    /// the database (it passes), an error otherwise.
-    pub fn log_retry(&self, what: &str) {
-        if self.is_busy() {
-            tracing::warn!(error = %self, "{what}: the database is busy with another writer (a large import?); retrying");
-        } else {
-            tracing::error!(error = %self, "{what}; retrying");
-        }
-    }
 }
 
 /// Where the database lives.
