@@ -25,7 +25,7 @@ async fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(32);
-    let (mut server, base) = emulator();
+    let (server, base) = emulator();
     let target = Arc::new(Target {
         channel: Channel::WhatsApp,
         base_url: base.clone(),
@@ -71,6 +71,5 @@ async fn main() {
         cpu / sent as f64 * 1e6
     );
     support::wrk(&base, concurrency);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

@@ -139,7 +139,7 @@ async fn until_done(store: &Store, id: cleverplatform::domain::CampaignId) {
 async fn main() {
     let part = std::env::args().nth(1).unwrap_or_else(|| "path".into());
     let n: Option<usize> = std::env::args().nth(2).and_then(|a| a.parse().ok());
-    let (mut server, base) = emulator();
+    let (server, base) = emulator();
     let dir = tempfile::tempdir().unwrap();
     let client = Client::new(Duration::from_secs(10)).unwrap();
     match part.as_str() {
@@ -294,6 +294,5 @@ async fn main() {
         }
         other => eprintln!("unknown part `{other}`: path, rate, prepare or start"),
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

@@ -59,7 +59,7 @@ fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
-    let (mut server, base) = support::emulator();
+    let (server, base) = support::emulator();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let csv = dir.join("s.csv");
@@ -143,8 +143,7 @@ fn main() {
             .args(["-TERM", &run.id().to_string()])
             .status();
         let _ = run.wait();
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         println!(
             "clever run: {:.0} msg/s (account limit 1000), {:.0}% of one core",
             (sent1 - sent0) as f64 / elapsed,
@@ -218,8 +217,7 @@ fn main() {
     let sent1 = sent(dir);
     writer.write_all(b"\x03").unwrap();
     let _ = child.wait();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     latencies.sort();
     let pct = |p: f64| {

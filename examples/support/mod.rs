@@ -24,19 +24,11 @@ pub fn cpu_seconds_of(pid: &str) -> f64 {
 
 /// The emulator's process, stopped when dropped: also when the example panics (a closed
 /// stdout, e.g. `| head`, makes `println!` panic), so no emulator is left running.
-pub struct Emulator(pub std::process::Child);
+pub struct Emulator(std::process::Child);
 
 impl Emulator {
     pub fn id(&self) -> u32 {
         self.0.id()
-    }
-
-    pub fn kill(&mut self) -> std::io::Result<()> {
-        self.0.kill()
-    }
-
-    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
-        self.0.wait()
     }
 }
 

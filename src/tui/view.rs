@@ -273,9 +273,10 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) 
     let marker = unicode_width::UnicodeWidthStr::width(t.marker()) as u16;
     let [_, columns] = Layout::horizontal([Constraint::Length(marker), Constraint::Fill(0)])
         .areas(Rect::new(0, 0, inner.width, 1));
+    let (flex, spacing) = (ratatui::layout::Flex::Start, 1);
     let columns = Layout::horizontal(view.widths.clone())
-        .flex(ratatui::layout::Flex::Start)
-        .spacing(1)
+        .flex(flex)
+        .spacing(spacing)
         .split(columns);
     let rows = view.rows.into_iter().map(|cells| {
         Row::new(cells.into_iter().enumerate().map(|(i, cell)| {
@@ -295,8 +296,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, view: ListView<'static>) 
         .row_highlight_style(selected)
         .highlight_symbol(t.marker())
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
-        .flex(ratatui::layout::Flex::Start)
-        .column_spacing(1);
+        .flex(flex)
+        .column_spacing(spacing);
     let mut state = TableState::default().with_selected(view.selected);
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -71,8 +71,8 @@ pub fn truncate_line(line: Line<'static>, width: usize) -> Line<'static> {
 
 /// Wraps each line to `width` cells at spaces (mid-word only when a word is longer than a
 /// row), and indents the rows after the first: under the value of a `field` line (a label
-/// span ending in two spaces, or a label span and a span of spaces, then the value), else two cells past the line's own indent
-/// (prose at the margin wraps to the margin).
+/// span ending in two spaces, or a label span and a span of spaces, then the value), else
+/// two cells past the line's own indent (prose at the margin wraps to the margin).
 /// Lines that fit are returned as they are.
 pub fn wrap_hanging(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::with_capacity(lines.len());
