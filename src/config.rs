@@ -201,6 +201,8 @@ pub struct EngineConfig {
     pub lease_seconds: Option<u64>,
     /// How long a standby engine waits for a silent active one before taking over.
     pub takeover_seconds: Option<u64>,
+    /// How often each account's token is checked against its platform; 0 never.
+    pub health_check_minutes: Option<u64>,
 }
 
 /// An IANA time zone name, checked when the file is read.

@@ -1002,3 +1002,70 @@ async fn a_permanent_failure_keeps_the_platforms_words() {
         ]
     );
 }
+
+/// The engine that sends also checks each account's token on a schedule, as `c` does by hand:
+/// a working token and an expired one get their health recorded, and an account checked
+/// within the interval is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sending_engine_checks_tokens_on_a_schedule() {
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(1)).await;
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap();
+    account(&w.store, "Good", &sb.base_url(), "EAAG", "2001").await;
+    account(&w.store, "Expired", &sb.base_url(), "revoked-token", "2002").await;
+    account(&w.store, "Fresh", &sb.base_url(), "revoked-token", "2003").await;
+    set(
+        &w.store,
+        "UPDATE accounts SET health = 'ok: checked by hand', \
+         health_checked_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE name = 'Fresh'",
+    )
+    .await;
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        EngineOptions {
+            health_every: Some(Duration::from_secs(3600)),
+            ..fast()
+        },
+    );
+    let health = |name: &'static str| {
+        let store = w.store.clone();
+        async move {
+            store
+                .account_page(cleverplatform::store::PageRequest {
+                    anchor: cleverplatform::store::Anchor::First,
+                    limit: 10,
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.name == name)
+                .unwrap()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while health("Good").await.health.is_none() || health("Expired").await.health.is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "never checked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    engine.stop().await;
+    let good = health("Good").await;
+    assert!(
+        good.health.as_deref().unwrap().starts_with("ok: +7 701"),
+        "{:?}",
+        good.health
+    );
+    assert!(good.health_checked_at.is_some());
+    let expired = health("Expired").await;
+    assert_eq!(
+        expired.health.as_deref(),
+        Some("failed: HTTP 401: (190) Error validating access token")
+    );
+    // Checked a moment ago by hand: its (stale on purpose) line stays until the interval ends.
+    assert_eq!(
+        health("Fresh").await.health.as_deref(),
+        Some("ok: checked by hand")
+    );
+}

@@ -56,6 +56,9 @@ pub struct EngineOptions {
     /// sandbox accounts while it allows the sandbox, within the tariff's messages a day.
     /// `None` sends unchecked (tests and benchmarks).
     pub licence: Option<watch::Receiver<Licence>>,
+    /// How often the engine that holds the lease checks each account's token against its
+    /// platform, as `c` does; `None` never (tests and benchmarks).
+    pub health_every: Option<Duration>,
 }
 
 /// The reason a campaign paused by the licence carries; it resumes when the licence allows.
@@ -73,6 +76,11 @@ impl EngineOptions {
             takeover: c
                 .takeover_seconds
                 .map_or(d.takeover, |s| Duration::from_secs(s.max(2))),
+            health_every: match c.health_check_minutes {
+                Some(0) => None,
+                Some(m) => Some(Duration::from_secs(m * 60)),
+                None => Some(HEALTH_EVERY),
+            },
             ..d
         }
     }
@@ -93,9 +101,13 @@ impl Default for EngineOptions {
             max_pause: Duration::from_secs(600),
             takeover: Duration::from_secs(20),
             licence: None,
+            health_every: None,
         }
     }
 }
+
+/// How often accounts' tokens are checked unless `[engine] health_check_minutes` says.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(30 * 60);
 
 /// What the engine is doing, published on a `watch` channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,6 +170,9 @@ async fn run(
     let mut holding = false;
     // Senders stop at their next batch when this engine loses the lease.
     let lease_held = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Token checks run beside the sending, one round at a time, looked for once a minute.
+    let mut checks: Option<tokio::task::JoinHandle<()>> = None;
+    let mut next_checks = tokio::time::Instant::now();
     loop {
         if *stopped.borrow() {
             break;
@@ -166,6 +181,17 @@ async fn run(
         lease_held.store(holding, std::sync::atomic::Ordering::Relaxed);
         match result {
             Ok(Some(campaigns)) => {
+                if let Some(every) = options.health_every
+                    && tokio::time::Instant::now() >= next_checks
+                    && checks.as_ref().is_none_or(|c| c.is_finished())
+                {
+                    next_checks = tokio::time::Instant::now() + Duration::from_secs(60);
+                    checks = Some(tokio::spawn(check_due_accounts(
+                        store.clone(),
+                        client.clone(),
+                        every,
+                    )));
+                }
                 senders.retain(|_, t| !t.is_finished());
                 for account in campaigns.iter().map(|c| c.account_id) {
                     senders.entry(account).or_insert_with(|| {
@@ -218,6 +244,10 @@ async fn run(
             _ = stopped.changed() => {}
         }
     }
+    // A check cut short records nothing; the next engine checks that account again.
+    if let Some(c) = checks {
+        c.abort();
+    }
     for (_, task) in senders {
         let _ = task.await;
     }
@@ -226,6 +256,34 @@ async fn run(
         let _ = c.commit().await;
     }
     state.send_replace(EngineState::default());
+}
+
+/// Checks the token of each account not checked for `every`, one after the other, and
+/// records the result as its health (the Accounts pane shows it); a token that stops
+/// working is logged as a warning, one that works again as news.
+async fn check_due_accounts(store: Store, client: Client, every: Duration) {
+    let before = Utc::now() - chrono::Duration::from_std(every).unwrap_or_default();
+    let due = match store.accounts_due_for_health(before).await {
+        Ok(d) => d,
+        Err(e) => return retrying(None, &e, "could not list the accounts to check"),
+    };
+    for account in due {
+        let was_ok = account.health.as_deref().map(|h| h.starts_with("ok"));
+        match super::check_account(&store, &client, account.id).await {
+            Ok(Some((_, health))) if !health.ok && was_ok != Some(false) => tracing::warn!(
+                account = %account.name,
+                "the account's token check failed: {}; sends from it will fail until it is fixed",
+                health.detail
+            ),
+            Ok(Some((_, health))) if health.ok && was_ok == Some(false) => tracing::info!(
+                account = %account.name,
+                "the account's token check passes again: {}",
+                health.detail
+            ),
+            Ok(_) => {}
+            Err(e) => retrying(Some(account.id), &e, "could not record an account's health"),
+        }
+    }
 }
 
 /// Renews the lease and does the housekeeping; the running campaigns when this engine

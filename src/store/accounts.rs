@@ -126,6 +126,22 @@ impl Store {
         page::fetch(self.pool(), SQL, req).await
     }
 
+    /// Accounts whose token was never checked or last checked before `before`, the longest
+    /// unchecked first.
+    pub async fn accounts_due_for_health(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<AccountRow>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            select!(),
+            " WHERE a.health_checked_at IS NULL OR a.health_checked_at < ? \
+             ORDER BY a.health_checked_at IS NOT NULL, a.health_checked_at, a.id"
+        ))
+        .bind(before)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// One account by id.
     pub async fn account(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
         Ok(sqlx::query_as(concat!(select!(), " WHERE a.id = ?"))

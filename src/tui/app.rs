@@ -1611,7 +1611,7 @@ impl App {
             (false, _) => "…".to_string(),
             (true, Some(cap)) => format!(
                 "{} {} of {}",
-                crate::tui::panes::campaigns::bar(used as f64 / cap.max(1) as f64, 10, ascii),
+                crate::tui::widgets::text::bar(used as f64 / cap.max(1) as f64, 10, ascii),
                 group(used),
                 group(cap as i64)
             ),

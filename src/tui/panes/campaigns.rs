@@ -9,6 +9,7 @@ use crate::tui::app::{App, group};
 use crate::tui::campaign_form::{CampaignForm, Row};
 use crate::tui::theme::{Meaning, Theme};
 use crate::tui::widgets::popup;
+use crate::tui::widgets::text::{bar, percent};
 use crate::tui::worker::{Detail, HISTORY_BUCKET, HISTORY_BUCKETS};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -71,7 +72,7 @@ fn progress(c: &CampaignRow) -> String {
     }
     format!(
         "{:>3}% {}/{}",
-        (c.counts.progress() * 100.0).floor() as i64,
+        percent(c.counts.progress()),
         group(c.counts.done()),
         group(c.counts.total)
     )
@@ -91,15 +92,6 @@ fn row(t: &Theme, c: &CampaignRow, wide: bool) -> Vec<Line<'static>> {
     }
     cells.push(Line::from(progress(c)));
     cells
-}
-
-/// A text bar of `width` cells filled to `share`.
-pub fn bar(share: f64, width: usize, ascii: bool) -> String {
-    let filled = ((share.clamp(0.0, 1.0)) * width as f64).round() as usize;
-    let (full, empty) = if ascii { ('#', '.') } else { ('█', '░') };
-    let mut s: String = std::iter::repeat_n(full, filled).collect();
-    s.extend(std::iter::repeat_n(empty, width - filled));
-    s
 }
 
 /// Counts as a row of bars, one cell each, scaled to the largest.
@@ -197,7 +189,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::raw("  "),
             Span::styled(bar(n.progress(), 24, t.ascii), t.style(Meaning::Gauge)),
-            Span::raw(format!(" {:.0}%", n.progress() * 100.0)),
+            Span::raw(format!(" {}%", percent(n.progress()))),
         ]));
         for (label, value, meaning) in [
             ("Recipients", n.total, Meaning::Base),

@@ -8,6 +8,7 @@ use crate::store::subscribers::SubscriberRow;
 use crate::tui::action::PaneId;
 use crate::tui::app::{App, group};
 use crate::tui::theme::{Meaning, Theme};
+use crate::tui::widgets::text::{bar, percent};
 use crate::tui::worker::Detail;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
@@ -135,12 +136,12 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                 Line::from(format!("{} → {}", i.path, i.list)),
                 Line::from(vec![
                     Span::styled(
-                        super::campaigns::bar(share, 20, t.ascii),
+                        bar(share, 20, t.ascii),
                         t.style(Meaning::Gauge),
                     ),
                     Span::raw(format!(
-                        " {:.0}% · {} rows",
-                        share * 100.0,
+                        " {}% · {} rows",
+                        percent(share),
                         group(i.progress.rows as i64)
                     )),
                 ]),

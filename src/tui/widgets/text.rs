@@ -148,6 +148,22 @@ pub fn wrap_hanging(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static
     out
 }
 
+/// A text bar of `width` cells filled to `share`. A cell fills only when its whole share is
+/// reached, so the bar is full only when the work is, and agrees with [`percent`].
+pub fn bar(share: f64, width: usize, ascii: bool) -> String {
+    let filled = ((share.clamp(0.0, 1.0)) * width as f64).floor() as usize;
+    let (full, empty) = if ascii { ('#', '.') } else { ('█', '░') };
+    let mut s: String = std::iter::repeat_n(full, filled).collect();
+    s.extend(std::iter::repeat_n(empty, width - filled));
+    s
+}
+
+/// `share` as a whole percentage, rounded down: 99.6 % done is 99 %, never 100 % before the
+/// end, and a list and a gauge of the same counts show the same number.
+pub fn percent(share: f64) -> u32 {
+    (share.clamp(0.0, 1.0) * 100.0).floor() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +171,19 @@ mod tests {
 
     fn text(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn a_gauge_is_full_and_at_100_only_when_everything_is_done() {
+        // 2 208 of 3 212 is 68.7 %: the list and the gauge both say 68.
+        let share = 2208.0 / 3212.0;
+        assert_eq!(percent(share), 68);
+        assert_eq!(percent(3211.0 / 3212.0), 99);
+        assert_eq!(percent(1.0), 100);
+        assert_eq!(percent(-0.5), 0);
+        assert_eq!(bar(3211.0 / 3212.0, 24, true), format!("{}.", "#".repeat(23)));
+        assert_eq!(bar(1.0, 4, false), "████");
+        assert_eq!(bar(0.0, 3, true), "...");
     }
 
     #[test]
