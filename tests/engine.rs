@@ -430,6 +430,13 @@ async fn a_halted_account_stops_only_itself() {
     );
     let good = w.store.campaign(good).await.unwrap().unwrap();
     assert_eq!(good.counts.sent, 40);
+    // The waiting campaign's status names its account's halt, so the operator knows why.
+    let status = campaigns::status(&w.store, bad.id).await.unwrap().unwrap();
+    assert_eq!(
+        (status.account.as_str(), status.account_status),
+        ("Expired", cleverplatform::domain::AccountStatus::Paused)
+    );
+    assert_eq!(status.account_reason, halted.status_reason);
 }
 
 /// (b) The engine process is killed with SIGKILL at several points of a campaign and started

@@ -393,6 +393,19 @@ async fn accounts_pause_with_a_reason_and_resume_after_asking() {
     let a = app.accounts.selected().unwrap();
     assert_eq!(a.status, cleverplatform::domain::AccountStatus::Paused);
     assert_eq!(a.status_reason.as_deref(), Some("token rotation"));
+    // Its running campaign says why nothing goes out, where the operator watches it.
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('r')],
+    )
+    .await;
+    let screen = format!("{}", render(&app).backend());
+    for words in ["— paused (token rotation). Nothing", "resume it in"] {
+        assert!(screen.contains(words), "{words}: {screen}");
+    }
+    snap!("campaign_on_a_paused_account_120x36", render(&app));
+    press(&mut app, &services, &[pane_key(PaneId::Accounts)]).await;
     press(&mut app, &services, &[KeyCode::Char('p')]).await;
     assert!(matches!(
         app.overlay,

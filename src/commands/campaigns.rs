@@ -2,7 +2,7 @@
 //! The lifecycle itself is `engine::campaigns`; the sending is done by whichever engine runs
 //! (`clever run` or an open console).
 
-use super::{actor, print_json};
+use super::{actor, print_json, shell_word};
 use crate::cli::{CampaignsCommand, CreateCampaignArgs};
 use crate::domain::CampaignId;
 use crate::engine::campaigns::{self, LifecycleError, Spec, Step};
@@ -103,6 +103,21 @@ pub async fn run(
                 println!("  reason: {r}");
             }
             let c = &s.counts;
+            let open = !s.status.is_final();
+            match (&s.account_status, s.account_reason.as_deref()) {
+                (crate::domain::AccountStatus::Paused, why) if open => println!(
+                    "  account: {}, {}. Nothing is sent from it until it is {}resumed: `clever accounts resume {}`",
+                    s.account,
+                    crate::domain::states::pause_words(why),
+                    if crate::domain::states::is_halt_reason(why) {
+                        "fixed and "
+                    } else {
+                        ""
+                    },
+                    shell_word(&s.account)
+                ),
+                _ => println!("  account: {}", s.account),
+            }
             println!(
                 "  total {}  queued {}  sending {}  sent {}  delivered {}  read {}  failed {}  skipped {}  unknown {}",
                 c["total"],

@@ -70,3 +70,33 @@ pub fn usage(message: impl std::fmt::Display) -> anyhow::Error {
     eprintln!("clever: {message}");
     Exit(2).into()
 }
+
+/// `word` as a shell reads it back whole, for commands suggested to the operator: as it is
+/// when it is plain, in single quotes otherwise.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn suggested_words_survive_the_shell() {
+        assert_eq!(shell_word("@clever_shop_bot"), "@clever_shop_bot");
+        assert_eq!(
+            shell_word("Clever Shop · WhatsApp"),
+            "'Clever Shop · WhatsApp'"
+        );
+        assert_eq!(shell_word("O'Hara"), r"'O'\''Hara'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

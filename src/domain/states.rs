@@ -66,6 +66,16 @@ pub fn is_halt_reason(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.starts_with(HALTED_PREFIX))
 }
 
+/// A paused account's state in words: `halted: 190 …` as the platform's halt reads, or
+/// `paused (REASON)` for the operator's own pause.
+pub fn pause_words(reason: Option<&str>) -> String {
+    match reason {
+        Some(why) if is_halt_reason(reason) => why.to_string(),
+        Some(why) => format!("paused ({why})"),
+        None => "paused".to_string(),
+    }
+}
+
 text_enum!(
     /// Where a campaign is in its lifecycle.
     CampaignStatus {

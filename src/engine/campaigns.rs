@@ -443,6 +443,11 @@ pub struct Status {
     pub name: String,
     pub status: CampaignStatus,
     pub reason: Option<String>,
+    /// The account it sends from, and that account's state: nothing is sent while it is
+    /// paused or halted (the reason says which and why).
+    pub account: String,
+    pub account_status: crate::domain::AccountStatus,
+    pub account_reason: Option<String>,
     pub counts: serde_json::Value,
     /// Each with `class`, `code`, `detail` (the platform's words, or null) and `count`.
     pub failed_by_cause: Vec<campaigns::FailureCause>,
@@ -476,6 +481,9 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
         name: c.name.clone(),
         status: c.status,
         reason: c.status_reason.clone(),
+        account: c.account_name.clone(),
+        account_status: c.account_status,
+        account_reason: c.account_reason.clone(),
         counts: serde_json::json!({
             "total": n.total, "queued": n.queued, "sending": n.sending, "sent": n.sent,
             "delivered": n.delivered, "read": n.read, "failed": n.failed, "skipped": n.skipped,

@@ -17,6 +17,9 @@ pub struct CampaignRow {
     pub status_reason: Option<String>,
     pub list_name: String,
     pub account_name: String,
+    /// The account's own state: a paused or halted account sends nothing for the campaign.
+    pub account_status: crate::domain::AccountStatus,
+    pub account_reason: Option<String>,
     pub channel: Channel,
     pub message_text: Option<String>,
     pub wa_template_name: Option<String>,
@@ -119,7 +122,8 @@ macro_rules! detail_key {
 macro_rules! select {
     () => {
         "SELECT c.id, c.name, c.status, c.status_reason, l.name AS list_name, \
-     a.name AS account_name, a.channel, c.message_text, c.wa_template_name, c.wa_template_lang, \
+     a.name AS account_name, a.status AS account_status, a.status_reason AS account_reason, \
+     a.channel, c.message_text, c.wa_template_name, c.wa_template_lang, \
      c.wa_template_params, c.schedule_at, c.quiet_start, c.quiet_end, c.created_at, c.started_at, c.finished_at, c.left_out, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id) AS total, \
      (SELECT count(*) FROM outbox o WHERE o.campaign_id = c.id AND o.state = 'queued') AS queued, \

@@ -8,6 +8,10 @@ use chrono::{DateTime, Utc};
 pub struct Overview {
     pub accounts: i64,
     pub accounts_active: i64,
+    /// Accounts the platform halted (paused until the operator fixes and resumes them).
+    pub accounts_halted: i64,
+    /// Other accounts whose last token check failed.
+    pub accounts_failing: i64,
     pub subscribers: i64,
     pub lists: i64,
     pub campaigns: i64,
@@ -26,6 +30,11 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT (SELECT count(*) FROM accounts) AS accounts, \
              (SELECT count(*) FROM accounts WHERE status = 'active') AS accounts_active, \
+             (SELECT count(*) FROM accounts WHERE status = 'paused' \
+                AND status_reason LIKE 'halted: %') AS accounts_halted, \
+             (SELECT count(*) FROM accounts WHERE health LIKE 'failed%' \
+                AND NOT (status = 'paused' AND status_reason LIKE 'halted: %')) \
+                AS accounts_failing, \
              (SELECT count(*) FROM subscribers) AS subscribers, \
              (SELECT count(*) FROM lists) AS lists, \
              (SELECT count(*) FROM campaigns) AS campaigns, \

@@ -2,7 +2,8 @@
 //! schedule and quiet hours, and the outbox by state, failures by cause and skips by reason.
 
 use super::{ListView, field, field_styled, form_hint, heading, when};
-use crate::domain::CampaignStatus;
+use crate::domain::states::{is_halt_reason, pause_words};
+use crate::domain::{AccountStatus, CampaignStatus};
 use crate::store::campaigns::CampaignRow;
 use crate::tui::action::PaneId;
 use crate::tui::app::{App, group};
@@ -63,6 +64,30 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         empty: "No campaigns yet. Press n to compose one.",
         loaded: w.loaded,
     }
+}
+
+/// The account it sends from; when that account is paused or halted and the campaign not
+/// over, why, and that nothing goes out until the account is resumed.
+fn account_field(t: &Theme, c: &CampaignRow) -> Line<'static> {
+    let name = format!("{} ({})", c.account_name, c.channel.label());
+    if c.account_status != AccountStatus::Paused || c.status.is_final() {
+        return field(t, "Account", name);
+    }
+    let why = c.account_reason.as_deref();
+    let (meaning, fix) = if is_halt_reason(why) {
+        (Meaning::Error, "fix it and resume it")
+    } else {
+        (Meaning::Warn, "resume it")
+    };
+    field_styled(
+        t,
+        "Account",
+        format!(
+            "{name} — {}. Nothing is sent until you {fix} in Accounts",
+            pause_words(why)
+        ),
+        meaning,
+    )
 }
 
 /// `62% 1 234/2 000` style progress.
@@ -130,11 +155,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             },
             status_meaning(c.status),
         ),
-        field(
-            t,
-            "Account",
-            format!("{} ({})", c.account_name, c.channel.label()),
-        ),
+        account_field(t, c),
         field(t, "List", c.list_name.clone()),
         field(
             t,

@@ -135,10 +135,7 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
             vec![
                 Line::from(format!("{} → {}", i.path, i.list)),
                 Line::from(vec![
-                    Span::styled(
-                        bar(share, 20, t.ascii),
-                        t.style(Meaning::Gauge),
-                    ),
+                    Span::styled(bar(share, 20, t.ascii), t.style(Meaning::Gauge)),
                     Span::raw(format!(
                         " {}% · {} rows",
                         percent(share),

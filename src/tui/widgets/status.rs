@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::text::truncate;
+use super::text::{truncate, truncate_line};
 
 /// Draws the status bar in one line.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -37,11 +37,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => "idle".to_string(),
     };
     let licence = app.licence_state().short(chrono::Utc::now());
-    let left = format!(
-        " {}{sep}licence: {licence}{sep}engine: {engine}",
-        app.workspace.label
-    );
     let width = area.width as usize;
+    // Accounts in trouble come right after the workspace, where a narrow terminal keeps them.
+    let head = format!(" {}{sep}", app.workspace.label);
+    let alert = app.overview.as_ref().and_then(account_alert);
+    let tail = format!("licence: {licence}{sep}engine: {engine}");
+    let left = match &alert {
+        Some(a) => format!("{head}{a}{sep}{tail}"),
+        None => format!("{head}{tail}"),
+    };
     // Notices take the whole line until the next key: they matter more than the fields.
     if let Some(last) = app.notices.last() {
         let meaning = if app.notices.iter().any(|n| n.error) || last.error {
@@ -57,7 +61,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(line.style(bar), area);
         return;
     }
-    let mut spans = vec![Span::styled(truncate(&left, width), bar)];
+    let mut spans = match &alert {
+        Some(a) => {
+            truncate_line(
+                Line::from(vec![
+                    Span::styled(head, bar),
+                    Span::styled(a.clone(), bar.patch(t.style(Meaning::Error))),
+                    Span::styled(format!("{sep}{tail}"), bar),
+                ]),
+                width,
+            )
+            .spans
+        }
+        None => vec![Span::styled(truncate(&left, width), bar)],
+    };
     let room = width.saturating_sub(left.width() + 2);
     if room > 10 {
         let mut hints: Vec<Span> = Vec::new();
@@ -79,6 +96,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         spans.extend(hints);
     }
     frame.render_widget(Line::from(spans).style(bar), area);
+}
+
+/// `accounts: 1 halted, 2 failing their token check` when any account needs the operator;
+/// the Accounts pane says which and why.
+fn account_alert(o: &crate::store::overview::Overview) -> Option<String> {
+    let mut parts = Vec::new();
+    if o.accounts_halted > 0 {
+        parts.push(format!("{} halted", o.accounts_halted));
+    }
+    match o.accounts_failing {
+        0 => {}
+        1 => parts.push("1 failing its token check".to_string()),
+        n => parts.push(format!("{n} failing their token check")),
+    }
+    (!parts.is_empty()).then(|| format!("accounts: {}", parts.join(", ")))
 }
 
 /// (key, label) pairs for the current mode, in keymap order.

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(percent(3211.0 / 3212.0), 99);
         assert_eq!(percent(1.0), 100);
         assert_eq!(percent(-0.5), 0);
-        assert_eq!(bar(3211.0 / 3212.0, 24, true), format!("{}.", "#".repeat(23)));
+        assert_eq!(
+            bar(3211.0 / 3212.0, 24, true),
+            format!("{}.", "#".repeat(23))
+        );
         assert_eq!(bar(1.0, 4, false), "████");
         assert_eq!(bar(0.0, 3, true), "...");
     }
