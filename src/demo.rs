@@ -394,10 +394,22 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
         if !started {
             continue;
         }
-        for (sid, identities) in members {
-            let Some(&identity) = identities.get(&channel) else {
-                continue;
-            };
+        // A campaign under way reached only whom its start let through, by the real rules:
+        // most of its members on the channel had written in the day before (Instagram, and
+        // WhatsApp free text, reach only those), and consent and suppressions decided.
+        let start = created + Duration::minutes(20);
+        for (_, identities) in members {
+            if let Some(&identity) = identities.get(&channel)
+                && rng.random_bool(0.7)
+            {
+                let wrote = start - Duration::minutes(rng.random_range(30..1200));
+                store::inbound::open_window(conn, account, identity, wrote).await?;
+            }
+        }
+        store::outbox::materialise(conn, campaign, start).await?;
+        let mut recipients = store::campaigns::take_outbox(conn, campaign).await?;
+        recipients.sort();
+        for (sid, identity) in recipients {
             let roll: f64 = rng.random_range(0.0..1.0);
             let (state, fail_class, fail, skip) = if roll >= c.done {
                 if c.status == CampaignStatus::Cancelled {
@@ -433,7 +445,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 conn,
                 &store::campaigns::OutboxRecord {
                     campaign,
-                    subscriber: *sid,
+                    subscriber: sid,
                     identity,
                     account,
                     state,

@@ -197,3 +197,41 @@ async fn the_engine_lease_admits_one_holder() {
     );
     c.commit().await.unwrap();
 }
+
+/// The demo's campaigns under way were started by the real rules: every row went to someone
+/// with marketing consent on the channel, no suppression and, where the channel needs one, an
+/// open 24-hour window at the start; and each says whom it left out.
+#[tokio::test]
+async fn the_demos_campaigns_reached_only_whom_their_start_let_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    let store = open(&path).await.unwrap();
+    cleverplatform::demo::seed(&store, chrono::Utc::now())
+        .await
+        .unwrap();
+    store.close().await;
+    let mut c = raw(&path).await;
+    let (rows, outside): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum( \
+           (SELECT s.status FROM consents s WHERE s.subscriber_id = o.subscriber_id \
+              AND s.channel = i.channel AND s.scope = 'marketing' ORDER BY s.id DESC LIMIT 1) \
+             IS NOT 'granted' \
+           OR EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+           OR (i.channel = 'instagram' AND NOT EXISTS (SELECT 1 FROM inbound w \
+              WHERE w.identity_id = i.id AND w.account_id = o.account_id AND w.last_at <= c.started_at)) \
+         ), 0) \
+         FROM outbox o JOIN identities i ON i.id = o.identity_id JOIN campaigns c ON c.id = o.campaign_id",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(rows > 1000, "{rows}");
+    assert_eq!(outside, 0, "rows to people the start would have left out");
+    let silent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM campaigns WHERE status NOT IN ('draft') AND left_out IN ('', '{}')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(silent, 0, "every started campaign says whom it left out");
+}

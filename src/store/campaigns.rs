@@ -171,6 +171,21 @@ pub async fn insert(
     Ok(CampaignId(id))
 }
 
+/// Takes a campaign's outbox out again and returns its recipients, (subscriber, identity) in
+/// order, so that a seed can write them back as rows of a campaign already under way (the
+/// demo's) after [`super::outbox::materialise`] chose them by the real rules.
+pub async fn take_outbox(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+) -> Result<Vec<(SubscriberId, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "DELETE FROM outbox WHERE campaign_id = ? RETURNING subscriber_id, identity_id",
+    )
+    .bind(campaign)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Writes one outbox row as it stands.
 pub async fn insert_outbox(
     conn: &mut SqliteConnection,

@@ -43,6 +43,17 @@ pub async fn record_inbound(
     let Some((identity, subscriber)) = identity else {
         return Ok(None);
     };
+    open_window(conn, account, identity, at).await?;
+    Ok(Some(subscriber))
+}
+
+/// Records that `identity` wrote to `account` at `at` (a later time wins).
+pub async fn open_window(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    identity: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO inbound (account_id, identity_id, last_at) VALUES (?, ?, ?) \
          ON CONFLICT (account_id, identity_id) DO UPDATE SET last_at = max(last_at, excluded.last_at)",
@@ -52,7 +63,7 @@ pub async fn record_inbound(
     .bind(at)
     .execute(conn)
     .await?;
-    Ok(Some(subscriber))
+    Ok(())
 }
 
 /// An opt-out: the address is suppressed, its queued campaign rows are skipped, and, when it
