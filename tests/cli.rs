@@ -459,7 +459,7 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
     run(&["accounts", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("paused: token rotation"));
+        .stdout(predicate::str::contains("paused (token rotation)"));
     run(&["accounts", "resume", "WA"]).assert().success();
     run(&["accounts", "remove", "WA", "--yes"])
         .assert()

@@ -44,6 +44,7 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
                         "rate_per_sec": a.effective_rate(), "wa_daily_tier": a.wa_daily_tier,
                         "base_url": a.base_url, "api_version": a.api_version,
                         "token": if a.has_secret { "set" } else { "missing" },
+                        "health": a.health, "health_checked_at": a.health_checked_at,
                         "settings": serde_json::from_str::<serde_json::Value>(&a.settings).unwrap_or_default(),
                     }))
                     .collect();
@@ -58,17 +59,24 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
                 let state = match a.status {
                     AccountStatus::Active => "active".to_string(),
                     AccountStatus::Paused => {
-                        format!("paused: {}", a.status_reason.as_deref().unwrap_or_default())
+                        crate::domain::states::pause_words(a.status_reason.as_deref())
                     }
                 };
+                // The health's words are `accounts check`'s; the list says only how it went.
+                let health = match a.health.as_deref() {
+                    Some(h) if h.starts_with("ok") => "ok",
+                    Some(_) => "failed",
+                    None => "unchecked",
+                };
                 println!(
-                    "{:<28} {:<10} {:>6}/s  token {}  {}{}",
+                    "{:<28} {:<10} {:>6}/s  token {}  health {:<9}  {:<7}  {}",
                     a.name,
                     a.channel.label(),
                     a.effective_rate(),
                     mask::secret(if a.has_secret { "x" } else { "" }),
+                    health,
+                    if a.sandbox { "SANDBOX" } else { "live" },
                     state,
-                    if a.sandbox { "  SANDBOX" } else { "" }
                 );
             }
             Ok(())
