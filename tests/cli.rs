@@ -480,7 +480,9 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         .args(["accounts", "remove", "Clever Shop · WhatsApp", "--yes"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("used by 3 campaign(s)"));
+        .stderr(predicate::str::contains(
+            "used by 3 campaigns; it cannot be removed while they exist",
+        ));
 }
 
 #[test]

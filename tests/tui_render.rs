@@ -682,10 +682,7 @@ async fn campaigns_are_composed_in_the_form() {
     snap!("start_campaign_confirm_80x24", render(&app));
     let text = format!("{:?}", render(&app).backend());
     assert!(
-        text.contains(&format!(
-            "reaches {} subscriber(s) now",
-            group(reach.reaches)
-        )),
+        text.contains(&format!("reaches {} subscribers now", group(reach.reaches))),
         "{text}"
     );
     press(&mut app, &services, &[KeyCode::Char('y')]).await;

@@ -100,7 +100,9 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
             }
             if let Err(used) = store::accounts::delete_unused(&mut tx, id).await? {
                 bail!(
-                    "account `{name}` is used by {used} campaign(s); it cannot be removed while they exist (pause it instead)"
+                    "account `{name}` is used by {used} {}; it cannot be removed while {} exists (pause it instead)",
+                    crate::domain::noun(used, "campaign", "campaigns"),
+                    crate::domain::noun(used, "it", "they")
                 );
             }
             store::audit::record(
@@ -177,7 +179,10 @@ async fn check(store: &Store, only: Option<&str>, json: bool) -> anyhow::Result<
         print_json(&results)?;
     }
     if failed > 0 {
-        bail!("{failed} account(s) failed the check");
+        bail!(
+            "{failed} {} failed the check",
+            crate::domain::noun(failed, "account", "accounts")
+        );
     }
     Ok(())
 }

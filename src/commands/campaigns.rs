@@ -52,8 +52,10 @@ pub async fn run(
                 }));
             }
             println!(
-                "campaign {id} is {}: {} message(s) queued",
-                started.status, started.queued
+                "campaign {id} is {}: {} {} queued",
+                started.status,
+                started.queued,
+                crate::domain::noun(started.queued, "message", "messages")
             );
             for (reason, n) in &started.left_out {
                 println!("  left out, {reason}: {n}");
@@ -80,14 +82,18 @@ pub async fn run(
             if !yes {
                 let n = store.campaign(id).await?.map_or(0, |c| c.counts.unknown);
                 bail!(
-                    "{n} message(s) of campaign {id} may or may not have arrived (no answer came). \
-                     Sending them again may reach some people twice; run again with --yes to do it"
+                    "{n} {} of campaign {id} may or may not have arrived (no answer came). \
+                     Sending them again may reach some people twice; run again with --yes to do it",
+                    crate::domain::noun(n, "message", "messages")
                 );
             }
             let n = campaigns::requeue_unknown(store, id, &actor())
                 .await
                 .map_err(plain)?;
-            println!("{n} message(s) queued again");
+            println!(
+                "{n} {} queued again",
+                crate::domain::noun(n, "message", "messages")
+            );
             Ok(())
         }
         CampaignsCommand::Status { campaign, json } => {
@@ -319,7 +325,11 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
 
 /// Whom a draft reaches now, who is left out, and what starting it takes.
 fn print_reach(id: CampaignId, reach: &campaigns::Reach) {
-    println!("it would reach {} subscriber(s) now", reach.reaches);
+    println!(
+        "it would reach {} {} now",
+        reach.reaches,
+        crate::domain::noun(reach.reaches, "subscriber", "subscribers")
+    );
     for (reason, n) in &reach.left_out {
         println!("  left out, {reason}: {n}");
     }

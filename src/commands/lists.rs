@@ -70,7 +70,9 @@ pub async fn run(
             }
             if let Err(used) = store::lists::delete_unused(&mut tx, id, &name, &actor()).await? {
                 bail!(
-                    "list `{name}` is used by {used} campaign(s); it cannot be deleted while they exist"
+                    "list `{name}` is used by {used} {}; it cannot be deleted while {} exists",
+                    crate::domain::noun(used, "campaign", "campaigns"),
+                    crate::domain::noun(used, "it", "they")
                 );
             }
             tx.commit().await?;

@@ -20,3 +20,8 @@ pub mod template;
 pub use channel::Channel;
 pub use ids::{AccountId, CampaignId, ListId, SubscriberId};
 pub use states::{AccountStatus, CampaignStatus, ConsentScope, ConsentStatus, OutboxState};
+
+/// `one` for a count of 1, `many` otherwise: `{n} {noun(n, "message", "messages")}`.
+pub fn noun<'a, N: PartialEq + From<u8>>(n: N, one: &'a str, many: &'a str) -> &'a str {
+    if n == N::from(1) { one } else { many }
+}

@@ -259,8 +259,9 @@ impl Server {
                     StatusCode::CONFLICT,
                     codes::TOO_MANY_MACHINES,
                     format!(
-                        "the licence is in use on {} machine(s), all its tariff allows; deactivate one (`clever license deactivate` there) or ask the vendor",
-                        l.machines
+                        "the licence is in use on {} {}, all its tariff allows; deactivate one (`clever license deactivate` there) or ask the vendor",
+                        l.machines,
+                        crate::domain::noun(l.machines, "machine", "machines")
                     ),
                 ));
             }

@@ -322,7 +322,9 @@ pub async fn add(
             .await?;
         if real >= i64::from(max) {
             return Ok(Err(format!(
-                "the licence's tariff allows {max} account(s) and {real} are connected; remove one, or move to a larger tariff"
+                "the licence's tariff allows {max} {} and {real} {} connected; remove one, or move to a larger tariff",
+                crate::domain::noun(max, "account", "accounts"),
+                crate::domain::noun(real, "is", "are")
             )));
         }
     }

@@ -936,8 +936,9 @@ impl App {
             (Action::RequeueUnknown, _) if unknown > 0 => ask(
                 "Send unknown again?",
                 format!(
-                    "{unknown} message(s) of “{name}” got no answer and may have arrived. Send them \
-                     again? Some people may get the message twice."
+                    "{unknown} {} of “{name}” got no answer and may have arrived. Send them \
+                     again? Some people may get the message twice.",
+                    crate::domain::noun(unknown, "message", "messages")
                 ),
                 OnYes::RequeueUnknown(id),
             ),
@@ -1008,9 +1009,10 @@ impl App {
             (
                 "Start campaign?",
                 format!(
-                    "Start “{name}”? It reaches {} subscriber(s) now; {left}. They are queued at \
+                    "Start “{name}”? It reaches {} {} now; {left}. They are queued at \
                      once and sent at the account's pace.",
-                    group(reach.reaches)
+                    group(reach.reaches),
+                    crate::domain::noun(reach.reaches, "subscriber", "subscribers")
                 ),
             )
         };

@@ -645,7 +645,10 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             use crate::engine::campaigns::LifecycleError;
             Reply::CampaignChanged(
                 match crate::engine::campaigns::requeue_unknown(store, id, &services.actor).await {
-                    Ok(n) => Ok(format!("{n} message(s) queued again")),
+                    Ok(n) => Ok(format!(
+                        "{n} {} queued again",
+                        crate::domain::noun(n, "message", "messages")
+                    )),
                     Err(LifecycleError::Refused(why)) => Err(why),
                     Err(LifecycleError::Store(e)) => return Err(e),
                 },
@@ -675,7 +678,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 crate::store::lists::delete_unused(&mut tx, id, &name, &services.actor).await?
             {
                 return Ok(Reply::ListDeleted(Err(format!(
-                    "list “{name}” is used by {used} campaign(s) and cannot be deleted"
+                    "list “{name}” is used by {used} {} and cannot be deleted",
+                    crate::domain::noun(used, "campaign", "campaigns")
                 ))));
             }
             tx.commit().await?;
