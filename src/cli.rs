@@ -268,6 +268,14 @@ pub enum AccountsCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Replace an account's token (e.g. a renewed Instagram token); the new one is checked
+    /// against the platform at once
+    SetToken {
+        name: String,
+        /// File holding the new token; `-` reads stdin
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+    },
     /// Let a paused account send again
     Resume { name: String },
     /// Remove an account; refused while a campaign refers to it

@@ -512,8 +512,12 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         c.arg("--data-dir").arg(&data).args(args);
         c
     };
-    for (name, token) in [("Good", &good), ("Bad", &bad)] {
-        run(&[
+    // Adding checks the token at once; a failed check is a warning, the account is added.
+    for (name, token, says) in [
+        ("Good", &good, "token works: +7 701 000 0001"),
+        ("Bad", &bad, "the token check failed: HTTP 401"),
+    ] {
+        let out = run(&[
             "accounts",
             "add",
             "--channel",
@@ -528,7 +532,15 @@ fn sandbox_serve_and_account_checks_over_loopback() {
             token.to_str().unwrap(),
         ])
         .assert()
-        .success();
+        .success()
+        .get_output()
+        .clone();
+        let both = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(both.contains(says), "{both}");
     }
     run(&["accounts", "check", "Good"])
         .assert()
@@ -550,6 +562,37 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         (Some("Bad"), Some(false))
     );
     assert!(v[1]["detail"].as_str().unwrap().contains("HTTP 401"));
+    // A renewed token replaces the expired one, is checked at once, and is never printed; a
+    // malformed one is refused and the stored one kept.
+    run(&["accounts", "pause", "Bad", "--reason", "token rotation"])
+        .assert()
+        .success();
+    run(&["accounts", "set-token", "Bad", "--token-file", "-"])
+        .write_stdin("EAAGrenewed\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("token works: +7 701 000 0001"))
+        .stdout(predicate::str::contains(
+            "still paused (token rotation); `clever accounts resume Bad`",
+        ))
+        .stdout(predicate::str::contains("EAAGrenewed").not());
+    run(&["accounts", "set-token", "Bad", "--token-file", "-"])
+        .write_stdin("two words\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("spaces or several lines"));
+    run(&["accounts", "check", "Bad"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(
+        &run(&["accounts", "list", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(v[1]["health"].as_str().unwrap().starts_with("ok: "), "{v}");
+    assert!(v[1]["health_checked_at"].is_string(), "{v}");
     // A loopback base URL marks the account as a sandbox one.
     run(&["accounts", "list", "--json"])
         .assert()

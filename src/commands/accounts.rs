@@ -85,6 +85,11 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
         AccountsCommand::Pause { name, reason } => {
             set_status(store, &name, AccountStatus::Paused, Some(&reason)).await
         }
+        AccountsCommand::SetToken { name, token_file } => {
+            permit_account(store, config, &name).await?;
+            let token = read_token(&token_file)?;
+            set_token(store, &name, token).await
+        }
         AccountsCommand::Resume { name } => {
             permit_account(store, config, &name).await?;
             set_status(store, &name, AccountStatus::Active, None).await
@@ -147,8 +152,7 @@ async fn set_status(
 
 /// Checks each account's token against its platform and records the result.
 async fn check(store: &Store, only: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let client = crate::channels::client::Client::new(std::time::Duration::from_secs(15))
-        .map_err(anyhow::Error::msg)?;
+    let client = client()?;
     let rows = store
         .account_page(PageRequest {
             anchor: store::Anchor::First,
@@ -229,13 +233,22 @@ fn draft(args: &AddAccountArgs, token: String) -> account::Draft {
 /// Checks what each channel needs before anything is stored; every problem is listed with
 /// the flag that fixes it.
 fn validate(args: &AddAccountArgs, token: &str) -> anyhow::Result<account::Valid> {
-    account::validate(args.channel, &draft(args, token.to_string())).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|(field, why)| format!("{}: {why}", field.flag()))
-            .collect();
-        anyhow::anyhow!(lines.join("\n"))
-    })
+    account::validate(args.channel, &draft(args, token.to_string())).map_err(by_flag)
+}
+
+/// The shared checks' problems, each with the flag that fixes it, one a line.
+fn by_flag(errors: Vec<(account::Field, String)>) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|(field, why)| format!("{}: {why}", field.flag()))
+        .collect();
+    anyhow::anyhow!(lines.join("\n"))
+}
+
+/// The client token checks go through.
+fn client() -> anyhow::Result<crate::channels::client::Client> {
+    crate::channels::client::Client::new(std::time::Duration::from_secs(15))
+        .map_err(anyhow::Error::msg)
 }
 
 /// Refuses a change to an existing account the licence does not permit.
@@ -250,7 +263,7 @@ async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyh
     let token = read_token(&args.token_file)?;
     let valid = validate(&args, &token)?;
     let mut tx = store.begin().await?;
-    if let Err(taken) = store::accounts::add(
+    let added = store::accounts::add(
         &mut tx,
         args.channel,
         &valid,
@@ -258,10 +271,11 @@ async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyh
         &actor(),
         max_real,
     )
-    .await?
-    {
-        bail!("{taken}; pick another --name");
-    }
+    .await?;
+    let id = match added {
+        Ok(id) => id,
+        Err(taken) => bail!("{taken}; pick another --name"),
+    };
     tx.commit().await?;
     println!(
         "added {} account `{}` (token {})",
@@ -269,6 +283,52 @@ async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyh
         valid.name,
         mask::secret(&token)
     );
+    check_one(store, id, &valid.name).await
+}
+
+/// Replaces an account's token after the same checks as adding, records who did it (never
+/// the token), and checks the new one against the platform.
+async fn set_token(store: &Store, name: &str, token: String) -> anyhow::Result<()> {
+    let mut tx = store.read().await?;
+    let id = account_id(&mut tx, name).await?;
+    tx.commit().await?;
+    let Some(a) = store.account(id).await? else {
+        bail!("no account named `{name}`; `clever accounts list` shows them");
+    };
+    let valid = account::validate(a.channel, &store::accounts::draft_of(&a, Some(token)))
+        .map_err(by_flag)?;
+    let mut tx = store.begin().await?;
+    if let Err(e) = store::accounts::edit(&mut tx, id, &valid, &actor()).await? {
+        bail!("{e}");
+    }
+    tx.commit().await?;
+    println!("the token of `{name}` is replaced");
+    check_one(store, id, name).await?;
+    if a.status == AccountStatus::Paused {
+        println!(
+            "the account is still {}; `clever accounts resume {}` lets it send again",
+            crate::domain::states::pause_words(a.status_reason.as_deref()),
+            super::shell_word(name)
+        );
+    }
+    Ok(())
+}
+
+/// Checks a just saved token and says how it went; a failed check is a warning (the account
+/// is saved, and its health says what failed).
+async fn check_one(store: &Store, id: crate::domain::AccountId, name: &str) -> anyhow::Result<()> {
+    let client = client()?;
+    if let Some((_, health)) = crate::engine::check_account(store, &client, id).await? {
+        if health.ok {
+            println!("token works: {}", health.detail);
+        } else {
+            eprintln!(
+                "clever: warning: the token check failed: {}; replace it with `clever accounts set-token {} --token-file F`",
+                health.detail,
+                super::shell_word(name)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -303,6 +303,23 @@ pub async fn ids_on_channel(
     )
 }
 
+/// An account's stored values as a draft for the shared checks (`account::validate`), with
+/// `token` as its new token (`None` keeps the stored one).
+pub fn draft_of(a: &AccountRow, token: Option<String>) -> account::Draft {
+    let settings: serde_json::Value = serde_json::from_str(&a.settings).unwrap_or_default();
+    let setting = |k: &str| settings[k].as_str().unwrap_or_default().to_string();
+    account::Draft {
+        name: a.name.clone(),
+        token,
+        phone_number_id: setting("phone_number_id"),
+        waba_id: setting("waba_id"),
+        ig_user_id: setting("ig_user_id"),
+        base_url: a.base_url.clone().unwrap_or_default(),
+        rate: a.rate_per_sec.map(|r| r.to_string()).unwrap_or_default(),
+        wa_tier: a.wa_daily_tier.map(|t| t.to_string()).unwrap_or_default(),
+    }
+}
+
 /// Adds a checked account and records who did it; `Err` inside when the name is taken.
 pub async fn add(
     conn: &mut SqliteConnection,

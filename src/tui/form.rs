@@ -89,20 +89,19 @@ impl AccountForm {
 
     /// A form holding an account's values; the token is left empty (kept unless replaced).
     pub fn edit(a: &AccountRow) -> AccountForm {
-        let settings: serde_json::Value = serde_json::from_str(&a.settings).unwrap_or_default();
-        let setting = |k: &str| settings[k].as_str().unwrap_or_default().to_string();
+        let d = crate::store::accounts::draft_of(a, None);
         let fields = Field::for_channel(a.channel)
             .iter()
             .map(|&field| {
                 let text = match field {
-                    Field::Name => a.name.clone(),
+                    Field::Name => d.name.clone(),
                     Field::Token => String::new(),
-                    Field::PhoneNumberId => setting("phone_number_id"),
-                    Field::WabaId => setting("waba_id"),
-                    Field::IgUserId => setting("ig_user_id"),
-                    Field::BaseUrl => a.base_url.clone().unwrap_or_default(),
-                    Field::Rate => a.rate_per_sec.map(|r| r.to_string()).unwrap_or_default(),
-                    Field::WaTier => a.wa_daily_tier.map(|t| t.to_string()).unwrap_or_default(),
+                    Field::PhoneNumberId => d.phone_number_id.clone(),
+                    Field::WabaId => d.waba_id.clone(),
+                    Field::IgUserId => d.ig_user_id.clone(),
+                    Field::BaseUrl => d.base_url.clone(),
+                    Field::Rate => d.rate.clone(),
+                    Field::WaTier => d.wa_tier.clone(),
                 };
                 FormField::new(field, text, true)
             })
