@@ -409,10 +409,18 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         "Bot",
         "--token-file",
         token_file.to_str().unwrap(),
+        // A real (https) account on a loopback port nothing listens on: the token check
+        // fails at once, without the internet, and its words must not carry the token,
+        // which a Telegram URL holds.
+        "--base-url",
+        "https://127.0.0.1:1",
     ])
     .assert()
     .success()
-    .stdout(predicate::str::contains(token).not());
+    .stdout(predicate::str::contains(token).not())
+    .stderr(predicate::str::contains("the token check failed"))
+    .stderr(predicate::str::contains("bot••••••••/getMe"))
+    .stderr(predicate::str::contains("AAHdqTcv").not());
     run(&[
         "accounts",
         "add",
@@ -424,6 +432,8 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         "106540352242922",
         "--token-file",
         "-",
+        "--base-url",
+        "https://127.0.0.1:1",
     ])
     .write_stdin("EAAGsecretsecret\n")
     .assert()

@@ -338,8 +338,10 @@ async fn the_tariff_bounds_the_real_accounts() {
             args.extend_from_slice(extra);
             a.clever(&args)
         };
-        assert!(add("Bot one", &[]).status.success());
-        let second = add("Bot two", &[]);
+        // Real (https) accounts whose token check finds nothing listening, without the internet.
+        let real = ["--base-url", "https://127.0.0.1:1"];
+        assert!(add("Bot one", &real).status.success());
+        let second = add("Bot two", &real);
         assert_eq!(second.status.code(), Some(1));
         let e = String::from_utf8_lossy(&second.stderr);
         assert!(e.contains("tariff allows 1 account"), "{e}");

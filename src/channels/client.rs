@@ -337,6 +337,22 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Outcome
     }
 }
 
+/// `url` fit to show: a Telegram `bot<token>` path segment masked, the query left out.
+fn without_secrets(url: &reqwest::Url) -> String {
+    let path: Vec<String> = url
+        .path_segments()
+        .map(|segments| {
+            segments
+                .map(|s| match s.strip_prefix("bot") {
+                    Some(token) if token.contains(':') => "bot••••••••".to_string(),
+                    _ => s.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{}/{}", url.origin().ascii_serialization(), path.join("/"))
+}
+
 /// A failure below HTTP, classified by whether the request may have reached the platform.
 fn transport(e: &reqwest::Error) -> Outcome {
     let text = transport_text(e);
@@ -382,11 +398,49 @@ fn transport_text(e: &reqwest::Error) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
+    // reqwest names the URL, and a Telegram URL holds the bot's token: these words are stored
+    // as health and failure details and logged, so the token goes.
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), &without_secrets(url));
+    }
     if e.is_timeout() {
         format!("no answer in time ({text})")
     } else if is_tls(e) {
         format!("TLS failed, check the base URL and the machine's certificates ({text})")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Telegram request that fails below HTTP (nothing listens on the port): its words name
+    /// the request but never the bot's token.
+    #[tokio::test]
+    async fn a_transport_failure_never_shows_the_bots_token() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/bot{token}/getMe?offset=5"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(token), "reqwest names the URL: {e}");
+        let text = transport_text(&e);
+        assert!(
+            !text.contains("AAHdqTcv") && !text.contains("123456789"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("http://127.0.0.1:{port}/bot••••••••/getMe")),
+            "{text}"
+        );
+        let Outcome::RetryAfter(_) = transport(&e) else {
+            panic!("a refused connection slows the account");
+        };
     }
 }
