@@ -197,14 +197,20 @@ pub(crate) async fn get(
                 let status = r.status();
                 match r.text().await {
                     Ok(body) => return Ok((status, body)),
-                    Err(e) => last = format!("the answer broke off: {e}"),
+                    // Without the URL: data.egov.kz's holds the API key.
+                    Err(e) => last = format!("the answer broke off: {}", e.without_url()),
                 }
             }
             Err(e) if e.is_timeout() => {
                 last = format!("no answer within {} s", settings.timeout.as_secs_f32());
             }
             Err(e) if e.is_connect() => last = "cannot connect".to_string(),
-            Err(e) => return Err(Answer::failed(SourceStatus::Error, e.to_string())),
+            Err(e) => {
+                return Err(Answer::failed(
+                    SourceStatus::Error,
+                    e.without_url().to_string(),
+                ));
+            }
         }
     }
     Err(Answer::failed(
