@@ -235,3 +235,74 @@ async fn the_demos_campaigns_reached_only_whom_their_start_let_through() {
     .unwrap();
     assert_eq!(silent, 0, "every started campaign says whom it left out");
 }
+
+/// A Telegram bot's token that reached stored words through a failed request's URL (before
+/// those words left it out) is masked when the database is opened by this version.
+#[tokio::test]
+async fn tokens_kept_in_failure_words_are_masked_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    open(&path).await.unwrap().close().await;
+    let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+    let url = format!("https://api.telegram.org/bot{token}/sendMessage");
+    let mut c = raw(&path).await;
+    // As a database of the version before: the masking migration not yet applied.
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 10")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO accounts (id, channel, name, settings, secret, status, status_reason, health, \
+         created_at, updated_at) VALUES (1, 'telegram', 'Bot', '{}', ?1, 'paused', \
+         'halted: tls TLS failed (error sending request for url (' || ?2 || '))', \
+         'failed: error sending request for url (' || ?2 || ')', '2026-11-01T00:00:00Z', \
+         '2026-11-01T00:00:00Z')",
+    )
+    .bind(token)
+    .bind(&url)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', '2026-11-01T00:00:00Z'); \
+         INSERT INTO subscribers (id, name, created_at, updated_at) \
+           VALUES (1, 'S', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'); \
+         INSERT INTO identities (id, subscriber_id, channel, address, created_at) \
+           VALUES (1, 1, 'telegram', '100', '2026-11-01T00:00:00Z'); \
+         INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) \
+           VALUES (1, 'C', 1, 1, 'running', 'hi', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (campaign_id, subscriber_id, identity_id, account_id, state, \
+         fail_class, fail_code, created_at, updated_at) VALUES (1, 1, 1, 1, 'unknown', \
+         'ambiguous', 'error sending request for url (' || ?1 || ')', \
+         '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .bind(&url)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    drop(c);
+    open(&path).await.unwrap().close().await;
+    let mut c = raw(&path).await;
+    let (health, reason, secret): (String, String, String) =
+        sqlx::query_as("SELECT health, status_reason, secret FROM accounts WHERE id = 1")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    let code: String = sqlx::query_scalar("SELECT fail_code FROM outbox")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let masked = "https://api.telegram.org/bot••••••••/sendMessage";
+    for words in [&health, &reason, &code] {
+        assert!(
+            words.contains(masked) && !words.contains("AAHdqTcv"),
+            "{words}"
+        );
+    }
+    assert_eq!(secret, token, "the token itself stays");
+}
