@@ -127,6 +127,23 @@ async fn campaign(store: &Store, name: &str, account: &str) -> CampaignId {
     id
 }
 
+/// A draft of `text` to list `L` from account `WA`.
+async fn text_draft(store: &Store, name: &str, text: &str) -> CampaignId {
+    campaigns::create(
+        store,
+        &Spec {
+            name: name.into(),
+            list: "L".into(),
+            account: "WA".into(),
+            text: Some(text.into()),
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap()
+}
+
 fn fast() -> EngineOptions {
     EngineOptions {
         holder: "test".into(),
@@ -523,19 +540,12 @@ async fn the_preview_shows_the_message_per_subscriber() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(5)).await;
     account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4001").await;
-    let id = campaigns::create(
+    let id = text_draft(
         &w.store,
-        &Spec {
-            name: "Hello".into(),
-            list: "L".into(),
-            account: "WA".into(),
-            text: Some("{{ name }} из {{ attributes.city }}: скидка 20%".into()),
-            ..Spec::default()
-        },
-        "t",
+        "Hello",
+        "{{ name }} из {{ attributes.city }}: скидка 20%",
     )
-    .await
-    .unwrap();
+    .await;
     // The first subscriber cannot be sent to: the preview shows those who can.
     let mut tx = w.store.begin().await.unwrap();
     cleverplatform::store::subscribers::suppress(
@@ -1075,4 +1085,66 @@ async fn the_sending_engine_checks_tokens_on_a_schedule() {
         health("Fresh").await.health.as_deref(),
         Some("ok: checked by hand")
     );
+}
+
+/// A free text on WhatsApp reaches only those who wrote in the last 24 hours. A recipient
+/// whose window was open at the start but has closed by the time the row goes (a paused
+/// campaign resumed days later) is skipped before any request: the platform would refuse it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_24_hour_window_skips_the_row_without_sending() {
+    let _serial = SERIAL.lock().await;
+    let numbers = phones(2);
+    let w = workspace(&numbers).await;
+    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap();
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "2001").await;
+    let wa = cleverplatform::store::accounts::id_by_name(&mut w.store.read().await.unwrap(), "WA")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = w.store.begin().await.unwrap();
+    for n in &numbers {
+        cleverplatform::store::inbound::record_inbound(
+            &mut tx,
+            wa,
+            Channel::WhatsApp,
+            n,
+            chrono::Utc::now() - chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let id = text_draft(&w.store, "Free text", "Привет, {{ name }}!").await;
+    let started = campaigns::start(&w.store, id, "t").await.unwrap();
+    assert_eq!(started.queued, 2, "both wrote within the day");
+    // The second recipient's last message is now two days old.
+    set(
+        &w.store,
+        "UPDATE inbound SET last_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-2 days') \
+         WHERE identity_id = (SELECT max(identity_id) FROM inbound)",
+    )
+    .await;
+    let engine = Engine::start(
+        w.store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        fast(),
+    );
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(30),
+    )
+    .await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!((c.counts.sent, c.counts.skipped), (1, 1), "{:?}", c.counts);
+    assert_eq!(
+        w.store.campaign_skips(id).await.unwrap(),
+        vec![("24-hour window closed".to_string(), 1)]
+    );
+    let got = received(&sb.base_url()).await;
+    assert_eq!(got.values().sum::<usize>(), 1, "{got:?}");
 }

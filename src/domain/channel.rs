@@ -23,6 +23,17 @@ impl Channel {
     /// Every channel, in display order.
     pub const ALL: [Channel; 3] = [Channel::WhatsApp, Channel::Telegram, Channel::Instagram];
 
+    /// Whether a message reaches only those who wrote to the account in the last 24 hours:
+    /// always on Instagram, for free text on WhatsApp (an approved template does not need
+    /// it), never on Telegram.
+    pub fn needs_window(self, template: bool) -> bool {
+        match self {
+            Channel::Instagram => true,
+            Channel::WhatsApp => !template,
+            Channel::Telegram => false,
+        }
+    }
+
     /// The stable name stored in the database and used on the command line.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -864,7 +864,9 @@ async fn claim_batch(
     for k in 0..campaigns.len() {
         let i = (st.next_campaign + k) % campaigns.len();
         let c = &campaigns[i];
-        for row in outbox::claim(&mut tx, c.id, c.scope, share, lease_until).await? {
+        for row in
+            outbox::claim(&mut tx, c.id, c.scope, c.needs_window(), share, lease_until).await?
+        {
             rows.push((row, i));
         }
     }

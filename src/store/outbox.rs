@@ -45,12 +45,7 @@ async fn audience(
     .bind(campaign)
     .fetch_one(&mut *conn)
     .await?;
-    // Instagram always needs the window; WhatsApp free text does (templates do not).
-    let needs_window = match channel {
-        Channel::Instagram => true,
-        Channel::WhatsApp => template.is_none(),
-        Channel::Telegram => false,
-    };
+    let needs_window = channel.needs_window(template.is_some());
     Ok(Audience {
         list,
         account,
@@ -249,13 +244,21 @@ pub struct RunningCampaign {
     pub quiet_start: Option<String>,
     pub quiet_end: Option<String>,
     pub scope: ConsentScope,
+    pub channel: Channel,
+}
+
+impl RunningCampaign {
+    /// Whether its messages reach only those who wrote in the last 24 hours.
+    pub fn needs_window(&self) -> bool {
+        self.channel.needs_window(self.wa_template_name.is_some())
+    }
 }
 
 /// Every running campaign whose account is active.
 pub async fn running(conn: &mut SqliteConnection) -> Result<Vec<RunningCampaign>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT c.id, c.account_id, c.message_text, c.wa_template_name, c.wa_template_lang, \
-         c.wa_template_params, c.quiet_start, c.quiet_end, c.scope \
+         c.wa_template_params, c.quiet_start, c.quiet_end, c.scope, a.channel \
          FROM campaigns c JOIN accounts a ON a.id = c.account_id \
          WHERE c.status = 'running' AND a.status = 'active' ORDER BY c.id",
     )
@@ -276,7 +279,8 @@ pub struct Claimed {
     pub time_zone: Option<String>,
     pub list_time_zone: Option<String>,
     pub attempts: i64,
-    /// The address was suppressed or consent withdrawn after the outbox was made.
+    /// The address was suppressed or consent withdrawn after the outbox was made, or the
+    /// 24-hour window the campaign needs has closed.
     pub stopped: Option<String>,
 }
 
@@ -286,11 +290,13 @@ fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
 }
 
 /// Claims up to `limit` due rows of a campaign for sending until `lease_until`, and reads
-/// back what their messages need.
+/// back what their messages need. With `needs_window`, a row whose recipient has not written
+/// to the account in the last 24 hours is marked stopped: the platform would refuse it.
 pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
     scope: ConsentScope,
+    needs_window: bool,
     limit: i64,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, StoreError> {
@@ -318,7 +324,10 @@ pub async fn claim(
               THEN 'suppressed' \
               WHEN coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = o.subscriber_id \
                    AND c.channel = i.channel AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1), '') <> 'granted' \
-              THEN 'consent withdrawn' END AS stopped \
+              THEN 'consent withdrawn' \
+              WHEN ?3 AND NOT EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = o.account_id \
+                   AND w.identity_id = o.identity_id AND w.last_at >= ?4) \
+              THEN '24-hour window closed' END AS stopped \
          FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
          JOIN identities i ON i.id = o.identity_id \
          JOIN subscribers s ON s.id = o.subscriber_id \
@@ -327,6 +336,8 @@ pub async fn claim(
     )
     .bind(ids)
     .bind(scope)
+    .bind(needs_window)
+    .bind(at - chrono::Duration::hours(24))
     .fetch_all(conn)
     .await?)
 }
