@@ -105,6 +105,20 @@ async fn account_at(
     tx.commit().await.unwrap();
 }
 
+/// The account called `name`, as it stands.
+async fn account_named(store: &Store, name: &str) -> cleverplatform::store::accounts::AccountRow {
+    store
+        .account_page(cleverplatform::store::PageRequest {
+            anchor: cleverplatform::store::Anchor::First,
+            limit: 10,
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == name)
+        .unwrap()
+}
+
 /// WhatsApp's template, so no 24-hour window is needed.
 async fn campaign(store: &Store, name: &str, account: &str) -> CampaignId {
     let id = campaigns::create(
@@ -406,17 +420,7 @@ async fn a_halted_account_stops_only_itself() {
     // Give the halted account's sender time to have tried.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let halted = loop {
-        let a = w
-            .store
-            .account_page(cleverplatform::store::PageRequest {
-                anchor: cleverplatform::store::Anchor::First,
-                limit: 10,
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.name == "Expired")
-            .unwrap();
+        let a = account_named(&w.store, "Expired").await;
         if a.status == cleverplatform::domain::AccountStatus::Paused {
             break a;
         }
@@ -1047,42 +1051,29 @@ async fn the_sending_engine_checks_tokens_on_a_schedule() {
             ..fast()
         },
     );
-    let health = |name: &'static str| {
-        let store = w.store.clone();
-        async move {
-            store
-                .account_page(cleverplatform::store::PageRequest {
-                    anchor: cleverplatform::store::Anchor::First,
-                    limit: 10,
-                })
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|a| a.name == name)
-                .unwrap()
-        }
-    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while health("Good").await.health.is_none() || health("Expired").await.health.is_none() {
+    while account_named(&w.store, "Good").await.health.is_none()
+        || account_named(&w.store, "Expired").await.health.is_none()
+    {
         assert!(tokio::time::Instant::now() < deadline, "never checked");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     engine.stop().await;
-    let good = health("Good").await;
+    let good = account_named(&w.store, "Good").await;
     assert!(
         good.health.as_deref().unwrap().starts_with("ok: +7 701"),
         "{:?}",
         good.health
     );
     assert!(good.health_checked_at.is_some());
-    let expired = health("Expired").await;
+    let expired = account_named(&w.store, "Expired").await;
     assert_eq!(
         expired.health.as_deref(),
         Some("failed: HTTP 401: (190) Error validating access token")
     );
     // Checked a moment ago by hand: its (stale on purpose) line stays until the interval ends.
     assert_eq!(
-        health("Fresh").await.health.as_deref(),
+        account_named(&w.store, "Fresh").await.health.as_deref(),
         Some("ok: checked by hand")
     );
 }

@@ -63,9 +63,9 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
                     }
                 };
                 // The health's words are `accounts check`'s; the list says only how it went.
-                let health = match a.health.as_deref() {
-                    Some(h) if h.starts_with("ok") => "ok",
-                    Some(_) => "failed",
+                let health = match a.health_ok() {
+                    Some(true) => "ok",
+                    Some(false) => "failed",
                     None => "unchecked",
                 };
                 println!(

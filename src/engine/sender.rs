@@ -268,7 +268,7 @@ async fn check_due_accounts(store: Store, client: Client, every: Duration) {
         Err(e) => return retrying(None, &e, "could not list the accounts to check"),
     };
     for account in due {
-        let was_ok = account.health.as_deref().map(|h| h.starts_with("ok"));
+        let was_ok = account.health_ok();
         match super::check_account(&store, &client, account.id).await {
             Ok(Some((_, health))) if !health.ok && was_ok != Some(false) => tracing::warn!(
                 account = %account.name,

@@ -36,6 +36,12 @@ pub struct AccountRow {
 }
 
 impl AccountRow {
+    /// How its last token check went (the stored line starts `ok:` or `failed:`); `None`
+    /// when it was never checked.
+    pub fn health_ok(&self) -> Option<bool> {
+        self.health.as_deref().map(|h| h.starts_with("ok"))
+    }
+
     /// The sending rate in force: the account's own or the channel's default.
     pub fn effective_rate(&self) -> f64 {
         self.rate_per_sec

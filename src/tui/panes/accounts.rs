@@ -74,9 +74,9 @@ fn row(t: &Theme, a: &AccountRow, wide: bool) -> Vec<Line<'static>> {
     let mut cells = vec![Line::from(a.name.clone()), Line::from(a.channel.label())];
     cells.push(state);
     if wide {
-        cells.push(match a.health.as_deref() {
-            Some(h) if h.starts_with("ok") => Line::from(Span::styled("ok", t.style(Meaning::Ok))),
-            Some(_) => Line::from(Span::styled("failed", t.style(Meaning::Error))),
+        cells.push(match a.health_ok() {
+            Some(true) => Line::from(Span::styled("ok", t.style(Meaning::Ok))),
+            Some(false) => Line::from(Span::styled("failed", t.style(Meaning::Error))),
             None => Line::from(Span::styled("—", t.style(Meaning::Muted))),
         });
         cells.push(Line::from(format!(
