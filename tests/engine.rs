@@ -158,6 +158,22 @@ async fn text_draft(store: &Store, name: &str, text: &str) -> CampaignId {
     .unwrap()
 }
 
+/// The emulators on a free loopback port, as they come.
+async fn emulators() -> sandbox::Running {
+    sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap()
+}
+
+/// An engine on `store` whose client gives up on an answer after 5 s.
+fn start_engine(store: &Store, options: EngineOptions) -> Engine {
+    Engine::start(
+        store.clone(),
+        Client::new(Duration::from_secs(5)).unwrap(),
+        options,
+    )
+}
+
 fn fast() -> EngineOptions {
     EngineOptions {
         holder: "test".into(),
@@ -302,9 +318,8 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
     let first = campaign(&w.store, "First", "WA").await;
     let second = campaign(&w.store, "Second", "WA").await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
+    let engine = start_engine(
+        &w.store,
         EngineOptions {
             rate_override: Some(20.0),
             ..fast()
@@ -364,9 +379,8 @@ async fn a_429_storm_slows_the_account_without_failing_rows() {
     .unwrap();
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1003").await;
     let id = campaign(&w.store, "Storm", "WA").await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
+    let engine = start_engine(
+        &w.store,
         EngineOptions {
             rate_override: Some(400.0),
             max_attempts: 1000,
@@ -398,18 +412,12 @@ async fn a_429_storm_slows_the_account_without_failing_rows() {
 async fn a_halted_account_stops_only_itself() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(40)).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "Good", &sb.base_url(), "EAAG", "2001").await;
     account(&w.store, "Expired", &sb.base_url(), "revoked-token", "2002").await;
     let good = campaign(&w.store, "Good one", "Good").await;
     let bad = campaign(&w.store, "Bad one", "Expired").await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        fast(),
-    );
+    let engine = start_engine(&w.store, fast());
     wait_for(
         &w.store,
         good,
@@ -600,17 +608,11 @@ async fn the_preview_shows_the_message_per_subscriber() {
 async fn the_whatsapp_tier_caps_recipients_per_day() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(250)).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1005").await;
     set(&w.store, "UPDATE accounts SET wa_daily_tier = 100").await;
     let id = campaign(&w.store, "Tier", "WA").await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        fast(),
-    );
+    let engine = start_engine(&w.store, fast());
     wait_sent(&w.store, id, 100, Duration::from_secs(60)).await;
     // Batches in flight have landed; nothing more goes out.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -629,9 +631,7 @@ async fn the_whatsapp_tier_caps_recipients_per_day() {
 async fn the_licence_pauses_resumes_and_caps_real_accounts() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(60)).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1006").await;
     // A real account (the emulator stands in for the platform).
     set(&w.store, "UPDATE accounts SET sandbox = 0").await;
@@ -669,9 +669,8 @@ fn licensed_engine(
     Engine,
 ) {
     let (state, rx) = tokio::sync::watch::channel(licence);
-    let engine = Engine::start(
-        store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
+    let engine = start_engine(
+        store,
         EngineOptions {
             licence: Some(rx),
             ..fast()
@@ -700,9 +699,7 @@ fn licence_with(
 async fn accounts_beyond_the_tariff_are_held_back_until_it_allows_them() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(20)).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     // Two real accounts, connected while the tariff allowed two; the tariff now allows one.
     account(&w.store, "First", &sb.base_url(), "EAAG", "1006").await;
     account(&w.store, "Second", &sb.base_url(), "EAAG", "1007").await;
@@ -780,16 +777,13 @@ async fn the_vendors_suspension_and_expiry_pause_a_running_campaign() {
     };
     local.activate(&licence.key).await.unwrap();
 
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), Default::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1006").await;
     set(&w.store, "UPDATE accounts SET sandbox = 0").await;
     let id = campaign(&w.store, "Paid for", "WA").await;
     let sync = cleverplatform::license::sync::spawn(w.store.clone(), local);
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
+    let engine = start_engine(
+        &w.store,
         EngineOptions {
             licence: Some(sync.state.clone()),
             rate_override: Some(25.0),
@@ -960,11 +954,7 @@ async fn a_permanent_failure_keeps_the_platforms_words() {
     let (sb, _server) = sandbox_with_webhooks(&w.store).await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1001").await;
     let id = campaign(&w.store, "Words", "WA").await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        fast(),
-    );
+    let engine = start_engine(&w.store, fast());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let status = loop {
         let s = campaigns::status(&w.store, id).await.unwrap().unwrap();
@@ -1031,9 +1021,7 @@ async fn a_permanent_failure_keeps_the_platforms_words() {
 async fn the_sending_engine_checks_tokens_on_a_schedule() {
     let _serial = SERIAL.lock().await;
     let w = workspace(&phones(1)).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "Good", &sb.base_url(), "EAAG", "2001").await;
     account(&w.store, "Expired", &sb.base_url(), "revoked-token", "2002").await;
     account(&w.store, "Fresh", &sb.base_url(), "revoked-token", "2003").await;
@@ -1043,9 +1031,8 @@ async fn the_sending_engine_checks_tokens_on_a_schedule() {
          health_checked_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE name = 'Fresh'",
     )
     .await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
+    let engine = start_engine(
+        &w.store,
         EngineOptions {
             health_every: Some(Duration::from_secs(3600)),
             ..fast()
@@ -1086,9 +1073,7 @@ async fn a_closed_24_hour_window_skips_the_row_without_sending() {
     let _serial = SERIAL.lock().await;
     let numbers = phones(2);
     let w = workspace(&numbers).await;
-    let sb = sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
-        .await
-        .unwrap();
+    let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "2001").await;
     let wa = cleverplatform::store::accounts::id_by_name(&mut w.store.read().await.unwrap(), "WA")
         .await
@@ -1117,11 +1102,7 @@ async fn a_closed_24_hour_window_skips_the_row_without_sending() {
          WHERE identity_id = (SELECT max(identity_id) FROM inbound)",
     )
     .await;
-    let engine = Engine::start(
-        w.store.clone(),
-        Client::new(Duration::from_secs(5)).unwrap(),
-        fast(),
-    );
+    let engine = start_engine(&w.store, fast());
     wait_for(
         &w.store,
         id,

@@ -380,10 +380,7 @@ async fn accounts_are_checked_against_the_emulators() {
 
 #[tokio::test]
 async fn accounts_pause_with_a_reason_and_resume_after_asking() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clever.db");
-    std::fs::copy(demo_db(), &db).unwrap();
-    let services = services(db, true).await;
+    let (_dir, services) = demo_copy().await;
     let mut app = loaded_app(&services, "default", (120, 36)).await;
     let mut keys = vec![KeyCode::Char('p')];
     keys.extend("token rotation".chars().map(KeyCode::Char));
@@ -567,10 +564,7 @@ async fn accounts_are_added_and_changed_through_the_form() {
 /// the list's subscribers as it is typed (over several lines), and saving makes a draft.
 #[tokio::test]
 async fn campaigns_are_composed_in_the_form() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clever.db");
-    std::fs::copy(demo_db(), &db).unwrap();
-    let services = services(db, true).await;
+    let (_dir, services) = demo_copy().await;
     let mut app = loaded_app(&services, "default", (80, 24)).await;
     press(&mut app, &services, &[KeyCode::Char('n')]).await;
     assert!(app.campaign_form.is_none(), "only in the Campaigns pane");
@@ -697,10 +691,7 @@ async fn campaigns_are_composed_in_the_form() {
 async fn a_whatsapp_template_campaign_is_composed_in_the_form() {
     use cleverplatform::domain::Channel;
     use cleverplatform::tui::campaign_form::Row;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clever.db");
-    std::fs::copy(demo_db(), &db).unwrap();
-    let services = services(db, true).await;
+    let (_dir, services) = demo_copy().await;
     let mut app = loaded_app(&services, "default", (120, 36)).await;
     press(
         &mut app,
@@ -761,10 +752,7 @@ async fn a_whatsapp_template_campaign_is_composed_in_the_form() {
 /// subscriber rows under each failure cause.
 #[tokio::test]
 async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clever.db");
-    std::fs::copy(demo_db(), &db).unwrap();
-    let services = services(db, true).await;
+    let (_dir, services) = demo_copy().await;
     // The demo campaign with the most failures; some of its sends moved into the last minutes.
     let mut tx = services.store.begin().await.unwrap();
     let (id, failed): (i64, i64) = sqlx::query_as(

@@ -94,6 +94,16 @@ pub async fn press(app: &mut App, services: &Services, keys: &[KeyCode]) {
     }
 }
 
+/// Services on a copy of the demo database a test may change; the copy lives as long as the
+/// returned folder.
+pub async fn demo_copy() -> (tempfile::TempDir, Services) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clever.db");
+    std::fs::copy(demo_db(), &db).unwrap();
+    let services = services(db, true).await;
+    (dir, services)
+}
+
 /// Draws the console into a test terminal.
 pub fn render(app: &App) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
