@@ -111,14 +111,15 @@ async fn windows_1251_semicolons_and_cyrillic_names() {
 #[tokio::test]
 async fn utf8_bom_quotes_and_embedded_newlines() {
     let ws = workspace().await;
-    let text = "\u{feff}phone,name,note\n+77011234567,\"Smith, \"\"Jo\"\"\",\"line one\nline two\"\n+77021234567,Anna,plain\n";
+    let text = "\u{feff}phone,name,note\n+77011234567,\"Smith, \"\"Jo\"\"\",\"line one\nline two\"\n+77021234567,\"Anna\r\nMaria\",plain\n";
     let f = ws.file("bom.csv", text.as_bytes());
     let s = ws.import(&f, &opts("L")).await.unwrap();
     assert_eq!(
         (s.encoding.as_str(), s.delimiter.as_str(), s.imported),
         ("utf-8", ",", 2)
     );
-    assert_eq!(ws.names().await, vec!["Smith, \"Jo\"", "Anna"]);
+    // A name broken over lines in its cell is one line; other cells keep their line breaks.
+    assert_eq!(ws.names().await, vec!["Smith, \"Jo\"", "Anna Maria"]);
     let d = ws
         .store
         .subscriber_detail(cleverplatform::domain::SubscriberId(1))

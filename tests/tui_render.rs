@@ -248,7 +248,7 @@ async fn lists_switch_and_import_from_the_console() {
     let csv = dir.path().join("crm.csv");
     std::fs::write(
         &csv,
-        "телефон;имя;согласие\n8 701 123 45 67;Айгерим;да\n8 702 123 45 67;Ерлан;нет\nbad;X;да\n",
+        "телефон;имя;согласие;заметка\n8 701 123 45 67;Айгерим;да;\"звонить\nпосле 18\"\n8 702 123 45 67;Ерлан;нет;\nbad;X;да;\n",
     )
     .unwrap();
     let mut app = loaded_app(&services, "default", (120, 36)).await;
@@ -264,6 +264,9 @@ async fn lists_switch_and_import_from_the_console() {
     assert!(dir.path().join("crm.rejects.csv").exists());
     assert_eq!(app.subscribers.total, 2);
     assert_eq!(app.lists.len(), 1);
+    // A value with a line break in its cell shows on one line in the detail.
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("звонить после 18"), "{screen}");
     snap!("import_done_120x36", render(&app));
     // The new list is shown with `]`; who can be messaged is counted per channel.
     press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char(']')]).await;

@@ -84,7 +84,10 @@ pub async fn run(
                 let mk: String = r.marketing_list().iter().map(|c| c.badge()).collect();
                 println!(
                     "{:>8}  {:<32} channels {:<3} consent {:<3}",
-                    r.id, r.name, ch, mk
+                    r.id,
+                    crate::domain::one_line(&r.name),
+                    ch,
+                    mk
                 );
             }
             println!("{} of {total} shown", rows.len());

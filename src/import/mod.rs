@@ -574,7 +574,7 @@ impl RowContext<'_> {
                     }
                     row.instagram = Some(v.to_string());
                 }
-                Column::Name => row.name = Some(v.to_string()),
+                Column::Name => row.name = Some(crate::domain::one_line(v).into_owned()),
                 Column::Locale => row.locale = Some(v.to_lowercase()),
                 Column::TimeZone => row.time_zone = Some(v.to_string()),
                 Column::Consent => {

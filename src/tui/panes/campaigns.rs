@@ -3,7 +3,7 @@
 
 use super::{ListView, field, field_styled, form_hint, heading, when};
 use crate::domain::states::{is_halt_reason, pause_words};
-use crate::domain::{AccountStatus, CampaignStatus};
+use crate::domain::{AccountStatus, CampaignStatus, one_line};
 use crate::store::campaigns::CampaignRow;
 use crate::tui::action::PaneId;
 use crate::tui::app::{App, group};
@@ -347,9 +347,9 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 let rows: Vec<_> = failure_rows.iter().filter(|r| f.covers(r)).collect();
                 for r in &rows {
                     let name = if r.name.is_empty() {
-                        "(no name)"
+                        "(no name)".into()
                     } else {
-                        &r.name
+                        one_line(&r.name)
                     };
                     out.push(Line::from(Span::styled(
                         format!("    #{} {name} · {}", r.subscriber_id, r.address),
@@ -380,8 +380,9 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             out.push(Line::from(""));
             out.push(heading(t, "As subscribers get it"));
             for (name, text) in preview {
+                let name = one_line(name);
                 match text {
-                    Ok(text) => out.push(field(t, &format!("  {name}"), text.clone())),
+                    Ok(text) => out.push(field(t, &format!("  {name}"), text.replace('\n', " ⏎ "))),
                     Err(e) => out.push(field_styled(
                         t,
                         &format!("  {name}"),
@@ -536,7 +537,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
                     frame,
                     &mut y,
                     Line::from(vec![
-                        Span::styled(format!("  {name}: "), t.style(Meaning::Muted)),
+                        Span::styled(format!("  {}: ", one_line(name)), t.style(Meaning::Muted)),
                         Span::styled(text, t.style(meaning)),
                     ]),
                 );

@@ -3,7 +3,7 @@
 //! suppressions, lists and attributes.
 
 use super::{ListView, field, field_styled, heading, when};
-use crate::domain::{Channel, ConsentStatus};
+use crate::domain::{Channel, ConsentStatus, one_line};
 use crate::store::subscribers::SubscriberRow;
 use crate::tui::action::PaneId;
 use crate::tui::app::{App, group};
@@ -205,7 +205,7 @@ fn badges(t: &Theme, have: &[Channel], meaning: Meaning, suppressed: &[Channel])
 fn row(t: &Theme, s: &SubscriberRow, wide: bool) -> Vec<Line<'static>> {
     let suppressed = s.suppressed_list();
     let mut cells = vec![
-        Line::from(s.name.clone()),
+        Line::from(one_line(&s.name).into_owned()),
         badges(t, &s.channel_list(), Meaning::Base, &[]),
         badges(t, &s.marketing_list(), Meaning::Ok, &suppressed),
     ];
@@ -226,13 +226,13 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         Some((PaneId::Subscribers, id, Detail::Subscriber(d))) if *id == selected.id.0 => d,
         _ => {
             return vec![
-                heading(t, &selected.name),
+                heading(t, &one_line(&selected.name)),
                 Line::from(Span::styled("loading…", t.style(Meaning::Muted))),
             ];
         }
     };
     let mut out = vec![
-        heading(t, &d.row.name),
+        heading(t, &one_line(&d.row.name)),
         field(
             t,
             "Language",
@@ -291,7 +291,11 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         ]));
         if !c.proof.is_empty() {
             out.push(Line::from(Span::styled(
-                format!("      proof: {} (recorded by {})", c.proof, c.recorded_by),
+                format!(
+                    "      proof: {} (recorded by {})",
+                    one_line(&c.proof),
+                    c.recorded_by
+                ),
                 t.style(Meaning::Muted),
             )));
         }
@@ -302,9 +306,9 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         for (k, v) in &d.attributes {
             let v = v
                 .as_str()
-                .map(str::to_string)
+                .map(|v| one_line(v).into_owned())
                 .unwrap_or_else(|| v.to_string());
-            out.push(field(t, k, v));
+            out.push(field(t, &one_line(k), v));
         }
     }
     out
