@@ -401,7 +401,11 @@ async fn accounts_pause_with_a_reason_and_resume_after_asking() {
     )
     .await;
     let screen = format!("{}", render(&app).backend());
-    for words in ["— paused (token rotation). Nothing", "resume it in"] {
+    for words in [
+        "WhatsApp — paused",
+        "(token rotation). Nothing",
+        "resume it in",
+    ] {
         assert!(screen.contains(words), "{words}: {screen}");
     }
     snap!("campaign_on_a_paused_account_120x36", render(&app));
@@ -842,6 +846,21 @@ async fn campaign_detail_shows_the_send_rate_and_the_rows_behind_failures() {
     // And one key up moves up at once.
     press(&mut app, &services, &[KeyCode::Up]).await;
     assert_ne!(format!("{:?}", render(&app).backend()), text);
+    // In a narrower detail the sparkline keeps its latest minutes on the label's row.
+    app.update(Msg::Resize(100, 30));
+    render(&app);
+    let width = usize::from(app.detail_width.get());
+    assert!(
+        width < 16 + 30,
+        "narrower than the whole sparkline: {width}"
+    );
+    let lines = cleverplatform::tui::panes::campaigns::detail(&app);
+    let spark = lines
+        .iter()
+        .find(|l| l.to_string().contains("  Last "))
+        .expect("the sparkline");
+    assert!(spark.width() <= width, "{spark} in {width} columns");
+    assert!(spark.to_string().contains('█'), "{spark}");
 }
 
 /// The License pane shows the licence the sync publishes: state, tariff with usage, paid

@@ -52,6 +52,16 @@ impl Channel {
         }
     }
 
+    /// An account's name with its channel, `Shop (WhatsApp)`; the name alone when it already
+    /// says the channel (`Shop · WhatsApp`).
+    pub fn account_label(self, name: &str) -> String {
+        if name.to_lowercase().contains(&self.label().to_lowercase()) {
+            name.to_string()
+        } else {
+            format!("{name} ({})", self.label())
+        }
+    }
+
     /// One-letter badge for narrow columns.
     pub fn badge(self) -> char {
         match self {
@@ -115,6 +125,23 @@ impl TryFrom<String> for Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_account_is_named_with_its_channel_once() {
+        assert_eq!(Channel::WhatsApp.account_label("Shop"), "Shop (WhatsApp)");
+        assert_eq!(
+            Channel::WhatsApp.account_label("Clever Shop · WhatsApp"),
+            "Clever Shop · WhatsApp"
+        );
+        assert_eq!(
+            Channel::Telegram.account_label("shop telegram bot"),
+            "shop telegram bot"
+        );
+        assert_eq!(
+            Channel::Instagram.account_label("WhatsApp backup"),
+            "WhatsApp backup (Instagram)"
+        );
+    }
 
     #[test]
     fn names_round_trip() {

@@ -158,6 +158,9 @@ pub struct App {
     pub detail_scroll: u16,
     /// How far the detail can scroll before its last line leaves the bottom, as last drawn.
     pub detail_scroll_max: std::cell::Cell<u16>,
+    /// The width inside the detail's border, set just before its lines are made, for the
+    /// few lines that fit themselves to it (the send-rate sparkline).
+    pub detail_width: std::cell::Cell<u16>,
     /// How far the help overlay scrolls, as last drawn (it depends on the terminal's size).
     pub help_scroll_max: std::cell::Cell<usize>,
     /// A one-line text field while it is being edited.
@@ -239,6 +242,7 @@ impl App {
             detail_stale: false,
             detail_scroll: 0,
             detail_scroll_max: std::cell::Cell::new(u16::MAX),
+            detail_width: std::cell::Cell::new(u16::MAX),
             help_scroll_max: std::cell::Cell::new(usize::MAX),
             prompt: None,
             form: None,

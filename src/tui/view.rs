@@ -207,6 +207,11 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         }
     }
     if let Some(detail_area) = detail_area {
+        let focused = app.focus == Focus::Detail;
+        let title = if wide { "Detail" } else { "Detail · Esc back" };
+        let block = panel(app, title, focused);
+        let inner = block.inner(detail_area);
+        app.detail_width.set(inner.width);
         let lines = match app.pane {
             PaneId::Accounts => panes::accounts::detail(app),
             PaneId::Subscribers => panes::subscribers::detail(app),
@@ -214,10 +219,6 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
             PaneId::License => panes::license::detail(app),
             PaneId::Counterparty => panes::counterparty::detail(app),
         };
-        let focused = app.focus == Focus::Detail;
-        let title = if wide { "Detail" } else { "Detail · Esc back" };
-        let block = panel(app, title, focused);
-        let inner = block.inner(detail_area);
         // Wrapped here, rows after the first indented, so that scrolling counts real rows.
         let lines = crate::tui::widgets::text::wrap_hanging(lines, usize::from(inner.width.max(1)));
         let max = u16::try_from(lines.len())

@@ -69,7 +69,7 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
 /// The account it sends from; when that account is paused or halted and the campaign not
 /// over, why, and that nothing goes out until the account is resumed.
 fn account_field(t: &Theme, c: &CampaignRow) -> Line<'static> {
-    let name = format!("{} ({})", c.account_name, c.channel.label());
+    let name = c.channel.account_label(&c.account_name);
     if c.account_status != AccountStatus::Paused || c.status.is_final() {
         return field(t, "Account", name);
     }
@@ -302,18 +302,25 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             ));
         }
         if history.iter().any(|n| *n > 0) {
+            // As many whole minutes as fit beside the label, newest on the right: a line that
+            // wrapped would put the latest bars under the label.
+            let per_minute = (60 / HISTORY_BUCKET) as usize;
+            let room = usize::from(app.detail_width.get()).saturating_sub(16);
+            let shown = (room / per_minute * per_minute)
+                .max(per_minute)
+                .min(history.len());
             out.push(Line::from(vec![
                 Span::styled(
                     format!(
                         "{:<15} ",
-                        format!(
-                            "  Last {} min",
-                            HISTORY_BUCKET * HISTORY_BUCKETS as i64 / 60
-                        )
+                        format!("  Last {} min", shown.div_ceil(per_minute))
                     ),
                     t.style(Meaning::Muted),
                 ),
-                Span::styled(sparkline(&history, t.ascii), t.style(Meaning::Gauge)),
+                Span::styled(
+                    sparkline(&history[history.len() - shown..], t.ascii),
+                    t.style(Meaning::Gauge),
+                ),
             ]));
             if let Some(peak) = peak {
                 out.push(field(
@@ -482,7 +489,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
             ),
             Row::Account => frame.render_widget(
                 match (&form.accounts, form.chosen_account()) {
-                    (_, Some(a)) => pick(format!("{} ({})", a.name, a.channel.label())),
+                    (_, Some(a)) => pick(a.channel.account_label(&a.name)),
                     (None, None) => Paragraph::new("loading…"),
                     (Some(_), None) => Paragraph::new("no accounts yet"),
                 },
