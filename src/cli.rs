@@ -373,7 +373,8 @@ pub struct CreateCampaignArgs {
     /// WhatsApp: a body parameter, in order: a field (`name`, `attributes.city`) or a template
     #[arg(long)]
     pub wa_param: Vec<String>,
-    /// When to start sending, e.g. 2026-12-01T10:00:00+05:00 (RFC 3339)
+    /// When to start sending: 2026-12-01 10:00 in this machine's zone (or TZ's), or RFC 3339
+    /// with its offset (2026-12-01T10:00:00+05:00); a time that has passed is refused
     #[arg(long)]
     pub schedule: Option<String>,
     /// Send only between these local times of each recipient, e.g. 09:00-21:00

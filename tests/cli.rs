@@ -831,6 +831,44 @@ fn campaigns_from_the_command_line() {
     .code(1)
     .stderr(predicate::str::contains("content policy"))
     .stderr(predicate::str::contains("bit.ly/x"));
+    // A schedule is typed as the console shows times, in the operator's zone (`TZ`, here a
+    // POSIX rule for UTC+5 that needs no zone files); one that has passed is refused.
+    let scheduled = |name: &str, at: &str| {
+        let mut c = demo(&[
+            "campaigns",
+            "create",
+            "--name",
+            name,
+            "--list",
+            "Telegram bot",
+            "--account",
+            "@clever_shop_bot",
+            "--text",
+            "Скидка 20%",
+            "--schedule",
+            at,
+        ]);
+        c.env("TZ", "XYZ-5");
+        c
+    };
+    scheduled("Past", "2020-06-01 10:00")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("has passed"));
+    scheduled("Later", "2099-06-01 10:00")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "once started, it sends from 2099-06-01 10:00 +05:00",
+        ));
+    let status = demo(&["campaigns", "status", "Later", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    assert_eq!(status["schedule_at"], "2099-06-01T05:00:00Z");
     demo(&[
         "campaigns",
         "create",

@@ -124,6 +124,19 @@ pub async fn run(
                 ),
                 _ => println!("  account: {}", s.account),
             }
+            if let Some(at) = s.schedule_at {
+                let waits = s.status == crate::domain::CampaignStatus::Scheduled
+                    || s.status == crate::domain::CampaignStatus::Draft;
+                println!(
+                    "  schedule: {}{}",
+                    local_time(at),
+                    if waits && at > chrono::Utc::now() {
+                        " (nothing is sent before)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             println!(
                 "  total {}  queued {}  sending {}  sent {}  delivered {}  read {}  failed {}  skipped {}  unknown {}",
                 c["total"],
@@ -294,7 +307,10 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
     let schedule = args
         .schedule
         .as_deref()
-        .map(|s| campaigns::parse_schedule(s).map_err(|e| anyhow::anyhow!("--schedule {e}")))
+        .map(|s| {
+            campaigns::parse_schedule(s, chrono::Utc::now())
+                .map_err(|e| anyhow::anyhow!("--schedule {e}"))
+        })
         .transpose()?;
     let spec = Spec {
         name: args.name.clone(),
@@ -314,13 +330,23 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
     let reach = campaigns::reach(store, id).await.map_err(plain)?;
     if args.json {
         return print_json(&serde_json::json!({
-            "id": id, "name": spec.name, "status": "draft",
+            "id": id, "name": spec.name, "status": "draft", "schedule_at": spec.schedule,
             "reaches": reach.reaches, "left_out": reach.left_out,
         }));
     }
     println!("created draft campaign {id} `{}`", spec.name);
+    if let Some(at) = spec.schedule {
+        println!("once started, it sends from {}", local_time(at));
+    }
     print_reach(id, &reach);
     Ok(())
+}
+
+/// A time in this machine's zone (or `TZ`), with its offset, as a schedule is typed.
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M %:z")
+        .to_string()
 }
 
 /// Whom a draft reaches now, who is left out, and what starting it takes.

@@ -235,16 +235,58 @@ pub fn check_message(
     Ok(())
 }
 
-/// A schedule as the operator types it: RFC 3339 (`2026-12-01T10:00:00+05:00`).
-pub fn parse_schedule(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| {
-            format!(
-                "`{}` is not a time like 2026-12-01T10:00:00+05:00",
-                text.trim()
-            )
-        })
+/// A schedule as the operator types it: RFC 3339 (`2026-12-01T10:00:00+05:00`), or a date and
+/// time in the operator's zone, as the console shows times (`2026-12-01 10:00`; the zone is
+/// the machine's, or `TZ`). A time that has passed is refused: a draft scheduled for it would
+/// start sending the moment it is started, which is what an empty schedule is for.
+pub fn parse_schedule(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    parse_schedule_in(text, &chrono::Local, now)
+}
+
+/// [`parse_schedule`] with the zone given.
+pub fn parse_schedule_in<Z: chrono::TimeZone>(
+    text: &str,
+    zone: &Z,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String>
+where
+    Z::Offset: std::fmt::Display,
+{
+    let text = text.trim();
+    let at = match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => {
+            let naive = [
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+            .ok_or_else(|| {
+                format!(
+                    "`{text}` is not a time like 2026-12-01 10:00 (this machine's zone) \
+                         or 2026-12-01T10:00:00+05:00"
+                )
+            })?;
+            zone.from_local_datetime(&naive)
+                .earliest()
+                .ok_or_else(|| {
+                    format!(
+                        "`{text}` does not exist in this machine's zone (a clock change skips it)"
+                    )
+                })?
+                .with_timezone(&Utc)
+        }
+    };
+    if at <= now {
+        let shown = now.with_timezone(zone).format("%Y-%m-%d %H:%M %:z");
+        return Err(format!(
+            "`{text}` has passed (it is {shown} now); leave it empty to send on start"
+        ));
+    }
+    Ok(at)
 }
 
 /// What a start did.
@@ -448,6 +490,8 @@ pub struct Status {
     pub account: String,
     pub account_status: crate::domain::AccountStatus,
     pub account_reason: Option<String>,
+    /// When it sends from, if it was given a time (a scheduled campaign waits for it).
+    pub schedule_at: Option<DateTime<Utc>>,
     pub counts: serde_json::Value,
     /// Each with `class`, `code`, `detail` (the platform's words, or null) and `count`.
     pub failed_by_cause: Vec<campaigns::FailureCause>,
@@ -484,6 +528,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
         account: c.account_name.clone(),
         account_status: c.account_status,
         account_reason: c.account_reason.clone(),
+        schedule_at: c.schedule_at,
         counts: serde_json::json!({
             "total": n.total, "queued": n.queued, "sending": n.sending, "sent": n.sent,
             "delivered": n.delivered, "read": n.read, "failed": n.failed, "skipped": n.skipped,
@@ -567,4 +612,45 @@ pub async fn preview(
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_schedule_is_read_in_the_operators_zone_unless_it_names_one() {
+        let almaty = chrono_tz::Asia::Almaty;
+        let now = utc("2026-11-26T12:00:00Z");
+        for text in [
+            "2026-12-01 10:00",
+            " 2026-12-01T10:00 ",
+            "2026-12-01 10:00:00",
+            "2026-12-01T10:00:00+05:00",
+            "2026-12-01T05:00:00Z",
+        ] {
+            assert_eq!(
+                parse_schedule_in(text, &almaty, now),
+                Ok(utc("2026-12-01T05:00:00Z")),
+                "{text}"
+            );
+        }
+        let e = parse_schedule_in("tomorrow", &almaty, now).unwrap_err();
+        assert!(e.contains("2026-12-01 10:00"), "{e}");
+        // 17:00 in Almaty is 12:00 UTC: not after now.
+        let e = parse_schedule_in("2026-11-26 17:00", &almaty, now).unwrap_err();
+        assert!(
+            e.contains("has passed (it is 2026-11-26 17:00 +05:00 now)"),
+            "{e}"
+        );
+        assert!(parse_schedule_in("2026-11-26 17:01", &almaty, now).is_ok());
+        // A local time a clock change skips is named, not moved.
+        let berlin = chrono_tz::Europe::Berlin;
+        let e = parse_schedule_in("2027-03-28 02:30", &berlin, now).unwrap_err();
+        assert!(e.contains("does not exist"), "{e}");
+    }
 }

@@ -126,7 +126,7 @@ impl CampaignForm {
             name: input("", "how the campaign is called in the console"),
             template: input("", TEXT_INSTEAD),
             message: input("", MESSAGE_HINT),
-            schedule: input("", "empty: on start; or 2026-12-01T10:00:00+05:00"),
+            schedule: input("", "empty: on start; or 2026-12-01 10:00"),
             quiet: input(
                 "",
                 "empty: any time; or 09:00-21:00 in each recipient's zone",
@@ -484,7 +484,7 @@ impl CampaignForm {
         let schedule = if schedule_text.is_empty() {
             None
         } else {
-            match campaigns::parse_schedule(&schedule_text) {
+            match campaigns::parse_schedule(&schedule_text, chrono::Utc::now()) {
                 Ok(at) => Some(at),
                 Err(e) => {
                     self.errors.push((Row::Schedule, e));
@@ -659,11 +659,14 @@ mod tests {
         assert!(
             f.error_of(Row::Schedule)
                 .unwrap()
-                .contains("2026-12-01T10:00")
+                .contains("2026-12-01 10:00")
         );
         assert!(f.error_of(Row::Quiet).is_some());
         assert_eq!(f.focus, Row::Schedule);
-        f.schedule = input("2026-12-01T10:00:00+05:00", "");
+        f.schedule = input("2000-12-01T10:00:00+05:00", "");
+        assert!(f.check().is_none());
+        assert!(f.error_of(Row::Schedule).unwrap().contains("has passed"));
+        f.schedule = input("2099-12-01T10:00:00+05:00", "");
         f.quiet = input("09:00-21:00", "");
         let spec = f.check().expect("valid");
         assert_eq!(spec.name, "Friday");
@@ -672,7 +675,7 @@ mod tests {
         assert_eq!(spec.text.as_deref(), Some("Hi {{ name }}"));
         assert_eq!(
             spec.schedule.unwrap().to_rfc3339(),
-            "2026-12-01T05:00:00+00:00"
+            "2099-12-01T05:00:00+00:00"
         );
         assert_eq!(spec.quiet_hours.as_deref(), Some("09:00-21:00"));
     }
