@@ -386,17 +386,16 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         if !preview.is_empty() {
             out.push(Line::from(""));
             out.push(heading(t, "As subscribers get it"));
+            // As the form shows it: a name is often wider than a field's label.
             for (name, text) in preview {
-                let name = one_line(name);
-                match text {
-                    Ok(text) => out.push(field(t, &format!("  {name}"), text.replace('\n', " ⏎ "))),
-                    Err(e) => out.push(field_styled(
-                        t,
-                        &format!("  {name}"),
-                        e.clone(),
-                        Meaning::Error,
-                    )),
-                }
+                let (text, meaning) = match text {
+                    Ok(text) => (text.replace('\n', " ⏎ "), Meaning::Base),
+                    Err(e) => (e.clone(), Meaning::Error),
+                };
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {}: ", one_line(name)), t.style(Meaning::Muted)),
+                    Span::styled(text, t.style(meaning)),
+                ]));
             }
         }
     }
