@@ -297,6 +297,65 @@ async fn declared_consent_source_is_recorded_as_proof() {
     assert_eq!(ws.sendable(Channel::WhatsApp).await, 1);
 }
 
+/// A consent column per channel (as `subscribers export` writes) wins over the column for
+/// every channel on its channel, and a row with any consent value is not covered by a
+/// declared source.
+#[tokio::test]
+async fn consent_per_channel_wins_over_consent_for_every_channel() {
+    let ws = workspace().await;
+    let mut o = opts("L");
+    o.consent_source = Some("declared".into());
+    let f = ws.file(
+        "a.csv",
+        "phone;telegram_chat_id;consent;Согласие Telegram\n\
+         +77011234567;111;;да\n\
+         +77021234567;222;yes;\n"
+            .as_bytes(),
+    );
+    ws.import(&f, &o).await.unwrap();
+    assert_eq!(
+        ws.sendable(Channel::WhatsApp).await,
+        1,
+        "only the second row"
+    );
+    assert_eq!(ws.sendable(Channel::Telegram).await, 2);
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.consents.len(), 1, "{:?}", d.consents);
+    assert_eq!(d.consents[0].channel, Channel::Telegram);
+    assert_eq!(
+        d.consents[0].proof,
+        "a.csv, line 2: consent on Telegram `да`"
+    );
+    // Later: consent everywhere but withdrawn on Telegram, for both. A Telegram consent with
+    // no chat id on its row is refused, not lost.
+    let f = ws.file(
+        "b.csv",
+        b"phone;tg;consent;consent_telegram\n+77011234567;111;yes;no\n+77021234567;222;yes;no\n\
+          +77051234567;;;no\n",
+    );
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.unchanged, s.rejected), (2, 0, 1), "{s:?}");
+    assert_eq!(s.rejected_by_reason["consent without an address"], 1);
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 2);
+    assert_eq!(ws.sendable(Channel::Telegram).await, 0);
+    let d = ws
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.consents[0].proof,
+        "b.csv, line 3: consent `yes`, consent on Telegram `no`"
+    );
+    assert_eq!(ws.import(&f, &opts("L")).await.unwrap().unchanged, 2);
+}
+
 #[tokio::test]
 async fn files_that_must_change_nothing() {
     let ws = workspace().await;

@@ -255,8 +255,11 @@ pub async fn export(
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
+            // The header reads back with `subscribers import`: the id is `subscriber_id`, which
+            // the import reads past, and an attribute named like one of the import's own
+            // columns is written as `attribute NAME`, so that it stays an attribute.
             let mut head: Vec<String> = [
-                "id",
+                "subscriber_id",
                 "name",
                 "phone",
                 "telegram_chat_id",
@@ -270,7 +273,13 @@ pub async fn export(
             .iter()
             .map(|s| s.to_string())
             .collect();
-            head.extend(keys.iter().cloned());
+            head.extend(keys.iter().map(|k| {
+                if import::columns::is_known(k) {
+                    format!("attribute {k}")
+                } else {
+                    k.clone()
+                }
+            }));
             w.write_record(&head)?;
             while let Some(r) = rows.next().await {
                 let r = r?;

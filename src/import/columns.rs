@@ -1,6 +1,8 @@
 //! Header names to meanings, in English, Russian and Kazakh, case-insensitive. Columns that
 //! mean nothing here become subscriber attributes under their own name.
 
+use crate::domain::Channel;
+
 /// What a column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
@@ -10,9 +12,16 @@ pub enum Column {
     Name,
     Locale,
     TimeZone,
+    /// Consent on every channel the row has an address on.
     Consent,
+    /// Consent on one channel (`subscribers export` writes one column per channel); it wins
+    /// over [`Column::Consent`] on that channel.
+    ConsentOn(Channel),
     ConsentSource,
     ConsentAt,
+    /// The number `subscribers export` gives a subscriber: it means nothing to another
+    /// workspace, and a subscriber is matched by their addresses, so it is read past.
+    ExportedId,
     /// Kept as an attribute under this name.
     Attribute(String),
 }
@@ -111,6 +120,23 @@ const ALIASES: &[(&[&str], Column)] = &[
         ],
         Column::ConsentAt,
     ),
+    (
+        &["consent_whatsapp", "whatsapp_consent", "согласие_whatsapp"],
+        Column::ConsentOn(Channel::WhatsApp),
+    ),
+    (
+        &["consent_telegram", "telegram_consent", "согласие_telegram"],
+        Column::ConsentOn(Channel::Telegram),
+    ),
+    (
+        &[
+            "consent_instagram",
+            "instagram_consent",
+            "согласие_instagram",
+        ],
+        Column::ConsentOn(Channel::Instagram),
+    ),
+    (&["subscriber_id"], Column::ExportedId),
 ];
 
 /// Lower case, BOM and outer spaces removed, inner spaces and dashes as `_`.
@@ -122,6 +148,14 @@ pub fn normalize_header(h: &str) -> String {
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("_")
+}
+
+/// Whether the import reads a header as one of its own columns rather than an attribute.
+pub fn is_known(header: &str) -> bool {
+    let norm = normalize_header(header);
+    ALIASES
+        .iter()
+        .any(|(names, _)| names.contains(&norm.as_str()))
 }
 
 /// Maps every header to a column. Fails when two headers mean the same thing or when no

@@ -17,7 +17,7 @@ pub mod limit;
 
 use crate::domain::consent::{ConsentValue, parse_value};
 use crate::domain::phone::{self, Region};
-use crate::domain::{ConsentStatus, ListId};
+use crate::domain::{Channel, ConsentStatus, ListId};
 use crate::store::import::{self as sql, StagedRow};
 use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -538,12 +538,14 @@ impl RowContext<'_> {
             telegram: None,
             instagram: None,
             consent: None,
+            consent_on: [None; 3],
             consent_source: String::new(),
             consent_proof: String::new(),
             consent_at: self.now,
         };
         let mut attributes = serde_json::Map::new();
         let mut consent: Option<(ConsentValue, String)> = None;
+        let mut consent_on: [Option<(ConsentValue, String)>; 3] = Default::default();
         let mut source_column = None;
         for (col, value) in self.columns.iter().zip(record.iter()) {
             let v = value.trim();
@@ -582,6 +584,13 @@ impl RowContext<'_> {
                         .map_err(|e| format!("bad consent value ({e})"))?
                         .map(|c| (c, v.to_string()));
                 }
+                Column::ConsentOn(channel) => {
+                    let slot = Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
+                    consent_on[slot] = parse_value(v)
+                        .map_err(|e| format!("bad consent value ({e})"))?
+                        .map(|c| (c, v.to_string()));
+                }
+                Column::ExportedId => {}
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentAt => {
                     row.consent_at = parse_time(v).ok_or_else(|| {
@@ -596,28 +605,55 @@ impl RowContext<'_> {
         if row.whatsapp.is_none() && row.telegram.is_none() && row.instagram.is_none() {
             return Err("no identity (no phone, telegram chat id or instagram id)".into());
         }
+        // Consent on a channel is kept with the address it is for: without one, a withdrawal
+        // would be lost and a grant would wait for whatever address comes later.
+        for (channel, value) in Channel::ALL.iter().zip(&consent_on) {
+            let address = match channel {
+                Channel::WhatsApp => &row.whatsapp,
+                Channel::Telegram => &row.telegram,
+                Channel::Instagram => &row.instagram,
+            };
+            if let (Some((_, raw)), None) = (value, address) {
+                return Err(format!(
+                    "consent without an address (consent on {} `{raw}`, but the row has no {})",
+                    channel.label(),
+                    match channel {
+                        Channel::WhatsApp => "phone",
+                        Channel::Telegram => "telegram chat id",
+                        Channel::Instagram => "instagram id",
+                    }
+                ));
+            }
+        }
         if !attributes.is_empty() {
             row.attributes = Some(serde_json::Value::Object(attributes).to_string());
         }
-        match (consent, &self.opts.consent_source) {
-            (Some((value, raw)), _) => {
-                row.consent = Some(match value {
-                    ConsentValue::Yes => ConsentStatus::Granted,
-                    ConsentValue::No => ConsentStatus::Withdrawn,
-                });
-                row.consent_source =
-                    source_column.unwrap_or_else(|| format!("import {}", self.file_name));
-                row.consent_proof = format!("{}, line {line}: consent `{raw}`", self.file_name);
-            }
-            (None, Some(declared)) => {
-                row.consent = Some(ConsentStatus::Granted);
-                row.consent_source = source_column.unwrap_or_else(|| declared.clone());
-                row.consent_proof = format!(
-                    "{}, line {line}: consent declared for the whole file by {}: {declared}",
-                    self.file_name, self.opts.actor
-                );
-            }
-            (None, None) => {}
+        let status = |value: ConsentValue| match value {
+            ConsentValue::Yes => ConsentStatus::Granted,
+            ConsentValue::No => ConsentStatus::Withdrawn,
+        };
+        if consent.is_some() || consent_on.iter().any(Option::is_some) {
+            row.consent = consent.as_ref().map(|(v, _)| status(*v));
+            row.consent_on =
+                std::array::from_fn(|i| consent_on[i].as_ref().map(|(v, _)| status(*v)));
+            row.consent_source =
+                source_column.unwrap_or_else(|| format!("import {}", self.file_name));
+            let said: Vec<String> = consent
+                .iter()
+                .map(|(_, raw)| format!("consent `{raw}`"))
+                .chain(Channel::ALL.iter().zip(&consent_on).filter_map(|(c, v)| {
+                    v.as_ref()
+                        .map(|(_, raw)| format!("consent on {} `{raw}`", c.label()))
+                }))
+                .collect();
+            row.consent_proof = format!("{}, line {line}: {}", self.file_name, said.join(", "));
+        } else if let Some(declared) = &self.opts.consent_source {
+            row.consent = Some(ConsentStatus::Granted);
+            row.consent_source = source_column.unwrap_or_else(|| declared.clone());
+            row.consent_proof = format!(
+                "{}, line {line}: consent declared for the whole file by {}: {declared}",
+                self.file_name, self.opts.actor
+            );
         }
         Ok(row)
     }

@@ -9,7 +9,7 @@ use crate::domain::{ConsentStatus, ListId};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// Rows per multi-row insert into the staging table (13 binds each, under SQLite's 32 766).
+/// Rows per multi-row insert into the staging table (15 binds each, under SQLite's 32 766).
 const INSERT_BATCH: usize = 2000;
 
 /// One validated row of an import file.
@@ -25,7 +25,11 @@ pub struct StagedRow {
     pub whatsapp: Option<String>,
     pub telegram: Option<String>,
     pub instagram: Option<String>,
+    /// Consent on every channel the row has an address on.
     pub consent: Option<ConsentStatus>,
+    /// Consent on one channel, in [`crate::domain::Channel::ALL`]'s order; it wins over
+    /// `consent` on its channel.
+    pub consent_on: [Option<ConsentStatus>; 3],
     pub consent_source: String,
     pub consent_proof: String,
     pub consent_at: DateTime<Utc>,
@@ -63,7 +67,8 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     sqlx::query(
         "CREATE TEMP TABLE import_rows (
             line INTEGER PRIMARY KEY, name TEXT, locale TEXT, time_zone TEXT, attributes TEXT,
-            wa TEXT, tg TEXT, ig TEXT, consent TEXT, consent_source TEXT, consent_proof TEXT,
+            wa TEXT, tg TEXT, ig TEXT, consent TEXT, consent_wa TEXT, consent_tg TEXT,
+            consent_ig TEXT, consent_source TEXT, consent_proof TEXT,
             consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
             subscriber_id INTEGER, is_new INTEGER NOT NULL DEFAULT 0,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT)",
@@ -104,16 +109,29 @@ macro_rules! latest {
     };
 }
 
+/// The row's consent value on a channel: its own column's, else the one for every channel.
+macro_rules! consent_on {
+    ($cons:literal) => {
+        concat!("coalesce(", $cons, ", consent)")
+    };
+}
+
 /// Whether the row's consent value calls for a new event on a channel: a grant when the
 /// latest is not a grant, a withdrawal only when the latest is a grant.
 macro_rules! needs_event {
-    ($channel:literal, $col:literal) => {
+    ($channel:literal, $col:literal, $cons:literal) => {
         concat!(
             "(",
             $col,
-            " IS NOT NULL AND consent IS NOT NULL AND CASE \
-             WHEN is_new = 1 THEN consent = 'granted' \
-             WHEN consent = 'granted' THEN coalesce(",
+            " IS NOT NULL AND ",
+            consent_on!($cons),
+            " IS NOT NULL AND CASE \
+             WHEN is_new = 1 THEN ",
+            consent_on!($cons),
+            " = 'granted' \
+             WHEN ",
+            consent_on!($cons),
+            " = 'granted' THEN coalesce(",
             latest!($channel),
             ", '') <> 'granted' \
              ELSE coalesce(",
@@ -143,12 +161,12 @@ macro_rules! add_identity {
 }
 
 macro_rules! add_consent {
-    ($channel:literal, $col:literal) => {
+    ($channel:literal, $col:literal, $cons:literal) => {
         concat!(
             "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
-             SELECT subscriber_id, '", $channel, "', 'marketing', consent, consent_source, \
+             SELECT subscriber_id, '", $channel, "', 'marketing', ", consent_on!($cons), ", consent_source, \
              consent_proof, consent_at, ?1 FROM import_rows WHERE reject IS NULL AND ",
-            needs_event!($channel, $col)
+            needs_event!($channel, $col, $cons)
         )
     };
 }
@@ -185,7 +203,8 @@ pub async fn apply_chunk(
     for batch in rows.chunks(INSERT_BATCH) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
-             consent, consent_source, consent_proof, consent_at) ",
+             consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, \
+             consent_at) ",
         );
         q.push_values(batch, |mut b, (r, consent_at)| {
             b.push_bind(r.line)
@@ -197,6 +216,9 @@ pub async fn apply_chunk(
                 .push_bind(r.telegram.as_deref())
                 .push_bind(r.instagram.as_deref())
                 .push_bind(r.consent)
+                .push_bind(r.consent_on[0])
+                .push_bind(r.consent_on[1])
+                .push_bind(r.consent_on[2])
                 .push_bind(r.consent_source.as_str())
                 .push_bind(r.consent_proof.as_str())
                 .push_bind(*consent_at);
@@ -287,11 +309,11 @@ pub async fn apply_chunk(
             "OR NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ?1 ",
             "AND m.subscriber_id = import_rows.subscriber_id) ",
             "OR ",
-            needs_event!("whatsapp", "wa"),
+            needs_event!("whatsapp", "wa", "consent_wa"),
             " OR ",
-            needs_event!("telegram", "tg"),
+            needs_event!("telegram", "tg", "consent_tg"),
             " OR ",
-            needs_event!("instagram", "ig"),
+            needs_event!("instagram", "ig", "consent_ig"),
             ")"
         ))
         .bind(list)
@@ -319,9 +341,9 @@ pub async fn apply_chunk(
         sqlx::query(sql).bind(at).execute(&mut *conn).await?;
     }
     for sql in [
-        add_consent!("whatsapp", "wa"),
-        add_consent!("telegram", "tg"),
-        add_consent!("instagram", "ig"),
+        add_consent!("whatsapp", "wa", "consent_wa"),
+        add_consent!("telegram", "tg", "consent_tg"),
+        add_consent!("instagram", "ig", "consent_ig"),
     ] {
         sqlx::query(sql)
             .bind(recorded_by)
