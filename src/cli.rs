@@ -345,6 +345,8 @@ pub enum CampaignsCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Csv,
+    /// CSV as Excel opens it with a double click: UTF-8 with a BOM, `;` between fields
+    Excel,
 }
 
 /// Options of `clever campaigns create`.
@@ -422,6 +424,8 @@ pub struct AddAccountArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Csv,
+    /// CSV as Excel opens it with a double click: UTF-8 with a BOM, `;` between fields
+    Excel,
     Jsonl,
 }
 

@@ -332,6 +332,28 @@ fn an_export_imports_into_another_workspace_as_it_was() {
     // Into another workspace: the same subscribers, consents and attributes.
     import("b", &exported);
     assert_eq!(export("b"), a);
+    // For Excel: a BOM, semicolons and CRLF, read back the same.
+    let excel = home.path().join("a-excel.csv");
+    run(
+        "a",
+        &[
+            "subscribers",
+            "export",
+            "--list",
+            "L",
+            "--format",
+            "excel",
+            "-o",
+        ],
+    )
+    .arg(&excel)
+    .assert()
+    .success();
+    let bytes = std::fs::read(&excel).unwrap();
+    assert!(bytes.starts_with("\u{feff}subscriber_id;name;phone;".as_bytes()));
+    assert!(String::from_utf8_lossy(&bytes).contains(";Алматы\r\n"));
+    import("c", &excel);
+    assert_eq!(export("c"), a);
     // Into the same one: nothing changes.
     let again: serde_json::Value = serde_json::from_slice(&import("a", &exported)).unwrap();
     assert_eq!(again["unchanged"], 3, "{again}");
@@ -1051,6 +1073,18 @@ fn campaigns_from_the_command_line() {
         report.lines().count() as i64,
         v["queued"].as_i64().unwrap() + 1
     );
+    let excel = demo(&["campaigns", "report", "Friday", "--format", "excel"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let excel = String::from_utf8(excel).unwrap();
+    assert!(
+        excel.starts_with("\u{feff}subscriber_id;name;address;state;"),
+        "{excel}"
+    );
+    assert_eq!(excel.matches("\r\n").count(), report.lines().count());
     demo(&["campaigns", "list"])
         .assert()
         .success()

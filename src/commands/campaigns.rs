@@ -222,7 +222,7 @@ pub async fn run(
         }
         CampaignsCommand::Report {
             campaign,
-            format: _,
+            format,
             output,
         } => {
             let id = find(store, &campaign).await?;
@@ -233,7 +233,10 @@ pub async fn run(
                 ),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(out));
+            let mut csv = super::csv_writer(
+                std::io::BufWriter::new(out),
+                format == crate::cli::ReportFormat::Excel,
+            )?;
             let mut conn = store.read().await?;
             store::campaigns::report(&mut conn, id, |row| {
                 csv.serialize(row).map_err(std::io::Error::other)

@@ -253,8 +253,8 @@ pub async fn export(
     let mut rows = store.export_rows(list);
     let mut n = 0u64;
     match format {
-        ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
+        ExportFormat::Csv | ExportFormat::Excel => {
+            let mut w = super::csv_writer(out, format == ExportFormat::Excel)?;
             // The header reads back with `subscribers import`: the id is `subscriber_id`, which
             // the import reads past, and an attribute named like one of the import's own
             // columns is written as `attribute NAME`, so that it stays an attribute.
