@@ -85,6 +85,19 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
+/// A CSV writer; for Excel, UTF-8 with a byte-order mark, `;` between fields and CRLF line
+/// ends: what Excel in a Russian or Kazakh locale opens correctly with a double click (plain
+/// UTF-8 shows Cyrillic as mojibake there, and `,` puts each line in one cell).
+/// `subscribers import` reads both back.
+pub fn csv_writer<W: std::io::Write>(mut out: W, excel: bool) -> std::io::Result<csv::Writer<W>> {
+    let mut b = csv::WriterBuilder::new();
+    if excel {
+        out.write_all("\u{feff}".as_bytes())?;
+        b.delimiter(b';').terminator(csv::Terminator::CRLF);
+    }
+    Ok(b.from_writer(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_word;
@@ -99,17 +112,4 @@ mod tests {
         assert_eq!(shell_word("O'Hara"), r"'O'\''Hara'");
         assert_eq!(shell_word(""), "''");
     }
-}
-
-/// A CSV writer; for Excel, UTF-8 with a byte-order mark, `;` between fields and CRLF line
-/// ends: what Excel in a Russian or Kazakh locale opens correctly with a double click (plain
-/// UTF-8 shows Cyrillic as mojibake there, and `,` puts each line in one cell).
-/// `subscribers import` reads both back.
-pub fn csv_writer<W: std::io::Write>(mut out: W, excel: bool) -> std::io::Result<csv::Writer<W>> {
-    let mut b = csv::WriterBuilder::new();
-    if excel {
-        out.write_all("\u{feff}".as_bytes())?;
-        b.delimiter(b';').terminator(csv::Terminator::CRLF);
-    }
-    Ok(b.from_writer(out))
 }
