@@ -400,6 +400,22 @@ async fn files_that_must_change_nothing() {
         assert!(err.contains("nothing was imported"), "{name}: {err}");
         assert_eq!(ws.count().await, before, "{name} changed the database");
     }
+    // A Windows-1251 file read as UTF-8 because the operator said so: the header says which
+    // option to change, rather than listing mangled column names.
+    let mut o = opts("L");
+    o.encoding = cleverplatform::import::detect::Encoding::Utf8;
+    let err = ws
+        .import(
+            &ws.file("1251.csv", &cp1251("Телефон;Имя\n87011234567;А\n")),
+            &o,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the header line is not valid utf-8: try --encoding auto"),
+        "{err}"
+    );
     assert!(db.exists());
 }
 

@@ -14,6 +14,17 @@ pub enum Encoding {
     Windows1251,
 }
 
+impl Encoding {
+    /// Its name as `--encoding` takes it (`auto` for an encoding not yet decided).
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Auto => "auto",
+            Encoding::Utf8 => "utf-8",
+            Encoding::Windows1251 => "windows-1251",
+        }
+    }
+}
+
 /// A field delimiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delimiter {

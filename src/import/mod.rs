@@ -163,9 +163,11 @@ pub async fn import_file(
         file: path.display().to_string(),
         list: opts.list.clone(),
         encoding: match info.encoding {
-            Encoding::Windows1251 => "windows-1251".into(),
-            _ => "utf-8".into(),
-        },
+            Encoding::Windows1251 => Encoding::Windows1251,
+            _ => Encoding::Utf8,
+        }
+        .name()
+        .into(),
         delimiter: detect::delimiter_name(info.delimiter).into(),
         dry_run: opts.dry_run,
         ..Default::default()
@@ -366,6 +368,12 @@ fn read_file(
         .collect();
     if headers.iter().all(|h| h.trim().is_empty()) {
         return Err(not_csv("the file has no header line".into()));
+    }
+    if headers.iter().any(|h| h.contains('\u{fffd}')) {
+        return Err(not_csv(format!(
+            "the header line is not valid {}: try --encoding auto (or the other encoding)",
+            encoding.name()
+        )));
     }
     let columns = columns::map(&headers).map_err(not_csv)?;
     let _ = out.blocking_send(FromReader::Info(FileInfo {
