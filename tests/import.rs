@@ -189,6 +189,24 @@ async fn local_phone_formats_are_one_number() {
         .unwrap();
     assert_eq!((s.imported, s.rejected), (1, 3));
     assert_eq!(s.rejected_by_reason.get("duplicate within file"), Some(&3));
+    // And the search finds it however the operator types it.
+    for typed in [
+        "8 701 123 45 67",
+        "+7 (701) 123-45-67",
+        "77011234567",
+        "701 123 45 67",
+        "8701",
+    ] {
+        let found = ws
+            .store
+            .count_subscribers(&SubscriberFilter {
+                search: Some(typed.into()),
+                list: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, 1, "{typed}");
+    }
 }
 
 #[tokio::test]

@@ -199,8 +199,11 @@ impl SubscriberFilter {
             (prefix, hi)
         };
         if digits.len() >= 3 {
+            // As operators in Kazakhstan and Russia type numbers: `8 701 …` and the ten digits
+            // of `701 123 45 67` without the country code (with it, +7 has eleven).
             let phone = match digits.strip_prefix('8') {
                 Some(rest) => format!("+7{rest}"),
+                None if digits.len() == 10 && !text.starts_with('+') => format!("+7{digits}"),
                 None => format!("+{digits}"),
             };
             out.ranges = [range(digits.clone()), range(phone)];
