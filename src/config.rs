@@ -203,6 +203,8 @@ pub struct EngineConfig {
     pub takeover_seconds: Option<u64>,
     /// How often each account's token is checked against its platform; 0 never.
     pub health_check_minutes: Option<u64>,
+    /// The reply an address's first opt-out keyword gets; empty sends none.
+    pub opt_out_reply: Option<String>,
 }
 
 /// An IANA time zone name, checked when the file is read.

@@ -1120,3 +1120,84 @@ async fn a_closed_24_hour_window_skips_the_row_without_sending() {
     let got = received(&sb.base_url()).await;
     assert_eq!(got.values().sum::<usize>(), 1, "{got:?}");
 }
+
+/// An opt-out keyword gets one reply that says it worked, from the account it was written
+/// to, sent by the engine; the same keyword written again gets none, and the address stays
+/// suppressed for everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_keyword_gets_one_reply() {
+    use cleverplatform::channels::webhooks::Inbound;
+    let _serial = SERIAL.lock().await;
+    let phones = phones(1);
+    let w = workspace(&phones).await;
+    let sb = emulators().await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "4001").await;
+    let wa = account_named(&w.store, "WA").await;
+    let stop = |id: &str, text: &str| {
+        vec![Inbound::Message {
+            from: phones[0].trim_start_matches('+').to_string(),
+            id: id.into(),
+            text: text.into(),
+            at: chrono::Utc::now().timestamp(),
+        }]
+    };
+    let applied = cleverplatform::inbound::apply(
+        &w.store,
+        wa.id,
+        Channel::WhatsApp,
+        &stop("m1", "СТОП"),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied.opt_outs, 1);
+    let engine = start_engine(
+        &w.store,
+        EngineOptions {
+            opt_out_reply: Some("Вы отписались.".into()),
+            ..fast()
+        },
+    );
+    let pending = "SELECT count(*) FROM opt_out_replies WHERE sent_at IS NULL";
+    let count = |sql: &'static str| {
+        let store = w.store.clone();
+        async move {
+            let mut conn = store.read().await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap();
+            conn.commit().await.unwrap();
+            n
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(pending).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never replied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Written again (a new message): suppressed already, so no second reply is queued.
+    cleverplatform::inbound::apply(&w.store, wa.id, Channel::WhatsApp, &stop("m2", "stop"), &[])
+        .await
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM opt_out_replies").await, 1);
+    engine.stop().await;
+    let lines = reqwest::get(format!("{}/_sandbox/messages", sb.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sent: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1, "{lines}");
+    assert_eq!(sent[0]["text"], "Вы отписались.");
+    assert!(
+        phones[0].ends_with(
+            sent[0]["recipient"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('+')
+        ),
+        "{lines}"
+    );
+}

@@ -59,7 +59,14 @@ pub struct EngineOptions {
     /// How often the engine that holds the lease checks each account's token against its
     /// platform, as `c` does; `None` never (tests and benchmarks).
     pub health_every: Option<Duration>,
+    /// The reply to an address's first opt-out keyword, sent once from the account it was
+    /// written to; `None` sends none (tests and benchmarks, or `opt_out_reply = ""`).
+    pub opt_out_reply: Option<String>,
 }
+
+/// The reply an opt-out keyword gets unless `[engine] opt_out_reply` says otherwise.
+pub const OPT_OUT_REPLY: &str = "Вы отписались от рассылки и больше не получите сообщений. \
+Сіз таратылымнан бас тарттыңыз. You are unsubscribed.";
 
 /// The reason a campaign paused by the licence carries; it resumes when the licence allows.
 pub const LICENCE_PREFIX: &str = "licence: ";
@@ -80,6 +87,11 @@ impl EngineOptions {
                 Some(0) => None,
                 Some(m) => Some(Duration::from_secs(m * 60)),
                 None => Some(HEALTH_EVERY),
+            },
+            opt_out_reply: match c.opt_out_reply.as_deref().map(str::trim) {
+                Some("") => None,
+                Some(text) => Some(text.to_string()),
+                None => Some(OPT_OUT_REPLY.to_string()),
             },
             ..d
         }
@@ -102,6 +114,7 @@ impl Default for EngineOptions {
             takeover: Duration::from_secs(20),
             licence: None,
             health_every: None,
+            opt_out_reply: None,
         }
     }
 }
@@ -173,6 +186,8 @@ async fn run(
     // Token checks run beside the sending, one round at a time, looked for once a minute.
     let mut checks: Option<tokio::task::JoinHandle<()>> = None;
     let mut next_checks = tokio::time::Instant::now();
+    // Opt-out replies go out beside the sending, a round at a time.
+    let mut replies: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         if *stopped.borrow() {
             break;
@@ -190,6 +205,13 @@ async fn run(
                         store.clone(),
                         client.clone(),
                         every,
+                    )));
+                }
+                if replies.as_ref().is_none_or(|r| r.is_finished()) {
+                    replies = Some(tokio::spawn(send_opt_out_replies(
+                        store.clone(),
+                        client.clone(),
+                        options.opt_out_reply.clone(),
                     )));
                 }
                 senders.retain(|_, t| !t.is_finished());
@@ -282,6 +304,83 @@ async fn check_due_accounts(store: Store, client: Client, every: Duration) {
             ),
             Ok(_) => {}
             Err(e) => retrying(Some(account.id), &e, "could not record an account's health"),
+        }
+    }
+}
+
+/// Sends the replies queued by opt-out keywords, each once, from the account the keyword was
+/// written to. They are the one message a suppressed address gets, so they pass no consent
+/// check; a paused account keeps its replies until it is resumed. A failed reply is tried
+/// again at the next round, up to `REPLY_ATTEMPTS` times, the reason kept each time.
+async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>) {
+    use crate::store::inbound::{pending_replies, reply_done};
+    let pending = match store.read().await {
+        Ok(mut conn) => {
+            let p = pending_replies(&mut conn, 20).await;
+            let _ = conn.commit().await;
+            p
+        }
+        Err(e) => Err(e),
+    };
+    let pending = match pending {
+        Ok(p) => p,
+        Err(e) => return retrying(None, &e, "could not read the opt-out replies to send"),
+    };
+    for reply in pending {
+        let (result, give_up) = match &text {
+            None => (Err("replies to opt-outs are turned off".to_string()), true),
+            Some(text) => match super::target(&store, reply.account_id).await {
+                Ok(None) => (Err("the account was removed".to_string()), true),
+                Ok(Some((account, _)))
+                    if account.status == crate::domain::AccountStatus::Paused =>
+                {
+                    continue;
+                }
+                Ok(Some((_, target))) => {
+                    match client
+                        .send(&target, &reply.address, &Message::Text(text.clone()))
+                        .await
+                    {
+                        crate::channels::Outcome::Sent { .. } => (Ok(()), false),
+                        other => (Err(format!("{}: {other:?}", other.class())), false),
+                    }
+                }
+                Err(e) => return retrying(Some(reply.account_id), &e, "could not read an account"),
+            },
+        };
+        match &result {
+            Ok(()) => tracing::info!(
+                channel = reply.channel.as_str(),
+                to = %crate::domain::mask::address(&reply.address, 4),
+                "replied to an opt-out"
+            ),
+            Err(why) if !give_up => tracing::warn!(
+                channel = reply.channel.as_str(),
+                to = %crate::domain::mask::address(&reply.address, 4),
+                "the reply to an opt-out failed (attempt {} of {}): {why}",
+                reply.attempts + 1,
+                crate::store::inbound::REPLY_ATTEMPTS
+            ),
+            Err(_) => {}
+        }
+        let written = async {
+            let mut tx = store.begin().await?;
+            reply_done(
+                &mut tx,
+                reply.id,
+                result.as_ref().map(|_| ()).map_err(String::as_str),
+                give_up,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        };
+        if let Err(e) = written.await {
+            return retrying(
+                Some(reply.account_id),
+                &e,
+                "could not record an opt-out reply",
+            );
         }
     }
 }

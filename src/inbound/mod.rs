@@ -1,7 +1,8 @@
 //! Applying what the platforms send us (parsed by `channels::webhooks`) to the workspace:
 //! inbound messages open the 24-hour window; an opt-out keyword or a platform block
-//! suppresses the address and withdraws marketing consent at once; delivery statuses are
-//! kept for the sender. Every event is applied once, however often it is delivered.
+//! suppresses the address and withdraws marketing consent at once (a keyword's first also
+//! queues the one reply the engine sends to say so); delivery statuses are kept for the
+//! sender. Every event is applied once, however often it is delivered.
 //!
 //! Sits beside the engine: it uses `channels` (the events), `domain` (opt-out keywords) and
 //! `store` (the writes), one transaction per webhook.
@@ -63,8 +64,13 @@ pub async fn apply(
                 applied.messages += 1;
                 if optout::is_opt_out(text, extra_keywords) {
                     let proof = format!("inbound message {id}: “{}”", text.trim());
-                    store::inbound::opt_out(&mut tx, channel, &addr, "opt-out keyword", &proof)
-                        .await?;
+                    // The first opt-out of an address gets one reply that says it worked;
+                    // the engine sends it. A keyword written again gets none.
+                    if store::inbound::opt_out(&mut tx, channel, &addr, "opt-out keyword", &proof)
+                        .await?
+                    {
+                        store::inbound::queue_reply(&mut tx, account, channel, &addr).await?;
+                    }
                     applied.opt_outs += 1;
                 }
             }

@@ -68,15 +68,15 @@ pub async fn open_window(
 
 /// An opt-out: the address is suppressed, its queued campaign rows are skipped, and, when it
 /// belongs to a subscriber, a marketing consent withdrawal is recorded with what was received
-/// as proof. Idempotent.
+/// as proof. Idempotent; true when the address was not suppressed before.
 pub async fn opt_out(
     conn: &mut SqliteConnection,
     channel: Channel,
     address: &str,
     reason: &str,
     proof: &str,
-) -> Result<(), StoreError> {
-    super::subscribers::suppress(conn, channel, address, reason, "webhook").await?;
+) -> Result<bool, StoreError> {
+    let new = super::subscribers::suppress(conn, channel, address, reason, "webhook").await?;
     sqlx::query(
         "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
          SELECT i.subscriber_id, i.channel, 'marketing', 'withdrawn', ?3, ?4, ?5, 'webhook' \
@@ -112,7 +112,88 @@ pub async fn opt_out(
         )),
         &serde_json::json!({ "reason": reason }),
     )
-    .await
+    .await?;
+    Ok(new)
+}
+
+/// An opt-out reply waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingReply {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub channel: Channel,
+    pub address: String,
+    pub attempts: i64,
+}
+
+/// How often a reply is tried before it is given up (each failure is kept in `error`).
+pub const REPLY_ATTEMPTS: i64 = 3;
+
+/// Queues the reply to an opt-out keyword, from the account it was written to.
+pub async fn queue_reply(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    channel: Channel,
+    address: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO opt_out_replies (account_id, channel, address, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(account)
+    .bind(channel)
+    .bind(address)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replies still to send, oldest first.
+pub async fn pending_replies(
+    conn: &mut SqliteConnection,
+    limit: i64,
+) -> Result<Vec<PendingReply>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, account_id, channel, address, attempts FROM opt_out_replies \
+         WHERE sent_at IS NULL AND attempts < 3 ORDER BY id LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records how sending a reply went: sent, or one more failed attempt and why. `give_up`
+/// ends the attempts at once (replies turned off, an account that is gone).
+pub async fn reply_done(
+    conn: &mut SqliteConnection,
+    id: i64,
+    result: Result<(), &str>,
+    give_up: bool,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE opt_out_replies SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(now())
+            .execute(conn)
+            .await?
+        }
+        Err(why) => {
+            sqlx::query(
+                "UPDATE opt_out_replies SET error = ?2, \
+                 attempts = CASE WHEN ?3 THEN ?4 ELSE attempts + 1 END WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(why)
+            .bind(give_up)
+            .bind(REPLY_ATTEMPTS)
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(())
 }
 
 /// Keeps a delivery status for the sender; a repeat of the same status is ignored.

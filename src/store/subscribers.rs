@@ -280,15 +280,16 @@ pub async fn record_consent(
     Ok(())
 }
 
-/// Suppresses an address on a channel; suppressing twice keeps the first reason.
+/// Suppresses an address on a channel; suppressing twice keeps the first reason. True when
+/// the address was not suppressed before.
 pub async fn suppress(
     conn: &mut SqliteConnection,
     channel: Channel,
     address: &str,
     reason: &str,
     by: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "INSERT INTO suppressions (channel, address, reason, created_at, created_by) \
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING",
     )
@@ -299,7 +300,7 @@ pub async fn suppress(
     .bind(by)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 impl Store {
