@@ -239,17 +239,24 @@ async fn set(store: &Store, sql: &'static str) {
     tx.commit().await.unwrap();
 }
 
-/// How many times each recipient got a message, from the emulator's own record.
-async fn received(base: &str) -> HashMap<String, usize> {
+/// Every message the emulator accepted, from its own record.
+async fn recorded(base: &str) -> Vec<serde_json::Value> {
     let lines = reqwest::get(format!("{base}/_sandbox/messages"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
+    lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// How many times each recipient got a message, from the emulator's own record.
+async fn received(base: &str) -> HashMap<String, usize> {
     let mut out = HashMap::new();
-    for line in lines.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in recorded(base).await {
         *out.entry(v["recipient"].as_str().unwrap().to_string())
             .or_default() += 1;
     }
@@ -1179,25 +1186,9 @@ async fn an_opt_out_keyword_gets_one_reply() {
         .unwrap();
     assert_eq!(count("SELECT count(*) FROM opt_out_replies").await, 1);
     engine.stop().await;
-    let lines = reqwest::get(format!("{}/_sandbox/messages", sb.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sent: Vec<serde_json::Value> = lines
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(sent.len(), 1, "{lines}");
+    let sent = recorded(&sb.base_url()).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["text"], "Вы отписались.");
-    assert!(
-        phones[0].ends_with(
-            sent[0]["recipient"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches('+')
-        ),
-        "{lines}"
-    );
+    let to = sent[0]["recipient"].as_str().unwrap();
+    assert!(phones[0].ends_with(to.trim_start_matches('+')), "{sent:?}");
 }

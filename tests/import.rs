@@ -46,6 +46,14 @@ impl Ws {
         rows.into_iter().map(|r| r.name).collect()
     }
 
+    async fn detail(&self, id: i64) -> cleverplatform::store::subscribers::SubscriberDetail {
+        self.store
+            .subscriber_detail(cleverplatform::domain::SubscriberId(id))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     async fn count(&self) -> i64 {
         self.store
             .count_subscribers(&SubscriberFilter::default())
@@ -120,12 +128,7 @@ async fn utf8_bom_quotes_and_embedded_newlines() {
     );
     // A name broken over lines in its cell is one line; other cells keep their line breaks.
     assert_eq!(ws.names().await, vec!["Smith, \"Jo\"", "Anna Maria"]);
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(1).await;
     assert_eq!(d.attributes["note"], "line one\nline two");
 }
 
@@ -237,12 +240,7 @@ async fn reimport_changes_nothing_and_other_files_update() {
     let s = ws.import(&second, &opts("L")).await.unwrap();
     assert_eq!((s.imported, s.updated), (0, 1));
     assert_eq!(ws.count().await, 2);
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(1).await;
     assert_eq!(d.attributes["city"], "Shymkent");
     assert_eq!(
         d.consents.len(),
@@ -257,12 +255,7 @@ async fn reimport_changes_nothing_and_other_files_update() {
     ws.import(&third, &opts("L")).await.unwrap();
     let s = ws.import(&third, &opts("L")).await.unwrap();
     assert_eq!(s.unchanged, 1);
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(1).await;
     assert_eq!(d.consents.len(), consents_before + 1);
     assert_eq!(d.consents[0].status, ConsentStatus::Withdrawn);
     assert_eq!(ws.sendable(Channel::WhatsApp).await, 0);
@@ -300,12 +293,7 @@ async fn declared_consent_source_is_recorded_as_proof() {
     let mut o = opts("L");
     o.consent_source = Some("paper forms, Almaty store, 2026".into());
     ws.import(&f, &o).await.unwrap();
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(1).await;
     assert_eq!(d.consents.len(), 1);
     assert_eq!(d.consents[0].status, ConsentStatus::Granted);
     assert_eq!(d.consents[0].source, "paper forms, Almaty store, 2026");
@@ -337,12 +325,7 @@ async fn consent_per_channel_wins_over_consent_for_every_channel() {
         "only the second row"
     );
     assert_eq!(ws.sendable(Channel::Telegram).await, 2);
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(1).await;
     assert_eq!(d.consents.len(), 1, "{:?}", d.consents);
     assert_eq!(d.consents[0].channel, Channel::Telegram);
     assert_eq!(
@@ -361,12 +344,7 @@ async fn consent_per_channel_wins_over_consent_for_every_channel() {
     assert_eq!(s.rejected_by_reason["consent without an address"], 1);
     assert_eq!(ws.sendable(Channel::WhatsApp).await, 2);
     assert_eq!(ws.sendable(Channel::Telegram).await, 0);
-    let d = ws
-        .store
-        .subscriber_detail(cleverplatform::domain::SubscriberId(2))
-        .await
-        .unwrap()
-        .unwrap();
+    let d = ws.detail(2).await;
     assert_eq!(
         d.consents[0].proof,
         "b.csv, line 3: consent `yes`, consent on Telegram `no`"
