@@ -310,7 +310,7 @@ async fn check_due_accounts(store: Store, client: Client, every: Duration) {
 
 /// Sends the replies queued by opt-out keywords, each once, from the account the keyword was
 /// written to. They are the one message a suppressed address gets, so they pass no consent
-/// check; a paused account keeps its replies until it is resumed. A failed reply is tried
+/// check; a paused account keeps its replies until it is resumed (they are not read). A failed reply is tried
 /// again at the next round, up to `REPLY_ATTEMPTS` times, the reason kept each time.
 async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>) {
     use crate::store::inbound::{pending_replies, reply_done};
@@ -331,11 +331,6 @@ async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>
             None => (Err("replies to opt-outs are turned off".to_string()), true),
             Some(text) => match super::target(&store, reply.account_id).await {
                 Ok(None) => (Err("the account was removed".to_string()), true),
-                Ok(Some((account, _)))
-                    if account.status == crate::domain::AccountStatus::Paused =>
-                {
-                    continue;
-                }
                 Ok(Some((_, target))) => {
                     match client
                         .send(&target, &reply.address, &Message::Text(text.clone()))

@@ -148,15 +148,18 @@ pub async fn queue_reply(
     Ok(())
 }
 
-/// Replies still to send, oldest first.
+/// Replies still to send, oldest first; those of a paused account wait for its resume.
 pub async fn pending_replies(
     conn: &mut SqliteConnection,
     limit: i64,
 ) -> Result<Vec<PendingReply>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, account_id, channel, address, attempts FROM opt_out_replies \
-         WHERE sent_at IS NULL AND attempts < 3 ORDER BY id LIMIT ?",
+        "SELECT r.id, r.account_id, r.channel, r.address, r.attempts FROM opt_out_replies r \
+         JOIN accounts a ON a.id = r.account_id \
+         WHERE r.sent_at IS NULL AND r.attempts < ?1 AND a.status = 'active' \
+         ORDER BY r.id LIMIT ?2",
     )
+    .bind(REPLY_ATTEMPTS)
     .bind(limit)
     .fetch_all(conn)
     .await?)
