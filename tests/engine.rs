@@ -1185,6 +1185,21 @@ async fn an_opt_out_keyword_gets_one_reply() {
         .await
         .unwrap();
     assert_eq!(count("SELECT count(*) FROM opt_out_replies").await, 1);
+    // A reply the platform asks to hold (WhatsApp's one message per person every 6 s, here
+    // right after the first) waits for the time it gives, without using up an attempt.
+    set(
+        &w.store,
+        "INSERT INTO opt_out_replies (account_id, channel, address, created_at, due_at) \
+         SELECT account_id, channel, address, created_at, created_at FROM opt_out_replies",
+    )
+    .await;
+    let waiting = "SELECT count(*) FROM opt_out_replies WHERE sent_at IS NULL AND attempts = 0 \
+         AND error LIKE 'retry_recipient%' AND due_at > created_at";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(waiting).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     engine.stop().await;
     let sent = recorded(&sb.base_url()).await;
     assert_eq!(sent.len(), 1, "{sent:?}");

@@ -327,46 +327,53 @@ async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>
         Err(e) => return retrying(None, &e, "could not read the opt-out replies to send"),
     };
     for reply in pending {
-        let (result, give_up) = match &text {
-            None => (Err("replies to opt-outs are turned off".to_string()), true),
+        use crate::channels::Outcome as O;
+        use crate::store::inbound::ReplyResult as R;
+        let why;
+        let result = match &text {
+            None => R::GiveUp("replies to opt-outs are turned off"),
             Some(text) => match super::target(&store, reply.account_id).await {
-                Ok(None) => (Err("the account was removed".to_string()), true),
+                Ok(None) => R::GiveUp("the account was removed"),
                 Ok(Some((_, target))) => {
-                    match client
+                    let outcome = client
                         .send(&target, &reply.address, &Message::Text(text.clone()))
-                        .await
-                    {
-                        crate::channels::Outcome::Sent { .. } => (Ok(()), false),
-                        other => (Err(format!("{}: {other:?}", other.class())), false),
+                        .await;
+                    why = format!("{}: {outcome:?}", outcome.class());
+                    match outcome {
+                        O::Sent { .. } => R::Sent,
+                        O::RetryAfter(wait) | O::RetryRecipient(wait) => R::Later(
+                            &why,
+                            Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default(),
+                        ),
+                        O::Ambiguous { .. } => R::GiveUp(&why),
+                        _ => R::Failed(&why),
                     }
                 }
                 Err(e) => return retrying(Some(reply.account_id), &e, "could not read an account"),
             },
         };
-        match &result {
-            Ok(()) => tracing::info!(
+        let to = crate::domain::mask::address(&reply.address, 4);
+        match result {
+            R::Sent => {
+                tracing::info!(channel = reply.channel.as_str(), to = %to, "replied to an opt-out")
+            }
+            R::Failed(why) => tracing::warn!(
                 channel = reply.channel.as_str(),
-                to = %crate::domain::mask::address(&reply.address, 4),
-                "replied to an opt-out"
-            ),
-            Err(why) if !give_up => tracing::warn!(
-                channel = reply.channel.as_str(),
-                to = %crate::domain::mask::address(&reply.address, 4),
+                to = %to,
                 "the reply to an opt-out failed (attempt {} of {}): {why}",
                 reply.attempts + 1,
                 crate::store::inbound::REPLY_ATTEMPTS
             ),
-            Err(_) => {}
+            R::GiveUp(why) if text.is_some() => tracing::warn!(
+                channel = reply.channel.as_str(),
+                to = %to,
+                "the reply to an opt-out is not sent: {why}"
+            ),
+            _ => {}
         }
         let written = async {
             let mut tx = store.begin().await?;
-            reply_done(
-                &mut tx,
-                reply.id,
-                result.as_ref().map(|_| ()).map_err(String::as_str),
-                give_up,
-            )
-            .await?;
+            reply_done(&mut tx, reply.id, result).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         };

@@ -137,7 +137,8 @@ pub async fn queue_reply(
     address: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO opt_out_replies (account_id, channel, address, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO opt_out_replies (account_id, channel, address, created_at, due_at) \
+         VALUES (?1, ?2, ?3, ?4, ?4)",
     )
     .bind(account)
     .bind(channel)
@@ -156,46 +157,64 @@ pub async fn pending_replies(
     Ok(sqlx::query_as(
         "SELECT r.id, r.account_id, r.channel, r.address, r.attempts FROM opt_out_replies r \
          JOIN accounts a ON a.id = r.account_id \
-         WHERE r.sent_at IS NULL AND r.attempts < ?1 AND a.status = 'active' \
+         WHERE r.sent_at IS NULL AND r.attempts < ?1 AND a.status = 'active' AND r.due_at <= ?3 \
          ORDER BY r.id LIMIT ?2",
     )
     .bind(REPLY_ATTEMPTS)
     .bind(limit)
+    .bind(now())
     .fetch_all(conn)
     .await?)
 }
 
-/// Records how sending a reply went: sent, or one more failed attempt and why. `give_up`
-/// ends the attempts at once (replies turned off, an account that is gone).
+/// How sending a reply went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyResult<'a> {
+    Sent,
+    /// One more failed attempt, and why.
+    Failed(&'a str),
+    /// No more attempts: replies turned off, an account that is gone, or an answer that
+    /// may have been delivered (it is never sent blindly again).
+    GiveUp(&'a str),
+    /// The platform asked to wait: tried again from then, not counted as an attempt.
+    Later(&'a str, DateTime<Utc>),
+}
+
+/// Records how sending a reply went.
 pub async fn reply_done(
     conn: &mut SqliteConnection,
     id: i64,
-    result: Result<(), &str>,
-    give_up: bool,
+    result: ReplyResult<'_>,
 ) -> Result<(), StoreError> {
-    match result {
-        Ok(()) => {
-            sqlx::query(
-                "UPDATE opt_out_replies SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-            )
-            .bind(id)
-            .bind(now())
-            .execute(conn)
-            .await?
-        }
-        Err(why) => {
-            sqlx::query(
-                "UPDATE opt_out_replies SET error = ?2, \
-                 attempts = CASE WHEN ?3 THEN ?4 ELSE attempts + 1 END WHERE id = ?1",
-            )
-            .bind(id)
-            .bind(why)
-            .bind(give_up)
-            .bind(REPLY_ATTEMPTS)
-            .execute(conn)
-            .await?
-        }
+    let (sql, why, at) = match result {
+        ReplyResult::Sent => (
+            "UPDATE opt_out_replies SET sent_at = ?3, attempts = attempts + 1 WHERE id = ?1",
+            None,
+            Some(now()),
+        ),
+        ReplyResult::Failed(why) => (
+            "UPDATE opt_out_replies SET error = ?2, attempts = attempts + 1 WHERE id = ?1",
+            Some(why),
+            None,
+        ),
+        ReplyResult::GiveUp(why) => (
+            "UPDATE opt_out_replies SET error = ?2, attempts = ?4 WHERE id = ?1",
+            Some(why),
+            None,
+        ),
+        ReplyResult::Later(why, at) => (
+            "UPDATE opt_out_replies SET error = ?2, due_at = ?3 WHERE id = ?1",
+            Some(why),
+            Some(at),
+        ),
     };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(why)
+        .bind(at)
+        .bind(REPLY_ATTEMPTS)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

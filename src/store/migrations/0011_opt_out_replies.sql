@@ -7,6 +7,9 @@ CREATE TABLE opt_out_replies (
     channel TEXT NOT NULL,
     address TEXT NOT NULL,
     created_at TEXT NOT NULL,
+    -- Not sent before this time: the platform asked to wait (WhatsApp's pair rate limit
+    -- when the campaign's message went to the same person a moment earlier).
+    due_at TEXT NOT NULL,
     sent_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT
