@@ -379,6 +379,7 @@ async fn files_that_must_change_nothing() {
             b"phone,name\n+77021234567,B\n+77031234567,\"Cut off".to_vec(),
             "cut off",
         ),
+        ("header.csv", b"phone,name\r\n".to_vec(), "no rows"),
         (
             "cut2.csv",
             b"phone,name,city\n+77021234567,B,X\n+77031234567,C".to_vec(),
@@ -396,6 +397,20 @@ async fn files_that_must_change_nothing() {
         assert!(err.contains("nothing was imported"), "{name}: {err}");
         assert_eq!(ws.count().await, before, "{name} changed the database");
     }
+    // A header with no rows creates no list either.
+    let err = ws
+        .import(&ws.file("header.csv", b"phone,name\n"), &opts("New"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no rows"), "{err}");
+    let mut conn = ws.store.read().await.unwrap();
+    assert_eq!(
+        cleverplatform::store::lists::id_by_name(&mut conn, "New")
+            .await
+            .unwrap(),
+        None
+    );
+    drop(conn);
     // A Windows-1251 file read as UTF-8 because the operator said so: the header says which
     // option to change, rather than listing mangled column names.
     let mut o = opts("L");

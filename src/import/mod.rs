@@ -214,6 +214,14 @@ pub async fn import_file(
         progress(done);
     }
     let _ = reader.await;
+    if summary.rows == 0 {
+        // A header and nothing under it is a wrong export far more often than an intended
+        // empty list: say so, and create no list.
+        return Err(ImportError::NotCsv {
+            path: path.display().to_string(),
+            reason: "the file has a header line but no rows under it".into(),
+        });
+    }
     sql::finish(&mut tx_db).await?;
     if let Some(r) = rejects.take() {
         summary.rejects_file = Some(r.finish()?);
