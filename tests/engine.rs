@@ -1194,7 +1194,7 @@ async fn an_opt_out_keyword_gets_one_reply() {
     )
     .await;
     let waiting = "SELECT count(*) FROM opt_out_replies WHERE sent_at IS NULL AND attempts = 0 \
-         AND error LIKE 'retry_recipient%' AND due_at > created_at";
+         AND error LIKE 'this person can be written to again in %' AND due_at > created_at";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while count(waiting).await == 0 {
         assert!(tokio::time::Instant::now() < deadline, "never held");
@@ -1206,4 +1206,18 @@ async fn an_opt_out_keyword_gets_one_reply() {
     assert_eq!(sent[0]["text"], "Вы отписались.");
     let to = sent[0]["recipient"].as_str().unwrap();
     assert!(phones[0].ends_with(to.trim_start_matches('+')), "{sent:?}");
+    // The Accounts pane's count: one sent, one waiting, and why it waits.
+    let mut conn = w.store.read().await.unwrap();
+    let day = chrono::Utc::now() - chrono::Duration::hours(1);
+    let replies = cleverplatform::store::inbound::replies_since(&mut conn, day)
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let r = &replies[0].1;
+    assert_eq!((r.sent, r.waiting, r.not_sent), (1, 1, 0), "{r:?}");
+    let why = r.last_error.as_deref().unwrap_or_default();
+    assert!(
+        why.starts_with("this person can be written to again in "),
+        "{r:?}"
+    );
 }

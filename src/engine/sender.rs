@@ -338,7 +338,7 @@ async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>
                     let outcome = client
                         .send(&target, &reply.address, &Message::Text(text.clone()))
                         .await;
-                    why = format!("{}: {outcome:?}", outcome.class());
+                    why = outcome.to_string();
                     match outcome {
                         O::Sent { .. } => R::Sent,
                         O::RetryAfter(wait) | O::RetryRecipient(wait) => R::Later(
@@ -986,19 +986,6 @@ struct Done {
     write: Write,
 }
 
-/// The platform's message for a failure, as kept with the row next to its code: without
-/// Meta's `(#131026)` prefix that repeats the code, at most 200 characters, none when it
-/// said nothing.
-fn platform_words(code: &str, message: &str) -> Option<String> {
-    let m = message.trim();
-    let m = [format!("(#{code})"), format!("({code})")]
-        .iter()
-        .find_map(|p| m.strip_prefix(p.as_str()))
-        .unwrap_or(m)
-        .trim();
-    (!m.is_empty()).then(|| m.chars().take(200).collect())
-}
-
 /// Sends a claimed batch: quiet hours, recipients' spacing and the account's bucket, then
 /// the requests, concurrently; classifies what came back.
 async fn send_claimed(
@@ -1155,14 +1142,14 @@ async fn send_claimed(
             },
             SendOutcome::Permanent { code, message } => Outcome::Failed {
                 class: "permanent".into(),
-                detail: platform_words(&code, &message),
+                detail: crate::channels::platform_words(&code, &message),
                 code,
             },
             SendOutcome::OptOut { code, message } => {
                 opt_outs.push((address, format!("{code}: {message}")));
                 Outcome::Failed {
                     class: "opt_out".into(),
-                    detail: platform_words(&code, &message),
+                    detail: crate::channels::platform_words(&code, &message),
                     code,
                 }
             }
@@ -1285,27 +1272,4 @@ async fn write(store: Store, w: Write) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::platform_words;
-
-    #[test]
-    fn platform_words_drop_the_repeated_code() {
-        assert_eq!(
-            platform_words("131026", "(#131026) Message Undeliverable."),
-            Some("Message Undeliverable.".into())
-        );
-        assert_eq!(
-            platform_words("131026", " (131026) Message Undeliverable"),
-            Some("Message Undeliverable".into())
-        );
-        assert_eq!(
-            platform_words("403", "Forbidden: user is deactivated"),
-            Some("Forbidden: user is deactivated".into())
-        );
-        assert_eq!(platform_words("100", "(#100) "), None);
-        assert_eq!(platform_words("1", &"x".repeat(500)).unwrap().len(), 200);
-    }
 }

@@ -33,6 +33,9 @@ pub struct AccountRow {
     /// Messages accepted since local midnight; filled in by whoever shows it.
     #[sqlx(skip)]
     pub sent_today: i64,
+    /// Replies to opt-outs written since local midnight; filled in by whoever shows it.
+    #[sqlx(skip)]
+    pub replies_today: super::inbound::RepliesSince,
 }
 
 impl AccountRow {

@@ -218,6 +218,50 @@ pub async fn reply_done(
     Ok(())
 }
 
+/// An account's replies to opt-outs written since a time, for the Accounts pane.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct RepliesSince {
+    pub sent: i64,
+    /// Still to be tried (due now, or later when the platform asked to wait).
+    pub waiting: i64,
+    /// Given up: tried [`REPLY_ATTEMPTS`] times, replies turned off, or an answer of
+    /// unknown fate.
+    pub not_sent: i64,
+    /// Why the newest reply not sent yet failed, if one did.
+    pub last_error: Option<String>,
+}
+
+/// Each account's opt-out replies written since `since`.
+pub async fn replies_since(
+    conn: &mut SqliteConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<(AccountId, RepliesSince)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        account_id: AccountId,
+        #[sqlx(flatten)]
+        replies: RepliesSince,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT account_id, \
+           sum(sent_at IS NOT NULL) AS sent, \
+           sum(sent_at IS NULL AND attempts < ?2) AS waiting, \
+           sum(sent_at IS NULL AND attempts >= ?2) AS not_sent, \
+           (SELECT l.error FROM opt_out_replies l WHERE l.account_id = r.account_id \
+              AND l.created_at >= ?1 AND l.sent_at IS NULL AND l.error IS NOT NULL \
+              ORDER BY l.id DESC LIMIT 1) AS last_error \
+         FROM opt_out_replies r WHERE created_at >= ?1 GROUP BY account_id",
+    )
+    .bind(since)
+    .bind(REPLY_ATTEMPTS)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.replies))
+        .collect())
+}
+
 /// Keeps a delivery status for the sender; a repeat of the same status is ignored.
 pub async fn record_status(
     conn: &mut SqliteConnection,

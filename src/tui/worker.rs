@@ -399,11 +399,16 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 PaneId::Accounts => {
                     let mut rows = store.account_page(page).await?;
                     let mut conn = store.read().await?;
-                    let sent =
-                        crate::store::accounts::sent_since(&mut conn, start_of_today()).await?;
+                    let today = start_of_today();
+                    let sent = crate::store::accounts::sent_since(&mut conn, today).await?;
+                    let mut replies =
+                        crate::store::inbound::replies_since(&mut conn, today).await?;
                     conn.commit().await?;
                     for a in &mut rows {
                         a.sent_today = sent.iter().find(|(id, _)| *id == a.id).map_or(0, |s| s.1);
+                        if let Some(i) = replies.iter().position(|(id, _)| *id == a.id) {
+                            a.replies_today = replies.swap_remove(i).1;
+                        }
                     }
                     (
                         count_if(count, store.count_accounts()).await?,

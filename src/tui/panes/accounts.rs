@@ -191,6 +191,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         },
     ));
     out.push(field(t, "Sent today", crate::tui::app::group(a.sent_today)));
+    out.push(field(t, "Opt-out replies", replies(&a.replies_today)));
     out.push(field(t, "Campaigns", format!("{} open", a.open_campaigns)));
     out.push(field(t, "Added", when(&a.created_at)));
     out
@@ -301,5 +302,45 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &AccountForm) {
     if y < bottom {
         let hint = form_hint(app, form.saving.then_some("saving and checking the token…"));
         frame.render_widget(Paragraph::new(hint), line_at(y));
+    }
+}
+
+/// The day's replies to opt-outs, e.g. `2 sent today · 1 waiting (last: …)`.
+fn replies(r: &crate::store::inbound::RepliesSince) -> String {
+    let g = crate::tui::app::group;
+    if r.sent + r.waiting + r.not_sent == 0 {
+        return "none today".into();
+    }
+    let mut out = format!("{} sent today", g(r.sent));
+    if r.waiting > 0 {
+        out += &format!(" · {} waiting", g(r.waiting));
+    }
+    if r.not_sent > 0 {
+        out += &format!(" · {} not sent", g(r.not_sent));
+    }
+    if let Some(e) = &r.last_error {
+        out += &format!(" (last: {})", crate::domain::one_line(e));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::inbound::RepliesSince;
+
+    #[test]
+    fn the_days_opt_out_replies_read_as_one_line() {
+        assert_eq!(super::replies(&RepliesSince::default()), "none today");
+        let r = RepliesSince {
+            sent: 1200,
+            waiting: 1,
+            not_sent: 2,
+            last_error: Some("refused, code 131047:\nRe-engagement message".into()),
+        };
+        assert_eq!(
+            super::replies(&r),
+            "1 200 sent today · 1 waiting · 2 not sent (last: refused, code 131047: \
+             Re-engagement message)"
+        );
     }
 }
