@@ -22,6 +22,7 @@ macro_rules! snap {
         insta::with_settings!({
             filters => vec![
                 (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
+                (r"UTC[+-]\d{2}:\d{2}", "UTC[zone]"),
                 // A fetch time wrapped over two lines.
                 (r"as of \d{4}-\d{2}-\d{2}", "as of [date]"),
                 // The same when the date starts a wrapped row.

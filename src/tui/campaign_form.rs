@@ -126,7 +126,13 @@ impl CampaignForm {
             name: input("", "how the campaign is called in the console"),
             template: input("", TEXT_INSTEAD),
             message: input("", MESSAGE_HINT),
-            schedule: input("", "empty: on start; or 2026-12-01 10:00"),
+            schedule: input(
+                "",
+                &format!(
+                    "empty: on start; or 2026-12-01 10:00 (here UTC{})",
+                    chrono::Local::now().format("%:z")
+                ),
+            ),
             quiet: input(
                 "",
                 "empty: any time; or 09:00-21:00 in each recipient's zone",

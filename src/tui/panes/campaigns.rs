@@ -162,7 +162,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             "Schedule",
             c.schedule_at
                 .as_ref()
-                .map(when)
+                .map(super::when_zoned)
                 .unwrap_or_else(|| "on start".into()),
         ),
         field(

@@ -60,6 +60,14 @@ pub fn when(t: &DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A time in the operator's zone with the zone's offset, where an hour's mistake costs: a
+/// schedule (on a UTC server `TZ` is easily forgotten).
+pub fn when_zoned(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M UTC%:z")
+        .to_string()
+}
+
 /// A date in the operator's zone.
 pub fn day(t: &DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d").to_string()
