@@ -75,7 +75,10 @@ async fn whatsapp_outcomes_follow_the_magic_recipients() {
         "account_halt"
     );
     let h = c.health(&wa).await;
-    assert!(h.ok && h.detail.contains("TIER_2K"), "{h:?}");
+    assert!(
+        h.ok && h.detail.contains("TIER_10K") && h.wa_tier == Some(10_000),
+        "{h:?}"
+    );
     assert!(!c.health(&revoked).await.ok);
 }
 

@@ -631,6 +631,62 @@ async fn the_whatsapp_tier_caps_recipients_per_day() {
     assert_eq!(received(&sb.base_url()).await.len(), 100);
 }
 
+/// The tier the platform reports at the health check caps the budget when it is below the
+/// account's own setting (a number new to WhatsApp starts at 250, whatever was typed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platforms_lower_tier_caps_recipients_per_day() {
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(260)).await;
+    // The platform's 80 a second lifted: this is about the day, not the second.
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            whatsapp_per_second: 1_000_000,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1000250").await;
+    set(&w.store, "UPDATE accounts SET wa_daily_tier = 10000").await;
+    let a = account_named(&w.store, "WA").await;
+    let client = Client::new(Duration::from_secs(5)).unwrap();
+    let (_, health) = cleverplatform::engine::check_account(&w.store, &client, a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        health.ok && health.detail.contains("TIER_250"),
+        "{health:?}"
+    );
+    let a = account_named(&w.store, "WA").await;
+    assert_eq!((a.wa_platform_tier, a.wa_budget()), (Some(250), Some(250)));
+    let id = campaign(&w.store, "Tier", "WA").await;
+    let engine = start_engine(&w.store, fast());
+    wait_sent(&w.store, id, 250, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.counts.sent, c.counts.queued),
+        (250, 10),
+        "{:?}",
+        c.counts
+    );
+    assert_eq!(received(&sb.base_url()).await.len(), 250);
+    // A failed check keeps the tier last reported.
+    set(&w.store, "UPDATE accounts SET secret = 'revoked'").await;
+    let (_, health) = cleverplatform::engine::check_account(&w.store, &client, a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!health.ok);
+    assert_eq!(
+        account_named(&w.store, "WA").await.wa_platform_tier,
+        Some(250)
+    );
+}
+
 /// The licence gates real accounts: a suspended licence pauses the campaign with the reason
 /// and sends nothing; once active again the campaign resumes by itself and sends no more
 /// than the tariff's messages a day.

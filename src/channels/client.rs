@@ -85,6 +85,9 @@ pub struct Health {
     pub ok: bool,
     /// One line for the operator: who the token belongs to, or what is wrong.
     pub detail: String,
+    /// WhatsApp's messaging tier as the platform reports it: unique recipients a day, `None`
+    /// when unlimited or not reported.
+    pub wa_tier: Option<i64>,
 }
 
 impl Health {
@@ -284,6 +287,7 @@ impl Client {
                 return Health {
                     ok: false,
                     detail: transport_text(&e),
+                    wa_tier: None,
                 };
             }
         };
@@ -300,11 +304,15 @@ impl Client {
             return Health {
                 ok: false,
                 detail: format!("HTTP {}: {why}", status.as_u16()),
+                wa_tier: None,
             };
         }
         Health {
             ok: true,
             detail: api.health_detail(&body),
+            wa_tier: body["messaging_limit_tier"]
+                .as_str()
+                .and_then(crate::domain::account::wa_tier_limit),
         }
     }
 }

@@ -42,6 +42,7 @@ pub async fn run(store: &Store, config: &Config, cmd: AccountsCommand) -> anyhow
                         "id": a.id, "name": a.name, "channel": a.channel, "status": a.status,
                         "status_reason": a.status_reason, "sandbox": a.sandbox,
                         "rate_per_sec": a.effective_rate(), "wa_daily_tier": a.wa_daily_tier,
+                        "wa_platform_tier": a.wa_platform_tier, "wa_budget": a.wa_budget(),
                         "base_url": a.base_url, "api_version": a.api_version,
                         "token": if a.has_secret { "set" } else { "missing" },
                         "health": a.health, "health_checked_at": a.health_checked_at,
@@ -177,6 +178,15 @@ async fn check(store: &Store, only: Option<&str>, json: bool) -> anyhow::Result<
         results.push(serde_json::json!({ "name": a.name, "channel": a.channel, "ok": health.ok, "detail": health.detail }));
         if !json {
             println!("{:<28} {:<10} {line}", a.name, a.channel.label());
+            if let (Some(set), Some(platform)) = (a.wa_daily_tier, health.wa_tier)
+                && platform < set
+            {
+                println!(
+                    "{:<39} the platform's tier is {platform} unique recipients a day, below the \
+                     {set} set here: campaigns keep to {platform}",
+                    ""
+                );
+            }
         }
     }
     if json {

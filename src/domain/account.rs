@@ -74,6 +74,21 @@ impl Field {
 /// WhatsApp's messaging tiers: business-initiated unique recipients per moving 24 hours.
 pub const WA_TIERS: [i64; 5] = [250, 1000, 2000, 10_000, 100_000];
 
+/// The unique recipients a day of WhatsApp's `messaging_limit_tier` (`TIER_250`, `TIER_2K`,
+/// `TIER_10K`…); `None` for `TIER_UNLIMITED` and anything not of that form.
+pub fn wa_tier_limit(tier: &str) -> Option<i64> {
+    let n = tier.strip_prefix("TIER_")?;
+    let (digits, scale) = match n.strip_suffix('K') {
+        Some(d) => (d, 1000),
+        None => (n, 1),
+    };
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .map(|v| v * scale)
+}
+
 /// An account as typed: every value is text, as it came from a form or the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Draft {
@@ -227,6 +242,17 @@ pub fn validate(channel: Channel, d: &Draft) -> Result<Valid, Vec<(Field, String
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whatsapp_tiers_read_as_numbers() {
+        use super::wa_tier_limit;
+        assert_eq!(wa_tier_limit("TIER_250"), Some(250));
+        assert_eq!(wa_tier_limit("TIER_2K"), Some(2000));
+        assert_eq!(wa_tier_limit("TIER_100K"), Some(100_000));
+        assert_eq!(wa_tier_limit("TIER_UNLIMITED"), None);
+        assert_eq!(wa_tier_limit("TIER_0"), None);
+        assert_eq!(wa_tier_limit("2K"), None);
+    }
+
     use super::*;
 
     const BOT: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";

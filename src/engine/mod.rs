@@ -43,7 +43,7 @@ pub async fn check_account(
     };
     let health = client.health(&target).await;
     let mut conn = store.begin().await?;
-    store::accounts::set_health(&mut conn, id, &health.line()).await?;
+    store::accounts::set_health(&mut conn, id, &health.line(), health.wa_tier).await?;
     conn.commit().await?;
     Ok(Some((account, health)))
 }

@@ -932,7 +932,7 @@ async fn claim_batch(
     // WhatsApp's business-initiated recipients per moving 24 hours. Counting them reads
     // every row sent in a day, so the count is taken once a minute and kept up between
     // (each accepted message counted as a new recipient: the count can only run high).
-    if let Some(tier) = account.wa_daily_tier {
+    if let Some(tier) = account.wa_budget() {
         let used = match st.tier_used {
             Some((at, n)) if at.elapsed() < TIER_RECOUNT => n,
             _ => {

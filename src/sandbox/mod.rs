@@ -32,6 +32,9 @@
 //! | Telegram | `701` | accepted, then the user blocks the bot (`my_chat_member` kicked) |
 //! | any | `9999` | accepted and recorded, then no answer (for ambiguity tests) |
 //!
+//! A WhatsApp phone number id ending in `0250` reports the messaging tier `TIER_250` to the
+//! health check; every other one `TIER_10K`.
+//!
 //! With a webhook target set, every accepted WhatsApp message gets its status webhooks
 //! (`sent`, `delivered`, `read`, or `failed`), shuffled and sometimes repeated, signed with
 //! `X-Hub-Signature-256`; inbound messages go to `{url}/whatsapp` and `{url}/instagram`.
@@ -521,7 +524,8 @@ async fn whatsapp_phone(
             "display_phone_number": "+7 701 000 0001",
             "verified_name": "Sandbox Business",
             "quality_rating": "GREEN",
-            "messaging_limit_tier": "TIER_2K",
+            // A number whose id ends in 0250 is a new one, on the lowest tier.
+            "messaging_limit_tier": if phone_number_id.ends_with("0250") { "TIER_250" } else { "TIER_10K" },
         }))
         .into_response(),
         _ => meta_error(

@@ -23,6 +23,8 @@ pub struct AccountRow {
     pub sandbox: bool,
     pub rate_per_sec: Option<f64>,
     pub wa_daily_tier: Option<i64>,
+    /// The tier the platform reported at the last health check (see [`Self::wa_budget`]).
+    pub wa_platform_tier: Option<i64>,
     pub status: AccountStatus,
     pub status_reason: Option<String>,
     pub health: Option<String>,
@@ -43,6 +45,16 @@ impl AccountRow {
     /// when it was never checked.
     pub fn health_ok(&self) -> Option<bool> {
         self.health.as_deref().map(|h| h.starts_with("ok"))
+    }
+
+    /// The unique recipients a day the sender budgets on WhatsApp: the lower of the
+    /// account's setting and what the platform reported at its last check, `None` when
+    /// neither says.
+    pub fn wa_budget(&self) -> Option<i64> {
+        match (self.wa_daily_tier, self.wa_platform_tier) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The sending rate in force: the account's own or the channel's default.
@@ -69,7 +81,7 @@ pub struct NewAccount<'a> {
 macro_rules! select {
     () => {
         "SELECT a.id, a.channel, a.name, a.settings, a.secret <> '' AS has_secret, \
-     a.base_url, a.api_version, a.sandbox, a.rate_per_sec, a.wa_daily_tier, a.status, \
+     a.base_url, a.api_version, a.sandbox, a.rate_per_sec, a.wa_daily_tier, a.wa_platform_tier, a.status, \
      a.status_reason, a.health, a.health_checked_at, a.created_at, \
      (SELECT count(*) FROM campaigns c WHERE c.account_id = a.id \
         AND c.status NOT IN ('completed', 'cancelled')) AS open_campaigns \
@@ -175,13 +187,20 @@ pub async fn set_health(
     conn: &mut SqliteConnection,
     id: AccountId,
     health: &str,
+    wa_platform_tier: Option<i64>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET health = ?, health_checked_at = ? WHERE id = ?")
-        .bind(health)
-        .bind(now())
-        .bind(id)
-        .execute(conn)
-        .await?;
+    // A failed check says nothing about the tier: the last one reported is kept.
+    sqlx::query(
+        "UPDATE accounts SET health = ?1, health_checked_at = ?2, \
+         wa_platform_tier = CASE WHEN ?1 LIKE 'ok%' THEN ?3 ELSE wa_platform_tier END \
+         WHERE id = ?4",
+    )
+    .bind(health)
+    .bind(now())
+    .bind(wa_platform_tier)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -161,12 +161,11 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             ),
         ),
     ];
-    if let Some(tier) = a.wa_daily_tier {
-        out.push(field(
-            t,
-            "Daily tier",
-            format!("{} unique recipients / 24 h", crate::tui::app::group(tier)),
-        ));
+    if let Some(line) = daily_tier(a) {
+        // Below the setting, the platform's word is news for the operator.
+        let lower = matches!((a.wa_daily_tier, a.wa_platform_tier), (Some(s), Some(p)) if p < s);
+        let meaning = if lower { Meaning::Warn } else { Meaning::Base };
+        out.push(field_styled(t, "Daily tier", line, meaning));
     }
     if let Ok(serde_json::Value::Object(settings)) = serde_json::from_str(&a.settings) {
         for (k, v) in settings.into_iter().filter(|(_, v)| !v.is_null()) {
@@ -305,6 +304,26 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &AccountForm) {
     }
 }
 
+/// WhatsApp's unique recipients a day: the account's setting, what the platform reported,
+/// and which one the sender keeps to.
+fn daily_tier(a: &AccountRow) -> Option<String> {
+    let g = crate::tui::app::group;
+    let budget = a.wa_budget()?;
+    Some(match (a.wa_daily_tier, a.wa_platform_tier) {
+        (Some(set), Some(platform)) if platform < set => format!(
+            "{} unique recipients / 24 h: the platform reports {}, not the {} set here",
+            g(budget),
+            g(platform),
+            g(set)
+        ),
+        (None, Some(platform)) => format!(
+            "{} unique recipients / 24 h, as the platform reports",
+            g(platform)
+        ),
+        _ => format!("{} unique recipients / 24 h", g(budget)),
+    })
+}
+
 /// The day's replies to opt-outs, e.g. `2 sent today · 1 waiting (last: …)`.
 fn replies(r: &crate::store::inbound::RepliesSince) -> String {
     let g = crate::tui::app::group;
@@ -327,6 +346,51 @@ fn replies(r: &crate::store::inbound::RepliesSince) -> String {
 #[cfg(test)]
 mod tests {
     use crate::store::inbound::RepliesSince;
+
+    #[test]
+    fn the_daily_tier_says_whose_word_the_sender_keeps_to() {
+        use crate::domain::{AccountId, AccountStatus, Channel};
+        let at = chrono::Utc::now();
+        let account = |set, platform| crate::store::accounts::AccountRow {
+            id: AccountId(1),
+            channel: Channel::WhatsApp,
+            name: "WA".into(),
+            settings: "{}".into(),
+            has_secret: true,
+            base_url: None,
+            api_version: None,
+            sandbox: false,
+            rate_per_sec: None,
+            wa_daily_tier: set,
+            wa_platform_tier: platform,
+            status: AccountStatus::Active,
+            status_reason: None,
+            health: None,
+            health_checked_at: None,
+            created_at: at,
+            open_campaigns: 0,
+            sent_today: 0,
+            replies_today: Default::default(),
+        };
+        let tier = |set, platform| super::daily_tier(&account(set, platform));
+        assert_eq!(tier(None, None), None);
+        assert_eq!(
+            tier(Some(10_000), None).unwrap(),
+            "10 000 unique recipients / 24 h"
+        );
+        assert_eq!(
+            tier(Some(2000), Some(10_000)).unwrap(),
+            "2 000 unique recipients / 24 h"
+        );
+        assert_eq!(
+            tier(None, Some(250)).unwrap(),
+            "250 unique recipients / 24 h, as the platform reports"
+        );
+        assert_eq!(
+            tier(Some(10_000), Some(250)).unwrap(),
+            "250 unique recipients / 24 h: the platform reports 250, not the 10 000 set here"
+        );
+    }
 
     #[test]
     fn the_days_opt_out_replies_read_as_one_line() {
