@@ -89,6 +89,41 @@ pub fn wrk(base: &str, connections: usize) {
         }
         _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
     }
+    // oha (`cargo install oha`), the other load generator the target names, with the same
+    // request and connections.
+    let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}";
+    match std::process::Command::new("oha")
+        .args([
+            "-z",
+            "5s",
+            "-c",
+            &connections.to_string(),
+            "--no-tui",
+            "-m",
+            "POST",
+        ])
+        .args([
+            "-H",
+            "Authorization: Bearer EAAGbench",
+            "-T",
+            "application/json",
+            "-d",
+            body,
+        ])
+        .arg(format!("{base}/v23.0/106540352242922/messages"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text
+                .lines()
+                .find(|l| l.contains("Requests/sec"))
+                .map(str::trim)
+                .unwrap_or("no Requests/sec line");
+            println!("oha against the same endpoint ({connections} connections, 5 s): {line}");
+        }
+        _ => println!("oha not installed: `cargo install oha` for the second comparison"),
+    }
 }
 
 /// A 120×36 pseudo-terminal and the console's command in it, on the workspace in `dir`
