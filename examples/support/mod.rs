@@ -65,64 +65,44 @@ pub fn emulator() -> (Emulator, String) {
     (Emulator(server), base.trim().to_string())
 }
 
-/// Runs `wrk -t2 -cN -d5s` posting a WhatsApp text to the emulator and prints its rate.
+/// Runs `wrk -t2 -cN -d5s`, then `oha` with the same request and connections (the target
+/// names either), posting a WhatsApp text to the emulator, and prints their rates.
 pub fn wrk(base: &str, connections: usize) {
+    let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}";
+    let url = format!("{base}/v23.0/106540352242922/messages");
     let script = std::env::temp_dir().join("clever-wrk.lua");
     std::fs::write(
         &script,
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}'\n",
+        format!("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer EAAGbench\"\nwrk.body = '{body}'\n"),
     )
     .unwrap();
-    match std::process::Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), "-d5s", "-s"])
+    let mut wrk = std::process::Command::new("wrk");
+    wrk.args(["-t2", &format!("-c{connections}"), "-d5s", "-s"])
         .arg(&script)
-        .arg(format!("{base}/v23.0/106540352242922/messages"))
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("Requests/sec"))
-                .unwrap_or("no Requests/sec line");
-            println!("wrk against the same endpoint ({connections} connections, 5 s): {line}");
+        .arg(&url);
+    let mut oha = std::process::Command::new("oha");
+    oha.args(["-z", "5s", "-c", &connections.to_string(), "--no-tui"])
+        .args(["-m", "POST", "-H", "Authorization: Bearer EAAGbench"])
+        .args(["-T", "application/json", "-d", body])
+        .arg(&url);
+    for (name, mut cmd, install) in [
+        ("wrk", wrk, "apt-get install wrk"),
+        ("oha", oha, "cargo install oha"),
+    ] {
+        match cmd.output() {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout);
+                let line = text
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with("Requests/sec"))
+                    .unwrap_or("no Requests/sec line");
+                println!(
+                    "{name} against the same endpoint ({connections} connections, 5 s): {line}"
+                );
+            }
+            _ => println!("{name} not installed: `{install}` for the comparison"),
         }
-        _ => println!("wrk not installed: `apt-get install wrk` for the comparison"),
-    }
-    // oha (`cargo install oha`), the other load generator the target names, with the same
-    // request and connections.
-    let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\"77021234567\",\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\"hello\"}}";
-    match std::process::Command::new("oha")
-        .args([
-            "-z",
-            "5s",
-            "-c",
-            &connections.to_string(),
-            "--no-tui",
-            "-m",
-            "POST",
-        ])
-        .args([
-            "-H",
-            "Authorization: Bearer EAAGbench",
-            "-T",
-            "application/json",
-            "-d",
-            body,
-        ])
-        .arg(format!("{base}/v23.0/106540352242922/messages"))
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let line = text
-                .lines()
-                .find(|l| l.contains("Requests/sec"))
-                .map(str::trim)
-                .unwrap_or("no Requests/sec line");
-            println!("oha against the same endpoint ({connections} connections, 5 s): {line}");
-        }
-        _ => println!("oha not installed: `cargo install oha` for the second comparison"),
     }
 }
 
