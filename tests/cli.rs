@@ -699,6 +699,61 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"sandbox\": true"));
+    // A number new to WhatsApp (the emulator's ids ending 0250 are on 250 a day) set to
+    // 10 000: the check says the platform's lower tier is the one kept to.
+    run(&[
+        "accounts",
+        "add",
+        "--channel",
+        "whatsapp",
+        "--name",
+        "New",
+        "--phone-number-id",
+        "1000250",
+        "--wa-tier",
+        "10000",
+        "--base-url",
+        &base,
+        "--token-file",
+        good.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    run(&["accounts", "check", "New"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the platform's tier is 250 unique recipients a day, below the 10000 set here: \
+             campaigns keep to 250",
+        ));
+    let v: serde_json::Value = serde_json::from_slice(
+        &run(&["accounts", "list", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let new = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "New")
+        .unwrap();
+    assert_eq!(
+        (
+            &new["wa_daily_tier"],
+            &new["wa_platform_tier"],
+            &new["wa_budget"]
+        ),
+        (
+            &serde_json::json!(10000),
+            &serde_json::json!(250),
+            &serde_json::json!(250)
+        ),
+        "{new}"
+    );
     let _ = server.kill();
     let _ = server.wait();
 }
