@@ -613,6 +613,10 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         c.arg("--data-dir").arg(&data).args(args);
         c
     };
+    let accounts_json = || -> serde_json::Value {
+        let out = run(&["accounts", "list", "--json"]).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
     // Adding checks the token at once; a failed check is a warning, the account is added.
     for (name, token, says) in [
         ("Good", &good, "token works: +7 701 000 0001"),
@@ -683,15 +687,7 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         .code(1)
         .stderr(predicate::str::contains("spaces or several lines"));
     run(&["accounts", "check", "Bad"]).assert().success();
-    let v: serde_json::Value = serde_json::from_slice(
-        &run(&["accounts", "list", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let v = accounts_json();
     assert!(v[1]["health"].as_str().unwrap().starts_with("ok: "), "{v}");
     assert!(v[1]["health_checked_at"].is_string(), "{v}");
     // A loopback base URL marks the account as a sandbox one.
@@ -726,15 +722,7 @@ fn sandbox_serve_and_account_checks_over_loopback() {
             "the platform's tier is 250 unique recipients a day, below the 10000 set here: \
              campaigns keep to 250",
         ));
-    let v: serde_json::Value = serde_json::from_slice(
-        &run(&["accounts", "list", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let v = accounts_json();
     let new = v
         .as_array()
         .unwrap()
