@@ -94,18 +94,18 @@ pub struct Progress {
     pub rows: u64,
 }
 
-/// Why an import stopped. Nothing was written when it did.
+/// Why an import stopped. Nothing was written when it did, and every message says so.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {error}")]
+    #[error("cannot read {path}: {error}; nothing was imported")]
     Open { path: String, error: std::io::Error },
     #[error("{path}: {reason}; nothing was imported")]
     NotCsv { path: String, reason: String },
     #[error("{path}: {reason}; nothing was imported")]
     Truncated { path: String, reason: String },
-    #[error("cannot write the rejects file {path}: {error}")]
+    #[error("cannot write the rejects file {path}: {error}; nothing was imported")]
     Rejects { path: String, error: String },
-    #[error("{0}")]
+    #[error("{0}; nothing was imported")]
     Store(#[from] StoreError),
 }
 

@@ -177,7 +177,7 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
         }
         Some(Err(e)) => vec![
             Line::from(Span::styled(
-                format!("import failed, nothing changed: {e}"),
+                format!("import failed: {e}"),
                 t.style(Meaning::Error),
             )),
             Line::from("Esc closes · i tries another file"),
