@@ -306,3 +306,59 @@ async fn tokens_kept_in_failure_words_are_masked_on_upgrade() {
     }
     assert_eq!(secret, token, "the token itself stays");
 }
+
+#[tokio::test]
+async fn a_messages_samples_are_real_subscribers_led_by_the_lists_first() {
+    use cleverplatform::import::{ImportOptions, import_file};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("clever.db")).await.unwrap();
+    let csv = dir.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        "phone,name,language,city\n\
+         +77010000001,Zed,en,London\n\
+         +77010000002,Amy,kk,Алматы\n\
+         +77010000003,Bob,ru,Алматы\n\
+         +77010000004,Cat,ru,Астана\n\
+         +77010000005,Dan,en,London\n\
+         +77010000006,,ru,Астана\n",
+    )
+    .unwrap();
+    import_file(&store, &csv, &ImportOptions::new("L", "t"), |_| {})
+        .await
+        .unwrap();
+    let mut conn = store.read().await.unwrap();
+    let list = cleverplatform::store::lists::id_by_name(&mut conn, "L")
+        .await
+        .unwrap()
+        .unwrap();
+    let samples = cleverplatform::engine::campaigns::samples_of(&mut conn, list, 500)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>, Option<&str>)> = samples
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.locale.as_deref(),
+                s.attributes.get("city").and_then(|c| c.as_str()),
+            )
+        })
+        .collect();
+    // The list's first three in order (the form previews them), then the first of each
+    // other attribute set and the first without a name; every one as it is stored.
+    assert_eq!(
+        seen,
+        [
+            ("Zed", Some("en"), Some("London")),
+            ("Amy", Some("kk"), Some("Алматы")),
+            ("Bob", Some("ru"), Some("Алматы")),
+            ("Cat", Some("ru"), Some("Астана")),
+            ("", Some("ru"), Some("Астана")),
+        ]
+    );
+    let capped = cleverplatform::engine::campaigns::samples_of(&mut conn, list, 4)
+        .await
+        .unwrap();
+    assert_eq!(capped.len(), 4);
+}

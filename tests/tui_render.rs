@@ -693,6 +693,44 @@ async fn campaigns_are_composed_in_the_form() {
     assert_eq!(c.counts.total, reach.reaches);
 }
 
+/// At 80×24 what stops a save (here a content policy hit) shows right under the heading,
+/// before the preview and the WhatsApp warning that would push it off the screen.
+#[tokio::test]
+async fn a_policy_hit_in_the_form_shows_at_80x24() {
+    let (_dir, services) = demo_copy().await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
+    )
+    .await;
+    type_text(&mut app, &services, "Friday").await;
+    // The list and the account as they come (a WhatsApp account), past the template.
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    )
+    .await;
+    type_text(
+        &mut app,
+        &services,
+        "Hi {{ name }}, 50% off in {{ attributes.city | upper }}! bit.ly/x",
+    )
+    .await;
+    let form = app.campaign_form.as_ref().unwrap();
+    assert!(form.text_on_whatsapp());
+    assert!(
+        form.problems.iter().any(|p| p.contains("link shortener")),
+        "{:?}",
+        form.problems
+    );
+    snap!("campaign_form_policy_hit_80x24", render(&app));
+    let text = format!("{:?}", render(&app).backend());
+    assert!(text.contains("⚠ a link shortener"), "{text}");
+}
+
 /// On a WhatsApp account the form takes an approved template: its parameters are the
 /// message rows, previewed per subscriber, and the draft is saved as a template campaign.
 #[tokio::test]

@@ -47,6 +47,8 @@ fn refuse<T>(why: impl Into<String>) -> Result<T, LifecycleError> {
 
 /// How many sample subscribers a message is checked against.
 const SAMPLE: i64 = 500;
+/// How many of the list's first subscribers lead the samples, for previews.
+pub const PREVIEWED: i64 = 3;
 
 /// Creates a draft campaign after checking everything that can be checked before start.
 pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignId, LifecycleError> {
@@ -159,13 +161,14 @@ impl Sample {
     }
 }
 
-/// Up to `limit` subscribers of a list, one per distinct set of attributes.
+/// Up to `limit` subscribers of a list: its first few (whom previews show), then one per
+/// distinct set of attributes.
 pub async fn samples_of(
     conn: &mut sqlx::SqliteConnection,
     list: crate::domain::ListId,
     limit: i64,
 ) -> Result<Vec<Sample>, StoreError> {
-    Ok(campaigns::sample_members(conn, list, limit)
+    Ok(campaigns::sample_members(conn, list, PREVIEWED, limit)
         .await?
         .into_iter()
         .map(|(name, locale, attributes)| Sample {

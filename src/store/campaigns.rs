@@ -331,19 +331,29 @@ impl Store {
     }
 }
 
-/// Up to `limit` subscribers of a list with distinct attribute sets, to check a template
-/// against before a campaign is made: (name, locale, attributes JSON).
+/// Up to `limit` subscribers of a list to check a template against before a campaign is
+/// made, each a real row: (name, locale, attributes JSON). The list's first `first` members
+/// come first, in list order (the form previews them); then the first member of each
+/// distinct attribute set (and of the nameless), so a subscriber lacking a value shows up.
 pub async fn sample_members(
     conn: &mut SqliteConnection,
     list: ListId,
+    first: i64,
     limit: i64,
 ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT min(s.name), min(s.locale), s.attributes FROM list_members m \
-         JOIN subscribers s ON s.id = m.subscriber_id WHERE m.list_id = ? \
-         GROUP BY s.attributes, s.name = '' LIMIT ?",
+        "WITH firsts AS (SELECT subscriber_id AS id, 0 AS k FROM list_members \
+           WHERE list_id = ?1 ORDER BY subscriber_id LIMIT ?2), \
+         shapes AS (SELECT min(m.subscriber_id) AS id, 1 AS k FROM list_members m \
+           JOIN subscribers s ON s.id = m.subscriber_id WHERE m.list_id = ?1 \
+           GROUP BY s.attributes, s.name = '' LIMIT ?3), \
+         picked AS (SELECT id, min(k) AS k FROM (SELECT * FROM firsts UNION ALL SELECT * FROM shapes) \
+           GROUP BY id) \
+         SELECT s.name, s.locale, s.attributes FROM picked p JOIN subscribers s ON s.id = p.id \
+         ORDER BY p.k, p.id LIMIT ?3",
     )
     .bind(list)
+    .bind(first)
     .bind(limit)
     .fetch_all(conn)
     .await?)

@@ -71,8 +71,8 @@ pub struct AccountChoice {
     pub channel: Channel,
 }
 
-/// How many subscribers the preview shows.
-pub const PREVIEW: usize = 3;
+/// How many subscribers the preview shows: the list's first, which lead the samples.
+pub const PREVIEW: usize = crate::engine::campaigns::PREVIEWED as usize;
 
 const TEXT_INSTEAD: &str = "WhatsApp: approved template NAME:LANG; empty sends the text";
 const MESSAGE_HINT: &str =

@@ -508,8 +508,26 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
         y += 1;
         wrapped(frame, &mut y, heading(t, "As subscribers get it"));
     }
+    // What stops the save comes first, so a small terminal shows it before the preview.
+    if let Some(e) = &form.error {
+        wrapped(
+            frame,
+            &mut y,
+            Line::from(Span::styled(format!("  ⚠ {e}"), t.style(Meaning::Error))),
+        );
+    }
+    let typed = !form.message_text().is_empty() || form.template_mode();
+    if typed {
+        for p in &form.problems {
+            wrapped(
+                frame,
+                &mut y,
+                Line::from(Span::styled(format!("  ⚠ {p}"), t.style(Meaning::Error))),
+            );
+        }
+    }
     match &form.samples {
-        _ if form.message_text().is_empty() && !form.template_mode() => wrapped(
+        _ if !typed => wrapped(
             frame,
             &mut y,
             Line::from(Span::styled(
@@ -550,7 +568,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
             }
         }
     }
-    if !form.message_text().is_empty() || form.template_mode() {
+    if typed {
         if form.text_on_whatsapp() {
             wrapped(
                 frame,
@@ -571,22 +589,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
                     t.style(Meaning::Ok),
                 )),
             );
-        } else {
-            for p in &form.problems {
-                wrapped(
-                    frame,
-                    &mut y,
-                    Line::from(Span::styled(format!("  ⚠ {p}"), t.style(Meaning::Error))),
-                );
-            }
         }
-    }
-    if let Some(e) = &form.error {
-        wrapped(
-            frame,
-            &mut y,
-            Line::from(Span::styled(format!("⚠ {e}"), t.style(Meaning::Error))),
-        );
     }
     if last >= inner.y && last < bottom {
         let hint = form_hint(
