@@ -338,9 +338,11 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         {
             out.push(Line::from(""));
             out.push(heading(t, "Left out at start"));
-            for (reason, n) in left {
-                out.push(field(t, &format!("  {reason}"), n.to_string()));
-            }
+            let left: Vec<(String, i64)> = left
+                .iter()
+                .map(|(reason, n)| (reason.clone(), n.as_i64().unwrap_or(0)))
+                .collect();
+            out.extend(by_reason(t, &left));
         }
         if !failures.is_empty() {
             out.push(Line::from(""));
@@ -379,9 +381,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         if !skips.is_empty() {
             out.push(Line::from(""));
             out.push(heading(t, "Skipped by reason"));
-            for (reason, count) in skips {
-                out.push(field(t, &format!("  {reason}"), group(*count)));
-            }
+            out.extend(by_reason(t, skips));
         }
         if !preview.is_empty() {
             out.push(Line::from(""));
@@ -601,6 +601,28 @@ pub fn draw_form(frame: &mut Frame, area: Rect, app: &App, form: &CampaignForm) 
             Rect::new(inner.x, last, inner.width, 1),
         );
     }
+}
+
+/// Counts by reason, the reasons padded to the longest so the counts line up whatever
+/// the reasons' lengths.
+fn by_reason(t: &Theme, counts: &[(String, i64)]) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthStr;
+    let width = counts.iter().map(|(r, _)| r.width()).max().unwrap_or(0);
+    let digits = counts
+        .iter()
+        .map(|(_, n)| group(*n).len())
+        .max()
+        .unwrap_or(0);
+    counts
+        .iter()
+        .map(|(reason, n)| {
+            let pad = " ".repeat(width - reason.width());
+            Line::from(vec![
+                Span::styled(format!("  {reason}{pad}  "), t.style(Meaning::Muted)),
+                Span::raw(format!("{:>digits$}", group(*n))),
+            ])
+        })
+        .collect()
 }
 
 #[cfg(test)]
