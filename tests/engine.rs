@@ -1277,3 +1277,59 @@ async fn an_opt_out_keyword_gets_one_reply() {
         "{r:?}"
     );
 }
+
+/// Another writer holding the database past the busy timeout (a large import) loses no
+/// answers: the results that could not be written go with the next batch's, so no row the
+/// platform answered turns `unknown`, and nobody gets the message twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_database_loses_no_answers() {
+    use sqlx::Connection;
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(300)).await;
+    let sb = emulators().await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
+    let id = campaign(&w.store, "Busy", "WA").await;
+    let engine = start_engine(
+        &w.store,
+        EngineOptions {
+            rate_override: Some(25.0),
+            ..fast()
+        },
+    );
+    wait_sent(&w.store, id, 25, Duration::from_secs(60)).await;
+    // Hold the write lock well past the store's busy timeout: every write the engine tries
+    // meanwhile fails with "database is locked".
+    let path = w._dir.path().join("clever.db");
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // The sender writes at least every batch (2 s at this rate), so a write starts within
+    // the first few seconds and gives up while the lock is still held.
+    tokio::time::sleep(cleverplatform::store::BUSY_TIMEOUT * 2 + Duration::from_secs(3)).await;
+    let held = w.store.campaign(id).await.unwrap().unwrap();
+    assert!(held.counts.queued > 0, "still sending: {:?}", held.counts);
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    drop(other);
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(120),
+    )
+    .await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.counts.sent, c.counts.unknown, c.counts.failed),
+        (300, 0, 0),
+        "{:?}",
+        c.counts
+    );
+    let got = received(&sb.base_url()).await;
+    assert_eq!(got.len(), 300);
+    assert!(got.values().all(|n| *n == 1), "someone got it twice");
+}

@@ -634,7 +634,7 @@ async fn send_for_account(
         let previous = st.pending.take();
         let claim_state = &mut st.claim;
         let (store_ahead, options_ahead, row_ahead) = (&store, &options, &row);
-        let (done, next) = tokio::join!(
+        let (done, (unwritten, next)) = tokio::join!(
             send_claimed(
                 &client,
                 &options,
@@ -645,17 +645,24 @@ async fn send_for_account(
                 claim
             ),
             async move {
-                if let Some(w) = previous {
-                    write(store_ahead.clone(), w).await?;
+                // Results that cannot be written now (another writer holds the database
+                // past the busy timeout, the disk is full) are kept and go with the next
+                // batch's: dropped, their rows would turn `unknown` though their answers
+                // are known.
+                if let Some(w) = previous
+                    && let Err(e) = write(store_ahead, &w).await
+                {
+                    return (Some(w), Err(e));
                 }
-                claim_batch(
+                let next = claim_batch(
                     store_ahead,
                     options_ahead,
                     row_ahead,
                     claim_state,
                     in_flight,
                 )
-                .await
+                .await;
+                (None, next)
             }
         );
         ahead = match next {
@@ -684,14 +691,31 @@ async fn send_for_account(
             }
         }
         let halted = done.write.halt.is_some();
-        st.pending = Some(done.write);
+        st.pending = Some(match unwritten {
+            Some(mut earlier) => {
+                earlier.absorb(done.write);
+                earlier
+            }
+            None => done.write,
+        });
         if halted {
             break;
         }
     }
-    // What was claimed ahead goes back to the queue; the last results are written.
-    if let Err(e) = give_back(&store, &row, &mut st.pending, ahead.take()).await {
-        tracing::error!(%account, error = %e, "the last batch could not be recorded; its rows will count as unknown");
+    // What was claimed ahead goes back to the queue; the last results are written, with a
+    // few more tries while another writer holds the database.
+    let mut claimed_ahead = ahead.take();
+    for attempt in 1..=LAST_WRITE_TRIES {
+        match give_back(&store, &row, &mut st.pending, claimed_ahead.take()).await {
+            Ok(()) => break,
+            Err(e) if attempt < LAST_WRITE_TRIES => {
+                retrying(Some(account), &e, "the last batch could not be recorded");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                tracing::error!(%account, error = %e, "the last batch could not be recorded; its rows will count as unknown");
+            }
+        }
     }
     tracing::info!(%account, "sender stopped");
 }
@@ -1203,11 +1227,13 @@ async fn send_claimed(
     }
 }
 
+/// Writes the pending results; they stay pending when the write fails.
 async fn flush(store: &Store, pending: &mut Option<Write>) -> Result<(), StoreError> {
-    match pending.take() {
-        Some(w) => write(store.clone(), w).await,
-        None => Ok(()),
+    if let Some(w) = pending.as_ref() {
+        write(store, w).await?;
     }
+    *pending = None;
+    Ok(())
 }
 
 /// What a batch came to, written in one transaction while the next batch is sent.
@@ -1232,9 +1258,20 @@ impl Write {
             campaign_halts: Vec::new(),
         }
     }
+
+    /// Adds a later batch's results to these, which could not be written yet.
+    fn absorb(&mut self, later: Write) {
+        self.results.extend(later.results);
+        self.opt_outs.extend(later.opt_outs);
+        self.halt = self.halt.take().or(later.halt);
+        self.campaign_halts.extend(later.campaign_halts);
+    }
 }
 
-async fn write(store: Store, w: Write) -> Result<(), StoreError> {
+/// How many times a stopping sender tries to write its last results.
+const LAST_WRITE_TRIES: u32 = 3;
+
+async fn write(store: &Store, w: &Write) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     outbox::record(&mut tx, &w.results).await?;
     for (address, proof) in &w.opt_outs {
