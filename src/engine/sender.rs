@@ -789,13 +789,19 @@ async fn give_back(
     claim: Option<Claim>,
 ) -> Result<(), StoreError> {
     if let Some(claim) = claim {
-        let back = claim.rows.into_iter().map(|(r, _)| (r.id, returned()));
-        match pending {
-            Some(w) => w.results.extend(back),
-            None => *pending = Some(Write::results(account, back.collect())),
-        }
+        hand_back(account, pending, claim);
     }
     flush(store, pending).await
+}
+
+/// Adds rows claimed but not sent to the pending results, as due again now: they go back to
+/// the queue with the next write, however long the database makes it wait.
+fn hand_back(account: &store::accounts::AccountRow, pending: &mut Option<Write>, claim: Claim) {
+    let back = claim.rows.into_iter().map(|(r, _)| (r.id, returned()));
+    match pending {
+        Some(w) => w.results.extend(back),
+        None => *pending = Some(Write::results(account, back.collect())),
+    }
 }
 
 /// The outcome of a row claimed but not sent: due again now, the attempt not counted.
@@ -807,41 +813,34 @@ fn returned() -> Outcome {
 }
 
 /// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
-/// go back to the queue with the pending results).
+/// go back to the queue with the pending results). When that cannot be told, the whole
+/// batch goes back, to be claimed again.
 async fn still_running(
     store: &Store,
     account: &store::accounts::AccountRow,
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
-    let mut tx = store.read().await?;
-    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
-    let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
-        outbox::running(&mut tx)
-            .await?
-            .into_iter()
-            .filter(|c| c.account_id == account.id)
-            .map(|c| c.id)
-            .collect()
-    } else {
-        Vec::new()
+    let running = match running_on(store, account.id).await {
+        Ok(running) => running,
+        Err(e) => {
+            hand_back(account, pending, claim);
+            return Err(e);
+        }
     };
-    tx.commit().await?;
     let Claim { campaigns, rows } = claim;
     let (keep, stop): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|(_, k)| running.contains(&campaigns[*k].id));
     if !stop.is_empty() {
-        give_back(
-            store,
-            account,
-            pending,
-            Some(Claim {
-                campaigns: Vec::new(),
-                rows: stop,
-            }),
-        )
-        .await?;
+        let stop = Claim {
+            campaigns: Vec::new(),
+            rows: stop,
+        };
+        // Kept pending when it cannot be written now; the rows still running go out.
+        if let Err(e) = give_back(store, account, pending, Some(stop)).await {
+            retrying(Some(account.id), &e, "a batch could not be recorded");
+        }
     }
     if keep.is_empty() {
         return Ok(if running.is_empty() {
@@ -854,6 +853,24 @@ async fn still_running(
         campaigns,
         rows: keep,
     }))
+}
+
+/// The account's running campaigns; none when the account is not active.
+async fn running_on(store: &Store, account: AccountId) -> Result<Vec<CampaignId>, StoreError> {
+    let mut tx = store.read().await?;
+    let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
+    let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
+        outbox::running(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.account_id == account)
+            .map(|c| c.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(running)
 }
 
 /// Claims the next batch of the account's running campaigns, within what the licence and
