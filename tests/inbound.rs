@@ -518,3 +518,82 @@ async fn telegram_updates_by_long_poll_honour_stop_and_blocks() {
     assert_eq!(polled, Polled::Applied(1));
     assert_eq!(sendable(&store, Channel::Telegram).await, 1);
 }
+
+/// A reply to an opt-out is marked as going out before its request: if its answer is never
+/// recorded (the engine dies, the database stays busy) it is not sent a second time, and
+/// the Accounts pane's count says why.
+#[tokio::test]
+async fn an_opt_out_reply_whose_answer_is_lost_is_not_sent_twice() {
+    use cleverplatform::store::inbound::{
+        REPLY_UNRECORDED, ReplyResult, pending_replies, queue_reply, replies_since, reply_done,
+        reply_sending,
+    };
+    let (_dir, store, account) = workspace().await;
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let mut tx = store.begin().await.unwrap();
+    queue_reply(&mut tx, account, Channel::WhatsApp, "+77011234567")
+        .await
+        .unwrap();
+    queue_reply(&mut tx, account, Channel::WhatsApp, "+77011234568")
+        .await
+        .unwrap();
+    let pending = pending_replies(&mut tx, 20).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    let (lost, failed) = (&pending[0], &pending[1]);
+    assert!(
+        reply_sending(&mut tx, lost.id, lost.attempts)
+            .await
+            .unwrap()
+    );
+    // A second engine reading the same row before the mark cannot take it too.
+    assert!(
+        !reply_sending(&mut tx, lost.id, lost.attempts)
+            .await
+            .unwrap()
+    );
+    // The second goes out and fails: one attempt counted, tried again.
+    assert!(
+        reply_sending(&mut tx, failed.id, failed.attempts)
+            .await
+            .unwrap()
+    );
+    reply_done(
+        &mut tx,
+        failed.id,
+        failed.attempts,
+        ReplyResult::Failed("refused"),
+    )
+    .await
+    .unwrap();
+    // The first one's answer never came back: it is not pending any more.
+    let pending = pending_replies(&mut tx, 20).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|p| (p.id, p.attempts))
+            .collect::<Vec<_>>(),
+        [(failed.id, 1)]
+    );
+    let counts = replies_since(&mut tx, since).await.unwrap();
+    let (_, r) = &counts[0];
+    assert_eq!((r.sent, r.waiting, r.not_sent), (0, 1, 1), "{r:?}");
+    // The newest not sent is the failed one, waiting; the lost one is named on its own.
+    assert_eq!(r.last_error.as_deref(), Some("refused"));
+    let lost_error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM opt_out_replies WHERE id = ?")
+            .bind(lost.id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(lost_error.as_deref(), Some(REPLY_UNRECORDED));
+    // The retry goes through: sent, its error cleared.
+    reply_done(&mut tx, failed.id, 1, ReplyResult::Sent)
+        .await
+        .unwrap();
+    let counts = replies_since(&mut tx, since).await.unwrap();
+    assert_eq!(
+        (counts[0].1.sent, counts[0].1.waiting, counts[0].1.not_sent),
+        (1, 0, 1)
+    );
+    tx.commit().await.unwrap();
+}

@@ -313,7 +313,7 @@ async fn check_due_accounts(store: Store, client: Client, every: Duration) {
 /// check; a paused account keeps its replies until it is resumed (they are not read). A failed reply is tried
 /// again at the next round, up to `REPLY_ATTEMPTS` times, the reason kept each time.
 async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>) {
-    use crate::store::inbound::{pending_replies, reply_done};
+    use crate::store::inbound::{pending_replies, reply_done, reply_sending};
     let pending = match store.read().await {
         Ok(mut conn) => {
             let p = pending_replies(&mut conn, 20).await;
@@ -335,6 +335,23 @@ async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>
             Some(text) => match super::target(&store, reply.account_id).await {
                 Ok(None) => R::GiveUp("the account was removed"),
                 Ok(Some((_, target))) => {
+                    let marked = async {
+                        let mut tx = store.begin().await?;
+                        let marked = reply_sending(&mut tx, reply.id, reply.attempts).await?;
+                        tx.commit().await?;
+                        Ok::<bool, StoreError>(marked)
+                    };
+                    match marked.await {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            return retrying(
+                                Some(reply.account_id),
+                                &e,
+                                "could not mark an opt-out reply as going out",
+                            );
+                        }
+                    }
                     let outcome = client
                         .send(&target, &reply.address, &Message::Text(text.clone()))
                         .await;
@@ -373,11 +390,12 @@ async fn send_opt_out_replies(store: Store, client: Client, text: Option<String>
         }
         let written = async {
             let mut tx = store.begin().await?;
-            reply_done(&mut tx, reply.id, result).await?;
+            reply_done(&mut tx, reply.id, reply.attempts, result).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         };
         if let Err(e) = written.await {
+            // It stays marked as sent without a recorded answer: never sent twice.
             return retrying(
                 Some(reply.account_id),
                 &e,

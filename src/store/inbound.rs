@@ -180,20 +180,46 @@ pub enum ReplyResult<'a> {
     Later(&'a str, DateTime<Utc>),
 }
 
-/// Records how sending a reply went.
+/// What a reply whose answer was never recorded says: it is not sent again blindly.
+pub const REPLY_UNRECORDED: &str =
+    "its answer could not be recorded, so it may have gone out; it is not sent again";
+
+/// Marks a reply as going out, before its request: should its answer not be recorded (the
+/// engine dies, the database stays busy), it counts as given up instead of going out a
+/// second time. False when it is no longer as read (another engine took it).
+pub async fn reply_sending(
+    conn: &mut SqliteConnection,
+    id: i64,
+    attempts: i64,
+) -> Result<bool, StoreError> {
+    let marked = sqlx::query(
+        "UPDATE opt_out_replies SET attempts = ?3, error = ?4 \
+         WHERE id = ?1 AND sent_at IS NULL AND attempts = ?2",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(REPLY_ATTEMPTS)
+    .bind(REPLY_UNRECORDED)
+    .execute(conn)
+    .await?;
+    Ok(marked.rows_affected() == 1)
+}
+
+/// Records how sending a reply went; `attempts` is the count before this attempt.
 pub async fn reply_done(
     conn: &mut SqliteConnection,
     id: i64,
+    attempts: i64,
     result: ReplyResult<'_>,
 ) -> Result<(), StoreError> {
     let (sql, why, at) = match result {
         ReplyResult::Sent => (
-            "UPDATE opt_out_replies SET sent_at = ?3, attempts = attempts + 1 WHERE id = ?1",
+            "UPDATE opt_out_replies SET sent_at = ?3, attempts = ?5 + 1, error = NULL WHERE id = ?1",
             None,
             Some(now()),
         ),
         ReplyResult::Failed(why) => (
-            "UPDATE opt_out_replies SET error = ?2, attempts = attempts + 1 WHERE id = ?1",
+            "UPDATE opt_out_replies SET error = ?2, attempts = ?5 + 1 WHERE id = ?1",
             Some(why),
             None,
         ),
@@ -203,7 +229,7 @@ pub async fn reply_done(
             None,
         ),
         ReplyResult::Later(why, at) => (
-            "UPDATE opt_out_replies SET error = ?2, due_at = ?3 WHERE id = ?1",
+            "UPDATE opt_out_replies SET error = ?2, due_at = ?3, attempts = ?5 WHERE id = ?1",
             Some(why),
             Some(at),
         ),
@@ -213,6 +239,7 @@ pub async fn reply_done(
         .bind(why)
         .bind(at)
         .bind(REPLY_ATTEMPTS)
+        .bind(attempts)
         .execute(conn)
         .await?;
     Ok(())
