@@ -253,9 +253,30 @@ async fn lists_switch_and_import_from_the_console() {
     )
     .unwrap();
     let mut app = loaded_app(&services, "default", (120, 36)).await;
+    // Tab completes the path as a shell does: as far as the folder's entries agree, then
+    // naming them; one more letter and Tab finishes it.
     let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
-    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
+    keys.extend(
+        format!("{}/c", dir.path().display())
+            .chars()
+            .map(KeyCode::Char),
+    );
+    keys.push(KeyCode::Tab);
     press(&mut app, &services, &keys).await;
+    let prompt = app.prompt.as_ref().unwrap();
+    assert_eq!(prompt.text(), format!("{}/c", dir.path().display()));
+    assert!(
+        prompt.choices.contains(&"crm.csv".to_string())
+            && prompt.choices.contains(&"clever.db".to_string()),
+        "{:?}",
+        prompt.choices
+    );
+    let screen = format!("{:?}", render(&app).backend());
+    assert!(screen.contains(" match: clever.db"), "{screen}");
+    press(&mut app, &services, &[KeyCode::Char('r'), KeyCode::Tab]).await;
+    let prompt = app.prompt.as_ref().unwrap();
+    assert_eq!(prompt.text(), csv.display().to_string());
+    assert!(prompt.choices.is_empty());
     snap!("import_prompt_120x36", render(&app));
     press(&mut app, &services, &[KeyCode::Enter]).await;
     let import = app.import.as_ref().expect("an import view");

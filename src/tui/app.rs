@@ -104,14 +104,39 @@ pub enum PromptKind {
 pub struct Prompt {
     pub kind: PromptKind,
     pub field: TextArea<'static>,
+    /// After Tab in a file prompt: the entries the path could go on to.
+    pub choices: Vec<String>,
 }
 
 impl Prompt {
     fn new(kind: PromptKind, text: String) -> Prompt {
+        Prompt {
+            kind,
+            field: Prompt::field(text),
+            choices: Vec::new(),
+        }
+    }
+
+    /// A one-line field holding `text`, the cursor at its end.
+    fn field(text: String) -> TextArea<'static> {
         let mut field = TextArea::new(vec![text]);
         field.move_cursor(ratatui_textarea::CursorMove::End);
         field.set_cursor_line_style(ratatui::style::Style::default());
-        Prompt { kind, field }
+        field
+    }
+
+    /// Whether the field takes a file path (Tab completes it).
+    pub fn takes_a_path(&self) -> bool {
+        matches!(self.kind, PromptKind::ImportPath | PromptKind::ExportPath)
+    }
+
+    /// Completes the typed path as a shell's Tab does.
+    fn complete_path(&mut self) {
+        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        let done = crate::tui::complete::complete(&self.text(), home.as_deref(), &cwd);
+        self.field = Prompt::field(done.text);
+        self.choices = done.choices;
     }
 
     /// The text typed, trimmed.
@@ -422,8 +447,13 @@ impl App {
             }
             (Mode::Search, _) => {
                 if let Some(input) = &mut self.prompt {
-                    // Single-line field: Enter is handled above, so no newline gets in.
-                    crate::tui::form::edit_field(&mut input.field, key);
+                    if key.code == ratatui::crossterm::event::KeyCode::Tab && input.takes_a_path() {
+                        input.complete_path();
+                    } else {
+                        // Single-line field: Enter is handled above, so no newline gets in.
+                        crate::tui::form::edit_field(&mut input.field, key);
+                        input.choices.clear();
+                    }
                     self.dirty = true;
                 }
                 Vec::new()

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 pub mod campaign_form;
+pub mod complete;
 pub mod event_loop;
 pub mod form;
 pub mod keymap;

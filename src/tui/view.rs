@@ -171,12 +171,16 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     Constraint::Length(1),
                 ])
                 .areas(inner);
+                let hint_text = match prompt.choices.as_slice() {
+                    [] if prompt.takes_a_path() => {
+                        format!("{keys} · Esc cancel · Tab completes · Ctrl-U clears")
+                    }
+                    [] => format!("{keys} · Esc cancel · Ctrl-U clears"),
+                    choices => format!("{} match: {}", choices.len(), choices.join("  ")),
+                };
                 frame.render_widget(
                     Paragraph::new(Line::from(Span::styled(
-                        text::truncate(
-                            &format!("{keys} · Esc cancel · Ctrl-U clears"),
-                            usize::from(hint.width),
-                        ),
+                        text::truncate(&hint_text, usize::from(hint.width)),
                         app.theme.style(Meaning::Muted),
                     ))),
                     hint,
