@@ -132,7 +132,8 @@ impl Prompt {
 
     /// Completes the typed path as a shell's Tab does.
     fn complete_path(&mut self) {
-        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        // The home folder as `expand_home` reads it when the path is used.
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         let done = crate::tui::complete::complete(&self.text(), home.as_deref(), &cwd);
         self.field = Prompt::field(done.text);
