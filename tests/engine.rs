@@ -1333,3 +1333,83 @@ async fn a_busy_database_loses_no_answers() {
     assert_eq!(got.len(), 300);
     assert!(got.values().all(|n| *n == 1), "someone got it twice");
 }
+
+/// A row whose lease ran out while its answer waited to be written (another writer held the
+/// database longer than the lease) is `unknown`; a final answer still settles it, a retry
+/// leaves it for the operator, and a row the operator queued again is left alone.
+#[tokio::test]
+async fn a_late_answer_settles_a_row_whose_lease_ran_out() {
+    use cleverplatform::domain::ConsentScope;
+    use cleverplatform::store::outbox::{self, Outcome};
+    let w = workspace(&phones(4)).await;
+    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "1002").await;
+    let id = campaign(&w.store, "Late", "WA").await;
+    let mut tx = w.store.begin().await.unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let rows = outbox::claim(&mut tx, id, ConsentScope::Marketing, false, 10, past)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(outbox::expire_leases(&mut tx).await.unwrap(), 4);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    outbox::record(
+        &mut tx,
+        &[
+            (
+                ids[0],
+                Outcome::Sent {
+                    provider_id: "wamid.late".into(),
+                },
+            ),
+            (
+                ids[1],
+                Outcome::Failed {
+                    class: "permanent".into(),
+                    code: "131026".into(),
+                    detail: None,
+                },
+            ),
+            (
+                ids[2],
+                Outcome::Skipped {
+                    reason: "opted out".into(),
+                },
+            ),
+            (
+                ids[3],
+                Outcome::Requeue {
+                    at: chrono::Utc::now(),
+                    counts: true,
+                },
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c = w.store.campaign(id).await.unwrap().unwrap().counts;
+    assert_eq!(
+        (c.sent, c.failed, c.skipped, c.unknown, c.queued),
+        (1, 1, 1, 1, 0),
+        "{c:?}"
+    );
+    // The operator sends the unknown one again; a stale answer for it changes nothing.
+    let mut tx = w.store.begin().await.unwrap();
+    assert_eq!(outbox::requeue_unknown(&mut tx, id).await.unwrap(), 1);
+    outbox::record(
+        &mut tx,
+        &[(
+            ids[3],
+            Outcome::Failed {
+                class: "permanent".into(),
+                code: "131026".into(),
+                detail: None,
+            },
+        )],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c = w.store.campaign(id).await.unwrap().unwrap().counts;
+    assert_eq!((c.failed, c.queued), (1, 1), "{c:?}");
+}

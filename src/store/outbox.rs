@@ -368,8 +368,11 @@ pub enum Outcome {
     },
 }
 
-/// Records results, in the caller's transaction. A result for a row no longer `sending`
-/// (its lease ran out and it became `unknown`) still records an acceptance, never a retry.
+/// Records results, in the caller's transaction. A row whose lease ran out while its answer
+/// waited to be written (another writer held the database that long) became `unknown`; a
+/// final answer still settles it (accepted, failed, skipped), while a retry leaves it
+/// `unknown` for the operator, as its campaign may have completed meanwhile. A row the
+/// operator has queued again is left alone.
 pub async fn record(
     conn: &mut SqliteConnection,
     results: &[(i64, Outcome)],
@@ -423,7 +426,7 @@ pub async fn record(
             } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'failed', fail_class = ?1, fail_code = ?2, updated_at = ?3, \
-                     lease_until = NULL, fail_detail = ?5 WHERE id = ?4 AND state = 'sending'",
+                     lease_until = NULL, fail_detail = ?5 WHERE id = ?4 AND state IN ('sending', 'unknown')",
                 )
                 .bind(class)
                 .bind(code)
@@ -447,7 +450,7 @@ pub async fn record(
             Outcome::Skipped { reason } => {
                 sqlx::query(
                     "UPDATE outbox SET state = 'skipped', skip_reason = ?1, updated_at = ?2, \
-                     lease_until = NULL WHERE id = ?3 AND state = 'sending'",
+                     lease_until = NULL WHERE id = ?3 AND state IN ('sending', 'unknown')",
                 )
                 .bind(reason)
                 .bind(at)
