@@ -1413,3 +1413,62 @@ async fn a_late_answer_settles_a_row_whose_lease_ran_out() {
     let c = w.store.campaign(id).await.unwrap().unwrap().counts;
     assert_eq!((c.failed, c.queued), (1, 1), "{c:?}");
 }
+
+/// A WhatsApp template that is not on the account fails every message the same way: the
+/// campaign's first message goes out alone, and its template error pauses the campaign with
+/// nothing else sent. Another template campaign on the same account goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_that_does_not_exist_costs_one_message() {
+    let _serial = SERIAL.lock().await;
+    let w = workspace(&phones(60)).await;
+    let sb = emulators().await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
+    let typo = campaigns::create(
+        &w.store,
+        &Spec {
+            name: "Typo".into(),
+            list: "L".into(),
+            account: "WA".into(),
+            wa_template: Some("missing_promo".into()),
+            wa_lang: Some("ru".into()),
+            wa_params: vec!["{{ name }}".into()],
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap();
+    campaigns::start(&w.store, typo, "t").await.unwrap();
+    let good = campaign(&w.store, "Good", "WA").await;
+    let engine = start_engine(&w.store, fast());
+    wait_for(
+        &w.store,
+        good,
+        CampaignStatus::Completed,
+        Duration::from_secs(60),
+    )
+    .await;
+    wait_for(
+        &w.store,
+        typo,
+        CampaignStatus::Paused,
+        Duration::from_secs(60),
+    )
+    .await;
+    engine.stop().await;
+    let t = w.store.campaign(typo).await.unwrap().unwrap();
+    assert_eq!(
+        (t.counts.failed, t.counts.queued, t.counts.sent),
+        (1, 59, 0),
+        "{:?}",
+        t.counts
+    );
+    let why = t.status_reason.unwrap_or_default();
+    assert!(
+        why.contains("template error 132001") && why.contains("nothing else was sent"),
+        "{why}"
+    );
+    let g = w.store.campaign(good).await.unwrap().unwrap();
+    assert_eq!(g.counts.sent, 60, "{:?}", g.counts);
+    assert_eq!(recorded(&sb.base_url()).await.len(), 60);
+}

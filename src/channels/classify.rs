@@ -11,6 +11,17 @@ use super::Outcome;
 use serde::Deserialize;
 use std::time::Duration;
 
+/// WhatsApp's template errors (parameter count or format, a template that does not exist,
+/// text too long…): permanent for the message, and usually for every message of the
+/// campaign, which the engine's first message of a template campaign finds out.
+pub const TEMPLATE_ERRORS: std::ops::RangeInclusive<i64> = 132000..=132012;
+
+/// Whether a failure's code is one of WhatsApp's template errors.
+pub fn is_template_error(code: &str) -> bool {
+    code.parse::<i64>()
+        .is_ok_and(|c| TEMPLATE_ERRORS.contains(&c))
+}
+
 /// The wait an outcome carries when the platform named none (Meta never does): the engine
 /// reads this value as "no time given" and backs off exponentially on its own, starting
 /// short; Telegram's `retry_after` is kept as given.
@@ -115,9 +126,10 @@ pub fn whatsapp(status: u16, body: &[u8]) -> Classified {
         130429 | 4 | 80007 | 613 | 1 | 2 | 131000 | 131016 => {
             rule(Outcome::RetryAfter(DEFAULT_BACKOFF))
         }
-        131026 | 131047 | 131049 | 130472 | 131030 | 100 | 132000..=132012 => {
+        131026 | 131047 | 131049 | 130472 | 131030 | 100 => {
             rule(Outcome::Permanent { code, message })
         }
+        c if TEMPLATE_ERRORS.contains(&c) => rule(Outcome::Permanent { code, message }),
         131050 => rule(Outcome::OptOut { code, message }),
         132015 | 132016 => rule(Outcome::CampaignHalt {
             code,
@@ -292,6 +304,9 @@ mod tests {
             assert_eq!(class(c, 400), "account_halt", "{c}");
         }
         assert_eq!(class(132015, 400), "campaign_halt");
+        assert!(is_template_error("132001") && is_template_error("132012"));
+        assert!(!is_template_error("132015") && !is_template_error("131026"));
+        assert!(!is_template_error("x"));
         assert_eq!(class(132016, 400), "campaign_halt");
         // By code, not by HTTP status: 190 arrives as 401, 131000 as 500.
         assert_eq!(class(190, 401), "account_halt");

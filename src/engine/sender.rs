@@ -583,6 +583,7 @@ async fn send_for_account(
             tier_used: None,
             day_used: None,
             next_campaign: 0,
+            proven: Default::default(),
         },
         send: SendState {
             strikes: 0,
@@ -703,6 +704,9 @@ async fn send_for_account(
         if let Some((_, _, used)) = &mut st.claim.day_used {
             *used += accepted;
         }
+        st.claim
+            .proven
+            .extend(done.sent.iter().filter(|(_, n)| *n > 0).map(|(c, _)| *c));
         if let Ok(mut total) = sent_total.lock() {
             for (campaign, n) in done.sent {
                 *total.entry(campaign).or_default() += n;
@@ -766,6 +770,9 @@ struct ClaimState {
     /// Messages sent through real accounts since the day began (when counted, which day).
     day_used: Option<(Instant, chrono::DateTime<Utc>, i64)>,
     next_campaign: usize,
+    /// Template campaigns whose messages the platform has accepted: the others send one
+    /// message at a time until it does (see `claim_batch`).
+    proven: std::collections::HashSet<CampaignId>,
 }
 
 /// What sending needs to remember between batches.
@@ -790,6 +797,9 @@ struct Claim {
     campaigns: Vec<RunningCampaign>,
     /// Each row with the index of its campaign.
     rows: Vec<(Claimed, usize)>,
+    /// Template campaigns none of whose messages the platform has accepted yet: their one
+    /// row here goes out alone, and a template error on it pauses the campaign.
+    probes: Vec<CampaignId>,
 }
 
 enum Next {
@@ -846,7 +856,11 @@ async fn still_running(
             return Err(e);
         }
     };
-    let Claim { campaigns, rows } = claim;
+    let Claim {
+        campaigns,
+        rows,
+        probes,
+    } = claim;
     let (keep, stop): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|(_, k)| running.contains(&campaigns[*k].id));
@@ -854,6 +868,7 @@ async fn still_running(
         let stop = Claim {
             campaigns: Vec::new(),
             rows: stop,
+            probes: Vec::new(),
         };
         // Kept pending when it cannot be written now; the rows still running go out.
         if let Err(e) = give_back(store, account, pending, Some(stop)).await {
@@ -870,6 +885,7 @@ async fn still_running(
     Ok(Next::Rows(Claim {
         campaigns,
         rows: keep,
+        probes,
     }))
 }
 
@@ -1020,10 +1036,29 @@ async fn claim_batch(
     let batch = budget.map_or(st.batch, |b| st.batch.min(b));
     let share = (batch / campaigns.len() as i64).max(1);
     let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
+    // A WhatsApp template that does not exist, or takes other parameters, fails every
+    // message the same way: until the platform has accepted one of a template campaign's
+    // messages, its next goes out alone, so a mistake costs one message, not a batch. While
+    // a batch is out (it may hold that message), nothing is claimed ahead.
+    let mut probes = Vec::new();
+    for c in &campaigns {
+        if c.wa_template_name.is_some() && !st.proven.contains(&c.id) {
+            if outbox::any_accepted(&mut tx, c.id).await? {
+                st.proven.insert(c.id);
+            } else {
+                probes.push(c.id);
+            }
+        }
+    }
+    if !probes.is_empty() && in_flight > 0 {
+        tx.commit().await?;
+        return Ok(Next::Idle(Duration::ZERO));
+    }
     let mut rows: Vec<(Claimed, usize)> = Vec::new();
     for k in 0..campaigns.len() {
         let i = (st.next_campaign + k) % campaigns.len();
         let c = &campaigns[i];
+        let share = if probes.contains(&c.id) { 1 } else { share };
         for row in
             outbox::claim(&mut tx, c.id, c.scope, c.needs_window(), share, lease_until).await?
         {
@@ -1035,7 +1070,11 @@ async fn claim_batch(
     if rows.is_empty() {
         return Ok(Next::Idle(Duration::from_millis(250)));
     }
-    Ok(Next::Rows(Claim { campaigns, rows }))
+    Ok(Next::Rows(Claim {
+        campaigns,
+        rows,
+        probes,
+    }))
 }
 
 /// What sending a batch came to.
@@ -1056,7 +1095,11 @@ async fn send_claimed(
     st: &mut SendState,
     claim: Claim,
 ) -> Done {
-    let Claim { campaigns, rows } = claim;
+    let Claim {
+        campaigns,
+        rows,
+        probes,
+    } = claim;
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
@@ -1199,11 +1242,31 @@ async fn send_claimed(
                     + chrono::Duration::from_std(d.max(Duration::from_secs(1))).unwrap_or_default(),
                 counts: false,
             },
-            SendOutcome::Permanent { code, message } => Outcome::Failed {
-                class: "permanent".into(),
-                detail: crate::channels::platform_words(&code, &message),
-                code,
-            },
+            SendOutcome::Permanent { code, message } => {
+                let words = crate::channels::platform_words(&code, &message);
+                if probes.contains(&campaign)
+                    && crate::channels::classify::is_template_error(&code)
+                    && !campaign_halts.iter().any(|(c, _)| *c == campaign)
+                {
+                    campaign_halts.push((
+                        campaign,
+                        format!(
+                            "its first message failed with the template error {code}{}; \
+                             nothing else was sent. Check the template's name, language and \
+                             parameters on the platform, then resume",
+                            words
+                                .as_deref()
+                                .map(|w| format!(" ({w})"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+                Outcome::Failed {
+                    class: "permanent".into(),
+                    detail: words,
+                    code,
+                }
+            }
             SendOutcome::OptOut { code, message } => {
                 opt_outs.push((address, format!("{code}: {message}")));
                 Outcome::Failed {

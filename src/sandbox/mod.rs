@@ -370,6 +370,15 @@ async fn whatsapp_send(
             }
         },
         Some("template") => match req["template"]["name"].as_str() {
+            // A template that is not on the account, as a typo in its name gets.
+            Some(n) if n.starts_with("missing") => {
+                return meta_error(
+                    StatusCode::BAD_REQUEST,
+                    132001,
+                    None,
+                    "Template name does not exist in the translation",
+                );
+            }
             Some(n) if req["template"]["language"]["code"].is_string() => format!("template:{n}"),
             _ => {
                 return meta_error(

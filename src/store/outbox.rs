@@ -463,6 +463,20 @@ pub async fn record(
     Ok(())
 }
 
+/// Whether the platform has accepted any message of a campaign.
+pub async fn any_accepted(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE campaign_id = ?1 \
+         AND state IN ('sent', 'delivered', 'read'))",
+    )
+    .bind(campaign)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Rows whose engine died while sending them: their fate is unknown. Returns how many.
 pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
     let at = now();
