@@ -1415,8 +1415,8 @@ async fn a_late_answer_settles_a_row_whose_lease_ran_out() {
 }
 
 /// A WhatsApp template that is not on the account fails every message the same way: the
-/// campaign's first message goes out alone, and its template error pauses the campaign with
-/// nothing else sent. Another template campaign on the same account goes on.
+/// campaign's first message goes out alone, and its template error pauses the campaign
+/// before anything more is claimed. Another template campaign on the account then goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_that_does_not_exist_costs_one_message() {
     let _serial = SERIAL.lock().await;
@@ -1439,15 +1439,14 @@ async fn a_template_that_does_not_exist_costs_one_message() {
     .await
     .unwrap();
     campaigns::start(&w.store, typo, "t").await.unwrap();
-    let good = campaign(&w.store, "Good", "WA").await;
-    let engine = start_engine(&w.store, fast());
-    wait_for(
+    // At a pace, as accounts send.
+    let engine = start_engine(
         &w.store,
-        good,
-        CampaignStatus::Completed,
-        Duration::from_secs(60),
-    )
-    .await;
+        EngineOptions {
+            rate_override: Some(6.0),
+            ..fast()
+        },
+    );
     wait_for(
         &w.store,
         typo,
@@ -1468,7 +1467,20 @@ async fn a_template_that_does_not_exist_costs_one_message() {
         why.contains("template error 132001") && why.contains("nothing else was sent"),
         "{why}"
     );
+    // Another template campaign on the account goes on.
+    let good = campaign(&w.store, "Good", "WA").await;
+    let engine = start_engine(&w.store, fast());
+    wait_for(
+        &w.store,
+        good,
+        CampaignStatus::Completed,
+        Duration::from_secs(60),
+    )
+    .await;
+    engine.stop().await;
     let g = w.store.campaign(good).await.unwrap().unwrap();
     assert_eq!(g.counts.sent, 60, "{:?}", g.counts);
     assert_eq!(recorded(&sb.base_url()).await.len(), 60);
+    let t = w.store.campaign(typo).await.unwrap().unwrap();
+    assert_eq!(t.status, CampaignStatus::Paused);
 }

@@ -713,6 +713,7 @@ async fn send_for_account(
             }
         }
         let halted = done.write.halt.is_some();
+        let campaign_halted = !done.write.campaign_halts.is_empty();
         st.pending = Some(match unwritten {
             Some(mut earlier) => {
                 earlier.absorb(done.write);
@@ -722,6 +723,11 @@ async fn send_for_account(
         });
         if halted {
             break;
+        }
+        // A campaign to pause is paused before the next claim, which would send more of it
+        // (a batch claimed ahead is checked again before it goes).
+        if campaign_halted && let Err(e) = flush(&store, &mut st.pending).await {
+            retrying(Some(account), &e, "a batch could not be recorded");
         }
     }
     // What was claimed ahead goes back to the queue; the last results are written, with a
