@@ -141,6 +141,26 @@ async fn campaign(store: &Store, name: &str, account: &str) -> CampaignId {
     id
 }
 
+/// A draft of WhatsApp template `template` (ru, the name its one parameter) to list `L`
+/// from account `WA`.
+async fn template_draft(store: &Store, name: &str, template: &str) -> CampaignId {
+    campaigns::create(
+        store,
+        &Spec {
+            name: name.into(),
+            list: "L".into(),
+            account: "WA".into(),
+            wa_template: Some(template.into()),
+            wa_lang: Some("ru".into()),
+            wa_params: vec!["{{ name }}".into()],
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap()
+}
+
 /// A draft of `text` to list `L` from account `WA`.
 async fn text_draft(store: &Store, name: &str, text: &str) -> CampaignId {
     campaigns::create(
@@ -586,21 +606,7 @@ async fn the_preview_shows_the_message_per_subscriber() {
     );
     // Once started, the preview is of the outbox's first rows (a template needs no open
     // 24-hour window), whatever happens to the list after.
-    let id = campaigns::create(
-        &w.store,
-        &Spec {
-            name: "Template".into(),
-            list: "L".into(),
-            account: "WA".into(),
-            wa_template: Some("promo".into()),
-            wa_lang: Some("ru".into()),
-            wa_params: vec!["{{ name }}".into()],
-            ..Spec::default()
-        },
-        "t",
-    )
-    .await
-    .unwrap();
+    let id = template_draft(&w.store, "Template", "promo").await;
     let started = campaigns::start(&w.store, id, "t").await.unwrap();
     assert_eq!(started.queued, 4, "{started:?}");
     set(&w.store, "DELETE FROM suppressions").await;
@@ -1423,21 +1429,7 @@ async fn a_template_that_does_not_exist_costs_one_message() {
     let w = workspace(&phones(60)).await;
     let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
-    let typo = campaigns::create(
-        &w.store,
-        &Spec {
-            name: "Typo".into(),
-            list: "L".into(),
-            account: "WA".into(),
-            wa_template: Some("missing_promo".into()),
-            wa_lang: Some("ru".into()),
-            wa_params: vec!["{{ name }}".into()],
-            ..Spec::default()
-        },
-        "t",
-    )
-    .await
-    .unwrap();
+    let typo = template_draft(&w.store, "Typo", "missing_promo").await;
     campaigns::start(&w.store, typo, "t").await.unwrap();
     // At a pace, as accounts send.
     let engine = start_engine(
