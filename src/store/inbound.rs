@@ -186,7 +186,7 @@ pub const REPLY_UNRECORDED: &str =
 
 /// Marks a reply as going out, before its request: should its answer not be recorded (the
 /// engine dies, the database stays busy), it counts as given up instead of going out a
-/// second time. False when it is no longer as read (another engine took it).
+/// second time. False when it changed since it was read (another engine took it).
 pub async fn reply_sending(
     conn: &mut SqliteConnection,
     id: i64,
