@@ -130,14 +130,13 @@ impl Prompt {
         matches!(self.kind, PromptKind::ImportPath | PromptKind::ExportPath)
     }
 
-    /// Completes the typed path as a shell's Tab does.
-    fn complete_path(&mut self) {
-        // The home folder as `expand_home` reads it when the path is used.
-        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-        let done = crate::tui::complete::complete(&self.text(), home.as_deref(), &cwd);
-        self.field = Prompt::field(done.text);
-        self.choices = done.choices;
+    /// Takes what a worker's Tab completion made of the path, if the path is still as it
+    /// was when Tab was pressed.
+    fn completed(&mut self, typed: &str, done: crate::tui::complete::Completion) {
+        if self.takes_a_path() && self.text() == typed {
+            self.field = Prompt::field(done.text);
+            self.choices = done.choices;
+        }
     }
 
     /// The text typed, trimmed.
@@ -447,16 +446,23 @@ impl App {
                 Vec::new()
             }
             (Mode::Search, _) => {
-                if let Some(input) = &mut self.prompt {
-                    if key.code == ratatui::crossterm::event::KeyCode::Tab && input.takes_a_path() {
-                        input.complete_path();
-                    } else {
-                        // Single-line field: Enter is handled above, so no newline gets in.
-                        crate::tui::form::edit_field(&mut input.field, key);
-                        input.choices.clear();
-                    }
-                    self.dirty = true;
+                let Some(input) = &mut self.prompt else {
+                    return Vec::new();
+                };
+                // Tab in a file prompt: the folder is read by a worker (a slow mount never
+                // holds up the screen).
+                if key.code == ratatui::crossterm::event::KeyCode::Tab && input.takes_a_path() {
+                    return vec![Tagged {
+                        generation: 0,
+                        body: Request::CompletePath {
+                            typed: input.text(),
+                        },
+                    }];
                 }
+                // Single-line field: Enter is handled above, so no newline gets in.
+                crate::tui::form::edit_field(&mut input.field, key);
+                input.choices.clear();
+                self.dirty = true;
                 Vec::new()
             }
             (_, Some(a)) => self.act(a),
@@ -1441,6 +1447,13 @@ impl App {
             Reply::FormAccounts(accounts) => {
                 if let Some(f) = &mut self.campaign_form {
                     f.set_accounts(accounts);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Reply::PathCompleted { typed, completion } => {
+                if let Some(p) = &mut self.prompt {
+                    p.completed(&typed, completion);
                     self.dirty = true;
                 }
                 Vec::new()

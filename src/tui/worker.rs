@@ -103,6 +103,8 @@ pub enum Request {
     FormAccounts,
     /// Subscribers of a list a new campaign's message is tried on.
     ListSamples { list: ListId },
+    /// Tab in a file prompt: what the typed path completes to.
+    CompletePath { typed: String },
     /// Create a draft campaign from the form.
     CreateCampaign {
         spec: crate::engine::campaigns::Spec,
@@ -205,6 +207,10 @@ pub enum Reply {
     ListSamples {
         list: ListId,
         samples: Vec<crate::engine::campaigns::Sample>,
+    },
+    PathCompleted {
+        typed: String,
+        completion: crate::tui::complete::Completion,
     },
     /// The new campaign's id and name, or why it was not made.
     CampaignCreated(Result<(CampaignId, String), String>),
@@ -557,6 +563,21 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     })
                     .collect(),
             )
+        }
+        Request::CompletePath { typed } => {
+            // The home folder as the import and export read it when the path is used.
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+            let asked = typed.clone();
+            let completion = tokio::task::spawn_blocking(move || {
+                crate::tui::complete::complete(&asked, home.as_deref(), &cwd)
+            })
+            .await
+            .unwrap_or_else(|_| crate::tui::complete::Completion {
+                text: typed.clone(),
+                choices: Vec::new(),
+            });
+            Reply::PathCompleted { typed, completion }
         }
         Request::ListSamples { list } => Reply::ListSamples {
             list,
