@@ -393,6 +393,8 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     assert_eq!(summary["rejected"], 1);
     assert_eq!(summary["rejected_by_reason"]["invalid phone"], 1);
     assert_eq!(summary["list"], "CRM");
+    // A list the import had to make is named as new, so a mistyped name shows at once.
+    assert_eq!(summary["list_created"], true);
     run(&[
         "subscribers",
         "import",
@@ -402,7 +404,23 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     ])
     .assert()
     .success()
-    .stdout(predicate::str::contains("unchanged            1"));
+    .stdout(
+        predicate::str::contains("unchanged            1")
+            .and(predicate::str::contains("is a new list").not()),
+    );
+    run(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "CRN",
+        "--dry-run",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "`CRN` is a new list: the import would create it",
+    ));
     run(&["subscribers", "export", "--list", "CRM"])
         .assert()
         .success()

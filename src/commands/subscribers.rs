@@ -222,6 +222,18 @@ pub fn print_summary(s: &ImportSummary) {
         s.encoding,
         s.delimiter
     );
+    if s.list_created {
+        // A mistyped name would otherwise scatter subscribers into a list nobody sends to.
+        println!(
+            "  `{}` is a new list: {} (`clever lists list` shows the others)",
+            s.list,
+            if s.dry_run {
+                "the import would create it"
+            } else {
+                "it was created"
+            }
+        );
+    }
     for (label, n) in [
         ("rows read", s.rows),
         ("imported", s.imported),

@@ -84,6 +84,8 @@ pub struct ImportSummary {
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
+    /// The list did not exist and this import made it (a dry run says it would).
+    pub list_created: bool,
 }
 
 /// Where a running import is.
@@ -180,7 +182,8 @@ pub async fn import_file(
     let mut tx_db = store.begin().await?;
     let conn = &mut *tx_db;
     sql::prepare(conn).await?;
-    let list = ensure_list(conn, &opts.list).await?;
+    let (list, created) = ensure_list(conn, &opts.list).await?;
+    summary.list_created = created;
     let mut done = Progress {
         total_bytes: info.total_bytes,
         ..Default::default()
@@ -243,10 +246,14 @@ pub async fn import_file(
     Ok(summary)
 }
 
-async fn ensure_list(conn: &mut sqlx::SqliteConnection, name: &str) -> Result<ListId, StoreError> {
+/// The list's id, and whether it had to be made.
+async fn ensure_list(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+) -> Result<(ListId, bool), StoreError> {
     match store::lists::id_by_name(conn, name).await? {
-        Some(id) => Ok(id),
-        None => store::lists::insert(conn, name, "", None).await,
+        Some(id) => Ok((id, false)),
+        None => Ok((store::lists::insert(conn, name, "", None).await?, true)),
     }
 }
 
