@@ -389,6 +389,81 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
     assert!(first.counts.read > 0, "{:?}", first.counts);
 }
 
+/// An address suppressed while its row waits in a batch claimed ahead (the operator's `o`,
+/// or `subscribers suppress`) is skipped, not sent: the batch is checked again before it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppression_holds_for_a_row_already_claimed() {
+    let _serial = SERIAL.lock().await;
+    let list = phones(120);
+    // At 20 msg/s a batch is 40 rows (two seconds): this one is in the second batch, claimed
+    // while the first is being sent.
+    let target = list[60].clone();
+    let w = workspace(&list).await;
+    let sb = emulators().await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
+    let id = campaign(&w.store, "Ahead", "WA").await;
+    let engine = start_engine(
+        &w.store,
+        EngineOptions {
+            rate_override: Some(20.0),
+            ..fast()
+        },
+    );
+    let state = || async {
+        let mut conn = w.store.read().await.unwrap();
+        let s: String = sqlx::query_scalar(
+            "SELECT o.state FROM outbox o JOIN identities i ON i.id = o.identity_id \
+             WHERE i.address = ?",
+        )
+        .bind(&target)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        s
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while state().await == "queued" {
+        assert!(tokio::time::Instant::now() < deadline, "never claimed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state().await, "sending", "claimed, not yet sent");
+    let mut tx = w.store.begin().await.unwrap();
+    cleverplatform::store::subscribers::suppress(
+        &mut tx,
+        cleverplatform::domain::Channel::WhatsApp,
+        &target,
+        "asked by phone",
+        "operator",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(60),
+    )
+    .await;
+    engine.stop().await;
+    let got = received(&sb.base_url()).await;
+    assert_eq!(
+        got.get(&target),
+        None,
+        "a suppressed address got the message"
+    );
+    assert_eq!(got.len(), 119);
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.counts.sent, c.counts.skipped),
+        (119, 1),
+        "{:?}",
+        c.counts
+    );
+    let skips = w.store.campaign_skips(id).await.unwrap();
+    assert_eq!(skips[0].0, "suppressed", "{skips:?}");
+}
+
 /// (d) A 429 storm: the account slows down and recovers; no row fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_slows_the_account_without_failing_rows() {

@@ -855,8 +855,9 @@ async fn still_running(
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
-    let running = match running_on(store, account.id).await {
-        Ok(running) => running,
+    let addresses: Vec<&str> = claim.rows.iter().map(|(r, _)| r.address.as_str()).collect();
+    let (running, suppressed) = match running_on(store, account, &addresses).await {
+        Ok(found) => found,
         Err(e) => {
             hand_back(account, pending, claim);
             return Err(e);
@@ -864,9 +865,16 @@ async fn still_running(
     };
     let Claim {
         campaigns,
-        rows,
+        mut rows,
         probes,
     } = claim;
+    // Suppressed since the claim (an operator's `o` or `subscribers suppress`): skipped as
+    // the claim would have skipped them.
+    for (row, _) in &mut rows {
+        if row.stopped.is_none() && suppressed.contains(&row.address) {
+            row.stopped = Some("suppressed".into());
+        }
+    }
     let (keep, stop): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|(_, k)| running.contains(&campaigns[*k].id));
@@ -895,9 +903,16 @@ async fn still_running(
     }))
 }
 
-/// The account's running campaigns; none when the account is not active.
-async fn running_on(store: &Store, account: AccountId) -> Result<Vec<CampaignId>, StoreError> {
+/// The account's running campaigns (none when the account is not active), and which of
+/// the addresses are suppressed now.
+async fn running_on(
+    store: &Store,
+    account: &store::accounts::AccountRow,
+    addresses: &[&str],
+) -> Result<(Vec<CampaignId>, Vec<String>), StoreError> {
     let mut tx = store.read().await?;
+    let suppressed = outbox::suppressed_among(&mut tx, account.channel, addresses).await?;
+    let account = account.id;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
     let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
         outbox::running(&mut tx)
@@ -910,7 +925,7 @@ async fn running_on(store: &Store, account: AccountId) -> Result<Vec<CampaignId>
         Vec::new()
     };
     tx.commit().await?;
-    Ok(running)
+    Ok((running, suppressed))
 }
 
 /// Claims the next batch of the account's running campaigns, within what the licence and

@@ -266,6 +266,26 @@ pub async fn running(conn: &mut SqliteConnection) -> Result<Vec<RunningCampaign>
     .await?)
 }
 
+/// Which of these addresses on a channel are suppressed now (a batch claimed ahead is
+/// checked again before it goes, so a suppression made meanwhile holds at once).
+pub async fn suppressed_among(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    addresses: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT j.value FROM json_each(?1) j WHERE EXISTS (SELECT 1 FROM suppressions p \
+         WHERE p.channel = ?2 AND p.address = j.value)",
+    )
+    .bind(json(&addresses)?)
+    .bind(channel)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// A claimed row with what the message needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
