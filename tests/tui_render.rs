@@ -242,6 +242,111 @@ async fn paging_reaches_the_last_subscriber() {
     assert_eq!(app.subscribers.selected().unwrap().id, last);
 }
 
+/// An operator told by phone to stop: `o` on the subscriber suppresses every address with
+/// the reason typed, audited; `o` again lifts it, also with a reason.
+#[tokio::test]
+async fn a_subscriber_is_opted_out_and_back_from_the_console() {
+    use cleverplatform::domain::Channel;
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let csv = dir.path().join("crm.csv");
+    std::fs::write(
+        &csv,
+        "phone;telegram_chat_id;name;consent\n8 701 123 45 67;555001;Айгерим;да\n8 702 123 45 67;;Ерлан;да\n",
+    )
+    .unwrap();
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
+    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
+    keys.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Char(']')]);
+    press(&mut app, &services, &keys).await;
+    let sendable = |app: &cleverplatform::tui::app::App| app.sendable.as_ref().unwrap().1.clone();
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
+    assert_eq!(app.subscribers.selected().unwrap().name, "Айгерим");
+    // From the full-screen detail too: the field comes up under the list.
+    press(&mut app, &services, &[KeyCode::Enter, KeyCode::Char('o')]).await;
+    snap!("opt_out_prompt_80x24", render(&app));
+    // No reason, no change.
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert!(
+        app.notices[0].text.contains("needs a reason"),
+        "{:?}",
+        app.notices
+    );
+    let suppressions = || async {
+        let mut conn = services.store.read().await.unwrap();
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT channel, address, reason, created_by FROM suppressions ORDER BY channel",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        rows
+    };
+    assert!(suppressions().await.is_empty());
+    let mut keys = vec![KeyCode::Char('o')];
+    keys.extend("asked by phone".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let rows = suppressions().await;
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.0.as_str(), r.1.as_str(), r.2.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("telegram", "555001", "asked by phone"),
+            ("whatsapp", "+77011234567", "asked by phone")
+        ]
+    );
+    assert!(rows.iter().all(|r| r.3 == services.actor));
+    let notice = &app.notices[0].text;
+    assert!(notice.starts_with("not messaged again: 555001"), "{notice}");
+    // The row, the counts and the detail show it at once.
+    let row = app.subscribers.selected().unwrap();
+    assert_eq!(row.suppressed_list(), row.channel_list());
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 1));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("SUPPRESSED: asked by phone"), "{screen}");
+    // `o` on a suppressed subscriber lifts it, with its own reason.
+    let mut keys = vec![KeyCode::Char('o')];
+    keys.extend("entered by mistake".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    assert!(suppressions().await.is_empty());
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
+    let mut conn = services.store.read().await.unwrap();
+    let audit: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT actor, action, subject_id, detail ->> 'reason' FROM audit_log \
+         WHERE action LIKE 'suppression.%' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 4, "{audit:?}");
+    assert_eq!(
+        (
+            audit[0].1.as_str(),
+            audit[0].2.as_str(),
+            audit[0].3.as_str()
+        ),
+        ("suppression.add", "telegram:555001", "asked by phone")
+    );
+    assert_eq!(
+        (
+            audit[3].1.as_str(),
+            audit[3].2.as_str(),
+            audit[3].3.as_str()
+        ),
+        (
+            "suppression.remove",
+            "whatsapp:+77011234567",
+            "entered by mistake"
+        )
+    );
+    assert!(audit.iter().all(|a| a.0 == services.actor));
+}
+
 #[tokio::test]
 async fn lists_switch_and_import_from_the_console() {
     let dir = tempfile::tempdir().unwrap();

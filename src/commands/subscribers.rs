@@ -102,7 +102,15 @@ pub async fn run(
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
             store::subscribers::suppress(&mut tx, channel, &address, &reason, &actor()).await?;
-            audit_suppression(&mut tx, "suppression.add", channel, &address, &reason).await?;
+            store::subscribers::audit_suppression(
+                &mut tx,
+                &actor(),
+                false,
+                channel,
+                &address,
+                &reason,
+            )
+            .await?;
             tx.commit().await?;
             println!(
                 "{address} on {} will not be messaged again ({reason})",
@@ -122,7 +130,15 @@ pub async fn run(
             if !store::subscribers::unsuppress(&mut tx, channel, &address).await? {
                 bail!("{address} is not suppressed on {}", channel.label());
             }
-            audit_suppression(&mut tx, "suppression.remove", channel, &address, &reason).await?;
+            store::subscribers::audit_suppression(
+                &mut tx,
+                &actor(),
+                true,
+                channel,
+                &address,
+                &reason,
+            )
+            .await?;
             tx.commit().await?;
             println!(
                 "{address} on {} is no longer suppressed; it is messaged only with a granted consent",
@@ -131,26 +147,6 @@ pub async fn run(
             Ok(())
         }
     }
-}
-
-/// Records a suppression change with who made it and why.
-async fn audit_suppression(
-    conn: &mut sqlx::SqliteConnection,
-    action: &str,
-    channel: Channel,
-    address: &str,
-    reason: &str,
-) -> anyhow::Result<()> {
-    store::audit::record(
-        conn,
-        &actor(),
-        action,
-        "address",
-        Some(&format!("{}:{address}", channel.as_str())),
-        &serde_json::json!({ "reason": reason }),
-    )
-    .await?;
-    Ok(())
 }
 
 fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::Result<String> {

@@ -525,14 +525,7 @@ impl Store {
             Ok(serde_json::Value::Object(map)) => map,
             _ => return Err(StoreError::Decode(format!("attributes of subscriber {id}"))),
         };
-        let identities = sqlx::query_as(
-            "SELECT i.id, i.channel, i.address, p.reason AS suppressed FROM identities i \
-             LEFT JOIN suppressions p ON p.channel = i.channel AND p.address = i.address \
-             WHERE i.subscriber_id = ? ORDER BY i.channel, i.id",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?;
+        let identities = identities(self.pool(), id).await?;
         let consents = sqlx::query_as(
             "SELECT id, channel, scope, status, source, proof, at, recorded_by FROM consents \
              WHERE subscriber_id = ? ORDER BY id DESC",
@@ -582,6 +575,70 @@ macro_rules! latest_marketing {
             "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1)"
         )
     };
+}
+
+/// A subscriber's identities, by channel, each with its suppression's reason if it has one.
+pub async fn identities<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
+    id: SubscriberId,
+) -> Result<Vec<IdentityRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.channel, i.address, p.reason AS suppressed FROM identities i \
+         LEFT JOIN suppressions p ON p.channel = i.channel AND p.address = i.address \
+         WHERE i.subscriber_id = ? ORDER BY i.channel, i.id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records in the audit log that an address was suppressed (or, with `lift`, freed), by
+/// whom and why.
+pub async fn audit_suppression(
+    conn: &mut SqliteConnection,
+    by: &str,
+    lift: bool,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    super::audit::record(
+        conn,
+        by,
+        if lift {
+            "suppression.remove"
+        } else {
+            "suppression.add"
+        },
+        "address",
+        Some(&format!("{}:{address}", channel.as_str())),
+        &serde_json::json!({ "reason": reason }),
+    )
+    .await
+}
+
+/// Suppresses every address of a subscriber not yet suppressed or, with `lift`, frees every
+/// suppressed one; each change is audited. Returns the addresses changed.
+pub async fn suppress_subscriber(
+    conn: &mut SqliteConnection,
+    id: SubscriberId,
+    lift: bool,
+    reason: &str,
+    by: &str,
+) -> Result<Vec<(Channel, String)>, StoreError> {
+    let mut changed = Vec::new();
+    for i in identities(&mut *conn, id).await? {
+        let done = match (lift, i.suppressed.is_some()) {
+            (false, false) => suppress(conn, i.channel, &i.address, reason, by).await?,
+            (true, true) => unsuppress(conn, i.channel, &i.address).await?,
+            _ => false,
+        };
+        if done {
+            audit_suppression(conn, by, lift, i.channel, &i.address, reason).await?;
+            changed.push((i.channel, i.address));
+        }
+    }
+    Ok(changed)
 }
 
 /// Takes an address off the do-not-contact list; says whether it was on it.

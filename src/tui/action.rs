@@ -79,6 +79,8 @@ pub enum Action {
     Import,
     /// Delete the shown list (asks first).
     DeleteList,
+    /// Suppress every address of the selected subscriber, or lift its suppression (asks why).
+    OptOut,
     /// Check the selected account's token now.
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
@@ -146,6 +148,7 @@ impl Action {
             Action::NextList => "next_list",
             Action::Import => "import",
             Action::DeleteList => "delete_list",
+            Action::OptOut => "opt_out",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
             Action::StartCampaign => "start_campaign",
@@ -197,6 +200,9 @@ impl Action {
             Action::NextList => "Next subscriber list",
             Action::Import => "Import a CSV file into the selected list",
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
+            Action::OptOut => {
+                "Subscribers: stop messaging the selected subscriber (suppress every address, with a reason), or lift it"
+            }
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"
             }

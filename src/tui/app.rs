@@ -11,7 +11,9 @@ use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
 use super::worker::{Detail, Reply, Request, Rows, Tagged, Workspace};
-use crate::domain::{AccountId, AccountStatus, CampaignId, CampaignStatus, Channel, ListId};
+use crate::domain::{
+    AccountId, AccountStatus, CampaignId, CampaignStatus, Channel, ListId, SubscriberId,
+};
 use crate::engine::campaigns::Step;
 use crate::import::{ImportSummary, Progress};
 use crate::store::accounts::AccountRow;
@@ -90,6 +92,11 @@ pub enum PromptKind {
     ImportPath,
     /// Why the account is paused.
     PauseReason(AccountId),
+    /// Why every address of a subscriber is suppressed or, with `lift`, freed.
+    SuppressReason {
+        id: SubscriberId,
+        lift: bool,
+    },
     /// A licence key to activate with (masked).
     LicenceKey,
     /// A counterparty's number to check (validated as it is typed).
@@ -556,6 +563,26 @@ impl App {
                             },
                         }];
                     }
+                    PromptKind::SuppressReason { lift, .. } if text.is_empty() => {
+                        self.notify(
+                            if lift {
+                                "lifting a suppression needs a reason; nothing changed"
+                            } else {
+                                "a suppression needs a reason; nothing changed"
+                            },
+                            false,
+                        );
+                    }
+                    PromptKind::SuppressReason { id, lift } => {
+                        return vec![Tagged {
+                            generation: 0,
+                            body: Request::Suppress {
+                                id,
+                                lift,
+                                reason: text,
+                            },
+                        }];
+                    }
                     PromptKind::LicenceKey if text.is_empty() => {
                         self.notify("no key typed; nothing changed", false);
                     }
@@ -867,6 +894,36 @@ impl App {
                         "accounts are paused from the Accounts pane (1, then p)",
                         false,
                     ),
+                }
+                Vec::new()
+            }
+            Action::OptOut => {
+                let selected = self.subscribers.selected().map(|s| {
+                    let have = s.channel_list();
+                    let suppressed = s.suppressed_list();
+                    (
+                        s.id,
+                        have.iter().all(|c| suppressed.contains(c)),
+                        have.is_empty(),
+                    )
+                });
+                match selected {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "subscribers are opted out in the Subscribers pane (2, pick one, o)",
+                        false,
+                    ),
+                    None => self.notify("no subscriber selected", false),
+                    Some((_, _, true)) => {
+                        self.notify("this subscriber has no address to suppress", false)
+                    }
+                    Some((id, lift, false)) => {
+                        self.prompt = Some(Prompt::new(
+                            PromptKind::SuppressReason { id, lift },
+                            String::new(),
+                        ));
+                        // The field sits under the list; a full-screen detail would hide it.
+                        self.focus = Focus::List;
+                    }
                 }
                 Vec::new()
             }
@@ -1377,6 +1434,22 @@ impl App {
                     self.dirty = true;
                 }
                 Vec::new()
+            }
+            Reply::Suppressed(result) => {
+                match result {
+                    Ok(m) => self.notify(m, false),
+                    Err(e) => self.notify(e, true),
+                }
+                // The row's badges, the detail and the counts of who can be messaged change.
+                self.detail_stale = true;
+                let mut out = vec![Tagged {
+                    generation: 0,
+                    body: Request::Sendable {
+                        list: self.selected_list().map(|l| l.id),
+                    },
+                }];
+                out.extend(self.reload_pane(PaneId::Subscribers, false));
+                out
             }
             Reply::AccountStatusSet(message) => {
                 self.notify(message, false);

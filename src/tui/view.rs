@@ -149,6 +149,24 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     (title, "Enter import")
                 }
                 PromptKind::PauseReason(_) => ("Why pause this account?".into(), "Enter pause"),
+                PromptKind::SuppressReason { lift: false, .. } => (
+                    format!(
+                        "Why stop messaging {}? (every address)",
+                        app.subscribers
+                            .selected()
+                            .map_or("them", |s| s.name.as_str())
+                    ),
+                    "Enter suppress",
+                ),
+                PromptKind::SuppressReason { lift: true, .. } => (
+                    format!(
+                        "Why lift {}'s suppression?",
+                        app.subscribers
+                            .selected()
+                            .map_or("the", |s| s.name.as_str())
+                    ),
+                    "Enter lift",
+                ),
                 PromptKind::LicenceKey => ("Licence key".into(), "Enter activate"),
                 PromptKind::CheckNumber => ("Number to check".into(), "Enter check"),
                 PromptKind::CheckSearch => (

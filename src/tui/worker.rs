@@ -80,6 +80,12 @@ pub enum Request {
     Import { path: PathBuf, list: String },
     /// Delete a list (refused while a campaign uses it).
     DeleteList { id: ListId, name: String },
+    /// Suppress every address of a subscriber or, with `lift`, free every suppressed one.
+    Suppress {
+        id: SubscriberId,
+        lift: bool,
+        reason: String,
+    },
     /// Check an account's token against its platform now.
     CheckAccount { id: AccountId },
     /// Count whom a draft would reach, before asking whether to start it.
@@ -196,6 +202,8 @@ pub enum Reply {
     ListDeleted(Result<String, String>),
     /// What changed, in words.
     AccountStatusSet(String),
+    /// What a suppression (or its lifting) changed, or why it could not be made.
+    Suppressed(Result<String, String>),
     /// An account's name and what its check found.
     AccountChecked {
         name: String,
@@ -340,6 +348,7 @@ async fn change_of(
     Ok(match request {
         Request::Import { .. } => Some(Change::Import),
         Request::DeleteList { .. } => Some(Change::List),
+        Request::Suppress { lift: true, .. } => Some(Change::Unsuppress),
         Request::SaveAccount { draft, .. } => Some(Change::Account {
             sandbox: draft.base_url.trim().starts_with("http://"),
         }),
@@ -496,6 +505,28 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
         },
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
+        Request::Suppress { id, lift, reason } => {
+            let mut tx = store.begin().await?;
+            let changed = crate::store::subscribers::suppress_subscriber(
+                &mut tx,
+                id,
+                lift,
+                &reason,
+                &services.actor,
+            )
+            .await?;
+            tx.commit().await?;
+            let addresses = changed
+                .iter()
+                .map(|(c, a)| format!("{a} ({})", c.label()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Reply::Suppressed(match (changed.is_empty(), lift) {
+                (true, _) => Err("nothing changed: the addresses were already as asked".into()),
+                (false, false) => Ok(format!("not messaged again: {addresses}")),
+                (false, true) => Ok(format!("suppression lifted: {addresses}")),
+            })
+        }
         Request::SetAccountStatus { id, reason } => {
             let status = if reason.is_some() {
                 crate::domain::AccountStatus::Paused
