@@ -1067,6 +1067,33 @@ fn campaigns_from_the_command_line() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("its outbox is made"));
+    // Free text on Instagram reaches only those who wrote within 24 hours: in the VIP list,
+    // nobody. Started anyway, it says it sends nothing rather than that it runs.
+    demo(&[
+        "campaigns",
+        "create",
+        "--name",
+        "Nobody",
+        "--list",
+        "VIP",
+        "--account",
+        "clever.shop · Instagram",
+        "--text",
+        "Привет",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("nobody can be reached now"));
+    demo(&["campaigns", "start", "Nobody"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "started with nobody queued: it completes with nothing sent",
+        ))
+        .stdout(predicate::str::contains(
+            "left out, no open 24-hour window:",
+        ))
+        .stdout(predicate::str::contains("is running").not());
     demo(&["campaigns", "start", "Friday"])
         .assert()
         .code(1)

@@ -51,12 +51,18 @@ pub async fn run(
                     "left_out": started.left_out,
                 }));
             }
-            println!(
-                "campaign {id} is {}: {} {} queued",
-                started.status,
-                started.queued,
-                crate::domain::noun(started.queued, "message", "messages")
-            );
+            if started.queued > 0 {
+                println!(
+                    "campaign {id} is {}: {} {} queued",
+                    started.status,
+                    started.queued,
+                    crate::domain::noun(started.queued, "message", "messages")
+                );
+            } else {
+                println!(
+                    "campaign {id} started with nobody queued: it completes with nothing sent"
+                );
+            }
             for (reason, n) in &started.left_out {
                 println!("  left out, {reason}: {n}");
             }
