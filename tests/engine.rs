@@ -395,8 +395,8 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
 async fn a_suppression_holds_for_a_row_already_claimed() {
     let _serial = SERIAL.lock().await;
     let list = phones(120);
-    // At 20 msg/s a batch is 40 rows (two seconds): this one is in the second batch, claimed
-    // while the first is being sent.
+    // At 20 msg/s a batch is 20 rows (a second): this one is in the fourth batch, claimed
+    // while the third is being sent.
     let target = list[60].clone();
     let w = workspace(&list).await;
     let sb = emulators().await;
@@ -642,7 +642,8 @@ async fn killed_engines_never_send_twice() {
     assert_eq!(c.counts.done(), n as i64, "{:?}", c.counts);
     assert!(got.len() as i64 >= c.counts.sent);
     assert!(got.len() as i64 <= c.counts.sent + c.counts.unknown);
-    // At most one batch (about two seconds at 400/s) was in flight at each kill.
+    // At most two batches (the one being sent and the one claimed ahead, a second each at
+    // 400/s) were in flight at each kill.
     assert!(c.counts.unknown <= kills * 800, "{:?}", c.counts);
     assert!(c.counts.sent > 0);
     eprintln!("after {kills} kills: {:?}", c.counts);
@@ -1388,7 +1389,7 @@ async fn a_busy_database_loses_no_answers() {
         .execute(&mut other)
         .await
         .unwrap();
-    // The sender writes at least every batch (2 s at this rate), so a write starts within
+    // The sender writes at least every batch (1 s at this rate), so a write starts within
     // the first few seconds and gives up while the lock is still held.
     tokio::time::sleep(cleverplatform::store::BUSY_TIMEOUT * 2 + Duration::from_secs(3)).await;
     let held = w.store.campaign(id).await.unwrap().unwrap();

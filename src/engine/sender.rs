@@ -577,9 +577,7 @@ async fn send_for_account(
     let target = Arc::new(target);
     let mut st = AccountState {
         claim: ClaimState {
-            // About two seconds of sending per batch, so results are recorded (and seen)
-            // often and no claimed row waits long for its turn.
-            batch: ((rate * 2.0).ceil() as i64).clamp(1, options.batch.max(1)),
+            batch: batch_for(rate, options.batch),
             tier_used: None,
             day_used: None,
             next_campaign: 0,
@@ -846,9 +844,21 @@ fn returned() -> Outcome {
     }
 }
 
+/// How many seconds of sending a batch holds. A batch is checked for suppressions when it
+/// is claimed and again just before it goes, so an opt-out or an operator's suppression
+/// reaches every later send within this (specs/campaigns.md: within a second); results are
+/// recorded, and seen, as often.
+const BATCH_SECONDS: f64 = 1.0;
+
+/// The batch size at `rate` messages a second, at most `cap`.
+fn batch_for(rate: f64, cap: i64) -> i64 {
+    ((rate * BATCH_SECONDS).ceil() as i64).clamp(1, cap.max(1))
+}
+
 /// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
-/// go back to the queue with the pending results). When that cannot be told, the whole
-/// batch goes back, to be claimed again.
+/// go back to the queue with the pending results), with the rows whose address was
+/// suppressed meanwhile marked to be skipped. When that cannot be told, the whole batch goes
+/// back, to be claimed again.
 async fn still_running(
     store: &Store,
     account: &store::accounts::AccountRow,
@@ -1428,4 +1438,18 @@ async fn write(store: &Store, w: &Write) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_for;
+
+    #[test]
+    fn a_batch_holds_a_second_of_sending() {
+        assert_eq!(batch_for(80.0, 100), 80);
+        assert_eq!(batch_for(6.0, 100), 6);
+        assert_eq!(batch_for(0.5, 100), 1);
+        assert_eq!(batch_for(1000.0, 100), 100);
+        assert_eq!(batch_for(30.0, 0), 1);
+    }
 }
