@@ -146,6 +146,22 @@ pub enum SubscribersCommand {
         json: bool,
     },
 
+    /// Everything about one subscriber: identities, suppressions, the consent history with
+    /// its proof, lists and attributes
+    ///
+    /// WHO is an address on any channel (a phone in any format, a chat id, an Instagram
+    /// id), or `#ID` for the number `subscribers list` shows first; a bare number that is
+    /// nobody's address is taken as that number.
+    Show {
+        who: String,
+        /// Region for phones written without a country code
+        #[arg(long, default_value = "KZ")]
+        default_region: String,
+        /// One JSON document on stdout
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Put an address on the do-not-contact list: it is never messaged again
     Suppress {
         /// Phone (any format), chat id or Instagram id

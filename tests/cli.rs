@@ -455,6 +455,42 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     ])
     .assert()
     .success();
+    // One subscriber, whole, by any form of their phone: the proof of consent and the
+    // suppression, for a complaint or an auditor.
+    run(&["subscribers", "show", "8 (701) 123-45-67"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Айгерим (#")
+                .and(predicate::str::contains("SUPPRESSED: asked by phone"))
+                .and(predicate::str::contains("granted WhatsApp marketing"))
+                .and(predicate::str::contains("city             Алматы")),
+        );
+    let shown = run(&["subscribers", "show", "+77011234567", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let shown: serde_json::Value = serde_json::from_slice(&shown).unwrap();
+    assert_eq!(shown["identities"][0]["suppressed"], "asked by phone");
+    assert_eq!(shown["consents"][0]["status"], "granted");
+    assert!(
+        shown["consents"][0]["proof"]
+            .as_str()
+            .unwrap()
+            .contains("crm.csv"),
+        "{shown}"
+    );
+    let id = shown["id"].as_i64().unwrap();
+    run(&["subscribers", "show", &format!("#{id}")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Айгерим"));
+    run(&["subscribers", "show", "+77019999999"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nobody has the address"));
     run(&["subscribers", "export", "--list", "Nope"])
         .assert()
         .code(1)

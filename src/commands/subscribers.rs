@@ -3,7 +3,7 @@
 use super::{actor, print_json};
 use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
 use crate::domain::phone::{self, Region};
-use crate::domain::{Channel, ListId};
+use crate::domain::{Channel, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
 use crate::store::subscribers::SubscriberFilter;
 use crate::store::{self, PageRequest, Store};
@@ -93,6 +93,24 @@ pub async fn run(
             println!("{} of {total} shown", rows.len());
             Ok(())
         }
+        SubscribersCommand::Show {
+            who,
+            default_region,
+            json,
+        } => {
+            let id = find_subscriber(store, &who, &default_region).await?;
+            let Some(d) = store.subscriber_detail(id).await? else {
+                bail!(
+                    "nobody has the address or the number `{}`; `clever subscribers list --search TEXT` searches names and addresses",
+                    who.trim()
+                );
+            };
+            if json {
+                return print_json(&detail_json(&d));
+            }
+            print_detail(&d);
+            Ok(())
+        }
         SubscribersCommand::Suppress {
             address,
             channel,
@@ -145,6 +163,135 @@ pub async fn run(
                 channel.label()
             );
             Ok(())
+        }
+    }
+}
+
+/// The subscriber `who` names: `#ID`, an address on any channel, or a bare number taken as
+/// an id when it is nobody's address.
+async fn find_subscriber(store: &Store, who: &str, region: &str) -> anyhow::Result<SubscriberId> {
+    let who = who.trim();
+    if let Some(n) = who.strip_prefix('#') {
+        return match n.trim().parse::<i64>() {
+            Ok(n) => Ok(SubscriberId(n)),
+            Err(_) => bail!("`{who}` is not a subscriber number like #42"),
+        };
+    }
+    let mut conn = store.read().await?;
+    let mut found: Vec<(Channel, SubscriberId)> = Vec::new();
+    for channel in Channel::ALL {
+        // A phone is matched as the import stores it; an id as typed.
+        let Ok(address) = normalize_address(who, channel, region) else {
+            continue;
+        };
+        if let Some(s) = store::subscribers::by_address(&mut conn, channel, &address).await? {
+            found.push((channel, s));
+        }
+    }
+    conn.commit().await?;
+    found.dedup_by_key(|f| f.1);
+    match found.as_slice() {
+        [(_, id)] => Ok(*id),
+        [] => match who.parse::<i64>() {
+            Ok(n) if who.bytes().all(|b| b.is_ascii_digit()) => Ok(SubscriberId(n)),
+            _ => bail!(
+                "nobody has the address `{who}`; `clever subscribers list --search TEXT` searches names and addresses"
+            ),
+        },
+        many => bail!(
+            "`{who}` is the address of several subscribers: {}; name one as #ID",
+            many.iter()
+                .map(|(c, id)| format!("#{id} on {}", c.label()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A subscriber's detail as one JSON document.
+fn detail_json(d: &store::subscribers::SubscriberDetail) -> serde_json::Value {
+    serde_json::json!({
+        "id": d.row.id,
+        "name": d.row.name,
+        "locale": d.row.locale,
+        "time_zone": d.row.time_zone,
+        "created_at": d.created_at,
+        "lists": d.lists,
+        "identities": d.identities.iter().map(|i| serde_json::json!({
+            "channel": i.channel, "address": i.address, "suppressed": i.suppressed,
+        })).collect::<Vec<_>>(),
+        "consents": d.consents.iter().map(|c| serde_json::json!({
+            "channel": c.channel, "scope": c.scope, "status": c.status, "source": c.source,
+            "proof": c.proof, "at": c.at, "recorded_by": c.recorded_by,
+        })).collect::<Vec<_>>(),
+        "attributes": d.attributes,
+    })
+}
+
+/// A subscriber's detail for people, as the console's detail view has it.
+fn print_detail(d: &store::subscribers::SubscriberDetail) {
+    use crate::domain::one_line;
+    let time = |t: &chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    println!("{} (#{})", one_line(&d.row.name), d.row.id);
+    println!(
+        "  language {} · time zone {} · added {}",
+        d.row.locale.as_deref().unwrap_or("—"),
+        d.row.time_zone.as_deref().unwrap_or("the list's"),
+        time(&d.created_at)
+    );
+    println!(
+        "  lists: {}",
+        if d.lists.is_empty() {
+            "none".to_string()
+        } else {
+            d.lists.join(", ")
+        }
+    );
+    println!("identities");
+    if d.identities.is_empty() {
+        println!("  none: cannot be messaged");
+    }
+    for i in &d.identities {
+        match &i.suppressed {
+            Some(why) => println!(
+                "  {:<10} {}  SUPPRESSED: {}",
+                i.channel.label(),
+                i.address,
+                one_line(why)
+            ),
+            None => println!("  {:<10} {}", i.channel.label(), i.address),
+        }
+    }
+    println!("consent history (newest first)");
+    if d.consents.is_empty() {
+        println!("  none recorded: never messaged");
+    }
+    for c in &d.consents {
+        println!(
+            "  {} {} {} {} · {}",
+            time(&c.at),
+            c.status.as_str(),
+            c.channel.label(),
+            c.scope.as_str(),
+            one_line(&c.source)
+        );
+        if !c.proof.is_empty() {
+            println!("      proof: {}", one_line(&c.proof));
+        }
+        println!("      recorded by {}", one_line(&c.recorded_by));
+    }
+    if !d.attributes.is_empty() {
+        println!("attributes");
+        for (k, v) in &d.attributes {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            println!("  {:<16} {}", one_line(k), one_line(&v));
         }
     }
 }

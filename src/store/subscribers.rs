@@ -577,6 +577,23 @@ macro_rules! latest_marketing {
     };
 }
 
+/// The subscriber an address belongs to on a channel, if anyone's.
+pub async fn by_address(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+) -> Result<Option<SubscriberId>, StoreError> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT subscriber_id FROM identities WHERE channel = ? AND address = ?",
+        )
+        .bind(channel)
+        .bind(address)
+        .fetch_optional(conn)
+        .await?,
+    )
+}
+
 /// A subscriber's identities, by channel, each with its suppression's reason if it has one.
 pub async fn identities<'e>(
     conn: impl sqlx::SqliteExecutor<'e>,
