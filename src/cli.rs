@@ -162,6 +162,35 @@ pub enum SubscribersCommand {
         json: bool,
     },
 
+    /// Record a consent given or withdrawn outside an import (by phone, on paper, in
+    /// person), with its source and proof; audited
+    #[command(group(clap::ArgGroup::new("given").required(true).args(["grant", "withdraw"])))]
+    Consent {
+        /// An address on the channel (a phone in any format, a chat id, an Instagram id), or
+        /// `#ID`
+        who: String,
+        #[arg(long, value_parser = parse_channel)]
+        channel: crate::domain::Channel,
+        /// The subscriber gave consent (needs --proof)
+        #[arg(long)]
+        grant: bool,
+        /// The subscriber took it back
+        #[arg(long)]
+        withdraw: bool,
+        /// marketing or service
+        #[arg(long, default_value = "marketing", value_parser = parse_scope)]
+        scope: crate::domain::ConsentScope,
+        /// Where it came from: "call to the shop", "paper form at the till"
+        #[arg(long)]
+        source: String,
+        /// What proves it: a form's number, a recording's id, a ticket
+        #[arg(long, default_value = "")]
+        proof: String,
+        /// Region for phones written without a country code
+        #[arg(long, default_value = "KZ")]
+        default_region: String,
+    },
+
     /// Put an address on the do-not-contact list: it is never messaged again
     Suppress {
         /// Phone (any format), chat id or Instagram id
@@ -187,6 +216,13 @@ pub enum SubscribersCommand {
         #[arg(long, default_value = "KZ")]
         default_region: String,
     },
+}
+
+fn parse_scope(s: &str) -> Result<crate::domain::ConsentScope, String> {
+    s.trim()
+        .to_lowercase()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a consent scope: marketing or service"))
 }
 
 fn parse_channel(s: &str) -> Result<crate::domain::Channel, String> {

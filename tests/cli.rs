@@ -487,6 +487,123 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Айгерим"));
+    // A consent given or taken back by phone is recorded by hand, with its source and, for a
+    // grant, its proof; the same status twice records nothing.
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--withdraw",
+        "--source",
+        "call to the shop",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "WhatsApp marketing consent withdrawn",
+    ));
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--withdraw",
+        "--source",
+        "again",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "already withdrawn; nothing was recorded",
+    ));
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--grant",
+        "--source",
+        "call to the shop",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("only with proof"));
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "telegram",
+        "--grant",
+        "--source",
+        "call",
+        "--proof",
+        "ticket 7",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("has no Telegram address"));
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--grant",
+        "--source",
+        "paper form at the till",
+        "--proof",
+        "form No. 123",
+    ])
+    .assert()
+    .success()
+    // Consent does not lift a suppression.
+    .stdout(predicate::str::contains(
+        "is suppressed, so it is still not messaged",
+    ));
+    let shown = run(&["subscribers", "show", "+77011234567", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let shown: serde_json::Value = serde_json::from_slice(&shown).unwrap();
+    let history: Vec<(&str, &str)> = shown["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["status"].as_str().unwrap(), c["proof"].as_str().unwrap()))
+        .collect();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[0], ("granted", "form No. 123"));
+    assert_eq!(history[1].0, "withdrawn");
+    let audit: Vec<(String, String)> = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Connection;
+            let db = data.join("clever.db");
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query_as(
+                "SELECT action, detail ->> 'proof' FROM audit_log \
+                 WHERE action LIKE 'consent.%' ORDER BY id",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        });
+    assert_eq!(
+        audit,
+        [
+            ("consent.withdraw".to_string(), String::new()),
+            ("consent.grant".to_string(), "form No. 123".to_string())
+        ]
+    );
     run(&["subscribers", "show", "+77019999999"])
         .assert()
         .code(1)

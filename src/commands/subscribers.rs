@@ -3,7 +3,7 @@
 use super::{actor, print_json};
 use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
 use crate::domain::phone::{self, Region};
-use crate::domain::{Channel, ListId, SubscriberId};
+use crate::domain::{Channel, ConsentStatus, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
 use crate::store::subscribers::SubscriberFilter;
 use crate::store::{self, PageRequest, Store};
@@ -109,6 +109,97 @@ pub async fn run(
                 return print_json(&detail_json(&d));
             }
             print_detail(&d);
+            Ok(())
+        }
+        SubscribersCommand::Consent {
+            who,
+            channel,
+            grant,
+            withdraw: _,
+            scope,
+            source,
+            proof,
+            default_region,
+        } => {
+            let (source, proof) = (source.trim(), proof.trim());
+            if source.is_empty() {
+                bail!(
+                    "--source needs the words of where the consent came from, e.g. \"call to the shop\""
+                );
+            }
+            if grant {
+                if proof.is_empty() {
+                    bail!(
+                        "a consent is granted only with proof: --proof \"paper form No. 123\" (a form's number, a recording's id, a ticket)"
+                    );
+                }
+                super::permit(store, config, Change::Consent).await?;
+            }
+            let id = find_subscriber(store, &who, &default_region).await?;
+            let status = if grant {
+                ConsentStatus::Granted
+            } else {
+                ConsentStatus::Withdrawn
+            };
+            let mut tx = store.begin().await?;
+            let identities = store::subscribers::identities(&mut *tx, id).await?;
+            let Some(identity) = identities.iter().find(|i| i.channel == channel) else {
+                bail!(
+                    "subscriber #{id} has no {} address, so there is nothing to consent to there; \
+                     `clever subscribers show #{id}` shows what they have",
+                    channel.label()
+                );
+            };
+            let current = store::subscribers::latest_consent(&mut tx, id, channel, scope).await?;
+            if current == Some(status) {
+                println!(
+                    "#{id}'s {} {} consent is already {status}; nothing was recorded",
+                    channel.label(),
+                    scope
+                );
+                return Ok(());
+            }
+            let by = actor();
+            store::subscribers::record_consent(
+                &mut tx,
+                &store::subscribers::NewConsent {
+                    subscriber: id,
+                    channel,
+                    scope,
+                    status,
+                    source,
+                    proof,
+                    at: chrono::Utc::now(),
+                    recorded_by: &by,
+                },
+            )
+            .await?;
+            store::audit::record(
+                &mut tx,
+                &by,
+                if grant {
+                    "consent.grant"
+                } else {
+                    "consent.withdraw"
+                },
+                "subscriber",
+                Some(&id.to_string()),
+                &serde_json::json!({
+                    "channel": channel, "scope": scope, "source": source, "proof": proof,
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "#{id}: {} {scope} consent {status} ({source})",
+                channel.label()
+            );
+            if grant && identity.suppressed.is_some() {
+                println!(
+                    "  {} is suppressed, so it is still not messaged; `clever subscribers unsuppress` lifts that",
+                    identity.address
+                );
+            }
             Ok(())
         }
         SubscribersCommand::Suppress {

@@ -55,6 +55,8 @@ pub enum Change {
     List,
     /// Lifting a suppression.
     Unsuppress,
+    /// Recording a consent grant by hand.
+    Consent,
     /// Adding, changing, resuming or removing an account.
     Account { sandbox: bool },
     /// Creating, starting, resuming or re-queueing a campaign.
@@ -67,6 +69,7 @@ impl Change {
             Change::Import => "importing subscribers",
             Change::List => "changing lists",
             Change::Unsuppress => "lifting a suppression",
+            Change::Consent => "recording a consent",
             Change::Account { .. } => "changing accounts",
             Change::Campaign { .. } => "creating, starting or resuming campaigns",
         }

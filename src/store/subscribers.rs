@@ -280,6 +280,24 @@ pub async fn record_consent(
     Ok(())
 }
 
+/// The latest consent event's status for a subscriber on a channel and scope, if any.
+pub async fn latest_consent(
+    conn: &mut SqliteConnection,
+    id: SubscriberId,
+    channel: Channel,
+    scope: ConsentScope,
+) -> Result<Option<ConsentStatus>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT status FROM consents WHERE subscriber_id = ? AND channel = ? AND scope = ? \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(channel)
+    .bind(scope)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Suppresses an address on a channel; suppressing twice keeps the first reason. True when
 /// the address was not suppressed before.
 pub async fn suppress(
