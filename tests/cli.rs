@@ -581,22 +581,20 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     assert_eq!(history.len(), 3, "{history:?}");
     assert_eq!(history[0], ("granted", "form No. 123"));
     assert_eq!(history[1].0, "withdrawn");
-    let audit: Vec<(String, String)> = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(async {
-            use sqlx::Connection;
-            let db = data.join("clever.db");
-            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-                .await
-                .unwrap();
-            sqlx::query_as(
-                "SELECT action, detail ->> 'proof' FROM audit_log \
-                 WHERE action LIKE 'consent.%' ORDER BY id",
-            )
-            .fetch_all(&mut c)
+    let audit: Vec<(String, String)> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let db = data.join("clever.db");
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
             .await
-            .unwrap()
-        });
+            .unwrap();
+        sqlx::query_as(
+            "SELECT action, detail ->> 'proof' FROM audit_log \
+             WHERE action LIKE 'consent.%' ORDER BY id",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    });
     assert_eq!(
         audit,
         [

@@ -1269,4 +1269,45 @@ async fn a_suspended_licence_makes_the_console_read_only() {
             .unwrap(),
         0
     );
+    // Suppressing always works; lifting a suppression is a change the licence must allow.
+    use cleverplatform::domain::Channel;
+    use cleverplatform::store::subscribers as subs;
+    let mut tx = services.store.begin().await.unwrap();
+    let id = subs::insert(
+        &mut tx,
+        "Айгерим",
+        None,
+        None,
+        &serde_json::json!({}),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    subs::add_identity(&mut tx, id, Channel::WhatsApp, "+77011234567")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut keys = vec![KeyCode::Char('r'), KeyCode::Char('o')];
+    keys.extend("asked by phone".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let suppressed = || async {
+        let mut conn = services.store.read().await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM suppressions")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(suppressed().await, 1, "{:?}", app.notices);
+    let mut keys = vec![KeyCode::Char('o')];
+    keys.extend("mistake".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    assert_eq!(suppressed().await, 1, "the suppression stays");
+    let notice = &app.notices[0];
+    assert!(
+        notice.error && notice.text.contains("lifting a suppression"),
+        "{notice:?}"
+    );
 }
