@@ -489,79 +489,46 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         .stdout(predicate::str::contains("Айгерим"));
     // A consent given or taken back by phone is recorded by hand, with its source and, for a
     // grant, its proof; the same status twice records nothing.
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "whatsapp",
-        "--withdraw",
-        "--source",
-        "call to the shop",
-    ])
-    .assert()
-    .success()
-    .stdout(predicate::str::contains(
-        "WhatsApp marketing consent withdrawn",
-    ));
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "whatsapp",
-        "--withdraw",
-        "--source",
-        "again",
-    ])
-    .assert()
-    .success()
-    .stdout(predicate::str::contains(
-        "already withdrawn; nothing was recorded",
-    ));
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "whatsapp",
-        "--grant",
-        "--source",
-        "call to the shop",
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("only with proof"));
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "telegram",
-        "--grant",
-        "--source",
-        "call",
-        "--proof",
-        "ticket 7",
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("has no Telegram address"));
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "whatsapp",
-        "--grant",
-        "--source",
-        "paper form at the till",
-        "--proof",
-        "form No. 123",
-    ])
-    .assert()
-    .success()
+    let consent = |channel: &str, given: &str, source: &str, proof: Option<&str>| {
+        let mut args = vec![
+            "subscribers",
+            "consent",
+            "+77011234567",
+            "--channel",
+            channel,
+            given,
+            "--source",
+            source,
+        ];
+        if let Some(p) = proof {
+            args.extend(["--proof", p]);
+        }
+        run(&args).assert()
+    };
+    consent("whatsapp", "--withdraw", "call to the shop", None)
+        .success()
+        .stdout(predicate::str::contains(
+            "WhatsApp marketing consent withdrawn",
+        ));
+    consent("whatsapp", "--withdraw", "again", None)
+        .success()
+        .stdout(predicate::str::contains(
+            "already withdrawn; nothing was recorded",
+        ));
+    consent("whatsapp", "--grant", "call to the shop", None)
+        .code(1)
+        .stderr(predicate::str::contains("only with proof"));
+    consent("telegram", "--grant", "call", Some("ticket 7"))
+        .code(1)
+        .stderr(predicate::str::contains("has no Telegram address"));
     // Consent does not lift a suppression.
+    consent(
+        "whatsapp",
+        "--grant",
+        "paper form at the till",
+        Some("form No. 123"),
+    )
+    .success()
     .stdout(predicate::str::contains(
         "is suppressed, so it is still not messaged",
     ));
