@@ -308,6 +308,7 @@ async fn a_subscriber_is_opted_out_and_back_from_the_console() {
     press(&mut app, &services, &[KeyCode::Enter]).await;
     let screen = format!("{}", render(&app).backend());
     assert!(screen.contains("SUPPRESSED: asked by phone"), "{screen}");
+    assert!(screen.contains("o lifts the suppression"), "{screen}");
     // `o` on a suppressed subscriber lifts it, with its own reason.
     let mut keys = vec![KeyCode::Char('o')];
     keys.extend("entered by mistake".chars().map(KeyCode::Char));

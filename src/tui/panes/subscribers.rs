@@ -271,6 +271,25 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             None => out.push(field(t, &label, i.address.clone())),
         }
     }
+    // The key that stops (or lifts) messaging this person is named where it matters.
+    if let Some(key) = app
+        .keymap
+        .first_key(
+            crate::tui::keymap::Mode::Normal,
+            crate::tui::action::Action::OptOut,
+        )
+        .filter(|_| !d.identities.is_empty())
+    {
+        let all = d.identities.iter().all(|i| i.suppressed.is_some());
+        out.push(Line::from(Span::styled(
+            if all {
+                format!("  {key} lifts the suppression (asks why)")
+            } else {
+                format!("  {key} stops messaging them (asks why)")
+            },
+            t.style(Meaning::Muted),
+        )));
+    }
     out.push(Line::from(""));
     out.push(heading(t, "Consent history (newest first)"));
     if d.consents.is_empty() {
