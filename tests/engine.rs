@@ -464,6 +464,50 @@ async fn a_suppression_holds_for_a_row_already_claimed() {
     assert_eq!(skips[0].0, "suppressed", "{skips:?}");
 }
 
+/// Suppressing a subscriber (the console's `o`) skips their queued rows at once, so the
+/// campaign's counts say so before the sender gets to them; lifting it does not queue them
+/// again, and nobody else's rows move.
+#[tokio::test]
+async fn suppressing_a_subscriber_skips_their_queued_rows_at_once() {
+    use cleverplatform::store::subscribers as subs;
+    let _serial = SERIAL.lock().await;
+    let list = phones(5);
+    let w = workspace(&list).await;
+    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4001").await;
+    let id = campaign(&w.store, "Queued", "WA").await;
+    let mut tx = w.store.begin().await.unwrap();
+    let who = subs::by_address(&mut tx, cleverplatform::domain::Channel::WhatsApp, &list[2])
+        .await
+        .unwrap()
+        .unwrap();
+    let changed = subs::suppress_subscriber(&mut tx, who, false, "asked by phone", "op")
+        .await
+        .unwrap();
+    assert_eq!(changed.len(), 1);
+    tx.commit().await.unwrap();
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.counts.queued, c.counts.skipped),
+        (4, 1),
+        "{:?}",
+        c.counts
+    );
+    let skips = w.store.campaign_skips(id).await.unwrap();
+    assert_eq!(skips[0].0, "suppressed", "{skips:?}");
+    let mut tx = w.store.begin().await.unwrap();
+    subs::suppress_subscriber(&mut tx, who, true, "by mistake", "op")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.counts.queued, c.counts.skipped),
+        (4, 1),
+        "{:?}",
+        c.counts
+    );
+}
+
 /// (d) A 429 storm: the account slows down and recovers; no row fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_slows_the_account_without_failing_rows() {

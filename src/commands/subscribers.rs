@@ -211,6 +211,8 @@ pub async fn run(
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
             store::subscribers::suppress(&mut tx, channel, &address, &reason, &actor()).await?;
+            let skipped =
+                store::outbox::skip_queued_for(&mut tx, channel, &address, "suppressed").await?;
             store::subscribers::audit_suppression(
                 &mut tx,
                 &actor(),
@@ -225,6 +227,9 @@ pub async fn run(
                 "{address} on {} will not be messaged again ({reason})",
                 channel.label()
             );
+            if skipped > 0 {
+                println!("  {skipped} queued campaign message(s) to it skipped as `suppressed`");
+            }
             Ok(())
         }
         SubscribersCommand::Unsuppress {

@@ -92,14 +92,7 @@ pub async fn opt_out(
     .execute(&mut *conn)
     .await?;
     // Rows of running campaigns waiting for this address are dropped at once.
-    sqlx::query(
-        "UPDATE outbox SET state = 'skipped', skip_reason = 'opted out', updated_at = ?3          WHERE state = 'queued' AND identity_id IN          (SELECT id FROM identities WHERE channel = ?1 AND address = ?2)",
-    )
-    .bind(channel)
-    .bind(address)
-    .bind(now())
-    .execute(&mut *conn)
-    .await?;
+    super::outbox::skip_queued_for(conn, channel, address, "opted out").await?;
     super::audit::record(
         conn,
         "webhook",

@@ -215,6 +215,29 @@ pub async fn skip_queued(
     .rows_affected())
 }
 
+/// Skips every queued campaign row for an address on a channel (an opt-out or a
+/// suppression): they are never sent, and lifting the suppression later does not queue
+/// them again. Returns how many.
+pub async fn skip_queued_for(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = ?3, updated_at = ?4 \
+         WHERE state = 'queued' AND identity_id IN \
+         (SELECT id FROM identities WHERE channel = ?1 AND address = ?2)",
+    )
+    .bind(channel)
+    .bind(address)
+    .bind(reason)
+    .bind(now())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Puts a campaign's `unknown` rows back in the queue (the operator accepts that some may
 /// arrive twice). Returns how many.
 pub async fn requeue_unknown(

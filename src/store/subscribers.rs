@@ -664,7 +664,10 @@ pub async fn suppress_subscriber(
     let mut changed = Vec::new();
     for i in identities(&mut *conn, id).await? {
         let done = match (lift, i.suppressed.is_some()) {
-            (false, false) => suppress(conn, i.channel, &i.address, reason, by).await?,
+            (false, false) => {
+                super::outbox::skip_queued_for(conn, i.channel, &i.address, "suppressed").await?;
+                suppress(conn, i.channel, &i.address, reason, by).await?
+            }
             (true, true) => unsuppress(conn, i.channel, &i.address).await?,
             _ => false,
         };
