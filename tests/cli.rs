@@ -14,6 +14,11 @@ fn clever(home: &Path) -> Command {
     cmd
 }
 
+/// Runs a command that must succeed and reads its standard output as one JSON document.
+fn stdout_json(mut cmd: Command) -> serde_json::Value {
+    serde_json::from_slice(&cmd.assert().success().get_output().stdout).unwrap()
+}
+
 /// Seeds the demo workspace under `home` (the console is not opened: no terminal) and
 /// returns its folder, for commands pointed at it with `--data-dir`.
 fn seeded_demo(home: &Path) -> std::path::PathBuf {
@@ -466,13 +471,7 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
                 .and(predicate::str::contains("granted WhatsApp marketing"))
                 .and(predicate::str::contains("city             Алматы")),
         );
-    let shown = run(&["subscribers", "show", "+77011234567", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let shown: serde_json::Value = serde_json::from_slice(&shown).unwrap();
+    let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     assert_eq!(shown["identities"][0]["suppressed"], "asked by phone");
     assert_eq!(shown["consents"][0]["status"], "granted");
     assert!(
@@ -532,13 +531,7 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     .stdout(predicate::str::contains(
         "is suppressed, so it is still not messaged",
     ));
-    let shown = run(&["subscribers", "show", "+77011234567", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let shown: serde_json::Value = serde_json::from_slice(&shown).unwrap();
+    let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     let history: Vec<(&str, &str)> = shown["consents"]
         .as_array()
         .unwrap()
