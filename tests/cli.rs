@@ -469,11 +469,13 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
             predicate::str::contains("Айгерим (#")
                 .and(predicate::str::contains("SUPPRESSED: asked by phone"))
                 .and(predicate::str::contains("granted WhatsApp marketing"))
-                .and(predicate::str::contains("city             Алматы")),
+                .and(predicate::str::contains("city             Алматы"))
+                .and(predicate::str::contains("campaign messages (newest first")),
         );
     let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     assert_eq!(shown["identities"][0]["suppressed"], "asked by phone");
     assert_eq!(shown["consents"][0]["status"], "granted");
+    assert_eq!(shown["messages"], serde_json::json!([]), "no campaign yet");
     assert!(
         shown["consents"][0]["proof"]
             .as_str()

@@ -494,6 +494,18 @@ async fn suppressing_a_subscriber_skips_their_queued_rows_at_once() {
     );
     let skips = w.store.campaign_skips(id).await.unwrap();
     assert_eq!(skips[0].0, "suppressed", "{skips:?}");
+    // The subscriber's detail (console and `subscribers show`) has the message and why.
+    let detail = w.store.subscriber_detail(who).await.unwrap().unwrap();
+    let m = &detail.messages;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(
+        (m[0].campaign.as_str(), m[0].state, m[0].why.as_deref()),
+        (
+            "Queued",
+            cleverplatform::domain::OutboxState::Skipped,
+            Some("suppressed")
+        )
+    );
     let mut tx = w.store.begin().await.unwrap();
     subs::suppress_subscriber(&mut tx, who, true, "by mistake", "op")
         .await

@@ -242,6 +242,39 @@ async fn paging_reaches_the_last_subscriber() {
     assert_eq!(app.subscribers.selected().unwrap().id, last);
 }
 
+/// A subscriber's detail lists the campaign messages sent to them, with why one failed.
+#[tokio::test]
+async fn a_subscribers_detail_lists_their_campaign_messages() {
+    let (_dir, services) = demo_copy().await;
+    let mut conn = services.store.read().await.unwrap();
+    let (address, campaign): (String, String) = sqlx::query_as(
+        "SELECT i.address, c.name FROM outbox o JOIN identities i ON i.id = o.identity_id \
+         JOIN campaigns c ON c.id = o.campaign_id \
+         WHERE o.state = 'failed' AND i.channel = 'whatsapp' ORDER BY o.id LIMIT 1",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('/')];
+    keys.extend(address.chars().map(KeyCode::Char));
+    keys.extend([KeyCode::Enter, KeyCode::Enter]);
+    press(&mut app, &services, &keys).await;
+    assert_eq!(app.subscribers.total, 1);
+    let screen = format!("{}", render(&app).backend());
+    assert!(
+        screen.contains("Campaign messages (newest first)"),
+        "{screen}"
+    );
+    // The line may wrap in the detail's column: its cause follows it.
+    let messages = &screen[screen.find("Campaign messages").unwrap()..];
+    let at = messages
+        .find(&format!("failed {campaign}"))
+        .unwrap_or_else(|| panic!("no failed message of “{campaign}”: {screen}"));
+    assert!(messages[at..].contains("permanent"), "{screen}");
+}
+
 /// An operator told by phone to stop: `o` on the subscriber suppresses every address with
 /// the reason typed, audited; `o` again lifts it, also with a reason.
 #[tokio::test]

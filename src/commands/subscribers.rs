@@ -320,6 +320,10 @@ fn detail_json(d: &store::subscribers::SubscriberDetail) -> serde_json::Value {
             "channel": c.channel, "scope": c.scope, "status": c.status, "source": c.source,
             "proof": c.proof, "at": c.at, "recorded_by": c.recorded_by,
         })).collect::<Vec<_>>(),
+        "messages": d.messages.iter().map(|m| serde_json::json!({
+            "campaign_id": m.campaign_id, "campaign": m.campaign, "channel": m.channel,
+            "state": m.state, "at": m.at, "why": m.why,
+        })).collect::<Vec<_>>(),
         "attributes": d.attributes,
     })
 }
@@ -379,6 +383,27 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
             println!("      proof: {}", one_line(&c.proof));
         }
         println!("      recorded by {}", one_line(&c.recorded_by));
+    }
+    println!(
+        "campaign messages (newest first, at most {})",
+        store::subscribers::MESSAGES_SHOWN
+    );
+    if d.messages.is_empty() {
+        println!("  none");
+    }
+    for m in &d.messages {
+        print!(
+            "  {} {} {} (campaign {}) · {}",
+            time(&m.at),
+            m.state,
+            one_line(&m.campaign),
+            m.campaign_id,
+            m.channel.label()
+        );
+        match m.why.as_deref().filter(|w| !w.is_empty()) {
+            Some(why) => println!(" · {}", one_line(why)),
+            None => println!(),
+        }
     }
     if !d.attributes.is_empty() {
         println!("attributes");

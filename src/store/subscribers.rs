@@ -84,6 +84,24 @@ pub struct SubscriberDetail {
     /// Newest first.
     pub consents: Vec<ConsentEvent>,
     pub lists: Vec<String>,
+    /// The latest campaign messages to them, newest first (at most [`MESSAGES_SHOWN`]).
+    pub messages: Vec<MessageRow>,
+}
+
+/// How many of a subscriber's campaign messages the detail shows.
+pub const MESSAGES_SHOWN: i64 = 10;
+
+/// One campaign message to a subscriber, as the detail shows it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MessageRow {
+    pub campaign_id: crate::domain::CampaignId,
+    pub campaign: String,
+    pub channel: Channel,
+    pub state: crate::domain::OutboxState,
+    /// When it was sent, else when its row last changed.
+    pub at: DateTime<Utc>,
+    /// Why it failed, was skipped, or is of unknown fate.
+    pub why: Option<String>,
 }
 
 /// A new consent event.
@@ -558,6 +576,21 @@ impl Store {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
+        // Through the identities' index: the outbox has none on the subscriber.
+        let messages = sqlx::query_as(
+            "SELECT o.campaign_id, c.name AS campaign, i.channel, o.state, \
+             coalesce(o.sent_at, o.updated_at) AS at, \
+             CASE o.state WHEN 'skipped' THEN o.skip_reason \
+               WHEN 'failed' THEN trim(coalesce(o.fail_class, '') || ' ' || coalesce(o.fail_code, '')) \
+               WHEN 'unknown' THEN o.fail_code END AS why \
+             FROM identities i JOIN outbox o ON o.identity_id = i.id \
+             JOIN campaigns c ON c.id = o.campaign_id \
+             WHERE i.subscriber_id = ? ORDER BY o.id DESC LIMIT ?",
+        )
+        .bind(id)
+        .bind(MESSAGES_SHOWN)
+        .fetch_all(self.pool())
+        .await?;
         Ok(Some(SubscriberDetail {
             row,
             attributes,
@@ -565,6 +598,7 @@ impl Store {
             identities,
             consents,
             lists,
+            messages,
         }))
     }
 }

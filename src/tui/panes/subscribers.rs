@@ -319,6 +319,32 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             )));
         }
     }
+    out.push(Line::from(""));
+    out.push(heading(t, "Campaign messages (newest first)"));
+    if d.messages.is_empty() {
+        out.push(Line::from("  none"));
+    }
+    for m in &d.messages {
+        use crate::domain::OutboxState as O;
+        let meaning = match m.state {
+            O::Sent | O::Delivered | O::Read => Meaning::Ok,
+            O::Failed => Meaning::Error,
+            O::Skipped | O::Unknown => Meaning::Warn,
+            O::Queued | O::Sending => Meaning::Muted,
+        };
+        let mut spans = vec![
+            Span::styled(format!("  {} ", when(&m.at)), t.style(Meaning::Muted)),
+            Span::styled(format!("{} ", m.state), t.style(meaning)),
+            Span::raw(format!("{} · {}", one_line(&m.campaign), m.channel.label())),
+        ];
+        if let Some(why) = m.why.as_deref().filter(|w| !w.is_empty()) {
+            spans.push(Span::styled(
+                format!(" · {}", one_line(why)),
+                t.style(Meaning::Muted),
+            ));
+        }
+        out.push(Line::from(spans));
+    }
     if !d.attributes.is_empty() {
         out.push(Line::from(""));
         out.push(heading(t, "Attributes"));
