@@ -55,7 +55,7 @@ pub enum Command {
     /// campaigns), kept in the data folder's demo/ folder
     Demo(DemoArgs),
 
-    /// Import, export, search and suppress subscribers
+    /// Import, export, search and show subscribers; record consent; suppress addresses
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
 
@@ -147,7 +147,7 @@ pub enum SubscribersCommand {
     },
 
     /// Everything about one subscriber: identities, suppressions, the consent history with
-    /// its proof, lists and attributes
+    /// its proof, the latest campaign messages, lists and attributes
     ///
     /// WHO is an address on any channel (a phone in any format, a chat id, an Instagram
     /// id), or `#ID` for the number `subscribers list` shows first; a bare number that is
@@ -169,6 +169,7 @@ pub enum SubscribersCommand {
         /// An address on the channel (a phone in any format, a chat id, an Instagram id), or
         /// `#ID`
         who: String,
+        /// whatsapp, telegram or instagram
         #[arg(long, value_parser = parse_channel)]
         channel: crate::domain::Channel,
         /// The subscriber gave consent (needs --proof)
