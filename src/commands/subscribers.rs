@@ -210,18 +210,9 @@ pub async fn run(
         } => {
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
-            store::subscribers::suppress(&mut tx, channel, &address, &reason, &actor()).await?;
-            let skipped =
-                store::outbox::skip_queued_for(&mut tx, channel, &address, "suppressed").await?;
-            store::subscribers::audit_suppression(
-                &mut tx,
-                &actor(),
-                false,
-                channel,
-                &address,
-                &reason,
-            )
-            .await?;
+            let (_, skipped) =
+                store::subscribers::suppress_address(&mut tx, channel, &address, &reason, &actor())
+                    .await?;
             tx.commit().await?;
             println!(
                 "{address} on {} will not be messaged again ({reason})",
@@ -241,18 +232,11 @@ pub async fn run(
             super::permit(store, config, Change::Unsuppress).await?;
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
-            if !store::subscribers::unsuppress(&mut tx, channel, &address).await? {
+            if !store::subscribers::lift_suppression(&mut tx, channel, &address, &reason, &actor())
+                .await?
+            {
                 bail!("{address} is not suppressed on {}", channel.label());
             }
-            store::subscribers::audit_suppression(
-                &mut tx,
-                &actor(),
-                true,
-                channel,
-                &address,
-                &reason,
-            )
-            .await?;
             tx.commit().await?;
             println!(
                 "{address} on {} is no longer suppressed; it is messaged only with a granted consent",

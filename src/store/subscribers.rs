@@ -663,7 +663,7 @@ pub async fn identities<'e>(
 
 /// Records in the audit log that an address was suppressed (or, with `lift`, freed), by
 /// whom and why.
-pub async fn audit_suppression(
+async fn audit_suppression(
     conn: &mut SqliteConnection,
     by: &str,
     lift: bool,
@@ -686,6 +686,38 @@ pub async fn audit_suppression(
     .await
 }
 
+/// Suppresses an address for `reason`, audited; its queued campaign rows are skipped as
+/// `suppressed` at once. Returns whether it was not suppressed before, and how many rows
+/// were skipped.
+pub async fn suppress_address(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+    by: &str,
+) -> Result<(bool, u64), StoreError> {
+    let skipped = super::outbox::skip_queued_for(conn, channel, address, "suppressed").await?;
+    let new = suppress(conn, channel, address, reason, by).await?;
+    audit_suppression(conn, by, false, channel, address, reason).await?;
+    Ok((new, skipped))
+}
+
+/// Lifts an address's suppression, audited with `reason`. False, with nothing written, when
+/// it had none.
+pub async fn lift_suppression(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+    reason: &str,
+    by: &str,
+) -> Result<bool, StoreError> {
+    if !unsuppress(conn, channel, address).await? {
+        return Ok(false);
+    }
+    audit_suppression(conn, by, true, channel, address, reason).await?;
+    Ok(true)
+}
+
 /// Suppresses every address of a subscriber not yet suppressed or, with `lift`, frees every
 /// suppressed one; each change is audited. Returns the addresses changed.
 pub async fn suppress_subscriber(
@@ -699,14 +731,14 @@ pub async fn suppress_subscriber(
     for i in identities(&mut *conn, id).await? {
         let done = match (lift, i.suppressed.is_some()) {
             (false, false) => {
-                super::outbox::skip_queued_for(conn, i.channel, &i.address, "suppressed").await?;
-                suppress(conn, i.channel, &i.address, reason, by).await?
+                suppress_address(conn, i.channel, &i.address, reason, by)
+                    .await?
+                    .0
             }
-            (true, true) => unsuppress(conn, i.channel, &i.address).await?,
+            (true, true) => lift_suppression(conn, i.channel, &i.address, reason, by).await?,
             _ => false,
         };
         if done {
-            audit_suppression(conn, by, lift, i.channel, &i.address, reason).await?;
             changed.push((i.channel, i.address));
         }
     }
