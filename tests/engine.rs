@@ -389,10 +389,20 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
     assert!(first.counts.read > 0, "{:?}", first.counts);
 }
 
-/// An address suppressed while its row waits in a batch claimed ahead (the operator's `o`,
-/// or `subscribers suppress`) is skipped, not sent: the batch is checked again before it goes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_suppression_holds_for_a_row_already_claimed() {
+/// What stops a recipient while their row waits in a batch claimed ahead.
+#[derive(Clone, Copy, Debug)]
+enum StopAhead {
+    /// The operator's `o`, or `subscribers suppress`, or a STOP by webhook.
+    Suppress,
+    /// `subscribers consent --withdraw`, or an import with the consent column saying no.
+    Withdraw,
+}
+
+/// A recipient stopped while their row waits in a batch claimed ahead is skipped, not sent:
+/// the batch is checked again before it goes.
+async fn a_row_claimed_ahead_is_stopped_by(how: StopAhead, why: &str) {
+    use cleverplatform::domain::{Channel, ConsentScope, ConsentStatus};
+    use cleverplatform::store::subscribers as subs;
     let _serial = SERIAL.lock().await;
     let list = phones(120);
     // At 20 msg/s a batch is 20 rows (a second): this one is in the fourth batch, claimed
@@ -428,15 +438,40 @@ async fn a_suppression_holds_for_a_row_already_claimed() {
     }
     assert_eq!(state().await, "sending", "claimed, not yet sent");
     let mut tx = w.store.begin().await.unwrap();
-    cleverplatform::store::subscribers::suppress(
-        &mut tx,
-        cleverplatform::domain::Channel::WhatsApp,
-        &target,
-        "asked by phone",
-        "operator",
-    )
-    .await
-    .unwrap();
+    match how {
+        StopAhead::Suppress => {
+            subs::suppress(
+                &mut tx,
+                Channel::WhatsApp,
+                &target,
+                "asked by phone",
+                "operator",
+            )
+            .await
+            .unwrap();
+        }
+        StopAhead::Withdraw => {
+            let who = subs::by_address(&mut tx, Channel::WhatsApp, &target)
+                .await
+                .unwrap()
+                .unwrap();
+            subs::record_consent(
+                &mut tx,
+                &subs::NewConsent {
+                    subscriber: who,
+                    channel: Channel::WhatsApp,
+                    scope: ConsentScope::Marketing,
+                    status: ConsentStatus::Withdrawn,
+                    source: "phone call",
+                    proof: "",
+                    at: chrono::Utc::now(),
+                    recorded_by: "operator",
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
     tx.commit().await.unwrap();
     wait_for(
         &w.store,
@@ -450,7 +485,7 @@ async fn a_suppression_holds_for_a_row_already_claimed() {
     assert_eq!(
         got.get(&target),
         None,
-        "a suppressed address got the message"
+        "{how:?}: the stopped address got the message"
     );
     assert_eq!(got.len(), 119);
     let c = w.store.campaign(id).await.unwrap().unwrap();
@@ -461,7 +496,17 @@ async fn a_suppression_holds_for_a_row_already_claimed() {
         c.counts
     );
     let skips = w.store.campaign_skips(id).await.unwrap();
-    assert_eq!(skips[0].0, "suppressed", "{skips:?}");
+    assert_eq!(skips[0].0, why, "{skips:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppression_holds_for_a_row_already_claimed() {
+    a_row_claimed_ahead_is_stopped_by(StopAhead::Suppress, "suppressed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consent_withdrawn_holds_for_a_row_already_claimed() {
+    a_row_claimed_ahead_is_stopped_by(StopAhead::Withdraw, "consent withdrawn").await;
 }
 
 /// Suppressing a subscriber (the console's `o`) skips their queued rows at once, so the

@@ -857,16 +857,16 @@ fn batch_for(rate: f64, cap: i64) -> i64 {
 
 /// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
 /// go back to the queue with the pending results), with the rows whose address was
-/// suppressed meanwhile marked to be skipped. When that cannot be told, the whole batch goes
-/// back, to be claimed again.
+/// suppressed or whose consent was withdrawn meanwhile marked to be skipped. When that
+/// cannot be told, the whole batch goes back, to be claimed again.
 async fn still_running(
     store: &Store,
     account: &store::accounts::AccountRow,
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
-    let addresses: Vec<&str> = claim.rows.iter().map(|(r, _)| r.address.as_str()).collect();
-    let (running, suppressed) = match running_on(store, account, &addresses).await {
+    let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
+    let (running, stopped) = match running_on(store, account, &ids).await {
         Ok(found) => found,
         Err(e) => {
             hand_back(account, pending, claim);
@@ -878,11 +878,14 @@ async fn still_running(
         mut rows,
         probes,
     } = claim;
-    // Suppressed since the claim (an operator's `o` or `subscribers suppress`): skipped as
-    // the claim would have skipped them.
+    // Suppressed or consent withdrawn since the claim (an operator's `o`, `subscribers
+    // suppress` or `consent --withdraw`, an import, a STOP by webhook): skipped as the claim
+    // would have skipped them.
     for (row, _) in &mut rows {
-        if row.stopped.is_none() && suppressed.contains(&row.address) {
-            row.stopped = Some("suppressed".into());
+        if row.stopped.is_none()
+            && let Some((_, why)) = stopped.iter().find(|(id, _)| *id == row.id)
+        {
+            row.stopped = Some(why.clone());
         }
     }
     let (keep, stop): (Vec<_>, Vec<_>) = rows
@@ -914,14 +917,14 @@ async fn still_running(
 }
 
 /// The account's running campaigns (none when the account is not active), and which of
-/// the addresses are suppressed now.
+/// the claimed rows must not go now, and why.
 async fn running_on(
     store: &Store,
     account: &store::accounts::AccountRow,
-    addresses: &[&str],
-) -> Result<(Vec<CampaignId>, Vec<String>), StoreError> {
+    ids: &[i64],
+) -> Result<(Vec<CampaignId>, Vec<(i64, String)>), StoreError> {
     let mut tx = store.read().await?;
-    let suppressed = outbox::suppressed_among(&mut tx, account.channel, addresses).await?;
+    let stopped = outbox::stopped_among(&mut tx, ids).await?;
     let account = account.id;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
     let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
@@ -935,7 +938,7 @@ async fn running_on(
         Vec::new()
     };
     tx.commit().await?;
-    Ok((running, suppressed))
+    Ok((running, stopped))
 }
 
 /// Claims the next batch of the account's running campaigns, within what the licence and

@@ -289,22 +289,38 @@ pub async fn running(conn: &mut SqliteConnection) -> Result<Vec<RunningCampaign>
     .await?)
 }
 
-/// Which of these addresses on a channel are suppressed now (a batch claimed ahead is
-/// checked again before it goes, so a suppression made meanwhile holds at once).
-pub async fn suppressed_among(
+/// Why a claimed row (`o`, with its identity `i`) must not go now because of its
+/// recipient's choice: its address suppressed, or its latest consent on the channel, for
+/// the campaign's scope (`$scope`, an SQL expression), not granted. Shared by the claim and
+/// the check just before a batch claimed ahead goes, so both apply one rule.
+macro_rules! stopped_by_choice {
+    ($scope:literal) => {
+        concat!("WHEN EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
+              THEN 'suppressed' \
+         WHEN coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = o.subscriber_id \
+              AND c.channel = i.channel AND c.scope = ", $scope, " ORDER BY c.id DESC LIMIT 1), '') <> 'granted' \
+              THEN 'consent withdrawn' ")
+    };
+}
+
+/// Which of these claimed rows must not go now, and why: an address
+/// suppressed or a consent withdrawn since the claim. A batch claimed ahead is checked again
+/// just before it goes, so an opt-out made meanwhile, by any path, holds at once.
+pub async fn stopped_among(
     conn: &mut SqliteConnection,
-    channel: Channel,
-    addresses: &[&str],
-) -> Result<Vec<String>, StoreError> {
-    if addresses.is_empty() {
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>, StoreError> {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query_scalar(
-        "SELECT j.value FROM json_each(?1) j WHERE EXISTS (SELECT 1 FROM suppressions p \
-         WHERE p.channel = ?2 AND p.address = j.value)",
-    )
-    .bind(json(&addresses)?)
-    .bind(channel)
+    Ok(sqlx::query_as(concat!(
+        "SELECT id, why FROM (SELECT o.id, CASE ",
+        stopped_by_choice!("k.scope"),
+        "END AS why FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
+         JOIN identities i ON i.id = o.identity_id JOIN campaigns k ON k.id = o.campaign_id) \
+         WHERE why IS NOT NULL"
+    ))
+    .bind(json(&ids)?)
     .fetch_all(conn)
     .await?)
 }
@@ -360,23 +376,20 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     let ids = json(&ids)?;
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT o.id, o.campaign_id, o.identity_id, i.address, s.name, s.locale, s.attributes, \
          s.time_zone, l.default_time_zone AS list_time_zone, o.attempts, \
-         CASE WHEN EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
-              THEN 'suppressed' \
-              WHEN coalesce((SELECT c.status FROM consents c WHERE c.subscriber_id = o.subscriber_id \
-                   AND c.channel = i.channel AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1), '') <> 'granted' \
-              THEN 'consent withdrawn' \
-              WHEN ?3 AND NOT EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = o.account_id \
+         CASE ",
+        stopped_by_choice!("?2"),
+        "WHEN ?3 AND NOT EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = o.account_id \
                    AND w.identity_id = o.identity_id AND w.last_at >= ?4) \
               THEN '24-hour window closed' END AS stopped \
          FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
          JOIN identities i ON i.id = o.identity_id \
          JOIN subscribers s ON s.id = o.subscriber_id \
          JOIN campaigns c ON c.id = o.campaign_id JOIN lists l ON l.id = c.list_id \
-         ORDER BY o.id",
-    )
+         ORDER BY o.id"
+    ))
     .bind(ids)
     .bind(scope)
     .bind(needs_window)
