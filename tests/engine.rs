@@ -565,6 +565,96 @@ async fn suppressing_a_subscriber_skips_their_queued_rows_at_once() {
     );
 }
 
+/// A consent withdrawn (`subscribers consent --withdraw`, the console's consent form) skips
+/// the subscriber's queued rows of that scope at once; a withdrawal for the other scope, or
+/// one already on record, moves nothing; a grant skips nothing.
+#[tokio::test]
+async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
+    use cleverplatform::domain::{Channel, ConsentScope, ConsentStatus};
+    use cleverplatform::store::subscribers::{self as subs, ConsentChange};
+    let _serial = SERIAL.lock().await;
+    let list = phones(5);
+    let w = workspace(&list).await;
+    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4002").await;
+    let id = campaign(&w.store, "Marketing", "WA").await;
+    let mut tx = w.store.begin().await.unwrap();
+    let who = subs::by_address(&mut tx, Channel::WhatsApp, &list[3])
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let change = |scope, status| {
+        let store = w.store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let c = subs::change_consent(
+                &mut tx,
+                &subs::NewConsent {
+                    subscriber: who,
+                    channel: Channel::WhatsApp,
+                    scope,
+                    status,
+                    source: "phone call",
+                    proof: "call 17",
+                    at: chrono::Utc::now(),
+                    recorded_by: "op",
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            c
+        }
+    };
+    let counts = || async {
+        let c = w.store.campaign(id).await.unwrap().unwrap();
+        (c.counts.queued, c.counts.skipped)
+    };
+    // The service scope: the marketing campaign's row stays queued.
+    let c = change(ConsentScope::Service, ConsentStatus::Withdrawn).await;
+    assert!(
+        matches!(c, ConsentChange::Recorded { skipped: 0, .. }),
+        "{c:?}"
+    );
+    assert_eq!(counts().await, (5, 0));
+    // Marketing: skipped at once, with the reason the claim would give.
+    let c = change(ConsentScope::Marketing, ConsentStatus::Withdrawn).await;
+    assert_eq!(
+        c,
+        ConsentChange::Recorded {
+            address: list[3].clone(),
+            suppressed: None,
+            skipped: 1
+        }
+    );
+    assert_eq!(counts().await, (4, 1));
+    let skips = w.store.campaign_skips(id).await.unwrap();
+    assert_eq!(skips[0].0, "consent withdrawn", "{skips:?}");
+    // Again: nothing is recorded. A grant afterwards does not queue the row again.
+    let c = change(ConsentScope::Marketing, ConsentStatus::Withdrawn).await;
+    assert_eq!(c, ConsentChange::Unchanged);
+    let c = change(ConsentScope::Marketing, ConsentStatus::Granted).await;
+    assert!(
+        matches!(c, ConsentChange::Recorded { skipped: 0, .. }),
+        "{c:?}"
+    );
+    assert_eq!(counts().await, (4, 1));
+    // Each recorded change is audited, with what the operator gave.
+    let mut conn = w.store.read().await.unwrap();
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, detail FROM audit_log WHERE action LIKE 'consent.%' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audited.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["consent.withdraw", "consent.withdraw", "consent.grant"]
+    );
+    assert!(audited[2].1.contains("call 17"), "{audited:?}");
+}
+
 /// (d) A 429 storm: the account slows down and recovers; no row fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_slows_the_account_without_failing_rows() {

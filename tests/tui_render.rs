@@ -381,6 +381,130 @@ async fn a_subscriber_is_opted_out_and_back_from_the_console() {
     assert!(audit.iter().all(|a| a.0 == services.actor));
 }
 
+/// A subscriber calls to stop, then signs a paper form: `C` records each, with its source
+/// and proof, audited; the sendable counts follow at once.
+#[tokio::test]
+async fn a_consent_is_recorded_from_the_console() {
+    use cleverplatform::domain::Channel;
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let csv = dir.path().join("crm.csv");
+    std::fs::write(
+        &csv,
+        "phone;telegram_chat_id;name;consent\n8 701 123 45 67;555001;Айгерим;да\n8 702 123 45 67;;Ерлан;да\n",
+    )
+    .unwrap();
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
+    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
+    keys.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Char(']')]);
+    press(&mut app, &services, &keys).await;
+    let sendable = |app: &cleverplatform::tui::app::App| app.sendable.as_ref().unwrap().1.clone();
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
+    assert_eq!(app.subscribers.selected().unwrap().name, "Айгерим");
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let screen = format!("{}", render(&app).backend());
+    assert!(
+        screen.contains("C records one"),
+        "the detail names the key: {screen}"
+    );
+    // From the detail, the form opens on their first address, marketing, and offers to
+    // withdraw the grant on record.
+    press(&mut app, &services, &[KeyCode::Char('C')]).await;
+    snap!("consent_form_80x24", render(&app));
+    // Enter down to the last row and once more: no source, so nothing is recorded.
+    press(&mut app, &services, &[KeyCode::Enter; 5]).await;
+    let form = app.consent_form.as_ref().expect("still open");
+    assert_eq!(
+        form.errors.first().map(|(r, _)| *r),
+        Some(cleverplatform::tui::consent_form::Row::Source)
+    );
+    let consents = || async {
+        let mut conn = services.store.read().await.unwrap();
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT channel, scope, status, source, proof, recorded_by FROM consents \
+             WHERE source NOT LIKE 'import%' ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        rows
+    };
+    assert!(consents().await.is_empty());
+    let mut keys: Vec<KeyCode> = "asked in the shop".chars().map(KeyCode::Char).collect();
+    keys.push(KeyCode::F(2));
+    press(&mut app, &services, &keys).await;
+    assert!(app.consent_form.is_none(), "closed once recorded");
+    let notice = &app.notices[0].text;
+    assert!(
+        notice.starts_with("WhatsApp marketing consent withdrawn for +77011234567"),
+        "{notice}"
+    );
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 1));
+    // A grant needs proof; with it, they can be messaged again.
+    let mut keys = vec![KeyCode::Char('C'), KeyCode::Tab, KeyCode::Tab, KeyCode::Tab];
+    keys.extend("paper form".chars().map(KeyCode::Char));
+    keys.push(KeyCode::F(2));
+    press(&mut app, &services, &keys).await;
+    let form = app.consent_form.as_ref().expect("no proof, still open");
+    assert_eq!(
+        form.errors.first().map(|(r, _)| *r),
+        Some(cleverplatform::tui::consent_form::Row::Proof)
+    );
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("granted only with proof"), "{screen}");
+    let mut keys: Vec<KeyCode> = "No. 123".chars().map(KeyCode::Char).collect();
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    assert!(app.consent_form.is_none(), "{:?}", app.notices);
+    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
+    let actor = services.actor.clone();
+    assert_eq!(
+        consents().await,
+        [
+            (
+                "whatsapp".into(),
+                "marketing".into(),
+                "withdrawn".into(),
+                "asked in the shop".into(),
+                String::new(),
+                actor.clone()
+            ),
+            (
+                "whatsapp".into(),
+                "marketing".into(),
+                "granted".into(),
+                "paper form".into(),
+                "No. 123".into(),
+                actor.clone()
+            ),
+        ]
+    );
+    let mut conn = services.store.read().await.unwrap();
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, action FROM audit_log WHERE action LIKE 'consent.%' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        audit,
+        [
+            (actor.clone(), "consent.withdraw".into()),
+            (actor, "consent.grant".into())
+        ]
+    );
+    // Esc closes the form, recording nothing.
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('C'), KeyCode::Right, KeyCode::Esc],
+    )
+    .await;
+    assert!(app.consent_form.is_none());
+    assert_eq!(consents().await.len(), 2);
+}
+
 #[tokio::test]
 async fn lists_switch_and_import_from_the_console() {
     let dir = tempfile::tempdir().unwrap();
@@ -1344,4 +1468,21 @@ async fn a_suspended_licence_makes_the_console_read_only() {
         notice.error && notice.text.contains("lifting a suppression"),
         "{notice:?}"
     );
+    // Granting a consent is refused in the form, in the licence's words; nothing is recorded.
+    let mut keys = vec![KeyCode::Char('C'), KeyCode::Tab, KeyCode::Tab, KeyCode::Tab];
+    keys.extend("call".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Tab);
+    keys.extend("recording 9".chars().map(KeyCode::Char));
+    keys.push(KeyCode::F(2));
+    press(&mut app, &services, &keys).await;
+    let form = app.consent_form.as_ref().expect("the form stays open");
+    let error = form.error.as_deref().unwrap_or_default();
+    assert!(error.contains("recording a consent"), "{error}");
+    assert!(!form.saving);
+    let mut conn = services.store.read().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM consents")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
 }

@@ -5,7 +5,7 @@ use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
 use crate::domain::phone::{self, Region};
 use crate::domain::{Channel, ConsentStatus, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
-use crate::store::subscribers::SubscriberFilter;
+use crate::store::subscribers::{ConsentChange, SubscriberFilter};
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
 use futures::StreamExt;
@@ -141,26 +141,9 @@ pub async fn run(
             } else {
                 ConsentStatus::Withdrawn
             };
-            let mut tx = store.begin().await?;
-            let identities = store::subscribers::identities(&mut *tx, id).await?;
-            let Some(identity) = identities.iter().find(|i| i.channel == channel) else {
-                bail!(
-                    "subscriber #{id} has no {} address, so there is nothing to consent to there; \
-                     `clever subscribers show #{id}` shows what they have",
-                    channel.label()
-                );
-            };
-            let current = store::subscribers::latest_consent(&mut tx, id, channel, scope).await?;
-            if current == Some(status) {
-                println!(
-                    "#{id}'s {} {} consent is already {status}; nothing was recorded",
-                    channel.label(),
-                    scope
-                );
-                return Ok(());
-            }
             let by = actor();
-            store::subscribers::record_consent(
+            let mut tx = store.begin().await?;
+            let change = store::subscribers::change_consent(
                 &mut tx,
                 &store::subscribers::NewConsent {
                     subscriber: id,
@@ -174,31 +157,38 @@ pub async fn run(
                 },
             )
             .await?;
-            store::audit::record(
-                &mut tx,
-                &by,
-                if grant {
-                    "consent.grant"
-                } else {
-                    "consent.withdraw"
-                },
-                "subscriber",
-                Some(&id.to_string()),
-                &serde_json::json!({
-                    "channel": channel, "scope": scope, "source": source, "proof": proof,
-                }),
-            )
-            .await?;
             tx.commit().await?;
-            println!(
-                "#{id}: {} {scope} consent {status} ({source})",
-                channel.label()
-            );
-            if grant && identity.suppressed.is_some() {
-                println!(
-                    "  {} is suppressed, so it is still not messaged; `clever subscribers unsuppress` lifts that",
-                    identity.address
-                );
+            match change {
+                ConsentChange::NoAddress => bail!(
+                    "subscriber #{id} has no {} address, so there is nothing to consent to there; \
+                     `clever subscribers show #{id}` shows what they have",
+                    channel.label()
+                ),
+                ConsentChange::Unchanged => println!(
+                    "#{id}'s {} {} consent is already {status}; nothing was recorded",
+                    channel.label(),
+                    scope
+                ),
+                ConsentChange::Recorded {
+                    address,
+                    suppressed,
+                    skipped,
+                } => {
+                    println!(
+                        "#{id}: {} {scope} consent {status} ({source})",
+                        channel.label()
+                    );
+                    if grant && suppressed.is_some() {
+                        println!(
+                            "  {address} is suppressed, so it is still not messaged; `clever subscribers unsuppress` lifts that"
+                        );
+                    }
+                    if skipped > 0 {
+                        println!(
+                            "  {skipped} queued campaign message(s) to it skipped as `consent withdrawn`"
+                        );
+                    }
+                }
             }
             Ok(())
         }

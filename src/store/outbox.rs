@@ -238,6 +238,28 @@ pub async fn skip_queued_for(
     .rows_affected())
 }
 
+/// Skips the queued rows to one identity in campaigns of `scope` (its consent for that
+/// scope was withdrawn). Returns how many.
+pub async fn skip_queued_of_scope(
+    conn: &mut SqliteConnection,
+    identity: i64,
+    scope: ConsentScope,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = ?3, updated_at = ?4 \
+         WHERE state = 'queued' AND identity_id = ?1 \
+         AND campaign_id IN (SELECT id FROM campaigns WHERE scope = ?2)",
+    )
+    .bind(identity)
+    .bind(scope)
+    .bind(reason)
+    .bind(now())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Puts a campaign's `unknown` rows back in the queue (the operator accepts that some may
 /// arrive twice). Returns how many.
 pub async fn requeue_unknown(

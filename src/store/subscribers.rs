@@ -745,6 +745,71 @@ pub async fn suppress_subscriber(
     Ok(changed)
 }
 
+/// What recording a consent change came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentChange {
+    /// The subscriber has no address on the channel: there is nothing to consent to.
+    NoAddress,
+    /// Their latest consent there already says so: nothing was recorded.
+    Unchanged,
+    /// Recorded and audited.
+    Recorded {
+        /// The address on the channel.
+        address: String,
+        /// Why the address is suppressed, if it is: a grant does not make it messaged then.
+        suppressed: Option<String>,
+        /// Queued campaign rows of the scope to it that a withdrawal skipped.
+        skipped: u64,
+    },
+}
+
+/// Records a consent given or withdrawn for a subscriber (by phone, on paper), audited as
+/// `consent.grant` or `consent.withdraw` with the source and proof. A withdrawal skips their
+/// queued campaign rows of that scope on the channel at once, as a suppression does. The one
+/// writer for the command line's `subscribers consent` and the console's consent form.
+pub async fn change_consent(
+    conn: &mut SqliteConnection,
+    c: &NewConsent<'_>,
+) -> Result<ConsentChange, StoreError> {
+    let Some(identity) = identities(&mut *conn, c.subscriber)
+        .await?
+        .into_iter()
+        .find(|i| i.channel == c.channel)
+    else {
+        return Ok(ConsentChange::NoAddress);
+    };
+    if latest_consent(conn, c.subscriber, c.channel, c.scope).await? == Some(c.status) {
+        return Ok(ConsentChange::Unchanged);
+    }
+    record_consent(conn, c).await?;
+    let grant = c.status == ConsentStatus::Granted;
+    super::audit::record(
+        conn,
+        c.recorded_by,
+        if grant {
+            "consent.grant"
+        } else {
+            "consent.withdraw"
+        },
+        "subscriber",
+        Some(&c.subscriber.to_string()),
+        &serde_json::json!({
+            "channel": c.channel, "scope": c.scope, "source": c.source, "proof": c.proof,
+        }),
+    )
+    .await?;
+    let skipped = if grant {
+        0
+    } else {
+        super::outbox::skip_queued_of_scope(conn, identity.id, c.scope, "consent withdrawn").await?
+    };
+    Ok(ConsentChange::Recorded {
+        address: identity.address,
+        suppressed: identity.suppressed,
+        skipped,
+    })
+}
+
 /// Takes an address off the do-not-contact list; says whether it was on it.
 pub async fn unsuppress(
     conn: &mut SqliteConnection,

@@ -81,6 +81,8 @@ pub enum Action {
     DeleteList,
     /// Suppress every address of the selected subscriber, or lift its suppression (asks why).
     OptOut,
+    /// Record a consent the selected subscriber gave or withdrew (a form).
+    Consent,
     /// Check the selected account's token now.
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
@@ -149,6 +151,7 @@ impl Action {
             Action::Import => "import",
             Action::DeleteList => "delete_list",
             Action::OptOut => "opt_out",
+            Action::Consent => "consent",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
             Action::StartCampaign => "start_campaign",
@@ -202,6 +205,9 @@ impl Action {
             Action::DeleteList => "Delete the shown list (asks first; subscribers stay)",
             Action::OptOut => {
                 "Subscribers: stop messaging the selected subscriber (suppress every address, with a reason), or lift it"
+            }
+            Action::Consent => {
+                "Subscribers: record a consent the selected subscriber gave or withdrew (by phone, on paper), with its proof"
             }
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"

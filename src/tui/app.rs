@@ -6,6 +6,7 @@
 
 use super::action::{Action, PaneId};
 use super::campaign_form::{self, CampaignForm};
+use super::consent_form::ConsentForm;
 use super::form::AccountForm;
 use super::keymap::{Keymap, Mode};
 use super::theme::Theme;
@@ -201,6 +202,8 @@ pub struct App {
     pub form: Option<AccountForm>,
     /// The campaign form, while it is open.
     pub campaign_form: Option<CampaignForm>,
+    /// The consent form, while it is open.
+    pub consent_form: Option<ConsentForm>,
     /// Live progress of this process's engine.
     pub live: super::live::LiveProgress,
     /// The licence as the sync last published it (`None` without a sync: tests).
@@ -279,6 +282,7 @@ impl App {
             prompt: None,
             form: None,
             campaign_form: None,
+            consent_form: None,
             live: Default::default(),
             licence: None,
             lists: Vec::new(),
@@ -335,7 +339,8 @@ impl App {
 
     /// The mode keys are read in now.
     pub fn mode(&self) -> Mode {
-        let form = self.form.is_some() || self.campaign_form.is_some();
+        let form =
+            self.form.is_some() || self.campaign_form.is_some() || self.consent_form.is_some();
         match (&self.overlay, form, &self.prompt) {
             (Overlay::Confirm(_), ..) => Mode::Confirm,
             (Overlay::Help { .. }, ..) => Mode::Help,
@@ -417,6 +422,9 @@ impl App {
         }
         if mode == Mode::Form && self.campaign_form.is_some() {
             return self.on_campaign_form_key(key, action);
+        }
+        if mode == Mode::Form && self.consent_form.is_some() {
+            return self.on_consent_form_key(key, action);
         }
         match (mode, action) {
             (
@@ -927,6 +935,35 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Consent => {
+                let selected = self.subscribers.selected().map(|s| s.id);
+                let detail = match (&self.detail, selected) {
+                    (Some((PaneId::Subscribers, id, Detail::Subscriber(d))), Some(s))
+                        if *id == s.0 =>
+                    {
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                match (selected, detail) {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "consents are recorded in the Subscribers pane (2, pick one, then the key again)",
+                        false,
+                    ),
+                    (None, _) => self.notify("no subscriber selected", false),
+                    (Some(_), None) => {
+                        self.notify("their detail is still loading; try again in a moment", false)
+                    }
+                    (Some(_), Some(d)) => match ConsentForm::new(d) {
+                        Some(form) => self.consent_form = Some(form),
+                        None => self.notify(
+                            "this subscriber has no address, so there is nothing to consent to",
+                            false,
+                        ),
+                    },
+                }
+                Vec::new()
+            }
             Action::DeleteList => {
                 match self.selected_list() {
                     _ if self.pane != PaneId::Subscribers => self.notify(
@@ -1168,6 +1205,48 @@ impl App {
             _ => form.type_key(key),
         }
         self.campaign_form_wants()
+    }
+
+    fn on_consent_form_key(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+    ) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.consent_form else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        if form.saving {
+            // Only leaving is taken while the answer is awaited.
+            if action == Some(Action::ForceQuit) {
+                return self.act(Action::ForceQuit);
+            }
+            return Vec::new();
+        }
+        match action {
+            Some(Action::FormCancel) => self.consent_form = None,
+            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
+            Some(Action::FormSave) => return self.save_consent_form(),
+            Some(Action::FormNext) if form.on_last() => return self.save_consent_form(),
+            Some(Action::FormNext) => form.move_focus(1),
+            Some(Action::FormPrev) => form.move_focus(-1),
+            _ => form.on_key(key),
+        }
+        Vec::new()
+    }
+
+    fn save_consent_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.consent_form else {
+            return Vec::new();
+        };
+        let Some(draft) = form.check() else {
+            return Vec::new();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::RecordConsent(draft),
+        }]
     }
 
     /// The samples the campaign form still needs.
@@ -1435,7 +1514,18 @@ impl App {
                 }
                 Vec::new()
             }
-            Reply::Suppressed(result) => {
+            Reply::ConsentRecorded(Err(e)) => {
+                if let Some(form) = &mut self.consent_form {
+                    form.saving = false;
+                    form.error = Some(e);
+                } else {
+                    self.notify(e, true);
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Reply::Suppressed(result) | Reply::ConsentRecorded(result) => {
+                self.consent_form = None;
                 match result {
                     Ok(m) => self.notify(m, false),
                     Err(e) => self.notify(e, true),
@@ -1648,6 +1738,12 @@ impl App {
                     return Vec::new();
                 }
                 if let Some(form) = self.form.as_mut().filter(|f| f.saving) {
+                    form.saving = false;
+                    form.error = Some(message);
+                    self.dirty = true;
+                    return Vec::new();
+                }
+                if let Some(form) = self.consent_form.as_mut().filter(|f| f.saving) {
                     form.saving = false;
                     form.error = Some(message);
                     self.dirty = true;

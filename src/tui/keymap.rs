@@ -239,6 +239,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::Import, vec!["i"]),
         (M::Normal, A::DeleteList, vec!["D"]),
         (M::Normal, A::OptOut, vec!["o"]),
+        (M::Normal, A::Consent, vec!["C"]),
         (M::Normal, A::CheckAccount, vec!["c"]),
         (M::Normal, A::PauseResume, vec!["p"]),
         (M::Normal, A::StartCampaign, vec!["s"]),

@@ -10,6 +10,7 @@ pub mod action;
 pub mod app;
 pub mod campaign_form;
 pub mod complete;
+pub mod consent_form;
 pub mod event_loop;
 pub mod form;
 pub mod keymap;

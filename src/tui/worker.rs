@@ -80,6 +80,8 @@ pub enum Request {
     Import { path: PathBuf, list: String },
     /// Delete a list (refused while a campaign uses it).
     DeleteList { id: ListId, name: String },
+    /// Record a consent given or withdrawn (the consent form).
+    RecordConsent(crate::tui::consent_form::ConsentDraft),
     /// Suppress every address of a subscriber or, with `lift`, free every suppressed one.
     Suppress {
         id: SubscriberId,
@@ -204,6 +206,8 @@ pub enum Reply {
     AccountStatusSet(String),
     /// What a suppression (or its lifting) changed, or why it could not be made.
     Suppressed(Result<String, String>),
+    /// What recording a consent came to, in words.
+    ConsentRecorded(Result<String, String>),
     /// An account's name and what its check found.
     AccountChecked {
         name: String,
@@ -349,6 +353,9 @@ async fn change_of(
         Request::Import { .. } => Some(Change::Import),
         Request::DeleteList { .. } => Some(Change::List),
         Request::Suppress { lift: true, .. } => Some(Change::Unsuppress),
+        Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
+            Some(Change::Consent)
+        }
         Request::SaveAccount { draft, .. } => Some(Change::Account {
             sandbox: draft.base_url.trim().starts_with("http://"),
         }),
@@ -505,6 +512,49 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             counts: store.sendable_counts(list, ConsentScope::Marketing).await?,
         },
         Request::Import { path, list } => import(services, &path, &list, |_| {}).await,
+        Request::RecordConsent(d) => {
+            use crate::store::subscribers::{ConsentChange, NewConsent, change_consent};
+            let mut tx = store.begin().await?;
+            let change = change_consent(
+                &mut tx,
+                &NewConsent {
+                    subscriber: d.subscriber,
+                    channel: d.channel,
+                    scope: d.scope,
+                    status: d.status,
+                    source: &d.source,
+                    proof: &d.proof,
+                    at: chrono::Utc::now(),
+                    recorded_by: &services.actor,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let what = format!("{} {} consent", d.channel.label(), d.scope);
+            Reply::ConsentRecorded(match change {
+                ConsentChange::NoAddress => Err(format!(
+                    "they have no {} address any more; nothing was recorded",
+                    d.channel.label()
+                )),
+                ConsentChange::Unchanged => Err(format!(
+                    "{what} is {} already; nothing was recorded",
+                    d.status
+                )),
+                ConsentChange::Recorded {
+                    address,
+                    suppressed,
+                    skipped,
+                } => Ok(match (d.status, suppressed, skipped) {
+                    (crate::domain::ConsentStatus::Granted, Some(_), _) => format!(
+                        "{what} granted for {address}; the address is suppressed, so it is still not messaged until that is lifted"
+                    ),
+                    (_, _, 0) => format!("{what} {} for {address}", d.status),
+                    (_, _, n) => format!(
+                        "{what} withdrawn for {address}; {n} queued campaign message(s) to it skipped"
+                    ),
+                }),
+            })
+        }
         Request::Suppress { id, lift, reason } => {
             let mut tx = store.begin().await?;
             let changed = crate::store::subscribers::suppress_subscriber(

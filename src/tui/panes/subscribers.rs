@@ -291,7 +291,22 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         )));
     }
     out.push(Line::from(""));
-    out.push(heading(t, "Consent history (newest first)"));
+    let mut consent = heading(t, "Consent history (newest first)");
+    // The key that records one is named on the heading's line (the detail is short of rows).
+    if let Some(key) = app
+        .keymap
+        .first_key(
+            crate::tui::keymap::Mode::Normal,
+            crate::tui::action::Action::Consent,
+        )
+        .filter(|_| !d.identities.is_empty())
+    {
+        consent.push_span(Span::styled(
+            format!(" · {key} records one"),
+            t.style(Meaning::Muted),
+        ));
+    }
+    out.push(consent);
     if d.consents.is_empty() {
         out.push(Line::from(Span::styled(
             "  no consent recorded: never messaged",
@@ -357,4 +372,154 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+/// Draws the consent form over the pane.
+pub fn draw_consent_form(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    app: &App,
+    form: &crate::tui::consent_form::ConsentForm,
+) {
+    use crate::domain::ConsentScope;
+    use crate::tui::consent_form::Row;
+    use crate::tui::widgets::popup;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::{Clear, Paragraph, Wrap};
+    let t = &app.theme;
+    const LABEL: u16 = 11;
+    let width = 72.min(area.width.saturating_sub(2)).max(30);
+    let text_width = width.saturating_sub(2).max(1) as usize;
+    let lines_of = |e: &str| (e.chars().count() + 4).div_ceil(text_width) as u16;
+    let chosen = form.chosen();
+    let note = chosen.suppressed.as_ref().map(|why| {
+        format!("suppressed ({why}): a grant does not make it messaged until that is lifted")
+    });
+    let extra: u16 = form
+        .errors
+        .iter()
+        .map(|(_, e)| e.as_str())
+        .chain(form.error.as_deref())
+        .chain(note.as_deref())
+        .map(lines_of)
+        .sum();
+    let height = Row::ALL.len() as u16 + extra + 4;
+    let rect = popup::centered(area, width, height);
+    let title = format!(
+        "Record a consent · {} (#{})",
+        one_line(&form.name),
+        form.subscriber
+    );
+    let block = popup::frame_block(t, &title);
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let bottom = inner.y + inner.height;
+    let mut y = inner.y;
+    let wrapped = |frame: &mut ratatui::Frame, y: &mut u16, text: String, m: Meaning| {
+        if *y < bottom {
+            let n = lines_of(&text).min(bottom - *y);
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, t.style(m))).wrap(Wrap { trim: false }),
+                Rect::new(inner.x, *y, inner.width, n),
+            );
+            *y += n;
+        }
+    };
+    // A mark as well as a colour, so the choice shows without colours too.
+    let choice = |on: bool, label: String| {
+        if on {
+            Span::styled(format!("● {label}"), t.style(Meaning::Selected))
+        } else {
+            Span::raw(format!("○ {label}"))
+        }
+    };
+    for row in Row::ALL {
+        if y >= bottom {
+            break;
+        }
+        let focused = form.focus == row;
+        let label = Span::styled(
+            format!(
+                "{}{:<w$}",
+                if focused { "› " } else { "  " },
+                row.label(),
+                w = (LABEL - 2) as usize
+            ),
+            if focused {
+                t.style(Meaning::Title)
+            } else {
+                t.style(Meaning::Muted)
+            },
+        );
+        let line_at = Rect::new(inner.x, y, inner.width, 1);
+        let input_at = Rect::new(
+            inner.x + LABEL.min(inner.width),
+            y,
+            inner.width.saturating_sub(LABEL),
+            1,
+        );
+        let mut spans = vec![label];
+        match row {
+            Row::Channel => {
+                spans.push(Span::raw(format!(
+                    "{} {}",
+                    chosen.channel.label(),
+                    chosen.address
+                )));
+                if form.addresses.len() > 1 {
+                    spans.push(Span::styled(
+                        format!("  {} of {}", form.address + 1, form.addresses.len()),
+                        t.style(Meaning::Muted),
+                    ));
+                }
+            }
+            Row::Scope => {
+                for s in [ConsentScope::Marketing, ConsentScope::Service] {
+                    spans.push(choice(form.scope == s, s.to_string()));
+                    spans.push(Span::raw("  "));
+                }
+            }
+            Row::Change => {
+                use crate::domain::ConsentStatus::{Granted, Withdrawn};
+                spans.push(choice(form.status == Granted, "grant".into()));
+                spans.push(Span::raw("  "));
+                spans.push(choice(form.status == Withdrawn, "withdraw".into()));
+                spans.push(Span::styled(
+                    match form.current() {
+                        Some(now) => format!("   now: {now}"),
+                        None => "   now: none recorded".into(),
+                    },
+                    t.style(Meaning::Muted),
+                ));
+            }
+            Row::Source | Row::Proof => {}
+        }
+        if focused && row.is_picker() {
+            spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), line_at);
+        match row {
+            Row::Source => frame.render_widget(&form.source, input_at),
+            Row::Proof => frame.render_widget(&form.proof, input_at),
+            _ => {}
+        }
+        y += 1;
+        if row == Row::Channel
+            && let Some(n) = &note
+        {
+            wrapped(frame, &mut y, format!("  {n}"), Meaning::Warn);
+        }
+        for (_, e) in form.errors.iter().filter(|(r, _)| *r == row) {
+            wrapped(frame, &mut y, format!("  ⚠ {e}"), Meaning::Error);
+        }
+    }
+    y += 1;
+    if let Some(e) = &form.error {
+        wrapped(frame, &mut y, format!("⚠ {e}"), Meaning::Error);
+    }
+    if y < bottom {
+        let hint = super::form_hint(app, form.saving.then_some("recording…"));
+        frame.render_widget(Paragraph::new(hint), Rect::new(inner.x, y, inner.width, 1));
+    }
 }
