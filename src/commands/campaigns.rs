@@ -2,7 +2,7 @@
 //! The lifecycle itself is `engine::campaigns`; the sending is done by whichever engine runs
 //! (`clever run` or an open console).
 
-use super::{actor, print_json, shell_word};
+use super::{actor, local_time, print_json, shell_word};
 use crate::cli::{CampaignsCommand, CreateCampaignArgs};
 use crate::domain::CampaignId;
 use crate::engine::campaigns::{self, LifecycleError, Spec, Step};
@@ -349,13 +349,6 @@ async fn create(store: &Store, args: CreateCampaignArgs) -> anyhow::Result<()> {
     }
     print_reach(id, &reach);
     Ok(())
-}
-
-/// A time in this machine's zone (or `TZ`), with its offset, as a schedule is typed.
-fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M %:z")
-        .to_string()
 }
 
 /// Whom a draft reaches now, who is left out, and what starting it takes.

@@ -98,6 +98,14 @@ pub fn csv_writer<W: std::io::Write>(mut out: W, excel: bool) -> std::io::Result
     Ok(b.from_writer(out))
 }
 
+/// A time in this machine's zone (or `TZ`), to the minute, with its offset
+/// (`2026-11-27 10:00 +05:00`), so a line copied into a ticket means the same time anywhere.
+pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M %:z")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_word;

@@ -305,11 +305,7 @@ fn detail_json(d: &store::subscribers::SubscriberDetail) -> serde_json::Value {
 /// A subscriber's detail for people, as the console's detail view has it.
 fn print_detail(d: &store::subscribers::SubscriberDetail) {
     use crate::domain::one_line;
-    let time = |t: &chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let time = |t: &chrono::DateTime<chrono::Utc>| super::local_time(*t);
     println!("{} (#{})", one_line(&d.row.name), d.row.id);
     println!(
         "  language {} · time zone {} · added {}",
