@@ -275,10 +275,14 @@ async fn a_subscribers_detail_lists_their_campaign_messages() {
     assert!(messages[at..].contains("permanent"), "{screen}");
 }
 
-/// An operator told by phone to stop: `o` on the subscriber suppresses every address with
-/// the reason typed, audited; `o` again lifts it, also with a reason.
-#[tokio::test]
-async fn a_subscriber_is_opted_out_and_back_from_the_console() {
+/// The console at 80×24 on a fresh workspace where a CRM export of two subscribers was
+/// imported from the Subscribers pane (Айгерим with WhatsApp and Telegram, Ерлан with
+/// WhatsApp; both consenting), their list shown and Айгерим selected.
+async fn two_imported_at_80x24() -> (
+    tempfile::TempDir,
+    cleverplatform::tui::worker::Services,
+    cleverplatform::tui::app::App,
+) {
     use cleverplatform::domain::Channel;
     let dir = tempfile::tempdir().unwrap();
     let services = services(dir.path().join("clever.db"), false).await;
@@ -293,9 +297,18 @@ async fn a_subscriber_is_opted_out_and_back_from_the_console() {
     keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
     keys.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Char(']')]);
     press(&mut app, &services, &keys).await;
-    let sendable = |app: &cleverplatform::tui::app::App| app.sendable.as_ref().unwrap().1.clone();
-    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
+    assert_eq!(app.sendable.as_ref().unwrap().1[0], (Channel::WhatsApp, 2));
     assert_eq!(app.subscribers.selected().unwrap().name, "Айгерим");
+    (dir, services, app)
+}
+
+/// An operator told by phone to stop: `o` on the subscriber suppresses every address with
+/// the reason typed, audited; `o` again lifts it, also with a reason.
+#[tokio::test]
+async fn a_subscriber_is_opted_out_and_back_from_the_console() {
+    use cleverplatform::domain::Channel;
+    let (_dir, services, mut app) = two_imported_at_80x24().await;
+    let sendable = |app: &cleverplatform::tui::app::App| app.sendable.as_ref().unwrap().1.clone();
     // From the full-screen detail too: the field comes up under the list.
     press(&mut app, &services, &[KeyCode::Enter, KeyCode::Char('o')]).await;
     snap!("opt_out_prompt_80x24", render(&app));
@@ -386,22 +399,8 @@ async fn a_subscriber_is_opted_out_and_back_from_the_console() {
 #[tokio::test]
 async fn a_consent_is_recorded_from_the_console() {
     use cleverplatform::domain::Channel;
-    let dir = tempfile::tempdir().unwrap();
-    let services = services(dir.path().join("clever.db"), false).await;
-    let csv = dir.path().join("crm.csv");
-    std::fs::write(
-        &csv,
-        "phone;telegram_chat_id;name;consent\n8 701 123 45 67;555001;Айгерим;да\n8 702 123 45 67;;Ерлан;да\n",
-    )
-    .unwrap();
-    let mut app = loaded_app(&services, "default", (80, 24)).await;
-    let mut keys = vec![KeyCode::Char('2'), KeyCode::Char('i')];
-    keys.extend(csv.display().to_string().chars().map(KeyCode::Char));
-    keys.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Char(']')]);
-    press(&mut app, &services, &keys).await;
+    let (_dir, services, mut app) = two_imported_at_80x24().await;
     let sendable = |app: &cleverplatform::tui::app::App| app.sendable.as_ref().unwrap().1.clone();
-    assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 2));
-    assert_eq!(app.subscribers.selected().unwrap().name, "Айгерим");
     press(&mut app, &services, &[KeyCode::Enter]).await;
     let screen = format!("{}", render(&app).backend());
     assert!(
