@@ -639,6 +639,31 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
         "{c:?}"
     );
     assert_eq!(counts().await, (4, 1));
+    // An import that withdraws a consent skips that address's queued rows at once too, and
+    // says how many; a dry run says so and changes nothing.
+    let csv = w._dir.path().join("withdraw.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "phone,name,consent\n{},Клиент 1,no\n{},Клиент 0,yes\n",
+            list[1], list[0]
+        ),
+    )
+    .unwrap();
+    let mut opts = ImportOptions::new("L", "t");
+    opts.dry_run = true;
+    let summary = import_file(&w.store, &csv, &opts, |_| {}).await.unwrap();
+    assert_eq!(summary.queued_skipped, 1, "{summary:?}");
+    assert_eq!(counts().await, (4, 1));
+    let summary = import_file(&w.store, &csv, &ImportOptions::new("L", "t"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.updated, summary.queued_skipped),
+        (1, 1),
+        "{summary:?}"
+    );
+    assert_eq!(counts().await, (3, 2));
     // Each recorded change is audited, with what the operator gave.
     let mut conn = w.store.read().await.unwrap();
     let audited: Vec<(String, String)> = sqlx::query_as(

@@ -480,6 +480,17 @@ pub fn print_summary(s: &ImportSummary) {
     for (reason, n) in &s.rejected_by_reason {
         println!("    {reason:<40}{n:>8}");
     }
+    if s.queued_skipped > 0 {
+        println!(
+            "  {} queued campaign message(s) {} as `consent withdrawn`: the file withdrew their consent",
+            s.queued_skipped,
+            if s.dry_run {
+                "would be skipped"
+            } else {
+                "skipped"
+            }
+        );
+    }
     if let Some(r) = &s.rejects_file {
         println!("  rejected rows, with line and reason: {r}");
     }

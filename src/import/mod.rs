@@ -86,6 +86,9 @@ pub struct ImportSummary {
     pub rejects_file: Option<String>,
     /// The list did not exist and this import made it (a dry run says it would).
     pub list_created: bool,
+    /// Queued campaign messages skipped because the file withdrew their recipients'
+    /// consent (`consent withdrawn`).
+    pub queued_skipped: u64,
 }
 
 /// Where a running import is.
@@ -199,6 +202,7 @@ pub async fn import_file(
         summary.imported += outcome.imported;
         summary.updated += outcome.updated;
         summary.unchanged += outcome.unchanged;
+        summary.queued_skipped += outcome.queued_skipped;
         let mut all_rejected = chunk.rejected;
         all_rejected.extend(outcome.rejected);
         all_rejected.sort();

@@ -43,6 +43,8 @@ pub struct ChunkOutcome {
     pub unchanged: u64,
     /// (line, reason) of rows the database refused.
     pub rejected: Vec<(i64, String)>,
+    /// Queued campaign rows skipped because the chunk withdrew their consent.
+    pub queued_skipped: u64,
 }
 
 /// Reason for a row whose address is on the do-not-contact list.
@@ -340,6 +342,19 @@ pub async fn apply_chunk(
     ] {
         sqlx::query(sql).bind(at).execute(&mut *conn).await?;
     }
+    // A withdrawal skips the subscriber's queued marketing rows at once, as everywhere else.
+    // Only a chunk that withdraws anything, while a marketing campaign can have queued rows,
+    // looks (a campaign cannot start during an import: the import holds the one writer).
+    let withdrawn = Some(ConsentStatus::Withdrawn);
+    let look = rows
+        .iter()
+        .any(|(r, _)| r.consent == withdrawn || r.consent_on.contains(&withdrawn))
+        && sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM campaigns WHERE scope = 'marketing' \
+             AND status IN ('scheduled', 'running', 'paused'))",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
     for sql in [
         add_consent!("whatsapp", "wa", "consent_wa"),
         add_consent!("telegram", "tg", "consent_tg"),
@@ -350,6 +365,24 @@ pub async fn apply_chunk(
             .execute(&mut *conn)
             .await?;
     }
+    let queued_skipped = if look {
+        sqlx::query(
+            "UPDATE outbox SET state = 'skipped', skip_reason = 'consent withdrawn', updated_at = ?1 \
+             WHERE state = 'queued' AND identity_id IN (SELECT i.id FROM import_rows r \
+               JOIN identities i ON i.subscriber_id = r.subscriber_id \
+               WHERE r.reject IS NULL AND r.is_new = 0 AND CASE i.channel \
+                 WHEN 'whatsapp' THEN coalesce(r.consent_wa, r.consent) \
+                 WHEN 'telegram' THEN coalesce(r.consent_tg, r.consent) \
+                 WHEN 'instagram' THEN coalesce(r.consent_ig, r.consent) END = 'withdrawn') \
+             AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'marketing')",
+        )
+        .bind(at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    } else {
+        0
+    };
     sqlx::query(
         "INSERT INTO list_members (list_id, subscriber_id, added_at) \
          SELECT ?1, subscriber_id, ?2 FROM import_rows WHERE reject IS NULL ON CONFLICT DO NOTHING",
@@ -383,5 +416,6 @@ pub async fn apply_chunk(
         updated: updated as u64,
         unchanged: unchanged as u64,
         rejected,
+        queued_skipped,
     })
 }
