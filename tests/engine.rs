@@ -389,6 +389,24 @@ async fn an_opt_out_mid_campaign_stops_later_sends() {
     assert!(first.counts.read > 0, "{:?}", first.counts);
 }
 
+/// A consent on a subscriber's WhatsApp address, given or withdrawn by phone.
+fn by_phone(
+    who: cleverplatform::domain::SubscriberId,
+    scope: cleverplatform::domain::ConsentScope,
+    status: cleverplatform::domain::ConsentStatus,
+) -> cleverplatform::store::subscribers::NewConsent<'static> {
+    cleverplatform::store::subscribers::NewConsent {
+        subscriber: who,
+        channel: cleverplatform::domain::Channel::WhatsApp,
+        scope,
+        status,
+        source: "phone call",
+        proof: "call 17",
+        at: chrono::Utc::now(),
+        recorded_by: "op",
+    }
+}
+
 /// What stops a recipient while their row waits in a batch claimed ahead.
 #[derive(Clone, Copy, Debug)]
 enum StopAhead {
@@ -457,16 +475,7 @@ async fn a_row_claimed_ahead_is_stopped_by(how: StopAhead, why: &str) {
                 .unwrap();
             subs::record_consent(
                 &mut tx,
-                &subs::NewConsent {
-                    subscriber: who,
-                    channel: Channel::WhatsApp,
-                    scope: ConsentScope::Marketing,
-                    status: ConsentStatus::Withdrawn,
-                    source: "phone call",
-                    proof: "",
-                    at: chrono::Utc::now(),
-                    recorded_by: "operator",
-                },
+                &by_phone(who, ConsentScope::Marketing, ConsentStatus::Withdrawn),
             )
             .await
             .unwrap();
@@ -587,21 +596,9 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
         let store = w.store.clone();
         async move {
             let mut tx = store.begin().await.unwrap();
-            let c = subs::change_consent(
-                &mut tx,
-                &subs::NewConsent {
-                    subscriber: who,
-                    channel: Channel::WhatsApp,
-                    scope,
-                    status,
-                    source: "phone call",
-                    proof: "call 17",
-                    at: chrono::Utc::now(),
-                    recorded_by: "op",
-                },
-            )
-            .await
-            .unwrap();
+            let c = subs::change_consent(&mut tx, &by_phone(who, scope, status))
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             c
         }
