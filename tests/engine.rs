@@ -518,6 +518,36 @@ async fn a_consent_withdrawn_holds_for_a_row_already_claimed() {
     a_row_claimed_ahead_is_stopped_by(StopAhead::Withdraw, "consent withdrawn").await;
 }
 
+/// Five subscribers queued in a running campaign `name` on a WhatsApp account (phone number
+/// id `number`) whose platform is never reached; returns the workspace, their numbers, the
+/// campaign and the subscriber `who` (an index into the numbers).
+async fn five_queued(
+    name: &str,
+    number: &str,
+    who: usize,
+) -> (
+    Workspace,
+    Vec<String>,
+    CampaignId,
+    cleverplatform::domain::SubscriberId,
+) {
+    let list = phones(5);
+    let w = workspace(&list).await;
+    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", number).await;
+    let id = campaign(&w.store, name, "WA").await;
+    let mut conn = w.store.read().await.unwrap();
+    let who = cleverplatform::store::subscribers::by_address(
+        &mut conn,
+        cleverplatform::domain::Channel::WhatsApp,
+        &list[who],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    drop(conn);
+    (w, list, id, who)
+}
+
 /// Suppressing a subscriber (the console's `o`) skips their queued rows at once, so the
 /// campaign's counts say so before the sender gets to them; lifting it does not queue them
 /// again, and nobody else's rows move.
@@ -525,15 +555,8 @@ async fn a_consent_withdrawn_holds_for_a_row_already_claimed() {
 async fn suppressing_a_subscriber_skips_their_queued_rows_at_once() {
     use cleverplatform::store::subscribers as subs;
     let _serial = SERIAL.lock().await;
-    let list = phones(5);
-    let w = workspace(&list).await;
-    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4001").await;
-    let id = campaign(&w.store, "Queued", "WA").await;
+    let (w, _, id, who) = five_queued("Queued", "4001", 2).await;
     let mut tx = w.store.begin().await.unwrap();
-    let who = subs::by_address(&mut tx, cleverplatform::domain::Channel::WhatsApp, &list[2])
-        .await
-        .unwrap()
-        .unwrap();
     let changed = subs::suppress_subscriber(&mut tx, who, false, "asked by phone", "op")
         .await
         .unwrap();
@@ -579,19 +602,10 @@ async fn suppressing_a_subscriber_skips_their_queued_rows_at_once() {
 /// one already on record, moves nothing; a grant skips nothing.
 #[tokio::test]
 async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
-    use cleverplatform::domain::{Channel, ConsentScope, ConsentStatus};
+    use cleverplatform::domain::{ConsentScope, ConsentStatus};
     use cleverplatform::store::subscribers::{self as subs, ConsentChange};
     let _serial = SERIAL.lock().await;
-    let list = phones(5);
-    let w = workspace(&list).await;
-    account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "4002").await;
-    let id = campaign(&w.store, "Marketing", "WA").await;
-    let mut tx = w.store.begin().await.unwrap();
-    let who = subs::by_address(&mut tx, Channel::WhatsApp, &list[3])
-        .await
-        .unwrap()
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (w, list, id, who) = five_queued("Marketing", "4002", 3).await;
     let change = |scope, status| {
         let store = w.store.clone();
         async move {
