@@ -288,6 +288,9 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             identities.insert(Channel::Instagram, id);
         }
 
+        // Made channel by channel, recorded in time order, as they would have come in: the
+        // history reads newest first by when each was recorded.
+        let mut events = Vec::new();
         for (&channel, _) in identities.iter() {
             if !rng.random_bool(0.88) {
                 continue;
@@ -302,36 +305,41 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 .replace("{a}", &rng.random_range(1..255).to_string())
                 .replace("{b}", &rng.random_range(1..255).to_string());
             let granted_at = created + Duration::minutes(rng.random_range(1..600));
+            events.push((
+                granted_at,
+                channel,
+                ConsentStatus::Granted,
+                source,
+                proof,
+                "import",
+            ));
+            if rng.random_bool(0.05) {
+                events.push((
+                    granted_at + Duration::days(rng.random_range(1..60)),
+                    channel,
+                    ConsentStatus::Withdrawn,
+                    "inbound STOP".into(),
+                    "subscriber replied STOP".into(),
+                    "webhook",
+                ));
+            }
+        }
+        events.sort_by_key(|e| e.0);
+        for (at, channel, status, source, proof, by) in &events {
             store::subscribers::record_consent(
                 conn,
                 &store::subscribers::NewConsent {
                     subscriber: sid,
-                    channel,
+                    channel: *channel,
                     scope: ConsentScope::Marketing,
-                    status: ConsentStatus::Granted,
-                    source: &source,
-                    proof: &proof,
-                    at: granted_at,
-                    recorded_by: "import",
+                    status: *status,
+                    source,
+                    proof,
+                    at: *at,
+                    recorded_by: by,
                 },
             )
             .await?;
-            if rng.random_bool(0.05) {
-                store::subscribers::record_consent(
-                    conn,
-                    &store::subscribers::NewConsent {
-                        subscriber: sid,
-                        channel,
-                        scope: ConsentScope::Marketing,
-                        status: ConsentStatus::Withdrawn,
-                        source: "inbound STOP",
-                        proof: "subscriber replied STOP",
-                        at: granted_at + Duration::days(rng.random_range(1..60)),
-                        recorded_by: "webhook",
-                    },
-                )
-                .await?;
-            }
         }
         if let Some(phone) = wa_phone.as_deref().filter(|_| rng.random_bool(0.012)) {
             store::subscribers::suppress(
