@@ -1,7 +1,8 @@
 //! `clever subscribers import|export|list|suppress|unsuppress`.
 
-use super::{actor, print_json};
+use super::{actor, local_time, print_json};
 use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
+use crate::domain::consent::{ManualGap, manual_gaps};
 use crate::domain::phone::{self, Region};
 use crate::domain::{Channel, ConsentStatus, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
@@ -122,25 +123,24 @@ pub async fn run(
             default_region,
         } => {
             let (source, proof) = (source.trim(), proof.trim());
-            if source.is_empty() {
-                bail!(
-                    "--source needs the words of where the consent came from, e.g. \"call to the shop\""
-                );
-            }
-            if grant {
-                if proof.is_empty() {
-                    bail!(
-                        "a consent is granted only with proof: --proof \"paper form No. 123\" (a form's number, a recording's id, a ticket)"
-                    );
-                }
-                super::permit(store, config, Change::Consent).await?;
-            }
-            let id = find_subscriber(store, &who, &default_region).await?;
             let status = if grant {
                 ConsentStatus::Granted
             } else {
                 ConsentStatus::Withdrawn
             };
+            match manual_gaps(status, source, proof).first() {
+                Some(ManualGap::Source) => bail!(
+                    "--source needs the words of where the consent came from, e.g. \"call to the shop\""
+                ),
+                Some(ManualGap::Proof) => bail!(
+                    "a consent is granted only with proof: --proof \"paper form No. 123\" (a form's number, a recording's id, a ticket)"
+                ),
+                None => {}
+            }
+            if grant {
+                super::permit(store, config, Change::Consent).await?;
+            }
+            let id = find_subscriber(store, &who, &default_region).await?;
             let by = actor();
             let mut tx = store.begin().await?;
             let change = store::subscribers::change_consent(
@@ -305,13 +305,12 @@ fn detail_json(d: &store::subscribers::SubscriberDetail) -> serde_json::Value {
 /// A subscriber's detail for people, as the console's detail view has it.
 fn print_detail(d: &store::subscribers::SubscriberDetail) {
     use crate::domain::one_line;
-    let time = |t: &chrono::DateTime<chrono::Utc>| super::local_time(*t);
     println!("{} (#{})", one_line(&d.row.name), d.row.id);
     println!(
         "  language {} · time zone {} · added {}",
         d.row.locale.as_deref().unwrap_or("—"),
         d.row.time_zone.as_deref().unwrap_or("the list's"),
-        time(&d.created_at)
+        local_time(d.created_at)
     );
     println!(
         "  lists: {}",
@@ -343,7 +342,7 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
     for c in &d.consents {
         println!(
             "  {} {} {} {} · {}",
-            time(&c.at),
+            local_time(c.at),
             c.status.as_str(),
             c.channel.label(),
             c.scope.as_str(),
@@ -364,7 +363,7 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
     for m in &d.messages {
         print!(
             "  {} {} {} (campaign {}) · {}",
-            time(&m.at),
+            local_time(m.at),
             m.state,
             one_line(&m.campaign),
             m.campaign_id,

@@ -102,9 +102,42 @@ pub fn sendable<'a>(
         .ok_or(NotSendable::Suppressed)
 }
 
+/// What a consent recorded by hand (a call, a paper form, a visit) must say that it does
+/// not: the one rule for `clever subscribers consent` and the console's consent form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualGap {
+    /// Where it came from: always needed.
+    Source,
+    /// What proves it: needed for a grant.
+    Proof,
+}
+
+/// What a hand-recorded consent of `status` lacks, in the order a form asks for it.
+pub fn manual_gaps(status: ConsentStatus, source: &str, proof: &str) -> Vec<ManualGap> {
+    let mut gaps = Vec::new();
+    if source.trim().is_empty() {
+        gaps.push(ManualGap::Source);
+    }
+    if status == ConsentStatus::Granted && proof.trim().is_empty() {
+        gaps.push(ManualGap::Proof);
+    }
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_consent_by_hand_needs_a_source_and_a_grant_proof() {
+        use ConsentStatus::*;
+        use ManualGap::*;
+        assert_eq!(manual_gaps(Granted, " ", ""), [Source, Proof]);
+        assert_eq!(manual_gaps(Granted, "call", " "), [Proof]);
+        assert_eq!(manual_gaps(Granted, "call", "form 3"), []);
+        assert_eq!(manual_gaps(Withdrawn, "", ""), [Source]);
+        assert_eq!(manual_gaps(Withdrawn, "call", ""), []);
+    }
     use proptest::prelude::*;
 
     fn channel() -> impl Strategy<Value = Channel> {

@@ -366,16 +366,20 @@ pub async fn apply_chunk(
             .await?;
     }
     let queued_skipped = if look {
-        sqlx::query(
+        sqlx::query(concat!(
             "UPDATE outbox SET state = 'skipped', skip_reason = 'consent withdrawn', updated_at = ?1 \
-             WHERE state = 'queued' AND identity_id IN (SELECT i.id FROM import_rows r \
-               JOIN identities i ON i.subscriber_id = r.subscriber_id \
-               WHERE r.reject IS NULL AND r.is_new = 0 AND CASE i.channel \
-                 WHEN 'whatsapp' THEN coalesce(r.consent_wa, r.consent) \
-                 WHEN 'telegram' THEN coalesce(r.consent_tg, r.consent) \
-                 WHEN 'instagram' THEN coalesce(r.consent_ig, r.consent) END = 'withdrawn') \
-             AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'marketing')",
-        )
+             WHERE state = 'queued' AND identity_id IN (SELECT i.id FROM import_rows \
+               JOIN identities i ON i.subscriber_id = import_rows.subscriber_id \
+               WHERE reject IS NULL AND is_new = 0 AND CASE i.channel \
+                 WHEN 'whatsapp' THEN ",
+            consent_on!("consent_wa"),
+            " WHEN 'telegram' THEN ",
+            consent_on!("consent_tg"),
+            " WHEN 'instagram' THEN ",
+            consent_on!("consent_ig"),
+            " END = 'withdrawn') \
+             AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'marketing')"
+        ))
         .bind(at)
         .execute(&mut *conn)
         .await?

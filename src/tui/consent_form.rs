@@ -1,8 +1,10 @@
 //! The consent form: records a consent a subscriber gave or withdrew outside the platform
 //! (a call, a paper form, a visit) for one of their addresses, with where it came from and
-//! its proof. It checks by the rules of `clever subscribers consent` and saves through the
-//! same store function ([`crate::store::subscribers::change_consent`]), audited.
+//! its proof. It checks by the same rule as `clever subscribers consent`
+//! ([`crate::domain::consent::manual_gaps`]) and saves through the same store function
+//! ([`crate::store::subscribers::change_consent`]), audited.
 
+use crate::domain::consent::{ManualGap, manual_gaps};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::subscribers::SubscriberDetail;
 use crate::tui::form::edit_field;
@@ -230,18 +232,18 @@ impl ConsentForm {
                 ),
             ));
         }
-        if source.is_empty() {
-            self.errors.push((
-                Row::Source,
-                "say where the consent came from, e.g. call to the shop".into(),
-            ));
-        }
-        if self.status == ConsentStatus::Granted && proof.is_empty() {
-            self.errors.push((
-                Row::Proof,
-                "a consent is granted only with proof: a form's number, a recording's id, a ticket"
-                    .into(),
-            ));
+        for gap in manual_gaps(self.status, &source, &proof) {
+            self.errors.push(match gap {
+                ManualGap::Source => (
+                    Row::Source,
+                    "say where the consent came from, e.g. call to the shop".into(),
+                ),
+                ManualGap::Proof => (
+                    Row::Proof,
+                    "a consent is granted only with proof: a form's number, a recording's id, a ticket"
+                        .into(),
+                ),
+            });
         }
         if let Some((row, _)) = self.errors.first() {
             self.focus = *row;

@@ -280,15 +280,14 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             None => out.push(field(t, &label, i.address.clone())),
         }
     }
-    // The key that stops (or lifts) messaging this person is named where it matters.
-    if let Some(key) = app
-        .keymap
-        .first_key(
-            crate::tui::keymap::Mode::Normal,
-            crate::tui::action::Action::OptOut,
-        )
-        .filter(|_| !d.identities.is_empty())
-    {
+    // The keys that act on this person are named where they matter, once they have an
+    // address to act on.
+    let key_for = |action| {
+        app.keymap
+            .first_key(crate::tui::keymap::Mode::Normal, action)
+            .filter(|_| !d.identities.is_empty())
+    };
+    if let Some(key) = key_for(crate::tui::action::Action::OptOut) {
         let all = d.identities.iter().all(|i| i.suppressed.is_some());
         out.push(Line::from(Span::styled(
             if all {
@@ -302,14 +301,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
     out.push(Line::from(""));
     let mut consent = heading(t, "Consent history (newest first)");
     // The key that records one is named on the heading's line (the detail is short of rows).
-    if let Some(key) = app
-        .keymap
-        .first_key(
-            crate::tui::keymap::Mode::Normal,
-            crate::tui::action::Action::Consent,
-        )
-        .filter(|_| !d.identities.is_empty())
-    {
+    if let Some(key) = key_for(crate::tui::action::Action::Consent) {
         consent.push_span(Span::styled(
             format!(" · {key} records one"),
             t.style(Meaning::Muted),
