@@ -21,7 +21,8 @@ use chrono::Utc;
 use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::RngExt;
-use std::collections::{BTreeMap, HashMap};
+use sqlx::Connection;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -425,10 +426,16 @@ async fn tick(
     }
     *holding = true;
     let lost = outbox::expire_leases(&mut tx).await?;
-    if lost > 0 {
+    if lost.unknown > 0 {
         tracing::warn!(
-            rows = lost,
+            rows = lost.unknown,
             "rows whose engine stopped while sending are now unknown"
+        );
+    }
+    if lost.requeued > 0 {
+        tracing::info!(
+            rows = lost.requeued,
+            "rows claimed ahead by an engine that stopped before sending them are queued again"
         );
     }
     outbox::apply_statuses(&mut tx).await?;
@@ -620,7 +627,7 @@ async fn send_for_account(
             st.send.slow_until = None;
         }
         let claimed = match ahead.take() {
-            Some(claim) => still_running(&store, &row, claim, &mut st.pending).await,
+            Some(claim) => still_running(&store, &options, &row, claim, &mut st.pending).await,
             None => claim_batch(&store, &options, &row, &mut st.claim, 0).await,
         };
         let claim = match claimed {
@@ -776,7 +783,7 @@ struct ClaimState {
     next_campaign: usize,
     /// Template campaigns whose messages the platform has accepted: the others send one
     /// message at a time until it does (see `claim_batch`).
-    proven: std::collections::HashSet<CampaignId>,
+    proven: HashSet<CampaignId>,
 }
 
 /// What sending needs to remember between batches.
@@ -861,12 +868,12 @@ fn batch_for(rate: f64, cap: i64) -> i64 {
 /// cannot be told, the whole batch goes back, to be claimed again.
 async fn still_running(
     store: &Store,
+    options: &EngineOptions,
     account: &store::accounts::AccountRow,
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
-    let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
-    let (running, stopped) = match running_on(store, account, &ids).await {
+    let (running, stopped, started) = match go_ahead(store, options, account, &claim).await {
         Ok(found) => found,
         Err(e) => {
             hand_back(account, pending, claim);
@@ -878,6 +885,17 @@ async fn still_running(
         mut rows,
         probes,
     } = claim;
+    // A row not started is no longer this engine's: its lease ran out while it waited
+    // (another writer held the database that long) and recovery queued it again.
+    let before = rows.len();
+    rows.retain(|(r, k)| !running.contains(&campaigns[*k].id) || started.contains(&r.id));
+    if rows.len() < before {
+        tracing::warn!(
+            account = %account.id,
+            rows = before - rows.len(),
+            "rows claimed ahead waited past their lease and went back to the queue; not sent from this batch"
+        );
+    }
     // Suppressed or consent withdrawn since the claim (an operator's `o`, `subscribers
     // suppress` or `consent --withdraw`, an import, a STOP by webhook): skipped as the claim
     // would have skipped them.
@@ -916,15 +934,20 @@ async fn still_running(
     }))
 }
 
-/// The account's running campaigns (none when the account is not active), and which of
-/// the claimed rows must not go now, and why.
-async fn running_on(
+/// Just before a batch claimed ahead goes: the account's running campaigns (none when the
+/// account is not active), which of the claimed rows must not go now and why, and the rows
+/// of running campaigns marked started (a crash from here on leaves them `unknown`). One
+/// write transaction, committed before any request goes out.
+async fn go_ahead(
     store: &Store,
+    options: &EngineOptions,
     account: &store::accounts::AccountRow,
-    ids: &[i64],
-) -> Result<(Vec<CampaignId>, Vec<(i64, String)>), StoreError> {
-    let mut tx = store.read().await?;
-    let stopped = outbox::stopped_among(&mut tx, ids).await?;
+    claim: &Claim,
+) -> Result<(Vec<CampaignId>, Vec<(i64, String)>, HashSet<i64>), StoreError> {
+    let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
+    let mut conn = store.writer(true).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let stopped = outbox::stopped_among(&mut tx, &ids).await?;
     let account = account.id;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
     let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
@@ -937,8 +960,16 @@ async fn running_on(
     } else {
         Vec::new()
     };
+    let going: Vec<i64> = claim
+        .rows
+        .iter()
+        .filter(|(_, k)| running.contains(&claim.campaigns[*k].id))
+        .map(|(r, _)| r.id)
+        .collect();
+    let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
+    let started = outbox::start_claimed(&mut tx, &going, lease_until).await?;
     tx.commit().await?;
-    Ok((running, stopped))
+    Ok((running, stopped, started.into_iter().collect()))
 }
 
 /// Claims the next batch of the account's running campaigns, within what the licence and
@@ -950,7 +981,9 @@ async fn claim_batch(
     st: &mut ClaimState,
     in_flight: i64,
 ) -> Result<Next, StoreError> {
-    let mut tx = store.begin().await?;
+    // On disk before any of its requests goes out: a power cut must not queue it again.
+    let mut conn = store.writer(true).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
     let campaigns: Vec<RunningCampaign> = outbox::running(&mut tx)
         .await?
@@ -1093,8 +1126,16 @@ async fn claim_batch(
         let i = (st.next_campaign + k) % campaigns.len();
         let c = &campaigns[i];
         let share = if probes.contains(&c.id) { 1 } else { share };
-        for row in
-            outbox::claim(&mut tx, c.id, c.scope, c.needs_window(), share, lease_until).await?
+        for row in outbox::claim(
+            &mut tx,
+            c.id,
+            c.scope,
+            c.needs_window(),
+            share,
+            lease_until,
+            in_flight > 0,
+        )
+        .await?
         {
             rows.push((row, i));
         }
@@ -1404,7 +1445,10 @@ impl Write {
 const LAST_WRITE_TRIES: u32 = 3;
 
 async fn write(store: &Store, w: &Write) -> Result<(), StoreError> {
-    let mut tx = store.begin().await?;
+    // Not synced: a power cut that takes these back leaves their rows `sending`, and they
+    // turn `unknown` when the lease runs out; nothing is sent twice.
+    let mut conn = store.writer(false).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     outbox::record(&mut tx, &w.results).await?;
     for (address, proof) in &w.opt_outs {
         store::inbound::opt_out(

@@ -40,6 +40,15 @@ fn time(secs: i64) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
+/// Whether any of the events stops messages to someone: an opt-out keyword or a block.
+fn opts_out(events: &[Inbound], extra_keywords: &[String]) -> bool {
+    events.iter().any(|e| match e {
+        Inbound::Message { text, .. } => optout::is_opt_out(text, extra_keywords),
+        Inbound::Blocked { .. } => true,
+        Inbound::Status { .. } => false,
+    })
+}
+
 /// Applies the events of one webhook (or one Telegram update) for an account.
 pub async fn apply(
     store: &Store,
@@ -49,7 +58,13 @@ pub async fn apply(
     extra_keywords: &[String],
 ) -> Result<Applied, StoreError> {
     let mut applied = Applied::default();
-    let mut tx = store.begin().await?;
+    // A webhook is answered once its events are written, and the platform does not send it
+    // again: an opt-out in it must survive a power cut, so its commit is synced to disk.
+    let mut tx = if opts_out(events, extra_keywords) {
+        store.begin_synced().await?
+    } else {
+        store.begin().await?
+    };
     for event in events {
         match event {
             Inbound::Message { from, id, text, at } => {
@@ -125,4 +140,40 @@ pub async fn apply(
     }
     tx.commit().await?;
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> Inbound {
+        Inbound::Message {
+            from: "77011234567".into(),
+            id: "wamid.in".into(),
+            text: text.into(),
+            at: 1,
+        }
+    }
+
+    /// Only a webhook that stops messages to someone pays for a commit synced to disk.
+    #[test]
+    fn only_opt_outs_and_blocks_are_synced() {
+        let status = Inbound::Status {
+            provider_id: "wamid.out".into(),
+            status: DeliveryStatus::Read,
+            recipient: "77011234567".into(),
+            at: 1,
+            error_code: None,
+            error_title: None,
+        };
+        let blocked = Inbound::Blocked {
+            from: "123".into(),
+            at: 1,
+        };
+        assert!(!opts_out(&[status.clone(), message("Спасибо!")], &[]));
+        assert!(opts_out(&[status.clone(), message("СТОП")], &[]));
+        assert!(!opts_out(&[message("хватит")], &[]));
+        assert!(opts_out(&[message("хватит")], &["Хватит".into()]));
+        assert!(opts_out(&[status, blocked], &[]));
+    }
 }

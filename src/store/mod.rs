@@ -20,6 +20,7 @@ pub mod settings;
 pub mod subscribers;
 
 use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite};
 use std::path::{Path, PathBuf};
@@ -151,6 +152,9 @@ impl Location {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool<Sqlite>,
+    /// One connection whose commits are synced to disk before they return, for the few
+    /// writes that must survive a power cut (`begin_synced`); opened when first used.
+    synced: Pool<Sqlite>,
     location: Location,
 }
 
@@ -187,8 +191,14 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| map_open_error(location, e))?;
+        let synced = if in_memory {
+            pool.clone()
+        } else {
+            synced_pool(&pool)
+        };
         let store = Store {
             pool,
+            synced,
             location: location.clone(),
         };
         store.migrate().await?;
@@ -265,6 +275,33 @@ impl Store {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Starts a write transaction, as `begin`, whose commit is synced to disk before it
+    /// returns (`synchronous = FULL`), for writes that must survive a power cut because
+    /// someone outside was told they happened: an opt-out a platform's webhook was answered
+    /// for. Elsewhere `NORMAL` keeps commits safe from a crashed process, not from a power
+    /// cut, and keeps frequent small writes (delivery statuses) from waiting on the disk.
+    pub async fn begin_synced(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.synced.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// One of this store's connections, set to sync its commits to disk before they return
+    /// (`FULL`) or not (`NORMAL`), for a write transaction begun on it
+    /// (`Connection::begin_with("BEGIN IMMEDIATE")`). The engine syncs what must be on disk
+    /// before a request goes out (a claim, a batch's start), and not what it writes after (the
+    /// results), which a power cut could only turn `unknown`. The setting stays with the
+    /// connection, so every caller states its own.
+    pub async fn writer(&self, synced: bool) -> Result<PoolConnection<Sqlite>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query(if synced {
+            "PRAGMA synchronous = FULL"
+        } else {
+            "PRAGMA synchronous = NORMAL"
+        })
+        .execute(&mut *conn)
+        .await?;
+        Ok(conn)
+    }
+
     /// Starts a read-only transaction: one consistent snapshot, never holding up writers.
     pub async fn read(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin().await?)
@@ -276,18 +313,26 @@ impl Store {
     /// other connection wrote in between; the shared pool hands out its connections in turn,
     /// so each transaction there starts by reading the hot pages again from the file.
     /// An in-memory database is one per connection, so there the store itself is returned.
+    ///
+    /// Its commits are synced to disk (`synchronous = FULL`) before they return: the engine
+    /// sends right after a claim commits, so a power cut must not take back a claim whose
+    /// messages went out (the rows would be queued and sent again). Elsewhere `NORMAL` keeps
+    /// commits safe from a crashed process, not from a power cut.
     pub fn own_connection(&self) -> Store {
         if matches!(&self.location, Location::Url(u) if u.contains(":memory:")) {
             return self.clone();
         }
         let options = (*self.pool.connect_options())
             .clone()
+            .synchronous(SqliteSynchronous::Full)
             .pragma("cache_size", "-8192");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .connect_lazy_with(options);
         Store {
-            pool: SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(0)
-                .connect_lazy_with(options),
+            synced: pool.clone(),
+            pool,
             location: self.location.clone(),
         }
     }
@@ -299,8 +344,20 @@ impl Store {
 
     /// Closes every connection, checkpointing the write-ahead log.
     pub async fn close(&self) {
+        self.synced.close().await;
         self.pool.close().await;
     }
+}
+
+/// One lazily opened connection to the pool's database whose commits are synced to disk.
+fn synced_pool(pool: &Pool<Sqlite>) -> Pool<Sqlite> {
+    let options = (*pool.connect_options())
+        .clone()
+        .synchronous(SqliteSynchronous::Full);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .connect_lazy_with(options)
 }
 
 /// The newest migration this build ships.
@@ -421,6 +478,45 @@ mod tests {
         );
         assert!(Location::from_url("postgres://x").is_err());
         assert!(Location::from_url("sqlite://").is_err());
+    }
+
+    /// The engine's connection and `begin_synced` sync every commit to disk (FULL = 2); the
+    /// shared pool does not (NORMAL = 1), nor does a `writer(false)` (the engine's results);
+    /// all of them are in WAL mode.
+    #[tokio::test]
+    async fn claims_and_opt_outs_are_synced_to_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::File(dir.path().join("c.db")))
+            .await
+            .unwrap();
+        async fn level(mut tx: sqlx::Transaction<'_, Sqlite>) -> (i64, String) {
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            (sync, journal)
+        }
+        let wal = || "wal".to_string();
+        assert_eq!(level(store.begin().await.unwrap()).await, (1, wal()));
+        assert_eq!(level(store.begin_synced().await.unwrap()).await, (2, wal()));
+        let engine = store.own_connection();
+        assert_eq!(level(engine.begin().await.unwrap()).await, (2, wal()));
+        assert_eq!(level(engine.read().await.unwrap()).await, (2, wal()));
+        // Each writer states its own setting; the connection keeps the last one stated.
+        use sqlx::Connection;
+        for synced in [false, true, false] {
+            let mut conn = engine.writer(synced).await.unwrap();
+            let tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            let expected = if synced { 2 } else { 1 };
+            assert_eq!(level(tx).await, (expected, wal()), "synced: {synced}");
+        }
+        store.close().await;
+        engine.close().await;
     }
 
     #[tokio::test]

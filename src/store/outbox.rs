@@ -4,8 +4,10 @@
 //!
 //! Every claim is one `UPDATE … WHERE state = 'queued'` inside SQLite's single writer, so
 //! two engines can never claim the same row; a row leaves `sending` only through a recorded
-//! result or, when its lease runs out (its engine died), as `unknown`, never back to
-//! `queued`: nothing is sent twice without the operator's say (`requeue-unknown`).
+//! result or, when its lease runs out (its engine died), as `unknown`: nothing is sent twice
+//! without the operator's say (`requeue-unknown`). The one way back to `queued` without a
+//! result is for rows claimed ahead whose batch was never started (`start_claimed`): none
+//! of their requests went out.
 
 use super::{StoreError, now};
 use crate::domain::{AccountId, CampaignId, CampaignStatus, Channel, ConsentScope};
@@ -373,6 +375,9 @@ fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
 /// Claims up to `limit` due rows of a campaign for sending until `lease_until`, and reads
 /// back what their messages need. With `needs_window`, a row whose recipient has not written
 /// to the account in the last 24 hours is marked stopped: the platform would refuse it.
+/// Rows claimed `ahead` (while another batch is being sent) must be started with
+/// `start_claimed` before any of them is sent; until then a crash gives them back to the
+/// queue instead of leaving them `unknown`.
 pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
@@ -380,10 +385,12 @@ pub async fn claim(
     needs_window: bool,
     limit: i64,
     lease_until: DateTime<Utc>,
+    ahead: bool,
 ) -> Result<Vec<Claimed>, StoreError> {
     let at = now();
     let ids: Vec<i64> = sqlx::query_scalar(
-        "UPDATE outbox SET state = 'sending', lease_until = ?3, attempts = attempts + 1, updated_at = ?4 \
+        "UPDATE outbox SET state = 'sending', lease_until = ?3, attempts = attempts + 1, updated_at = ?4, \
+           claimed_ahead = ?5 \
          WHERE id IN (SELECT o.id FROM outbox o WHERE o.campaign_id = ?1 AND o.state = 'queued' \
            AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?4) ORDER BY o.id LIMIT ?2) \
          RETURNING id",
@@ -392,6 +399,7 @@ pub async fn claim(
     .bind(limit)
     .bind(lease_until)
     .bind(at)
+    .bind(ahead)
     .fetch_all(&mut *conn)
     .await?;
     if ids.is_empty() {
@@ -416,6 +424,29 @@ pub async fn claim(
     .bind(scope)
     .bind(needs_window)
     .bind(at - chrono::Duration::hours(24))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks rows claimed ahead as started, with their lease counted from now, just before
+/// their requests go out; returns the ids marked. A row missing from the answer is no longer
+/// this engine's to send (its lease ran out and recovery gave it back to the queue, where
+/// another claim may have it): it must not be sent or recorded.
+pub async fn start_claimed(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "UPDATE outbox SET claimed_ahead = 0, lease_until = ?2 \
+         WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending' AND claimed_ahead = 1 \
+         RETURNING id",
+    )
+    .bind(json(&ids)?)
+    .bind(lease_until)
     .fetch_all(conn)
     .await?)
 }
@@ -555,10 +586,36 @@ pub async fn any_accepted(
     .await?)
 }
 
-/// Rows whose engine died while sending them: their fate is unknown. Returns how many.
-pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+/// What recovery did with rows whose engine died while they were claimed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Rows of a batch that had started: their fate is unknown.
+    pub unknown: u64,
+    /// Rows of a batch claimed ahead and never started: back in the queue, the attempt not
+    /// counted.
+    pub requeued: u64,
+}
+
+/// Rows whose lease ran out (their engine died): `unknown` when their batch had started,
+/// back to the queue when it was only claimed ahead (none of its requests went out).
+pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, StoreError> {
     let at = now();
-    Ok(sqlx::query(
+    // Found through `outbox_campaign_state`, one campaign at a time.
+    // As with a retry, a row of a campaign cancelled meanwhile is skipped, not queued.
+    let requeued = sqlx::query(
+        "UPDATE outbox SET state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
+         skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, \
+         claimed_ahead = 0, lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ?1 \
+         FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id IN ( \
+           SELECT o.id FROM campaigns k CROSS JOIN outbox o \
+           WHERE o.campaign_id = k.id AND o.state = 'sending' AND o.lease_until < ?1 \
+           AND o.claimed_ahead = 1)",
+    )
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let unknown = sqlx::query(
         "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', \
          fail_code = 'the engine stopped while sending', lease_until = NULL, \
          updated_at = ?1 WHERE id IN (SELECT o.id FROM campaigns c CROSS JOIN outbox o \
@@ -567,7 +624,8 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<u64, StoreErro
     .bind(at)
     .execute(conn)
     .await?
-    .rows_affected())
+    .rows_affected();
+    Ok(Expired { unknown, requeued })
 }
 
 /// Applies received delivery statuses to outbox rows, forward only (sent → delivered →
