@@ -352,6 +352,106 @@ async fn consent_per_channel_wins_over_consent_for_every_channel() {
     assert_eq!(ws.import(&f, &opts("L")).await.unwrap().unchanged, 2);
 }
 
+/// A consent value older than the consent on record does not override it: a stale export
+/// imported after a subscriber withdrew by phone leaves them withdrawn (the rest of the row
+/// is imported), and is counted. A newer value, or one without a date (given at the import),
+/// is applied; a date in the future is refused.
+#[tokio::test]
+async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
+    use cleverplatform::domain::SubscriberId;
+    use cleverplatform::store::subscribers::{ConsentChange, NewConsent, change_consent};
+    let ws = workspace().await;
+    let f = ws.file(
+        "crm.csv",
+        b"phone;name;consent;consent_at
++77011234567;Aida;yes;2026-01-10
++77021234567;Bolat;yes;2026-01-10
+",
+    );
+    assert_eq!(ws.import(&f, &opts("L")).await.unwrap().imported, 2);
+    // Aida withdraws by phone.
+    let mut tx = ws.store.begin().await.unwrap();
+    let change = change_consent(
+        &mut tx,
+        &NewConsent {
+            subscriber: SubscriberId(1),
+            channel: Channel::WhatsApp,
+            scope: ConsentScope::Marketing,
+            status: ConsentStatus::Withdrawn,
+            source: "phone call",
+            proof: "",
+            at: chrono::Utc::now(),
+            recorded_by: "op",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        matches!(change, ConsentChange::Recorded { .. }),
+        "{change:?}"
+    );
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1);
+    // An older export: Aida `yes` and Bolat `no`, both dated before what is on record, and
+    // Aida renamed. Neither consent changes; the name does.
+    let old = ws.file(
+        "old.csv",
+        b"phone;name;consent;consent_at
++77011234567;Aida K.;yes;2025-12-01
++77021234567;Bolat;no;01.12.2025
+",
+    );
+    let dry = ws
+        .import(
+            &old,
+            &ImportOptions {
+                dry_run: true,
+                ..opts("L")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((dry.updated, dry.consent_outdated), (1, 2), "{dry:?}");
+    let s = ws.import(&old, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.updated, s.unchanged, s.rejected, s.consent_outdated),
+        (1, 1, 0, 2),
+        "{s:?}"
+    );
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1);
+    let aida = ws.detail(1).await;
+    assert_eq!(aida.row.name, "Aida K.");
+    assert_eq!(aida.consents.len(), 2, "{:?}", aida.consents);
+    assert_eq!(aida.consents[0].status, ConsentStatus::Withdrawn);
+    assert_eq!(ws.detail(2).await.consents.len(), 1);
+    // Again: nothing changes, the outdated values are counted again.
+    let again = ws.import(&old, &opts("L")).await.unwrap();
+    assert_eq!(
+        (again.unchanged, again.consent_outdated),
+        (2, 2),
+        "{again:?}"
+    );
+    // A date in the future is refused; a newer consent, or one without a date, applies.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d");
+    let new = ws.file(
+        "new.csv",
+        format!("phone;consent;consent_at\n+77011234567;yes;{tomorrow}\n+77021234567;no;\n")
+            .as_bytes(),
+    );
+    let s = ws.import(&new, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.updated, s.rejected, s.consent_outdated),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    assert_eq!(s.rejected_by_reason["bad consent date"], 1, "{s:?}");
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 0, "Bolat withdrew");
+    let f = ws.file("yes.csv", b"phone;consent\n+77011234567;yes\n");
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.consent_outdated), (1, 0), "{s:?}");
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "Aida agreed again");
+}
+
 #[tokio::test]
 async fn files_that_must_change_nothing() {
     let ws = workspace().await;

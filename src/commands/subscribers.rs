@@ -490,6 +490,18 @@ pub fn print_summary(s: &ImportSummary) {
             }
         );
     }
+    if s.consent_outdated > 0 {
+        println!(
+            "  {} row(s) with a consent value older (consent_at) than the consent on record: {}; \
+             `clever subscribers show` lists a subscriber's history",
+            s.consent_outdated,
+            if s.dry_run {
+                "it would not be applied"
+            } else {
+                "not applied, the rest of the row imported"
+            }
+        );
+    }
     if let Some(r) = &s.rejects_file {
         println!("  rejected rows, with line and reason: {r}");
     }

@@ -89,6 +89,10 @@ pub struct ImportSummary {
     /// Queued campaign messages skipped because the file withdrew their recipients'
     /// consent (`consent withdrawn`).
     pub queued_skipped: u64,
+    /// Rows whose consent value was not applied: it would have changed the consent on
+    /// record, but its `consent_at` is earlier than the latest event there (the rest of the
+    /// row is imported).
+    pub consent_outdated: u64,
 }
 
 /// Where a running import is.
@@ -203,6 +207,7 @@ pub async fn import_file(
         summary.updated += outcome.updated;
         summary.unchanged += outcome.unchanged;
         summary.queued_skipped += outcome.queued_skipped;
+        summary.consent_outdated += outcome.consent_outdated;
         let mut all_rejected = chunk.rejected;
         all_rejected.extend(outcome.rejected);
         all_rejected.sort();
@@ -622,7 +627,14 @@ impl RowContext<'_> {
                 Column::ConsentAt => {
                     row.consent_at = parse_time(v).ok_or_else(|| {
                         format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
-                    })?
+                    })?;
+                    // A consent given "later" would outrank every statement made until
+                    // then, a withdrawal by phone included; a day allows for time zones.
+                    if row.consent_at > self.now + chrono::Duration::days(1) {
+                        return Err(format!(
+                            "bad consent date (`{v}` is in the future: give the date the consent was given)"
+                        ));
+                    }
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));

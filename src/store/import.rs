@@ -45,6 +45,9 @@ pub struct ChunkOutcome {
     pub rejected: Vec<(i64, String)>,
     /// Queued campaign rows skipped because the chunk withdrew their consent.
     pub queued_skipped: u64,
+    /// Rows whose consent value would have changed the consent on record but was given
+    /// before it (`consent_at` earlier than the latest event): not applied.
+    pub consent_outdated: u64,
 }
 
 /// Reason for a row whose address is on the do-not-contact list.
@@ -73,7 +76,9 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             consent_ig TEXT, consent_source TEXT, consent_proof TEXT,
             consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
             subscriber_id INTEGER, is_new INTEGER NOT NULL DEFAULT 0,
-            changed INTEGER NOT NULL DEFAULT 0, reject TEXT)",
+            changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
+            st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
+            outdated INTEGER NOT NULL DEFAULT 0)",
     )
     .execute(&mut *conn)
     .await?;
@@ -99,18 +104,6 @@ pub async fn finish(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The latest marketing consent status of the row's subscriber on a channel.
-macro_rules! latest {
-    ($channel:literal) => {
-        concat!(
-            "(SELECT c.status FROM consents c WHERE c.subscriber_id = import_rows.subscriber_id \
-             AND c.channel = '",
-            $channel,
-            "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1)"
-        )
-    };
-}
-
 /// The row's consent value on a channel: its own column's, else the one for every channel.
 macro_rules! consent_on {
     ($cons:literal) => {
@@ -118,10 +111,12 @@ macro_rules! consent_on {
     };
 }
 
-/// Whether the row's consent value calls for a new event on a channel: a grant when the
-/// latest is not a grant, a withdrawal only when the latest is a grant.
-macro_rules! needs_event {
-    ($channel:literal, $col:literal, $cons:literal) => {
+/// Whether the row's consent value on a channel (address `$col`, value column `$cons`, the
+/// latest marketing status on record `$st`, read into the staging table by
+/// `read_latest_consent!`) differs from what is on record: a grant when the latest is not a
+/// grant, a withdrawal only when the latest is a grant.
+macro_rules! changes_consent {
+    ($col:literal, $cons:literal, $st:literal) => {
         concat!(
             "(",
             $col,
@@ -134,11 +129,55 @@ macro_rules! needs_event {
              WHEN ",
             consent_on!($cons),
             " = 'granted' THEN coalesce(",
-            latest!($channel),
+            $st,
             ", '') <> 'granted' \
              ELSE coalesce(",
-            latest!($channel),
+            $st,
             ", '') = 'granted' END)"
+        )
+    };
+}
+
+/// Whether the row's consent value calls for a new event on a channel: it changes what is on
+/// record, and it was given no earlier than the latest event on record (`$at`). An older
+/// statement (a stale export imported after the subscriber withdrew by phone) does not
+/// override a newer one; it is counted as outdated instead.
+macro_rules! needs_event {
+    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+        concat!(
+            "(",
+            changes_consent!($col, $cons, $st),
+            " AND consent_at >= coalesce(",
+            $at,
+            ", ''))"
+        )
+    };
+}
+
+/// Whether the row's consent value would change what is on record but is older than it.
+macro_rules! outdated_consent {
+    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+        concat!(
+            "(",
+            changes_consent!($col, $cons, $st),
+            " AND consent_at < ",
+            $at,
+            ")"
+        )
+    };
+}
+
+/// Reads the latest marketing consent on record (status and time) on a channel into the
+/// staging table, for the known subscribers of the chunk whose row has an address and a
+/// consent value there: the statements that compare the file with it read it from there.
+macro_rules! read_latest_consent {
+    ($channel:literal, $col:literal, $cons:literal, $st:literal, $at:literal) => {
+        concat!(
+            "UPDATE import_rows SET (", $st, ", ", $at, ") = \
+             (SELECT c.status, c.at FROM consents c WHERE c.subscriber_id = import_rows.subscriber_id \
+              AND c.channel = '", $channel, "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1) \
+             WHERE reject IS NULL AND is_new = 0 AND ", $col, " IS NOT NULL AND ",
+            consent_on!($cons), " IS NOT NULL"
         )
     };
 }
@@ -163,12 +202,12 @@ macro_rules! add_identity {
 }
 
 macro_rules! add_consent {
-    ($channel:literal, $col:literal, $cons:literal) => {
+    ($channel:literal, $col:literal, $cons:literal, $st:literal, $at:literal) => {
         concat!(
             "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
              SELECT subscriber_id, '", $channel, "', 'marketing', ", consent_on!($cons), ", consent_source, \
              consent_proof, consent_at, ?1 FROM import_rows WHERE reject IS NULL AND ",
-            needs_event!($channel, $col, $cons)
+            needs_event!($col, $cons, $st, $at)
         )
     };
 }
@@ -298,6 +337,24 @@ pub async fn apply_chunk(
     .fetch_one(&mut *conn)
     .await?;
     if existing {
+        for sql in [
+            read_latest_consent!("whatsapp", "wa", "consent_wa", "st_wa", "at_wa"),
+            read_latest_consent!("telegram", "tg", "consent_tg", "st_tg", "at_tg"),
+            read_latest_consent!("instagram", "ig", "consent_ig", "st_ig", "at_ig"),
+        ] {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+        sqlx::query(concat!(
+            "UPDATE import_rows SET outdated = 1 WHERE reject IS NULL AND is_new = 0 AND (",
+            outdated_consent!("wa", "consent_wa", "st_wa", "at_wa"),
+            " OR ",
+            outdated_consent!("tg", "consent_tg", "st_tg", "at_tg"),
+            " OR ",
+            outdated_consent!("ig", "consent_ig", "st_ig", "at_ig"),
+            ")"
+        ))
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(concat!(
             "UPDATE import_rows SET changed = 1 WHERE reject IS NULL AND is_new = 0 AND (",
             "EXISTS (SELECT 1 FROM subscribers s WHERE s.id = import_rows.subscriber_id AND (",
@@ -311,11 +368,11 @@ pub async fn apply_chunk(
             "OR NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ?1 ",
             "AND m.subscriber_id = import_rows.subscriber_id) ",
             "OR ",
-            needs_event!("whatsapp", "wa", "consent_wa"),
+            needs_event!("wa", "consent_wa", "st_wa", "at_wa"),
             " OR ",
-            needs_event!("telegram", "tg", "consent_tg"),
+            needs_event!("tg", "consent_tg", "st_tg", "at_tg"),
             " OR ",
-            needs_event!("instagram", "ig", "consent_ig"),
+            needs_event!("ig", "consent_ig", "st_ig", "at_ig"),
             ")"
         ))
         .bind(list)
@@ -356,9 +413,9 @@ pub async fn apply_chunk(
         .fetch_one(&mut *conn)
         .await?;
     for sql in [
-        add_consent!("whatsapp", "wa", "consent_wa"),
-        add_consent!("telegram", "tg", "consent_tg"),
-        add_consent!("instagram", "ig", "consent_ig"),
+        add_consent!("whatsapp", "wa", "consent_wa", "st_wa", "at_wa"),
+        add_consent!("telegram", "tg", "consent_tg", "st_tg", "at_tg"),
+        add_consent!("instagram", "ig", "consent_ig", "st_ig", "at_ig"),
     ] {
         sqlx::query(sql)
             .bind(recorded_by)
@@ -377,7 +434,10 @@ pub async fn apply_chunk(
             consent_on!("consent_tg"),
             " WHEN 'instagram' THEN ",
             consent_on!("consent_ig"),
-            " END = 'withdrawn') \
+            " END = 'withdrawn' \
+               AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
+                    AND c.channel = i.channel AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1) \
+                   IS NOT 'granted') \
              AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'marketing')"
         ))
         .bind(at)
@@ -403,10 +463,11 @@ pub async fn apply_chunk(
     .execute(&mut *conn)
     .await?;
 
-    let (imported, updated, unchanged): (i64, i64, i64) = sqlx::query_as(
+    let (imported, updated, unchanged, outdated): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(reject IS NULL AND is_new = 1), 0), \
                 coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 1), 0), \
-                coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 0), 0) FROM import_rows",
+                coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 0), 0), \
+                coalesce(sum(outdated), 0) FROM import_rows",
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -421,5 +482,6 @@ pub async fn apply_chunk(
         unchanged: unchanged as u64,
         rejected,
         queued_skipped,
+        consent_outdated: outdated as u64,
     })
 }

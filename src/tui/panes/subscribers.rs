@@ -169,14 +169,22 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                     t.style(Meaning::Warn),
                 )));
             }
-            if s.queued_skipped > 0 {
-                lines.push(Line::from(Span::styled(
-                    format!(
-                        "{} queued campaign message(s) skipped: the file withdrew their consent",
-                        group(s.queued_skipped as i64)
-                    ),
-                    t.style(Meaning::Warn),
-                )));
+            for (n, what) in [
+                (
+                    s.queued_skipped,
+                    "queued campaign message(s) skipped: the file withdrew their consent",
+                ),
+                (
+                    s.consent_outdated,
+                    "consent value(s) older than the consent on record: not applied",
+                ),
+            ] {
+                if n > 0 {
+                    lines.push(Line::from(Span::styled(
+                        format!("{} {what}", group(n as i64)),
+                        t.style(Meaning::Warn),
+                    )));
+                }
             }
             lines.push(Line::from(match &s.rejects_file {
                 Some(r) if s.rejected > 0 => format!("rows and reasons in {r} · Esc closes"),
