@@ -595,6 +595,40 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     .assert()
     .code(1)
     .stderr(predicate::str::contains("is not suppressed"));
+    // A stale export's withdrawal, dated before the grant on paper, is not applied.
+    let stale = home.path().join("stale.csv");
+    std::fs::write(
+        &stale,
+        "phone;consent;consent_at\n+77011234567;no;01.02.2025\n",
+    )
+    .unwrap();
+    let stale_import = |json: bool| {
+        let mut args = vec![
+            "subscribers",
+            "import",
+            stale.to_str().unwrap(),
+            "--list",
+            "CRM",
+        ];
+        if json {
+            args.push("--json");
+        }
+        run(&args)
+    };
+    let summary = stdout_json(stale_import(true));
+    assert_eq!(
+        (&summary["unchanged"], &summary["consent_outdated"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "{summary}"
+    );
+    stale_import(false)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "1 consent value(s) not applied: dated (consent_at) before the consent on record",
+        ));
+    let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
+    assert_eq!(shown["consents"][0]["status"], "granted", "{shown}");
     run(&["lists", "delete", "CRM"])
         .assert()
         .code(1)

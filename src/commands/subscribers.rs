@@ -491,15 +491,15 @@ pub fn print_summary(s: &ImportSummary) {
         );
     }
     if s.consent_outdated > 0 {
+        let (applied, imported) = if s.dry_run {
+            ("would not be applied", "would be")
+        } else {
+            ("not applied", "is")
+        };
         println!(
-            "  {} row(s) with a consent value older (consent_at) than the consent on record: {}; \
-             `clever subscribers show` lists a subscriber's history",
+            "  {} consent value(s) {applied}: dated (consent_at) before the consent on record\n    \
+             (the rest of each row {imported} imported; `clever subscribers show WHO` lists the history)",
             s.consent_outdated,
-            if s.dry_run {
-                "it would not be applied"
-            } else {
-                "not applied, the rest of the row imported"
-            }
         );
     }
     if let Some(r) = &s.rejects_file {
