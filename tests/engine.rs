@@ -675,6 +675,21 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
         "{summary:?}"
     );
     assert_eq!(counts().await, (3, 2));
+    // A withdrawal dated before the consent on record is not applied, and skips nothing.
+    std::fs::write(
+        &csv,
+        format!("phone,consent,consent_at\n{},no,2020-01-01\n", list[2]),
+    )
+    .unwrap();
+    let summary = import_file(&w.store, &csv, &ImportOptions::new("L", "t"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.consent_outdated, summary.queued_skipped),
+        (1, 0),
+        "{summary:?}"
+    );
+    assert_eq!(counts().await, (3, 2));
     // Each recorded change is audited, with what the operator gave.
     let mut conn = w.store.read().await.unwrap();
     let audited: Vec<(String, String)> = sqlx::query_as(

@@ -1,8 +1,9 @@
 //! Bulk import of subscribers, set-based: each chunk of validated rows goes into a temporary
 //! staging table with multi-row inserts, then a fixed sequence of statements resolves
 //! existing subscribers by identity, rejects suppressed addresses and conflicting
-//! identities, inserts what is new and updates what changed. The caller holds one
-//! transaction for the whole file, so an import lands whole or not at all.
+//! identities, inserts what is new and updates what changed. A consent value is recorded
+//! only when it changes the latest consent on record and is dated no earlier than it. The
+//! caller holds one transaction for the whole file, so an import lands whole or not at all.
 
 use super::{StoreError, now};
 use crate::domain::{ConsentStatus, ListId};
