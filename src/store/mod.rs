@@ -289,7 +289,9 @@ impl Store {
     /// (`Connection::begin_with("BEGIN IMMEDIATE")`). The engine syncs what must be on disk
     /// before a request goes out (a claim, a batch's start), and not what it writes after (the
     /// results), which a power cut could only turn `unknown`. The setting stays with the
-    /// connection, so every caller states its own.
+    /// connection, so every caller states its own: meant for a store of one connection
+    /// (`own_connection`), where no other caller finds it changed. The shared pool's callers
+    /// use `begin_synced`, whose connection is always synced.
     pub async fn writer(&self, synced: bool) -> Result<PoolConnection<Sqlite>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         sqlx::query(if synced {
