@@ -1671,7 +1671,7 @@ async fn a_late_answer_settles_a_row_whose_lease_ran_out() {
     let id = campaign(&w.store, "Late", "WA").await;
     let mut tx = w.store.begin().await.unwrap();
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let rows = outbox::claim(&mut tx, id, ConsentScope::Marketing, false, 10, past, false)
+    let rows = outbox::claim(&mut tx, id, ConsentScope::Marketing, false, 10, past, 0)
         .await
         .unwrap();
     assert_eq!(rows.len(), 4);
@@ -1771,26 +1771,28 @@ async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
             rows.iter().map(|r| r.id).collect::<Vec<i64>>()
         }
     };
-    // Three sent at once, three claimed ahead and started, three claimed ahead only; every
-    // lease already run out, as after a crash.
-    let now_sent = claim(3, past, false).await;
-    let started = claim(3, past, true).await;
-    let waiting = claim(3, past, true).await;
+    // Three sent at once, three claimed ahead (token 11) and started, three claimed ahead
+    // (token 12) only; every lease already run out, as after a crash.
+    let now_sent = claim(3, past, 0).await;
+    let started = claim(3, past, 11).await;
+    let waiting = claim(3, past, 12).await;
     assert_eq!((now_sent.len(), started.len(), waiting.len()), (3, 3, 3));
+    let start = |ids: Vec<i64>, token: i64, until| {
+        let store = w.store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let ids = outbox::start_claimed(&mut tx, &ids, token, until)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            ids
+        }
+    };
+    // Only the claim's own token starts its rows, once.
+    assert!(start(started.clone(), 12, past).await.is_empty());
+    assert_eq!(start(started.clone(), 11, past).await, started);
+    assert!(start(started.clone(), 11, past).await.is_empty());
     let mut tx = w.store.begin().await.unwrap();
-    assert_eq!(
-        outbox::start_claimed(&mut tx, &started, past)
-            .await
-            .unwrap(),
-        started
-    );
-    // Started once is started: a second mark finds nothing to start.
-    assert!(
-        outbox::start_claimed(&mut tx, &started, past)
-            .await
-            .unwrap()
-            .is_empty()
-    );
     let lost = outbox::expire_leases(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!((lost.unknown, lost.requeued), (6, 3), "{lost:?}");
@@ -1812,19 +1814,13 @@ async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
         };
         assert_eq!((state.as_str(), *tries), expected, "row {row}");
     }
-    // The engine that claimed them comes back late: they are no longer its to send.
-    let mut tx = w.store.begin().await.unwrap();
-    assert!(
-        outbox::start_claimed(&mut tx, &waiting, later)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    tx.commit().await.unwrap();
-    // Claimed again, they go out as any others; claimed ahead in a campaign cancelled
-    // meanwhile, they are skipped, not queued.
-    let again = claim(3, past, true).await;
+    // The engine that claimed them comes back late: they are no longer its to send, not
+    // even once another engine has claimed them ahead again.
+    assert!(start(waiting.clone(), 12, later).await.is_empty());
+    let again = claim(3, past, 13).await;
     assert_eq!(again, waiting);
+    assert!(start(waiting.clone(), 12, later).await.is_empty());
+    // Claimed ahead in a campaign cancelled meanwhile, they are skipped, not queued.
     let mut tx = w.store.begin().await.unwrap();
     outbox::transition(
         &mut tx,

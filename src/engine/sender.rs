@@ -811,6 +811,9 @@ struct Claim {
     /// Template campaigns none of whose messages the platform has accepted yet: their one
     /// row here goes out alone, and a template error on it pauses the campaign.
     probes: Vec<CampaignId>,
+    /// The token of a batch claimed ahead, which `go_ahead` needs to start its rows; 0 for
+    /// rows that count as started (claimed to go at once, or started already).
+    ahead: i64,
 }
 
 enum Next {
@@ -884,6 +887,7 @@ async fn still_running(
         campaigns,
         mut rows,
         probes,
+        ahead: _,
     } = claim;
     // A row not started is no longer this engine's: its lease ran out while it waited
     // (another writer held the database that long) and recovery queued it again.
@@ -914,6 +918,7 @@ async fn still_running(
             campaigns: Vec::new(),
             rows: stop,
             probes: Vec::new(),
+            ahead: 0,
         };
         // Kept pending when it cannot be written now; the rows still running go out.
         if let Err(e) = give_back(store, account, pending, Some(stop)).await {
@@ -931,6 +936,7 @@ async fn still_running(
         campaigns,
         rows: keep,
         probes,
+        ahead: 0,
     }))
 }
 
@@ -967,7 +973,7 @@ async fn go_ahead(
         .map(|(r, _)| r.id)
         .collect();
     let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
-    let started = outbox::start_claimed(&mut tx, &going, lease_until).await?;
+    let started = outbox::start_claimed(&mut tx, &going, claim.ahead, lease_until).await?;
     tx.commit().await?;
     Ok((running, stopped, started.into_iter().collect()))
 }
@@ -1122,6 +1128,12 @@ async fn claim_batch(
         return Ok(Next::Idle(Duration::ZERO));
     }
     let mut rows: Vec<(Claimed, usize)> = Vec::new();
+    // Claimed while another batch is out, the rows go only once `go_ahead` starts them.
+    let ahead = if in_flight > 0 {
+        rand::rng().random_range(1..i64::MAX)
+    } else {
+        0
+    };
     for k in 0..campaigns.len() {
         let i = (st.next_campaign + k) % campaigns.len();
         let c = &campaigns[i];
@@ -1133,7 +1145,7 @@ async fn claim_batch(
             c.needs_window(),
             share,
             lease_until,
-            in_flight > 0,
+            ahead,
         )
         .await?
         {
@@ -1149,6 +1161,7 @@ async fn claim_batch(
         campaigns,
         rows,
         probes,
+        ahead,
     }))
 }
 
@@ -1174,7 +1187,9 @@ async fn send_claimed(
         campaigns,
         rows,
         probes,
+        ahead,
     } = claim;
+    debug_assert_eq!(ahead, 0, "a batch claimed ahead goes only once started");
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
     let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();

@@ -375,9 +375,10 @@ fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
 /// Claims up to `limit` due rows of a campaign for sending until `lease_until`, and reads
 /// back what their messages need. With `needs_window`, a row whose recipient has not written
 /// to the account in the last 24 hours is marked stopped: the platform would refuse it.
-/// Rows claimed `ahead` (while another batch is being sent) must be started with
-/// `start_claimed` before any of them is sent; until then a crash gives them back to the
-/// queue instead of leaving them `unknown`.
+/// Rows claimed ahead (while another batch is being sent) carry the claim's `ahead` token
+/// (not 0) and must be started with `start_claimed` before any of them is sent; until then a
+/// crash gives them back to the queue instead of leaving them `unknown`. With `ahead` 0 the
+/// rows count as started at once.
 pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
@@ -385,12 +386,12 @@ pub async fn claim(
     needs_window: bool,
     limit: i64,
     lease_until: DateTime<Utc>,
-    ahead: bool,
+    ahead: i64,
 ) -> Result<Vec<Claimed>, StoreError> {
     let at = now();
     let ids: Vec<i64> = sqlx::query_scalar(
         "UPDATE outbox SET state = 'sending', lease_until = ?3, attempts = attempts + 1, updated_at = ?4, \
-           claimed_ahead = ?5 \
+           ahead_claim = ?5 \
          WHERE id IN (SELECT o.id FROM outbox o WHERE o.campaign_id = ?1 AND o.state = 'queued' \
            AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?4) ORDER BY o.id LIMIT ?2) \
          RETURNING id",
@@ -428,24 +429,26 @@ pub async fn claim(
     .await?)
 }
 
-/// Marks rows claimed ahead as started, with their lease counted from now, just before
-/// their requests go out; returns the ids marked. A row missing from the answer is no longer
-/// this engine's to send (its lease ran out and recovery gave it back to the queue, where
-/// another claim may have it): it must not be sent or recorded.
+/// Marks rows claimed ahead with the token `ahead` as started, with their lease counted from
+/// now, just before their requests go out; returns the ids marked. A row missing from the
+/// answer is no longer this claim's to send (its lease ran out and recovery gave it back to
+/// the queue, where another claim may have it): it must not be sent or recorded.
 pub async fn start_claimed(
     conn: &mut SqliteConnection,
     ids: &[i64],
+    ahead: i64,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<i64>, StoreError> {
-    if ids.is_empty() {
+    if ids.is_empty() || ahead == 0 {
         return Ok(Vec::new());
     }
     Ok(sqlx::query_scalar(
-        "UPDATE outbox SET claimed_ahead = 0, lease_until = ?2 \
-         WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending' AND claimed_ahead = 1 \
+        "UPDATE outbox SET ahead_claim = 0, lease_until = ?3 \
+         WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending' AND ahead_claim = ?2 \
          RETURNING id",
     )
     .bind(json(&ids)?)
+    .bind(ahead)
     .bind(lease_until)
     .fetch_all(conn)
     .await?)
@@ -605,11 +608,11 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, Store
     let requeued = sqlx::query(
         "UPDATE outbox SET state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
          skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, \
-         claimed_ahead = 0, lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ?1 \
+         ahead_claim = 0, lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ?1 \
          FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id IN ( \
            SELECT o.id FROM campaigns k CROSS JOIN outbox o \
            WHERE o.campaign_id = k.id AND o.state = 'sending' AND o.lease_until < ?1 \
-           AND o.claimed_ahead = 1)",
+           AND o.ahead_claim <> 0)",
     )
     .bind(at)
     .execute(&mut *conn)
