@@ -355,7 +355,8 @@ async fn consent_per_channel_wins_over_consent_for_every_channel() {
 /// A consent value older than the consent on record does not override it: a stale export
 /// imported after a subscriber withdrew by phone leaves them withdrawn (the rest of the row
 /// is imported), and is counted. A newer value, or one without a date (given at the import),
-/// is applied; a date in the future is refused.
+/// is applied; a date in the future is refused. A consent declared for the whole file never
+/// overrides a withdrawal.
 #[tokio::test]
 async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
     use cleverplatform::domain::SubscriberId;
@@ -446,10 +447,41 @@ async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
     );
     assert_eq!(s.rejected_by_reason["bad consent date"], 1, "{s:?}");
     assert_eq!(ws.sendable(Channel::WhatsApp).await, 0, "Bolat withdrew");
-    let f = ws.file("yes.csv", b"phone;consent\n+77011234567;yes\n");
-    let s = ws.import(&f, &opts("L")).await.unwrap();
-    assert_eq!((s.updated, s.consent_outdated), (1, 0), "{s:?}");
-    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "Aida agreed again");
+    // A consent declared for a whole file does not undo Bolat's withdrawal; it grants
+    // someone new. His own `yes` on a row does.
+    let mut declared = opts("L");
+    declared.consent_source = Some("signup forms 2026".into());
+    let f = ws.file(
+        "declared.csv",
+        b"phone;name\n+77021234567;Bolat B.\n+77051234567;Dana\n",
+    );
+    let s = ws.import(&f, &declared).await.unwrap();
+    assert_eq!(
+        (s.imported, s.updated, s.withdrawn_kept, s.consent_outdated),
+        (1, 1, 1, 0),
+        "{s:?}"
+    );
+    assert_eq!(
+        ws.detail(2).await.consents[0].status,
+        ConsentStatus::Withdrawn
+    );
+    assert_eq!(ws.detail(2).await.row.name, "Bolat B.");
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "Dana");
+    let f = ws.file(
+        "yes.csv",
+        b"phone;consent\n+77011234567;yes\n+77021234567;yes\n",
+    );
+    let s = ws.import(&f, &declared).await.unwrap();
+    assert_eq!(
+        (s.updated, s.consent_outdated, s.withdrawn_kept),
+        (2, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!(
+        ws.sendable(Channel::WhatsApp).await,
+        3,
+        "Aida and Bolat agreed again"
+    );
 }
 
 #[tokio::test]

@@ -502,6 +502,14 @@ pub fn print_summary(s: &ImportSummary) {
             s.consent_outdated,
         );
     }
+    if s.withdrawn_kept > 0 {
+        println!(
+            "  {} subscriber(s) kept withdrawn: --consent-source {} not undo a withdrawal\n    \
+             (`clever subscribers consent --grant` records it if they agreed again)",
+            s.withdrawn_kept,
+            if s.dry_run { "would" } else { "does" }
+        );
+    }
     if let Some(r) = &s.rejects_file {
         println!("  rejected rows, with line and reason: {r}");
     }

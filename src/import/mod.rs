@@ -93,6 +93,9 @@ pub struct ImportSummary {
     /// record, but its `consent_at` is earlier than the latest event there (the rest of the
     /// row is imported).
     pub consent_outdated: u64,
+    /// Rows whose consent declared for the file (`--consent-source`) was not applied: the
+    /// subscriber's consent on record is withdrawn (the rest of the row is imported).
+    pub withdrawn_kept: u64,
 }
 
 /// Where a running import is.
@@ -208,6 +211,7 @@ pub async fn import_file(
         summary.unchanged += outcome.unchanged;
         summary.queued_skipped += outcome.queued_skipped;
         summary.consent_outdated += outcome.consent_outdated;
+        summary.withdrawn_kept += outcome.withdrawn_kept;
         let mut all_rejected = chunk.rejected;
         all_rejected.extend(outcome.rejected);
         all_rejected.sort();
@@ -574,6 +578,7 @@ impl RowContext<'_> {
             consent_source: String::new(),
             consent_proof: String::new(),
             consent_at: self.now,
+            declared: false,
         };
         let mut attributes = serde_json::Map::new();
         let mut consent: Option<(ConsentValue, String)> = None;
@@ -688,6 +693,7 @@ impl RowContext<'_> {
             row.consent_proof = format!("{}, line {line}: {}", self.file_name, said.join(", "));
         } else if let Some(declared) = &self.opts.consent_source {
             row.consent = Some(ConsentStatus::Granted);
+            row.declared = true;
             row.consent_source = source_column.unwrap_or_else(|| declared.clone());
             row.consent_proof = format!(
                 "{}, line {line}: consent declared for the whole file by {}: {declared}",

@@ -10,7 +10,7 @@ use crate::domain::{ConsentStatus, ListId};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// Rows per multi-row insert into the staging table (15 binds each, under SQLite's 32 766).
+/// Rows per multi-row insert into the staging table (16 binds each, under SQLite's 32 766).
 const INSERT_BATCH: usize = 2000;
 
 /// One validated row of an import file.
@@ -34,6 +34,9 @@ pub struct StagedRow {
     pub consent_source: String,
     pub consent_proof: String,
     pub consent_at: DateTime<Utc>,
+    /// The grant in `consent` was declared for the whole file (`--consent-source`), not
+    /// given on the row: it never overrides a withdrawal on record.
+    pub declared: bool,
 }
 
 /// What one chunk did.
@@ -49,6 +52,9 @@ pub struct ChunkOutcome {
     /// Rows whose consent value would have changed the consent on record but was given
     /// before it (`consent_at` earlier than the latest event): not applied.
     pub consent_outdated: u64,
+    /// Rows whose consent declared for the file (`--consent-source`) met a withdrawal on
+    /// record: not applied.
+    pub withdrawn_kept: u64,
 }
 
 /// Reason for a row whose address is on the do-not-contact list.
@@ -79,7 +85,8 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             subscriber_id INTEGER, is_new INTEGER NOT NULL DEFAULT 0,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
             st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
-            outdated INTEGER NOT NULL DEFAULT 0)",
+            outdated INTEGER NOT NULL DEFAULT 0, declared INTEGER NOT NULL DEFAULT 0,
+            kept_withdrawn INTEGER NOT NULL DEFAULT 0)",
     )
     .execute(&mut *conn)
     .await?;
@@ -139,10 +146,19 @@ macro_rules! changes_consent {
     };
 }
 
+/// Whether the row's consent is a grant declared for the whole file (`--consent-source`)
+/// over a withdrawal on record: it is not applied (the subscriber said no to someone; a
+/// blanket statement about the file does not undo that), and is counted.
+macro_rules! declared_over_withdrawal {
+    ($st:literal) => {
+        concat!("(declared = 1 AND ", $st, " = 'withdrawn')")
+    };
+}
+
 /// Whether the row's consent value calls for a new event on a channel: it changes what is on
-/// record, and it was given no earlier than the latest event on record (`$at`). An older
-/// statement (a stale export imported after the subscriber withdrew by phone) does not
-/// override a newer one; it is counted as outdated instead.
+/// record, it was given no earlier than the latest event on record (`$at`), and it is not a
+/// declared grant over a withdrawal. An older statement (a stale export imported after the
+/// subscriber withdrew by phone) does not override a newer one; it is counted as outdated.
 macro_rules! needs_event {
     ($col:literal, $cons:literal, $st:literal, $at:literal) => {
         concat!(
@@ -150,12 +166,15 @@ macro_rules! needs_event {
             changes_consent!($col, $cons, $st),
             " AND consent_at >= coalesce(",
             $at,
-            ", ''))"
+            ", '') AND NOT coalesce(",
+            declared_over_withdrawal!($st),
+            ", 0))"
         )
     };
 }
 
-/// Whether the row's consent value would change what is on record but is older than it.
+/// Whether the row's consent value would change what is on record but is older than it (a
+/// declared grant over a withdrawal is counted as that instead).
 macro_rules! outdated_consent {
     ($col:literal, $cons:literal, $st:literal, $at:literal) => {
         concat!(
@@ -163,7 +182,9 @@ macro_rules! outdated_consent {
             changes_consent!($col, $cons, $st),
             " AND consent_at < ",
             $at,
-            ")"
+            " AND NOT coalesce(",
+            declared_over_withdrawal!($st),
+            ", 0))"
         )
     };
 }
@@ -246,7 +267,7 @@ pub async fn apply_chunk(
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
              consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, \
-             consent_at) ",
+             consent_at, declared) ",
         );
         q.push_values(batch, |mut b, (r, consent_at)| {
             b.push_bind(r.line)
@@ -263,7 +284,8 @@ pub async fn apply_chunk(
                 .push_bind(r.consent_on[2])
                 .push_bind(r.consent_source.as_str())
                 .push_bind(r.consent_proof.as_str())
-                .push_bind(*consent_at);
+                .push_bind(*consent_at)
+                .push_bind(r.declared);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -345,6 +367,19 @@ pub async fn apply_chunk(
         ] {
             sqlx::query(sql).execute(&mut *conn).await?;
         }
+        sqlx::query(concat!(
+            "UPDATE import_rows SET kept_withdrawn = 1 WHERE reject IS NULL AND is_new = 0 \
+             AND declared = 1 AND (",
+            "(wa IS NOT NULL AND ",
+            declared_over_withdrawal!("st_wa"),
+            ") OR (tg IS NOT NULL AND ",
+            declared_over_withdrawal!("st_tg"),
+            ") OR (ig IS NOT NULL AND ",
+            declared_over_withdrawal!("st_ig"),
+            "))"
+        ))
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(concat!(
             "UPDATE import_rows SET outdated = 1 WHERE reject IS NULL AND is_new = 0 AND (",
             outdated_consent!("wa", "consent_wa", "st_wa", "at_wa"),
@@ -464,14 +499,15 @@ pub async fn apply_chunk(
     .execute(&mut *conn)
     .await?;
 
-    let (imported, updated, unchanged, outdated): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(reject IS NULL AND is_new = 1), 0), \
+    let (imported, updated, unchanged, outdated, kept_withdrawn): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT coalesce(sum(reject IS NULL AND is_new = 1), 0), \
                 coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 1), 0), \
                 coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 0), 0), \
-                coalesce(sum(outdated), 0) FROM import_rows",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+                coalesce(sum(outdated), 0), coalesce(sum(kept_withdrawn), 0) FROM import_rows",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
     let rejected = sqlx::query_as(
         "SELECT line, reject FROM import_rows WHERE reject IS NOT NULL ORDER BY line",
     )
@@ -484,5 +520,6 @@ pub async fn apply_chunk(
         rejected,
         queued_skipped,
         consent_outdated: outdated as u64,
+        withdrawn_kept: kept_withdrawn as u64,
     })
 }

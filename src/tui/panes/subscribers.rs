@@ -178,6 +178,10 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                     s.consent_outdated,
                     "consent value(s) older than the consent on record: not applied",
                 ),
+                (
+                    s.withdrawn_kept,
+                    "subscriber(s) kept withdrawn: a consent declared for the file does not override a withdrawal",
+                ),
             ] {
                 if n > 0 {
                     lines.push(Line::from(Span::styled(
