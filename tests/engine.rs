@@ -653,22 +653,21 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
     // An import that withdraws a consent skips that address's queued rows at once too, and
     // says how many; a dry run says so and changes nothing.
     let csv = w._dir.path().join("withdraw.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "phone,name,consent\n{},Клиент 1,no\n{},Клиент 0,yes\n",
-            list[1], list[0]
-        ),
-    )
-    .unwrap();
-    let mut opts = ImportOptions::new("L", "t");
-    opts.dry_run = true;
-    let summary = import_file(&w.store, &csv, &opts, |_| {}).await.unwrap();
+    let import = |text: String, dry_run: bool| {
+        std::fs::write(&csv, text).unwrap();
+        let mut opts = ImportOptions::new("L", "t");
+        opts.dry_run = dry_run;
+        let (store, csv) = (w.store.clone(), csv.clone());
+        async move { import_file(&store, &csv, &opts, |_| {}).await.unwrap() }
+    };
+    let withdraw = format!(
+        "phone,name,consent\n{},Клиент 1,no\n{},Клиент 0,yes\n",
+        list[1], list[0]
+    );
+    let summary = import(withdraw.clone(), true).await;
     assert_eq!(summary.queued_skipped, 1, "{summary:?}");
     assert_eq!(counts().await, (4, 1));
-    let summary = import_file(&w.store, &csv, &ImportOptions::new("L", "t"), |_| {})
-        .await
-        .unwrap();
+    let summary = import(withdraw, false).await;
     assert_eq!(
         (summary.updated, summary.queued_skipped),
         (1, 1),
@@ -676,14 +675,11 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
     );
     assert_eq!(counts().await, (3, 2));
     // A withdrawal dated before the consent on record is not applied, and skips nothing.
-    std::fs::write(
-        &csv,
+    let summary = import(
         format!("phone,consent,consent_at\n{},no,2020-01-01\n", list[2]),
+        false,
     )
-    .unwrap();
-    let summary = import_file(&w.store, &csv, &ImportOptions::new("L", "t"), |_| {})
-        .await
-        .unwrap();
+    .await;
     assert_eq!(
         (summary.consent_outdated, summary.queued_skipped),
         (1, 0),

@@ -854,6 +854,11 @@ fn returned() -> Outcome {
     }
 }
 
+/// When a lease taken now runs out.
+fn lease_from_now(options: &EngineOptions) -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default()
+}
+
 /// How many seconds of sending a batch holds. A batch is checked for suppressions when it
 /// is claimed and again just before it goes, so an opt-out or an operator's suppression
 /// reaches every later send within this (specs/campaigns.md: within a second); results are
@@ -972,7 +977,7 @@ async fn go_ahead(
         .filter(|(_, k)| running.contains(&claim.campaigns[*k].id))
         .map(|(r, _)| r.id)
         .collect();
-    let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
+    let lease_until = lease_from_now(options);
     let started = outbox::start_claimed(&mut tx, &going, claim.ahead, lease_until).await?;
     tx.commit().await?;
     Ok((running, stopped, started.into_iter().collect()))
@@ -1108,7 +1113,7 @@ async fn claim_batch(
     // first campaign asked turns round.
     let batch = budget.map_or(st.batch, |b| st.batch.min(b));
     let share = (batch / campaigns.len() as i64).max(1);
-    let lease_until = Utc::now() + chrono::Duration::from_std(options.lease).unwrap_or_default();
+    let lease_until = lease_from_now(options);
     // A WhatsApp template that does not exist, or takes other parameters, fails every
     // message the same way: until the platform has accepted one of a template campaign's
     // messages, its next goes out alone, so a mistake costs one message, not a batch. While

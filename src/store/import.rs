@@ -155,36 +155,45 @@ macro_rules! declared_over_withdrawal {
     };
 }
 
-/// Whether the row's consent value calls for a new event on a channel: it changes what is on
-/// record, it was given no earlier than the latest event on record (`$at`), and it is not a
-/// declared grant over a withdrawal. An older statement (a stale export imported after the
-/// subscriber withdrew by phone) does not override a newer one; it is counted as outdated.
-macro_rules! needs_event {
-    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+/// Whether the row's consent value changes what is on record and may (a declared grant over
+/// a withdrawal may not); whether it is applied then depends on its date (`needs_event!`,
+/// `outdated_consent!`).
+macro_rules! may_change_consent {
+    ($col:literal, $cons:literal, $st:literal) => {
         concat!(
-            "(",
             changes_consent!($col, $cons, $st),
-            " AND consent_at >= coalesce(",
-            $at,
-            ", '') AND NOT coalesce(",
+            " AND NOT coalesce(",
             declared_over_withdrawal!($st),
-            ", 0))"
+            ", 0)"
         )
     };
 }
 
-/// Whether the row's consent value would change what is on record but is older than it (a
-/// declared grant over a withdrawal is counted as that instead).
+/// Whether the row's consent value calls for a new event on a channel: it may change what is
+/// on record, and it was given no earlier than the latest event on record (`$at`). An older
+/// statement (a stale export imported after the subscriber withdrew by phone) does not
+/// override a newer one; it is counted as outdated.
+macro_rules! needs_event {
+    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+        concat!(
+            "(",
+            may_change_consent!($col, $cons, $st),
+            " AND consent_at >= coalesce(",
+            $at,
+            ", ''))"
+        )
+    };
+}
+
+/// Whether the row's consent value may change what is on record but is older than it.
 macro_rules! outdated_consent {
     ($col:literal, $cons:literal, $st:literal, $at:literal) => {
         concat!(
             "(",
-            changes_consent!($col, $cons, $st),
+            may_change_consent!($col, $cons, $st),
             " AND consent_at < ",
             $at,
-            " AND NOT coalesce(",
-            declared_over_withdrawal!($st),
-            ", 0))"
+            ")"
         )
     };
 }
@@ -368,15 +377,14 @@ pub async fn apply_chunk(
             sqlx::query(sql).execute(&mut *conn).await?;
         }
         sqlx::query(concat!(
-            "UPDATE import_rows SET kept_withdrawn = 1 WHERE reject IS NULL AND is_new = 0 \
-             AND declared = 1 AND (",
-            "(wa IS NOT NULL AND ",
+            // `st_*` is read only where the row has that address and a consent value.
+            "UPDATE import_rows SET kept_withdrawn = 1 WHERE reject IS NULL AND is_new = 0 AND (",
             declared_over_withdrawal!("st_wa"),
-            ") OR (tg IS NOT NULL AND ",
+            " OR ",
             declared_over_withdrawal!("st_tg"),
-            ") OR (ig IS NOT NULL AND ",
+            " OR ",
             declared_over_withdrawal!("st_ig"),
-            "))"
+            ")"
         ))
         .execute(&mut *conn)
         .await?;
