@@ -454,6 +454,16 @@ pub async fn start_claimed(
     .await?)
 }
 
+/// The SET clauses that give a claimed row back to the queue (`c` is its campaign): a row of
+/// a campaign cancelled while it was out is skipped instead, as the cancel skipped the
+/// campaign's waiting rows.
+macro_rules! back_to_queue {
+    () => {
+        "state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
+         skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, "
+    };
+}
+
 /// What became of one claimed row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -516,14 +526,12 @@ pub async fn record(
         match r {
             Outcome::Sent { .. } => {}
             Outcome::Requeue { at: due, counts } => {
-                sqlx::query(
-                    // A row of a campaign cancelled while it was out is not queued again:
-                    // the cancel skipped its campaign's waiting rows.
-                    "UPDATE outbox SET state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
-                     skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, \
-                     next_attempt_at = ?1, updated_at = ?2, lease_until = NULL, attempts = attempts - ?3 \
-                     FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id = ?4 AND outbox.state = 'sending'",
-                )
+                sqlx::query(concat!(
+                    "UPDATE outbox SET ",
+                    back_to_queue!(),
+                    "next_attempt_at = ?1, updated_at = ?2, lease_until = NULL, attempts = attempts - ?3 \
+                     FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id = ?4 AND outbox.state = 'sending'"
+                ))
                 .bind(due)
                 .bind(at)
                 .bind(i64::from(!counts))
@@ -604,16 +612,15 @@ pub struct Expired {
 pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, StoreError> {
     let at = now();
     // Found through `outbox_campaign_state`, one campaign at a time.
-    // As with a retry, a row of a campaign cancelled meanwhile is skipped, not queued.
-    let requeued = sqlx::query(
-        "UPDATE outbox SET state = CASE WHEN c.status = 'cancelled' THEN 'skipped' ELSE 'queued' END, \
-         skip_reason = CASE WHEN c.status = 'cancelled' THEN 'cancelled' ELSE outbox.skip_reason END, \
-         ahead_claim = 0, lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ?1 \
+    let requeued = sqlx::query(concat!(
+        "UPDATE outbox SET ",
+        back_to_queue!(),
+        "ahead_claim = 0, lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ?1 \
          FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id IN ( \
            SELECT o.id FROM campaigns k CROSS JOIN outbox o \
            WHERE o.campaign_id = k.id AND o.state = 'sending' AND o.lease_until < ?1 \
-           AND o.ahead_claim <> 0)",
-    )
+           AND o.ahead_claim <> 0)"
+    ))
     .bind(at)
     .execute(&mut *conn)
     .await?
