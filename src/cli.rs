@@ -187,6 +187,10 @@ pub enum SubscribersCommand {
         /// What proves it: a form's number, a recording's id, a ticket
         #[arg(long, default_value = "")]
         proof: String,
+        /// When it was given, if not now: YYYY-MM-DD, DD.MM.YYYY (with HH:MM if known) or
+        /// RFC 3339; a time without an offset is UTC
+        #[arg(long)]
+        at: Option<String>,
         /// Region for phones written without a country code
         #[arg(long, default_value = "KZ")]
         default_region: String,

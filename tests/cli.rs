@@ -629,6 +629,46 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         ));
     let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     assert_eq!(shown["consents"][0]["status"], "granted", "{shown}");
+    // A consent can be dated when it was given (`--at`), but not before the latest one on
+    // record, nor in the future; a date later today somewhere is taken as now.
+    let dated = |at: &str| {
+        run(&[
+            "subscribers",
+            "consent",
+            "+77011234567",
+            "--channel",
+            "whatsapp",
+            "--withdraw",
+            "--source",
+            "letter",
+            "--at",
+            at,
+        ])
+        .assert()
+    };
+    dated("15.01.2020").code(1).stderr(
+        predicate::str::contains("consent was granted on")
+            .and(predicate::str::contains("after 2020-01-15 00:00 UTC"))
+            .and(predicate::str::contains("nothing was recorded")),
+    );
+    let later = chrono::Utc::now() + chrono::Duration::days(3);
+    dated(&later.format("%Y-%m-%d").to_string())
+        .code(1)
+        .stderr(predicate::str::contains("is in the future"));
+    dated("last week")
+        .code(1)
+        .stderr(predicate::str::contains("is not a date"));
+    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(20);
+    dated(&tomorrow.format("%Y-%m-%d %H:%M").to_string())
+        .success()
+        .stdout(predicate::str::contains("consent withdrawn (letter)"));
+    let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
+    assert_eq!(shown["consents"].as_array().unwrap().len(), 4, "{shown}");
+    let at = shown["consents"][0]["at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(at).unwrap() <= chrono::Utc::now(),
+        "dated no later than when it was recorded: {at}"
+    );
     run(&["lists", "delete", "CRM"])
         .assert()
         .code(1)

@@ -484,6 +484,38 @@ async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
     );
 }
 
+/// A `no` in a file is a refusal even for someone with nothing on record: it is recorded
+/// (once), so a consent later declared for a whole file does not override it.
+#[tokio::test]
+async fn a_refusal_in_a_file_is_recorded_and_kept() {
+    let ws = workspace().await;
+    let first = ws.file(
+        "a.csv",
+        b"phone,name,consent\n+77011234567,Aida,no\n+77021234567,Bolat,\n",
+    );
+    let s = ws.import(&first, &opts("L")).await.unwrap();
+    assert_eq!(s.imported, 2, "{s:?}");
+    let aida = ws.detail(1).await;
+    assert_eq!(aida.consents.len(), 1, "{:?}", aida.consents);
+    assert_eq!(aida.consents[0].status, ConsentStatus::Withdrawn);
+    assert!(ws.detail(2).await.consents.is_empty(), "no value: no event");
+    // Bolat, known with nothing on record, says no in another file: recorded once.
+    let second = ws.file("b.csv", b"phone,consent\n+77021234567,no\n");
+    let s = ws.import(&second, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.unchanged), (1, 0), "{s:?}");
+    let s = ws.import(&second, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.unchanged), (0, 1), "{s:?}");
+    assert_eq!(ws.detail(2).await.consents.len(), 1);
+    assert_eq!(ws.import(&first, &opts("L")).await.unwrap().unchanged, 2);
+    // A file declared as consented lists both: neither refusal is overridden.
+    let mut declared = opts("L");
+    declared.consent_source = Some("signup forms 2026".into());
+    let f = ws.file("declared.csv", b"phone\n+77011234567\n+77021234567\n");
+    let s = ws.import(&f, &declared).await.unwrap();
+    assert_eq!(s.withdrawn_kept, 2, "{s:?}");
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 0);
+}
+
 #[tokio::test]
 async fn files_that_must_change_nothing() {
     let ws = workspace().await;

@@ -394,6 +394,13 @@ async fn a_subscriber_is_opted_out_and_back_from_the_console() {
     assert!(audit.iter().all(|a| a.0 == services.actor));
 }
 
+/// Opens the consent form (`C`) and moves to its Source row.
+fn consent_form_to_source() -> Vec<KeyCode> {
+    let mut keys = vec![KeyCode::Char('C')];
+    keys.extend([KeyCode::Tab; 4]);
+    keys
+}
+
 /// A subscriber calls to stop, then signs a paper form: `C` records each, with its source
 /// and proof, audited; the sendable counts follow at once.
 #[tokio::test]
@@ -412,7 +419,7 @@ async fn a_consent_is_recorded_from_the_console() {
     press(&mut app, &services, &[KeyCode::Char('C')]).await;
     snap!("consent_form_80x24", render(&app));
     // Enter down to the last row and once more: no source, so nothing is recorded.
-    press(&mut app, &services, &[KeyCode::Enter; 5]).await;
+    press(&mut app, &services, &[KeyCode::Enter; 6]).await;
     let form = app.consent_form.as_ref().expect("still open");
     assert_eq!(
         form.errors.first().map(|(r, _)| *r),
@@ -441,7 +448,7 @@ async fn a_consent_is_recorded_from_the_console() {
     );
     assert_eq!(sendable(&app)[0], (Channel::WhatsApp, 1));
     // A grant needs proof; with it, they can be messaged again.
-    let mut keys = vec![KeyCode::Char('C'), KeyCode::Tab, KeyCode::Tab, KeyCode::Tab];
+    let mut keys = consent_form_to_source();
     keys.extend("paper form".chars().map(KeyCode::Char));
     keys.push(KeyCode::F(2));
     press(&mut app, &services, &keys).await;
@@ -1468,7 +1475,7 @@ async fn a_suspended_licence_makes_the_console_read_only() {
         "{notice:?}"
     );
     // Granting a consent is refused in the form, in the licence's words; nothing is recorded.
-    let mut keys = vec![KeyCode::Char('C'), KeyCode::Tab, KeyCode::Tab, KeyCode::Tab];
+    let mut keys = consent_form_to_source();
     keys.extend("call".chars().map(KeyCode::Char));
     keys.push(KeyCode::Tab);
     keys.extend("recording 9".chars().map(KeyCode::Char));

@@ -120,9 +120,15 @@ pub async fn run(
             scope,
             source,
             proof,
+            at,
             default_region,
         } => {
             let (source, proof) = (source.trim(), proof.trim());
+            let now = chrono::Utc::now();
+            let at = match at.as_deref().map(str::trim) {
+                None => now,
+                Some(text) => given_at(text, now)?,
+            };
             let status = if grant {
                 ConsentStatus::Granted
             } else {
@@ -152,7 +158,7 @@ pub async fn run(
                     status,
                     source,
                     proof,
-                    at: chrono::Utc::now(),
+                    at,
                     recorded_by: &by,
                 },
             )
@@ -168,6 +174,16 @@ pub async fn run(
                     "#{id}'s {} {} consent is already {status}; nothing was recorded",
                     channel.label(),
                     scope
+                ),
+                ConsentChange::Outdated {
+                    status: latest,
+                    at: latest_at,
+                } => bail!(
+                    "#{id}'s {} {scope} consent was {latest} on {}, after {}: an older statement does not override a newer one, so nothing was recorded; \
+                     if they changed their mind since, record it with the date they did (or without --at)",
+                    channel.label(),
+                    latest_at.format("%Y-%m-%d %H:%M UTC"),
+                    at.format("%Y-%m-%d %H:%M UTC"),
                 ),
                 ConsentChange::Recorded {
                     address,
@@ -239,6 +255,22 @@ pub async fn run(
 
 /// The subscriber `who` names: `#ID`, an address on any channel, or a bare number taken as
 /// an id when it is nobody's address.
+/// `--at` of `subscribers consent`: when the consent was given.
+fn given_at(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    use crate::domain::consent::GivenAt;
+    crate::domain::consent::given_at(text, now).map_err(|e| match e {
+        GivenAt::NotADate => anyhow::anyhow!(
+            "--at `{text}` is not a date: use YYYY-MM-DD, DD.MM.YYYY, either with HH:MM, or RFC 3339 (2026-11-20T14:30:00+05:00)"
+        ),
+        GivenAt::Future => anyhow::anyhow!(
+            "--at `{text}` is in the future: give the date the consent was given, or leave --at out for now"
+        ),
+    })
+}
+
 async fn find_subscriber(store: &Store, who: &str, region: &str) -> anyhow::Result<SubscriberId> {
     let who = who.trim();
     if let Some(n) = who.strip_prefix('#') {

@@ -3,6 +3,7 @@
 //! set-based counterpart (`store::subscribers::sendable_counts`) is tested against it.
 
 use super::{Channel, ConsentScope, ConsentStatus};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// A consent value as written in an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +125,51 @@ pub fn manual_gaps(status: ConsentStatus, source: &str, proof: &str) -> Vec<Manu
     gaps
 }
 
+/// Why a time a consent was given at cannot be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenAt {
+    /// Not RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or `DD.MM.YYYY[ HH:MM[:SS]]`.
+    NotADate,
+    /// More than a day after `now` (a day allows for time zones): a consent given "later"
+    /// would outrank every statement made until then, a withdrawal by phone included.
+    Future,
+}
+
+/// Reads when a consent was given (an import's `consent_at`, `subscribers consent --at`):
+/// RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or `DD.MM.YYYY[ HH:MM[:SS]]`, a time without an
+/// offset taken as UTC. A time up to a day after `now` is today somewhere (a date written in
+/// Almaty is read as UTC midnight) and is taken as `now`: nothing on record is dated after
+/// the moment it was recorded, so a statement made now is never older than one on record.
+pub fn given_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, GivenAt> {
+    let text = text.trim();
+    let at = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%d.%m.%Y %H:%M:%S",
+                "%d.%m.%Y %H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            ["%Y-%m-%d", "%d.%m.%Y"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
+        .ok_or(GivenAt::NotADate)?;
+    if at > now + chrono::Duration::days(1) {
+        return Err(GivenAt::Future);
+    }
+    Ok(at.min(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +268,31 @@ mod tests {
             ),
             Err(NotSendable::Suppressed)
         );
+    }
+
+    #[test]
+    fn consent_times() {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |s| given_at(s, now).map(|t| t.to_rfc3339());
+        assert_eq!(at("2026-03-01"), Ok("2026-03-01T00:00:00+00:00".into()));
+        assert_eq!(
+            at(" 01.03.2026 10:30 "),
+            Ok("2026-03-01T10:30:00+00:00".into())
+        );
+        assert_eq!(
+            at("2026-03-01T10:00:00+05:00"),
+            Ok("2026-03-01T05:00:00+00:00".into())
+        );
+        assert_eq!(at("yesterday"), Err(GivenAt::NotADate));
+        assert_eq!(at("31.02.2026"), Err(GivenAt::NotADate));
+        assert_eq!(
+            at("2026-11-28"),
+            Ok(now.to_rfc3339()),
+            "within a day: today somewhere, taken as now"
+        );
+        assert_eq!(at("2026-11-29"), Err(GivenAt::Future));
     }
 
     #[test]

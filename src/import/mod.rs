@@ -15,12 +15,12 @@ pub mod columns;
 pub mod detect;
 pub mod limit;
 
-use crate::domain::consent::{ConsentValue, parse_value};
+use crate::domain::consent::{ConsentValue, GivenAt, given_at, parse_value};
 use crate::domain::phone::{self, Region};
 use crate::domain::{Channel, ConsentStatus, ListId};
 use crate::store::import::{self as sql, StagedRow};
 use crate::store::{self, Store, StoreError};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use columns::Column;
 use detect::{Delimiter, Encoding};
 use serde::Serialize;
@@ -630,16 +630,14 @@ impl RowContext<'_> {
                 Column::ExportedId => {}
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentAt => {
-                    row.consent_at = parse_time(v).ok_or_else(|| {
-                        format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
-                    })?;
-                    // A consent given "later" would outrank every statement made until
-                    // then, a withdrawal by phone included; a day allows for time zones.
-                    if row.consent_at > self.now + chrono::Duration::days(1) {
-                        return Err(format!(
+                    row.consent_at = given_at(v, self.now).map_err(|e| match e {
+                        GivenAt::NotADate => {
+                            format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
+                        }
+                        GivenAt::Future => format!(
                             "bad consent date (`{v}` is in the future: give the date the consent was given)"
-                        ));
-                    }
+                        ),
+                    })?;
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));
@@ -704,29 +702,6 @@ impl RowContext<'_> {
     }
 }
 
-/// Reads RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or `DD.MM.YYYY[ HH:MM]` (taken as UTC).
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for f in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%d.%m.%Y %H:%M:%S",
-        "%d.%m.%Y %H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(t.and_utc());
-        }
-    }
-    for f in ["%Y-%m-%d", "%d.%m.%Y"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -739,13 +714,5 @@ mod tests {
         );
         assert_eq!(reason_kind("suppressed"), "suppressed");
         assert_eq!(sql::SUPPRESSED, "suppressed");
-    }
-
-    #[test]
-    fn times() {
-        assert!(parse_time("2026-03-01").is_some());
-        assert!(parse_time("01.03.2026 10:30").is_some());
-        assert!(parse_time("2026-03-01T10:00:00+05:00").is_some());
-        assert!(parse_time("yesterday").is_none());
     }
 }

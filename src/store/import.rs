@@ -121,8 +121,10 @@ macro_rules! consent_on {
 
 /// Whether the row's consent value on a channel (address `$col`, value column `$cons`, the
 /// latest marketing status on record `$st`, read into the staging table by
-/// `read_latest_consent!`) differs from what is on record: a grant when the latest is not a
-/// grant, a withdrawal only when the latest is a grant.
+/// `read_latest_consent!`; none for a new subscriber) differs from what is on record. A `no`
+/// for someone with nothing on record is a refusal and is recorded too (as the console and
+/// `subscribers consent --withdraw` record it), so a consent later declared for a whole file
+/// does not override it.
 macro_rules! changes_consent {
     ($col:literal, $cons:literal, $st:literal) => {
         concat!(
@@ -130,18 +132,11 @@ macro_rules! changes_consent {
             $col,
             " IS NOT NULL AND ",
             consent_on!($cons),
-            " IS NOT NULL AND CASE \
-             WHEN is_new = 1 THEN ",
-            consent_on!($cons),
-            " = 'granted' \
-             WHEN ",
-            consent_on!($cons),
-            " = 'granted' THEN coalesce(",
+            " IS NOT NULL AND coalesce(",
             $st,
-            ", '') <> 'granted' \
-             ELSE coalesce(",
-            $st,
-            ", '') = 'granted' END)"
+            ", '') <> ",
+            consent_on!($cons),
+            ")"
         )
     };
 }

@@ -298,15 +298,16 @@ pub async fn record_consent(
     Ok(())
 }
 
-/// The latest consent event's status for a subscriber on a channel and scope, if any.
+/// The latest consent event for a subscriber on a channel and scope, if any: its status and
+/// when it was given.
 pub async fn latest_consent(
     conn: &mut SqliteConnection,
     id: SubscriberId,
     channel: Channel,
     scope: ConsentScope,
-) -> Result<Option<ConsentStatus>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT status FROM consents WHERE subscriber_id = ? AND channel = ? AND scope = ? \
+) -> Result<Option<(ConsentStatus, DateTime<Utc>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT status, at FROM consents WHERE subscriber_id = ? AND channel = ? AND scope = ? \
          ORDER BY id DESC LIMIT 1",
     )
     .bind(id)
@@ -752,6 +753,13 @@ pub enum ConsentChange {
     NoAddress,
     /// Their latest consent there already says so: nothing was recorded.
     Unchanged,
+    /// The statement is dated before the latest consent there, which says otherwise: an
+    /// older statement does not override a newer one (as in an import), nothing was recorded.
+    Outdated {
+        /// The latest consent on record and when it was given.
+        status: ConsentStatus,
+        at: DateTime<Utc>,
+    },
     /// Recorded and audited.
     Recorded {
         /// The address on the channel.
@@ -778,8 +786,10 @@ pub async fn change_consent(
     else {
         return Ok(ConsentChange::NoAddress);
     };
-    if latest_consent(conn, c.subscriber, c.channel, c.scope).await? == Some(c.status) {
-        return Ok(ConsentChange::Unchanged);
+    match latest_consent(conn, c.subscriber, c.channel, c.scope).await? {
+        Some((status, _)) if status == c.status => return Ok(ConsentChange::Unchanged),
+        Some((status, at)) if at > c.at => return Ok(ConsentChange::Outdated { status, at }),
+        _ => {}
     }
     record_consent(conn, c).await?;
     let grant = c.status == ConsentStatus::Granted;

@@ -4,10 +4,11 @@
 //! ([`crate::domain::consent::manual_gaps`]) and saves through the same store function
 //! ([`crate::store::subscribers::change_consent`]), audited.
 
-use crate::domain::consent::{ManualGap, manual_gaps};
+use crate::domain::consent::{GivenAt, ManualGap, given_at, manual_gaps};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::subscribers::SubscriberDetail;
 use crate::tui::form::edit_field;
+use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::Style;
 use ratatui_textarea::{CursorMove, TextArea};
@@ -18,15 +19,17 @@ pub enum Row {
     Channel,
     Scope,
     Change,
+    When,
     Source,
     Proof,
 }
 
 impl Row {
-    pub const ALL: [Row; 5] = [
+    pub const ALL: [Row; 6] = [
         Row::Channel,
         Row::Scope,
         Row::Change,
+        Row::When,
         Row::Source,
         Row::Proof,
     ];
@@ -36,6 +39,7 @@ impl Row {
             Row::Channel => "Address",
             Row::Scope => "Scope",
             Row::Change => "Consent",
+            Row::When => "Given",
             Row::Source => "Source",
             Row::Proof => "Proof",
         }
@@ -65,6 +69,8 @@ pub struct ConsentDraft {
     pub status: ConsentStatus,
     pub source: String,
     pub proof: String,
+    /// When it was given; `None` is now.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Recording a consent for one subscriber.
@@ -72,11 +78,14 @@ pub struct ConsentForm {
     pub subscriber: SubscriberId,
     pub name: String,
     pub addresses: Vec<Address>,
-    /// The latest event per channel and scope, from the subscriber's history.
-    latest: Vec<(Channel, ConsentScope, ConsentStatus)>,
+    /// The latest event per channel and scope, from the subscriber's history, with when it
+    /// was given.
+    latest: Vec<(Channel, ConsentScope, ConsentStatus, DateTime<Utc>)>,
     pub address: usize,
     pub scope: ConsentScope,
     pub status: ConsentStatus,
+    /// When it was given: empty is now.
+    pub when: TextArea<'static>,
     pub source: TextArea<'static>,
     pub proof: TextArea<'static>,
     pub focus: Row,
@@ -120,13 +129,13 @@ impl ConsentForm {
         }
         // The history is newest first: the first event of each channel and scope is its
         // latest.
-        let mut latest: Vec<(Channel, ConsentScope, ConsentStatus)> = Vec::new();
+        let mut latest: Vec<(Channel, ConsentScope, ConsentStatus, DateTime<Utc>)> = Vec::new();
         for e in &d.consents {
             if !latest
                 .iter()
-                .any(|(c, s, _)| *c == e.channel && *s == e.scope)
+                .any(|(c, s, _, _)| *c == e.channel && *s == e.scope)
             {
-                latest.push((e.channel, e.scope, e.status));
+                latest.push((e.channel, e.scope, e.status, e.at));
             }
         }
         let mut f = ConsentForm {
@@ -137,6 +146,7 @@ impl ConsentForm {
             address: 0,
             scope: ConsentScope::Marketing,
             status: ConsentStatus::Granted,
+            when: input("now; or the day it was given: 2026-11-20, 20.11.2026 14:30"),
             source: input("where it came from: call to the shop, paper form, visit"),
             proof: input("a form's number, a recording's id, a ticket"),
             focus: Row::Channel,
@@ -155,11 +165,16 @@ impl ConsentForm {
 
     /// The latest consent on record for the chosen address and scope.
     pub fn current(&self) -> Option<ConsentStatus> {
+        self.current_event().map(|(status, _)| status)
+    }
+
+    /// The latest consent on record for the chosen address and scope, with when it was given.
+    fn current_event(&self) -> Option<(ConsentStatus, DateTime<Utc>)> {
         let channel = self.chosen().channel;
         self.latest
             .iter()
-            .find(|(c, s, _)| *c == channel && *s == self.scope)
-            .map(|(_, _, st)| *st)
+            .find(|(c, s, _, _)| *c == channel && *s == self.scope)
+            .map(|(_, _, st, at)| (*st, *at))
     }
 
     /// The change that would alter something: a withdrawal where consent is granted, else
@@ -210,6 +225,7 @@ impl ConsentForm {
                     ConsentStatus::Withdrawn => ConsentStatus::Granted,
                 };
             }
+            Row::When if key.code != KeyCode::Enter => edit_field(&mut self.when, key),
             Row::Source if key.code != KeyCode::Enter => edit_field(&mut self.source, key),
             Row::Proof if key.code != KeyCode::Enter => edit_field(&mut self.proof, key),
             _ => return,
@@ -222,7 +238,37 @@ impl ConsentForm {
     pub fn check(&mut self) -> Option<ConsentDraft> {
         self.errors.clear();
         self.error = None;
-        let (source, proof) = (text(&self.source), text(&self.proof));
+        let (source, proof, when) = (text(&self.source), text(&self.proof), text(&self.when));
+        let at = match given_at(&when, Utc::now()) {
+            _ if when.is_empty() => None,
+            Ok(at) => Some(at),
+            Err(GivenAt::NotADate) => {
+                self.errors.push((
+                    Row::When,
+                    format!("`{when}` is not a date: 2026-11-20 or 20.11.2026, with 14:30 if known; empty is now"),
+                ));
+                None
+            }
+            Err(GivenAt::Future) => {
+                self.errors.push((
+                    Row::When,
+                    format!("`{when}` is in the future: give the day it was given; empty is now"),
+                ));
+                None
+            }
+        };
+        if let (Some(at), Some((status, latest))) = (at, self.current_event())
+            && at < latest
+            && status != self.status
+        {
+            self.errors.push((
+                Row::When,
+                format!(
+                    "it was {status} on {}, after this date: an older statement does not change a newer one",
+                    latest.format("%Y-%m-%d %H:%M UTC")
+                ),
+            ));
+        }
         if self.current() == Some(self.status) {
             self.errors.push((
                 Row::Change,
@@ -245,6 +291,8 @@ impl ConsentForm {
                 ),
             });
         }
+        self.errors
+            .sort_by_key(|(row, _)| Row::ALL.iter().position(|r| r == row));
         if let Some((row, _)) = self.errors.first() {
             self.focus = *row;
             return None;
@@ -256,6 +304,7 @@ impl ConsentForm {
             status: self.status,
             source,
             proof,
+            at,
         })
     }
 }
@@ -372,6 +421,7 @@ mod tests {
                 status: ConsentStatus::Granted,
                 source: "call to the shop".into(),
                 proof: "recording 17".into(),
+                at: None,
             }
         );
     }
@@ -393,6 +443,50 @@ mod tests {
         f.proof.insert_str("form 3");
         assert!(f.check().is_none());
         assert_eq!(f.errors[0].0, Row::Change, "{:?}", f.errors);
+    }
+
+    #[test]
+    fn it_can_be_dated_but_not_before_the_consent_on_record() {
+        use ConsentScope::*;
+        use ConsentStatus::*;
+        // Granted just now: a withdrawal dated last year would be older.
+        let d = detail(&[(Channel::WhatsApp, Marketing, Granted)]);
+        let mut f = ConsentForm::new(&d).unwrap();
+        f.focus = Row::Source;
+        typed(&mut f, "letter");
+        f.focus = Row::When;
+        typed(&mut f, "15.01.2025");
+        assert!(f.check().is_none());
+        assert_eq!(f.focus, Row::When);
+        assert!(
+            f.errors[0].1.contains("it was granted on"),
+            "{:?}",
+            f.errors
+        );
+        let clear = |f: &mut ConsentForm, s: &str| {
+            f.when = input("");
+            f.focus = Row::When;
+            typed(f, s);
+            f.check()
+        };
+        assert!(clear(&mut f, "next week").is_none());
+        assert!(f.errors[0].1.contains("is not a date"), "{:?}", f.errors);
+        let later = (Utc::now() + chrono::Duration::days(3))
+            .format("%d.%m.%Y")
+            .to_string();
+        assert!(clear(&mut f, &later).is_none());
+        assert!(f.errors[0].1.contains("in the future"), "{:?}", f.errors);
+        let draft = clear(&mut f, "").expect("empty is now");
+        assert_eq!((draft.status, draft.at), (Withdrawn, None));
+        // Nothing on record for service: any past date will do.
+        f.focus = Row::Scope;
+        f.on_key(key(KeyCode::Right));
+        f.proof.insert_str("form 9");
+        let draft = clear(&mut f, "2025-01-15 10:30").expect("dated");
+        assert_eq!(
+            draft.at.map(|t| t.to_rfc3339()),
+            Some("2025-01-15T10:30:00+00:00".into())
+        );
     }
 
     #[test]

@@ -524,7 +524,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     status: d.status,
                     source: &d.source,
                     proof: &d.proof,
-                    at: chrono::Utc::now(),
+                    at: d.at.unwrap_or_else(chrono::Utc::now),
                     recorded_by: &services.actor,
                 },
             )
@@ -539,6 +539,10 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 ConsentChange::Unchanged => Err(format!(
                     "{what} is {} already; nothing was recorded",
                     d.status
+                )),
+                ConsentChange::Outdated { status, at } => Err(format!(
+                    "{what} was {status} on {}, after the date given; nothing was recorded",
+                    at.format("%Y-%m-%d %H:%M UTC")
                 )),
                 ConsentChange::Recorded {
                     address,

@@ -506,13 +506,14 @@ pub fn draw_consent_form(
                     t.style(Meaning::Muted),
                 ));
             }
-            Row::Source | Row::Proof => {}
+            Row::When | Row::Source | Row::Proof => {}
         }
         if focused && row.is_picker() {
             spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), line_at);
         match row {
+            Row::When => frame.render_widget(&form.when, input_at),
             Row::Source => frame.render_widget(&form.source, input_at),
             Row::Proof => frame.render_widget(&form.proof, input_at),
             _ => {}
