@@ -2,7 +2,8 @@
 //!
 //! Sits above `store` and `channels` (ARCHITECTURE.md §3): it reads an account and its
 //! token from the store and turns them into a `channels` target. The campaign sender
-//! (claim, limit, send, record) joins it here.
+//! (claim, limit, send, record) joins it here, in `sender/` (a file per step); the campaign
+//! lifecycle (create, start, pause, status) is `campaigns`.
 
 use crate::channels::client::{Client, Health, Target};
 use crate::domain::AccountId;
