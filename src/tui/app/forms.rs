@@ -1,0 +1,153 @@
+//! The forms' keys and saving: the account, campaign and consent forms.
+
+use super::App;
+use crate::tui::action::Action;
+use crate::tui::campaign_form::{self, CampaignForm};
+use crate::tui::worker::{Request, Tagged};
+use ratatui::crossterm::event::KeyEvent;
+
+impl App {
+    /// A key in the campaign form. In the message, Enter starts a new line and Up/Down move
+    /// between its lines (leaving the field from its first or last line); in a picker, ← →
+    /// choose.
+    pub(super) fn on_campaign_form_key(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+    ) -> Vec<Tagged<Request>> {
+        use ratatui::crossterm::event::KeyCode;
+        let Some(form) = &mut self.campaign_form else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        let plain = key.modifiers.is_empty();
+        let in_message = form.focus == campaign_form::Row::Message;
+        let row = form.message.cursor().0;
+        let last = form.message.lines().len().saturating_sub(1);
+        let stays_in_message = in_message
+            && plain
+            && match key.code {
+                KeyCode::Enter => true,
+                KeyCode::Up => row > 0,
+                KeyCode::Down => row < last,
+                _ => false,
+            };
+        match action {
+            Some(Action::FormCancel) => {
+                self.campaign_form = None;
+                return Vec::new();
+            }
+            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
+            Some(Action::FormSave) => return self.save_campaign_form(),
+            Some(Action::FormNext) if !stays_in_message => {
+                if form.on_last() {
+                    return self.save_campaign_form();
+                }
+                form.move_focus(1);
+            }
+            Some(Action::FormPrev) if !stays_in_message => form.move_focus(-1),
+            _ if form.focus.is_picker() => match key.code {
+                KeyCode::Left | KeyCode::Char('h') => form.cycle(-1),
+                KeyCode::Right | KeyCode::Char('l' | ' ') => form.cycle(1),
+                _ => {}
+            },
+            _ => form.type_key(key),
+        }
+        self.campaign_form_wants()
+    }
+
+    pub(super) fn on_consent_form_key(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+    ) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.consent_form else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        if form.saving {
+            // Only leaving is taken while the answer is awaited.
+            if action == Some(Action::ForceQuit) {
+                return self.act(Action::ForceQuit);
+            }
+            return Vec::new();
+        }
+        match action {
+            Some(Action::FormCancel) => self.consent_form = None,
+            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
+            Some(Action::FormSave) => return self.save_consent_form(),
+            Some(Action::FormNext) if form.on_last() => return self.save_consent_form(),
+            Some(Action::FormNext) => form.move_focus(1),
+            Some(Action::FormPrev) => form.move_focus(-1),
+            _ => form.on_key(key),
+        }
+        Vec::new()
+    }
+
+    pub(super) fn save_consent_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.consent_form else {
+            return Vec::new();
+        };
+        let Some(draft) = form.check() else {
+            return Vec::new();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::RecordConsent(draft),
+        }]
+    }
+
+    /// The samples the campaign form still needs.
+    pub(super) fn campaign_form_wants(&self) -> Vec<Tagged<Request>> {
+        self.campaign_form
+            .as_ref()
+            .and_then(CampaignForm::wants_samples)
+            .map(|list| Tagged {
+                generation: 0,
+                body: Request::ListSamples { list },
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// Checks the campaign form and, when it passes, sends it to be created.
+    pub(super) fn save_campaign_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.campaign_form else {
+            return Vec::new();
+        };
+        if form.saving {
+            return Vec::new();
+        }
+        let Some(spec) = form.check() else {
+            return self.campaign_form_wants();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::CreateCampaign { spec },
+        }]
+    }
+
+    /// Checks the form and, when it passes, sends it to be saved.
+    pub(super) fn save_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.form else {
+            return Vec::new();
+        };
+        if form.saving {
+            return Vec::new();
+        }
+        let Some(draft) = form.check() else {
+            return Vec::new();
+        };
+        form.saving = true;
+        vec![Tagged {
+            generation: 0,
+            body: Request::SaveAccount {
+                id: form.editing,
+                channel: form.channel,
+                draft,
+            },
+        }]
+    }
+}
