@@ -201,6 +201,34 @@ mod tests {
     }
 
     proptest! {
+        /// Whatever is typed or found in a file, a consent's time is never after the moment
+        /// it is read, and reading it never panics; a date it takes reads back the same.
+        #[test]
+        fn a_consent_time_is_never_after_now(
+            text in "\\PC{0,30}|[0-9]{1,4}[-.][0-9]{1,2}[-.][0-9]{1,4}( [0-9]{1,2}:[0-9]{2})?",
+            day in 0i64..40_000,
+            ahead in -2_000i64..3_000,
+        ) {
+            let now = DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z").unwrap().to_utc();
+            if let Ok(at) = given_at(&text, now) {
+                prop_assert!(at <= now, "{text} → {at}");
+            }
+            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+                + chrono::Duration::days(day);
+            let written = date.format("%d.%m.%Y").to_string();
+            match given_at(&written, now) {
+                Ok(at) if at < now => prop_assert_eq!(at.date_naive(), date),
+                Ok(at) => prop_assert_eq!(at, now),
+                Err(e) => {
+                    prop_assert_eq!(e, GivenAt::Future);
+                    prop_assert!(date.and_hms_opt(0, 0, 0).unwrap().and_utc() > now + chrono::Duration::days(1));
+                }
+            }
+            let minutes = now + chrono::Duration::minutes(ahead);
+            let at = given_at(&minutes.to_rfc3339(), now);
+            prop_assert_eq!(at, if ahead <= 24 * 60 { Ok(minutes.min(now)) } else { Err(GivenAt::Future) });
+        }
+
         /// It never says yes without a granted latest consent, with every address suppressed,
         /// or without an identity on the channel; and the address it gives is one of them.
         #[test]
