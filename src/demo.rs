@@ -337,6 +337,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                     proof,
                     at: *at,
                     recorded_by: by,
+                    recorded_at: None,
                 },
             )
             .await?;

@@ -664,6 +664,43 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         .stdout(predicate::str::contains("consent withdrawn (letter)"));
     let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     assert_eq!(shown["consents"].as_array().unwrap().len(), 4, "{shown}");
+    assert_eq!(
+        shown["consents"][0]["recorded_at"],
+        serde_json::Value::Null,
+        "taken as now: {shown}"
+    );
+    // A paper form signed a week ago for the service scope (nothing on record there): dated
+    // then, and when it was entered is kept beside it.
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    run(&[
+        "subscribers",
+        "consent",
+        "+77011234567",
+        "--channel",
+        "whatsapp",
+        "--scope",
+        "service",
+        "--grant",
+        "--source",
+        "paper form",
+        "--proof",
+        "form 7",
+        "--at",
+        &week_ago.format("%Y-%m-%d %H:%M").to_string(),
+    ])
+    .assert()
+    .success();
+    let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
+    let dated = &shown["consents"][0];
+    assert_eq!(dated["scope"], "service", "{shown}");
+    assert!(
+        dated["at"].as_str().unwrap() < dated["recorded_at"].as_str().unwrap(),
+        "{shown}"
+    );
+    run(&["subscribers", "show", "+77011234567"])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"recorded by \S+ on \d{4}-\d{2}-\d{2}").unwrap());
     let at = shown["consents"][0]["at"].as_str().unwrap();
     assert!(
         chrono::DateTime::parse_from_rfc3339(at).unwrap() <= chrono::Utc::now(),

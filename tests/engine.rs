@@ -404,6 +404,7 @@ fn by_phone(
         proof: "call 17",
         at: chrono::Utc::now(),
         recorded_by: "op",
+        recorded_at: None,
     }
 }
 

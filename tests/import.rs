@@ -370,6 +370,11 @@ async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
 ",
     );
     assert_eq!(ws.import(&f, &opts("L")).await.unwrap().imported, 2);
+    let dated = &ws.detail(1).await.consents[0];
+    assert!(
+        dated.recorded_at.is_some_and(|r| r > dated.at),
+        "dated by the file: when it was entered is kept: {dated:?}"
+    );
     // Aida withdraws by phone.
     let mut tx = ws.store.begin().await.unwrap();
     let change = change_consent(
@@ -383,6 +388,7 @@ async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
             proof: "",
             at: chrono::Utc::now(),
             recorded_by: "op",
+            recorded_at: None,
         },
     )
     .await
@@ -498,6 +504,10 @@ async fn a_refusal_in_a_file_is_recorded_and_kept() {
     let aida = ws.detail(1).await;
     assert_eq!(aida.consents.len(), 1, "{:?}", aida.consents);
     assert_eq!(aida.consents[0].status, ConsentStatus::Withdrawn);
+    assert_eq!(
+        aida.consents[0].recorded_at, None,
+        "undated: recorded when given"
+    );
     assert!(ws.detail(2).await.consents.is_empty(), "no value: no event");
     // Bolat, known with nothing on record, says no in another file: recorded once.
     let second = ws.file("b.csv", b"phone,consent\n+77021234567,no\n");

@@ -129,6 +129,7 @@ pub async fn run(
                 None => now,
                 Some(text) => given_at(text, now)?,
             };
+            let recorded_at = (at < now).then_some(now);
             let status = if grant {
                 ConsentStatus::Granted
             } else {
@@ -160,6 +161,7 @@ pub async fn run(
                     proof,
                     at,
                     recorded_by: &by,
+                    recorded_at,
                 },
             )
             .await?;
@@ -325,6 +327,7 @@ fn detail_json(d: &store::subscribers::SubscriberDetail) -> serde_json::Value {
         "consents": d.consents.iter().map(|c| serde_json::json!({
             "channel": c.channel, "scope": c.scope, "status": c.status, "source": c.source,
             "proof": c.proof, "at": c.at, "recorded_by": c.recorded_by,
+            "recorded_at": c.recorded_at,
         })).collect::<Vec<_>>(),
         "messages": d.messages.iter().map(|m| serde_json::json!({
             "campaign_id": m.campaign_id, "campaign": m.campaign, "channel": m.channel,
@@ -383,7 +386,14 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
         if !c.proof.is_empty() {
             println!("      proof: {}", one_line(&c.proof));
         }
-        println!("      recorded by {}", one_line(&c.recorded_by));
+        match c.recorded_at {
+            Some(at) => println!(
+                "      recorded by {} on {}",
+                one_line(&c.recorded_by),
+                local_time(at)
+            ),
+            None => println!("      recorded by {}", one_line(&c.recorded_by)),
+        }
     }
     println!(
         "campaign messages (newest first, at most {})",

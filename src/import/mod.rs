@@ -137,6 +137,8 @@ struct FileInfo {
     encoding: Encoding,
     delimiter: u8,
     total_bytes: u64,
+    /// The time a row's consent is dated by when the file does not date it.
+    undated: DateTime<Utc>,
 }
 
 enum FromReader {
@@ -204,7 +206,7 @@ pub async fn import_file(
             FromReader::Failed(e) => return Err(e),
             FromReader::Info(_) => continue,
         };
-        let outcome = sql::apply_chunk(conn, list, &chunk.rows, &opts.actor).await?;
+        let outcome = sql::apply_chunk(conn, list, &chunk.rows, &opts.actor, info.undated).await?;
         summary.rows += chunk.read;
         summary.imported += outcome.imported;
         summary.updated += outcome.updated;
@@ -404,11 +406,13 @@ fn read_file(
         )));
     }
     let columns = columns::map(&headers).map_err(not_csv)?;
+    let now = Utc::now();
     let _ = out.blocking_send(FromReader::Info(FileInfo {
         headers: headers.clone(),
         encoding,
         delimiter,
         total_bytes,
+        undated: now,
     }));
 
     let file_name = path
@@ -420,7 +424,7 @@ fn read_file(
         width: headers.len(),
         opts,
         file_name: &file_name,
-        now: Utc::now(),
+        now,
     };
     // Duplicates inside one chunk are caught here; across chunks the store catches them
     // (a subscriber written twice), so memory does not grow with the file.

@@ -227,23 +227,29 @@ macro_rules! add_identity {
     };
 }
 
+/// A consent the file dated (`consent_at`, any time but the import's own, `?2`) keeps when it
+/// was entered (`?3`) beside it.
 macro_rules! add_consent {
     ($channel:literal, $col:literal, $cons:literal, $st:literal, $at:literal) => {
         concat!(
-            "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
+            "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by, \
+             recorded_at) \
              SELECT subscriber_id, '", $channel, "', 'marketing', ", consent_on!($cons), ", consent_source, \
-             consent_proof, consent_at, ?1 FROM import_rows WHERE reject IS NULL AND ",
+             consent_proof, consent_at, ?1, CASE WHEN consent_at <> ?2 THEN ?3 END \
+             FROM import_rows WHERE reject IS NULL AND ",
             needs_event!($col, $cons, $st, $at)
         )
     };
 }
 
-/// Applies one chunk of rows, adding every accepted subscriber to `list`.
+/// Applies one chunk of rows, adding every accepted subscriber to `list`. `undated` is the
+/// time the rows whose file gave no `consent_at` carry.
 pub async fn apply_chunk(
     conn: &mut SqliteConnection,
     list: ListId,
     rows: &[StagedRow],
     recorded_by: &str,
+    undated: DateTime<Utc>,
 ) -> Result<ChunkOutcome, StoreError> {
     let at = now();
     sqlx::query("DELETE FROM import_rows")
@@ -458,6 +464,8 @@ pub async fn apply_chunk(
     ] {
         sqlx::query(sql)
             .bind(recorded_by)
+            .bind(undated)
+            .bind(at)
             .execute(&mut *conn)
             .await?;
     }

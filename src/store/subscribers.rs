@@ -72,6 +72,8 @@ pub struct ConsentEvent {
     pub proof: String,
     pub at: DateTime<Utc>,
     pub recorded_by: String,
+    /// When it was entered, for a consent dated when it was given; `None`: at `at`.
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 /// Everything the detail view shows about one subscriber.
@@ -115,6 +117,9 @@ pub struct NewConsent<'a> {
     pub proof: &'a str,
     pub at: DateTime<Utc>,
     pub recorded_by: &'a str,
+    /// When it is entered, for a consent dated when it was given (`--at`); `None` when `at`
+    /// is now.
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 macro_rules! select {
@@ -282,8 +287,8 @@ pub async fn record_consent(
     c: &NewConsent<'_>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by, \
+         recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(c.subscriber)
     .bind(c.channel)
@@ -293,6 +298,7 @@ pub async fn record_consent(
     .bind(c.proof)
     .bind(c.at)
     .bind(c.recorded_by)
+    .bind(c.recorded_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -564,8 +570,8 @@ impl Store {
         };
         let identities = identities(self.pool(), id).await?;
         let consents = sqlx::query_as(
-            "SELECT id, channel, scope, status, source, proof, at, recorded_by FROM consents \
-             WHERE subscriber_id = ? ORDER BY id DESC",
+            "SELECT id, channel, scope, status, source, proof, at, recorded_by, recorded_at \
+             FROM consents WHERE subscriber_id = ? ORDER BY id DESC",
         )
         .bind(id)
         .fetch_all(self.pool())

@@ -355,6 +355,7 @@ mod tests {
                     proof: String::new(),
                     at: chrono::Utc::now(),
                     recorded_by: "t".into(),
+                    recorded_at: None,
                 })
                 .collect(),
             lists: Vec::new(),

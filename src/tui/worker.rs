@@ -526,6 +526,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     proof: &d.proof,
                     at: d.at.unwrap_or_else(chrono::Utc::now),
                     recorded_by: &services.actor,
+                    recorded_at: d.at.map(|_| chrono::Utc::now()),
                 },
             )
             .await?;

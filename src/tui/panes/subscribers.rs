@@ -336,13 +336,18 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             Span::styled(format!("{} ", c.status), t.style(meaning)),
             Span::raw(format!("{} {} · {}", c.channel.label(), c.scope, c.source)),
         ]));
+        let recorded = match &c.recorded_at {
+            Some(at) => format!("recorded by {} on {}", c.recorded_by, when(at)),
+            None => format!("recorded by {}", c.recorded_by),
+        };
         if !c.proof.is_empty() {
             out.push(Line::from(Span::styled(
-                format!(
-                    "      proof: {} (recorded by {})",
-                    one_line(&c.proof),
-                    c.recorded_by
-                ),
+                format!("      proof: {} ({recorded})", one_line(&c.proof)),
+                t.style(Meaning::Muted),
+            )));
+        } else if c.recorded_at.is_some() {
+            out.push(Line::from(Span::styled(
+                format!("      {recorded}"),
                 t.style(Meaning::Muted),
             )));
         }
