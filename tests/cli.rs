@@ -631,21 +631,19 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     assert_eq!(shown["consents"][0]["status"], "granted", "{shown}");
     // A consent can be dated when it was given (`--at`), but not before the latest one on
     // record, nor in the future; a date later today somewhere is taken as now.
-    let dated = |at: &str| {
-        run(&[
+    let dated_as = |at: &str, given: &[&str]| {
+        let mut args = vec![
             "subscribers",
             "consent",
             "+77011234567",
             "--channel",
             "whatsapp",
-            "--withdraw",
-            "--source",
-            "letter",
-            "--at",
-            at,
-        ])
-        .assert()
+        ];
+        args.extend(given);
+        args.extend(["--at", at]);
+        run(&args).assert()
     };
+    let dated = |at: &str| dated_as(at, &["--withdraw", "--source", "letter"]);
     dated("15.01.2020").code(1).stderr(
         predicate::str::contains("consent was granted on")
             .and(predicate::str::contains("after 2020-01-15 00:00 UTC"))
@@ -672,23 +670,18 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     // A paper form signed a week ago for the service scope (nothing on record there): dated
     // then, and when it was entered is kept beside it.
     let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
-    run(&[
-        "subscribers",
-        "consent",
-        "+77011234567",
-        "--channel",
-        "whatsapp",
-        "--scope",
-        "service",
-        "--grant",
-        "--source",
-        "paper form",
-        "--proof",
-        "form 7",
-        "--at",
+    dated_as(
         &week_ago.format("%Y-%m-%d %H:%M").to_string(),
-    ])
-    .assert()
+        &[
+            "--scope",
+            "service",
+            "--grant",
+            "--source",
+            "paper form",
+            "--proof",
+            "form 7",
+        ],
+    )
     .success();
     let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     let dated = &shown["consents"][0];
