@@ -441,6 +441,18 @@ async fn a_consent_is_recorded_from_the_console() {
     keys.push(KeyCode::F(2));
     press(&mut app, &services, &keys).await;
     assert!(app.consent_form.is_none(), "closed once recorded");
+    // The withdrawal has no proof; the history still says who recorded it.
+    press(&mut app, &services, &[]).await;
+    let screen = format!("{}", render(&app).backend());
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("asked in the shop"))
+        .expect("the withdrawal is in the history");
+    assert!(
+        lines[at + 1].contains(&format!("recorded by {}", services.actor)),
+        "{screen}"
+    );
     let notice = &app.notices[0].text;
     assert!(
         notice.starts_with("WhatsApp marketing consent withdrawn for +77011234567"),

@@ -345,7 +345,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                 format!("      proof: {} ({recorded})", one_line(&c.proof)),
                 t.style(Meaning::Muted),
             )));
-        } else if c.recorded_at.is_some() {
+        } else {
             out.push(Line::from(Span::styled(
                 format!("      {recorded}"),
                 t.style(Meaning::Muted),
