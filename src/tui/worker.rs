@@ -255,6 +255,17 @@ pub struct Tagged<T> {
     pub body: T,
 }
 
+impl<T> Tagged<T> {
+    /// One that belongs to no window's generation (lists, counts, commands), which nothing
+    /// checks for staleness.
+    pub fn any(body: T) -> Tagged<T> {
+        Tagged {
+            generation: 0,
+            body,
+        }
+    }
+}
+
 /// Runs requests until the sender is dropped; each request in its own task so a slow one
 /// does not hold up the rest.
 pub async fn run(

@@ -27,10 +27,7 @@ impl App {
         self.overlay = match (action, status) {
             (Action::StartCampaign, S::Draft) => {
                 self.notify(format!("counting whom “{name}” reaches now…"), false);
-                return vec![Tagged {
-                    generation: 0,
-                    body: Request::Reach { id },
-                }];
+                return vec![Tagged::any(Request::Reach { id })];
             }
             (Action::PauseResume, S::Running | S::Scheduled) => ask(
                 "Pause campaign?",

@@ -92,10 +92,7 @@ impl App {
             return Vec::new();
         };
         form.saving = true;
-        vec![Tagged {
-            generation: 0,
-            body: Request::RecordConsent(draft),
-        }]
+        vec![Tagged::any(Request::RecordConsent(draft))]
     }
 
     /// The samples the campaign form still needs.
@@ -103,10 +100,7 @@ impl App {
         self.campaign_form
             .as_ref()
             .and_then(CampaignForm::wants_samples)
-            .map(|list| Tagged {
-                generation: 0,
-                body: Request::ListSamples { list },
-            })
+            .map(|list| Tagged::any(Request::ListSamples { list }))
             .into_iter()
             .collect()
     }
@@ -123,10 +117,7 @@ impl App {
             return self.campaign_form_wants();
         };
         form.saving = true;
-        vec![Tagged {
-            generation: 0,
-            body: Request::CreateCampaign { spec },
-        }]
+        vec![Tagged::any(Request::CreateCampaign { spec })]
     }
 
     /// Checks the form and, when it passes, sends it to be saved.
@@ -141,13 +132,10 @@ impl App {
             return Vec::new();
         };
         form.saving = true;
-        vec![Tagged {
-            generation: 0,
-            body: Request::SaveAccount {
-                id: form.editing,
-                channel: form.channel,
-                draft,
-            },
-        }]
+        vec![Tagged::any(Request::SaveAccount {
+            id: form.editing,
+            channel: form.channel,
+            draft,
+        })]
     }
 }

@@ -69,12 +69,9 @@ impl App {
                 // Tab in a file prompt: the folder is read by a worker (a slow mount never
                 // holds up the screen).
                 if key.code == ratatui::crossterm::event::KeyCode::Tab && input.takes_a_path() {
-                    return vec![Tagged {
-                        generation: 0,
-                        body: Request::CompletePath {
-                            typed: input.text(),
-                        },
-                    }];
+                    return vec![Tagged::any(Request::CompletePath {
+                        typed: input.text(),
+                    })];
                 }
                 // Single-line field: Enter is handled above, so no newline gets in.
                 crate::tui::form::edit_field(&mut input.field, key);
@@ -111,41 +108,26 @@ impl App {
                     match c.on_yes {
                         OnYes::Quit => self.quit = true,
                         OnYes::DeleteList(id, name) => {
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::DeleteList { id, name },
-                            }];
+                            return vec![Tagged::any(Request::DeleteList { id, name })];
                         }
                         OnYes::Resume(id) => {
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::SetAccountStatus { id, reason: None },
-                            }];
+                            return vec![Tagged::any(Request::SetAccountStatus {
+                                id,
+                                reason: None,
+                            })];
                         }
                         OnYes::StartCampaign(id) => {
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::StartCampaign { id },
-                            }];
+                            return vec![Tagged::any(Request::StartCampaign { id })];
                         }
                         OnYes::StepCampaign(id, step) => {
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::StepCampaign { id, step },
-                            }];
+                            return vec![Tagged::any(Request::StepCampaign { id, step })];
                         }
                         OnYes::RequeueUnknown(id) => {
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::RequeueUnknown { id },
-                            }];
+                            return vec![Tagged::any(Request::RequeueUnknown { id })];
                         }
                         OnYes::Licence(step) => {
                             self.notify("asking the licence server…", false);
-                            return vec![Tagged {
-                                generation: 0,
-                                body: Request::Licence(step),
-                            }];
+                            return vec![Tagged::any(Request::Licence(step))];
                         }
                     }
                 }
@@ -165,13 +147,10 @@ impl App {
                         self.notify("a pause needs a reason; nothing changed", false);
                     }
                     PromptKind::PauseReason(id) => {
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::SetAccountStatus {
-                                id,
-                                reason: Some(text),
-                            },
-                        }];
+                        return vec![Tagged::any(Request::SetAccountStatus {
+                            id,
+                            reason: Some(text),
+                        })];
                     }
                     PromptKind::SuppressReason { lift, .. } if text.is_empty() => {
                         self.notify(
@@ -184,34 +163,27 @@ impl App {
                         );
                     }
                     PromptKind::SuppressReason { id, lift } => {
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::Suppress {
-                                id,
-                                lift,
-                                reason: text,
-                            },
-                        }];
+                        return vec![Tagged::any(Request::Suppress {
+                            id,
+                            lift,
+                            reason: text,
+                        })];
                     }
                     PromptKind::LicenceKey if text.is_empty() => {
                         self.notify("no key typed; nothing changed", false);
                     }
                     PromptKind::LicenceKey => {
                         self.notify("activating with the licence server…", false);
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::Licence(crate::tui::worker::LicenceStep::Activate(
+                        return vec![Tagged::any(Request::Licence(
+                            crate::tui::worker::LicenceStep::Activate(
                                 prompt.field.lines().join(""),
-                            )),
-                        }];
+                            ),
+                        ))];
                     }
                     PromptKind::CheckNumber if text.is_empty() => {}
                     PromptKind::CheckNumber => {
                         self.checking = Some(text.clone());
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::CheckNumber { input: text },
-                        }];
+                        return vec![Tagged::any(Request::CheckNumber { input: text })];
                     }
                     PromptKind::CheckSearch => {
                         self.lookup_search = (!text.is_empty()).then_some(text);
@@ -219,13 +191,10 @@ impl App {
                     }
                     PromptKind::ExportPath if text.is_empty() => {}
                     PromptKind::ExportPath => {
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::ExportChecks {
-                                path: expand_home(&text),
-                                search: self.lookup_search.clone(),
-                            },
-                        }];
+                        return vec![Tagged::any(Request::ExportChecks {
+                            path: expand_home(&text),
+                            search: self.lookup_search.clone(),
+                        })];
                     }
                     PromptKind::ImportPath if text.is_empty() => {}
                     PromptKind::ImportPath => {
@@ -236,13 +205,10 @@ impl App {
                             progress: Progress::default(),
                             result: None,
                         });
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::Import {
-                                path: expand_home(&text),
-                                list,
-                            },
-                        }];
+                        return vec![Tagged::any(Request::Import {
+                            path: expand_home(&text),
+                            list,
+                        })];
                     }
                 }
             }
@@ -379,10 +345,7 @@ impl App {
                 match self.accounts.selected().map(|a| (a.id, a.name.clone())) {
                     Some((id, name)) if self.pane == PaneId::Accounts => {
                         self.notify(format!("checking “{name}”…"), false);
-                        return vec![Tagged {
-                            generation: 0,
-                            body: Request::CheckAccount { id },
-                        }];
+                        return vec![Tagged::any(Request::CheckAccount { id })];
                     }
                     _ => self.notify(
                         "accounts are checked from the Accounts pane (1, then c), numbers from the Counterparty pane (5, then c)",
@@ -456,10 +419,7 @@ impl App {
                     })
                     .collect();
                 self.campaign_form = Some(CampaignForm::new(lists, None));
-                let mut out = vec![Tagged {
-                    generation: 0,
-                    body: Request::FormAccounts,
-                }];
+                let mut out = vec![Tagged::any(Request::FormAccounts)];
                 out.extend(self.campaign_form_wants());
                 out
             }
@@ -598,19 +558,13 @@ impl App {
                     (self.list_index + n - 1) % n
                 };
                 let mut out = self.reload_pane(PaneId::Subscribers, true);
-                out.push(Tagged {
-                    generation: 0,
-                    body: Request::Sendable {
-                        list: self.selected_list().map(|l| l.id),
-                    },
-                });
+                out.push(Tagged::any(Request::Sendable {
+                    list: self.selected_list().map(|l| l.id),
+                }));
                 out
             }
             Action::Refresh => {
-                let mut out = vec![Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                }];
+                let mut out = vec![Tagged::any(Request::Overview)];
                 out.extend(self.reload_pane(self.pane, false));
                 out
             }

@@ -313,18 +313,9 @@ impl App {
     /// The requests that load every pane.
     pub fn start(&mut self) -> Vec<Tagged<Request>> {
         let mut out = vec![
-            Tagged {
-                generation: 0,
-                body: Request::Overview,
-            },
-            Tagged {
-                generation: 0,
-                body: Request::Lists,
-            },
-            Tagged {
-                generation: 0,
-                body: Request::Sendable { list: None },
-            },
+            Tagged::any(Request::Overview),
+            Tagged::any(Request::Lists),
+            Tagged::any(Request::Sendable { list: None }),
         ];
         for pane in [
             PaneId::Accounts,
@@ -387,10 +378,7 @@ impl App {
             }
             Msg::Reply(reply) => self.on_reply(reply),
             Msg::Tick => {
-                let mut out = vec![Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                }];
+                let mut out = vec![Tagged::any(Request::Overview)];
                 if matches!(self.pane, PaneId::Campaigns | PaneId::Accounts) {
                     // The selected campaign's detail is fetched again with the page.
                     if self.pane == PaneId::Campaigns {
@@ -412,10 +400,7 @@ impl App {
                 self.dirty = true;
                 // This engine took over or stood down: the status bar's figures change.
                 if role != (self.live.active, self.live.other.clone()) {
-                    vec![Tagged {
-                        generation: 0,
-                        body: Request::Overview,
-                    }]
+                    vec![Tagged::any(Request::Overview)]
                 } else {
                     Vec::new()
                 }

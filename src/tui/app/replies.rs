@@ -47,22 +47,16 @@ impl App {
                 }
                 // The row's badges, the detail and the counts of who can be messaged change.
                 self.detail_stale = true;
-                let mut out = vec![Tagged {
-                    generation: 0,
-                    body: Request::Sendable {
-                        list: self.selected_list().map(|l| l.id),
-                    },
-                }];
+                let mut out = vec![Tagged::any(Request::Sendable {
+                    list: self.selected_list().map(|l| l.id),
+                })];
                 out.extend(self.reload_pane(PaneId::Subscribers, false));
                 out
             }
             Reply::AccountStatusSet(message) => {
                 self.notify(message, false);
                 let mut out = self.reload_pane(PaneId::Accounts, false);
-                out.push(Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                });
+                out.push(Tagged::any(Request::Overview));
                 out
             }
             Reply::Checked(result) => {
@@ -77,10 +71,7 @@ impl App {
                 let fetch = self.lookups.reload_at_end();
                 vec![
                     self.page_request(PaneId::Counterparty, fetch),
-                    Tagged {
-                        generation: 0,
-                        body: Request::Overview,
-                    },
+                    Tagged::any(Request::Overview),
                 ]
             }
             Reply::Exported(result) => {
@@ -96,10 +87,7 @@ impl App {
                     Ok(m) => self.notify(m, false),
                     Err(e) => self.notify(e, true),
                 }
-                vec![Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                }]
+                vec![Tagged::any(Request::Overview)]
             }
             Reply::Reach { id, reach } => {
                 self.notices.clear();
@@ -116,10 +104,7 @@ impl App {
                 }
                 self.detail_stale = true;
                 let mut out = self.reload_pane(PaneId::Campaigns, false);
-                out.push(Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                });
+                out.push(Tagged::any(Request::Overview));
                 out
             }
             Reply::FormAccounts(accounts) => {
@@ -168,10 +153,7 @@ impl App {
                 self.notices.clear();
                 self.notify(message, !ok);
                 let mut out = self.reload_pane(PaneId::Accounts, false);
-                out.push(Tagged {
-                    generation: 0,
-                    body: Request::Overview,
-                });
+                out.push(Tagged::any(Request::Overview));
                 out
             }
             Reply::AccountSaved(Err(errors)) => {
@@ -200,14 +182,8 @@ impl App {
                 }
                 self.list_index = 0;
                 let mut out = vec![
-                    Tagged {
-                        generation: 0,
-                        body: Request::Lists,
-                    },
-                    Tagged {
-                        generation: 0,
-                        body: Request::Sendable { list: None },
-                    },
+                    Tagged::any(Request::Lists),
+                    Tagged::any(Request::Sendable { list: None }),
                 ];
                 out.extend(self.reload_pane(PaneId::Subscribers, true));
                 out
@@ -225,20 +201,11 @@ impl App {
                 }
                 self.dirty = true;
                 let mut out = vec![
-                    Tagged {
-                        generation: 0,
-                        body: Request::Lists,
-                    },
-                    Tagged {
-                        generation: 0,
-                        body: Request::Overview,
-                    },
-                    Tagged {
-                        generation: 0,
-                        body: Request::Sendable {
-                            list: self.selected_list().map(|l| l.id),
-                        },
-                    },
+                    Tagged::any(Request::Lists),
+                    Tagged::any(Request::Overview),
+                    Tagged::any(Request::Sendable {
+                        list: self.selected_list().map(|l| l.id),
+                    }),
                 ];
                 out.extend(self.reload_pane(PaneId::Subscribers, false));
                 out

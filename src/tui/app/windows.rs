@@ -100,10 +100,7 @@ impl App {
 
     pub(super) fn reload_pane(&mut self, pane: PaneId, from_start: bool) -> Vec<Tagged<Request>> {
         if pane == PaneId::License {
-            return vec![Tagged {
-                generation: 0,
-                body: Request::Overview,
-            }];
+            return vec![Tagged::any(Request::Overview)];
         }
         let fetch = if from_start {
             self.reset_pane(pane)
