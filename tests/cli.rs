@@ -682,7 +682,10 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
             "form 7",
         ],
     )
-    .success();
+    .success()
+    .stdout(predicate::str::contains(
+        "WhatsApp service consent granted (paper form), given ",
+    ));
     let shown = stdout_json(run(&["subscribers", "show", "+77011234567", "--json"]));
     let dated = &shown["consents"][0];
     assert_eq!(dated["scope"], "service", "{shown}");

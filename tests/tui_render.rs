@@ -521,6 +521,30 @@ async fn a_consent_is_recorded_from_the_console() {
     .await;
     assert!(app.consent_form.is_none());
     assert_eq!(consents().await.len(), 2);
+    // A paper form for the service scope, signed days ago: dated then, and the notice says so.
+    let mut keys = vec![
+        KeyCode::Char('C'),
+        KeyCode::Tab,
+        KeyCode::Right,
+        KeyCode::Tab,
+        KeyCode::Tab,
+    ];
+    keys.extend("2026-01-15 10:30".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Tab);
+    keys.extend("paper form".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Tab);
+    keys.extend("No. 124".chars().map(KeyCode::Char));
+    keys.push(KeyCode::F(2));
+    press(&mut app, &services, &keys).await;
+    assert!(app.consent_form.is_none(), "{:?}", app.notices);
+    let notice = &app.notices[0].text;
+    assert!(
+        notice.starts_with(
+            "WhatsApp service consent granted for +77011234567, given 2026-01-15 10:30 UTC"
+        ),
+        "{notice}"
+    );
+    assert_eq!(consents().await.len(), 3);
 }
 
 #[tokio::test]

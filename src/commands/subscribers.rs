@@ -193,8 +193,12 @@ pub async fn run(
                     skipped,
                 } => {
                     println!(
-                        "#{id}: {} {scope} consent {status} ({source})",
-                        channel.label()
+                        "#{id}: {} {scope} consent {status} ({source}){}",
+                        channel.label(),
+                        match recorded_at {
+                            Some(_) => format!(", given {}", local_time(at)),
+                            None => String::new(),
+                        }
                     );
                     if grant && suppressed.is_some() {
                         println!(

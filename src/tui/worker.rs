@@ -564,7 +564,12 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     (crate::domain::ConsentStatus::Granted, Some(_), _) => format!(
                         "{what} granted for {address}; the address is suppressed, so it is still not messaged until that is lifted"
                     ),
-                    (_, _, 0) => format!("{what} {} for {address}", d.status),
+                    (_, _, 0) => format!(
+                        "{what} {} for {address}{}",
+                        d.status,
+                        d.at.map(|at| format!(", given {}", at.format("%Y-%m-%d %H:%M UTC")))
+                            .unwrap_or_default()
+                    ),
                     (_, _, n) => format!(
                         "{what} withdrawn for {address}; {n} queued campaign message(s) to it skipped"
                     ),
