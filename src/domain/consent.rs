@@ -125,6 +125,37 @@ pub fn manual_gaps(status: ConsentStatus, source: &str, proof: &str) -> Vec<Manu
     gaps
 }
 
+/// Why a consent recorded by hand would change nothing, by what is on record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRecord {
+    /// The latest consent there already says so.
+    Same,
+    /// The latest consent there says otherwise and was given later: an older statement does
+    /// not override a newer one (as in an import).
+    Newer {
+        status: ConsentStatus,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Whether a consent of `status` given at `at` would change nothing against the latest one on
+/// record (its status and when it was given): the one rule for `clever subscribers consent`
+/// and the console's consent form. `None`: it is recorded.
+pub fn against_record(
+    latest: Option<(ConsentStatus, DateTime<Utc>)>,
+    status: ConsentStatus,
+    at: DateTime<Utc>,
+) -> Option<OnRecord> {
+    match latest {
+        Some((on_record, _)) if on_record == status => Some(OnRecord::Same),
+        Some((on_record, given)) if given > at => Some(OnRecord::Newer {
+            status: on_record,
+            at: given,
+        }),
+        _ => None,
+    }
+}
+
 /// Why a time a consent was given at cannot be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GivenAt {
@@ -296,6 +327,27 @@ mod tests {
             ),
             Err(NotSendable::Suppressed)
         );
+    }
+
+    #[test]
+    fn a_consent_by_hand_changes_what_is_on_record_or_nothing() {
+        use ConsentStatus::*;
+        let t = |s| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let (jan, feb) = (t("2026-01-10T00:00:00Z"), t("2026-02-10T00:00:00Z"));
+        assert_eq!(against_record(None, Granted, jan), None);
+        assert_eq!(
+            against_record(Some((Granted, feb)), Granted, jan),
+            Some(OnRecord::Same)
+        );
+        assert_eq!(
+            against_record(Some((Granted, feb)), Withdrawn, jan),
+            Some(OnRecord::Newer {
+                status: Granted,
+                at: feb
+            })
+        );
+        assert_eq!(against_record(Some((Granted, jan)), Withdrawn, feb), None);
+        assert_eq!(against_record(Some((Granted, jan)), Withdrawn, jan), None);
     }
 
     #[test]

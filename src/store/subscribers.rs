@@ -3,6 +3,7 @@
 
 use super::page::page_sql;
 use super::{PageRequest, Store, StoreError, now};
+use crate::domain::consent::{OnRecord, against_record};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, ListId, SubscriberId};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -792,10 +793,13 @@ pub async fn change_consent(
     else {
         return Ok(ConsentChange::NoAddress);
     };
-    match latest_consent(conn, c.subscriber, c.channel, c.scope).await? {
-        Some((status, _)) if status == c.status => return Ok(ConsentChange::Unchanged),
-        Some((status, at)) if at > c.at => return Ok(ConsentChange::Outdated { status, at }),
-        _ => {}
+    let latest = latest_consent(conn, c.subscriber, c.channel, c.scope).await?;
+    match against_record(latest, c.status, c.at) {
+        Some(OnRecord::Same) => return Ok(ConsentChange::Unchanged),
+        Some(OnRecord::Newer { status, at }) => {
+            return Ok(ConsentChange::Outdated { status, at });
+        }
+        None => {}
     }
     record_consent(conn, c).await?;
     let grant = c.status == ConsentStatus::Granted;

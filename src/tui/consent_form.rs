@@ -4,7 +4,7 @@
 //! ([`crate::domain::consent::manual_gaps`]) and saves through the same store function
 //! ([`crate::store::subscribers::change_consent`]), audited.
 
-use crate::domain::consent::{GivenAt, ManualGap, given_at, manual_gaps};
+use crate::domain::consent::{GivenAt, ManualGap, OnRecord, against_record, given_at, manual_gaps};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::subscribers::SubscriberDetail;
 use crate::tui::form::edit_field;
@@ -239,9 +239,11 @@ impl ConsentForm {
         self.errors.clear();
         self.error = None;
         let (source, proof, when) = (text(&self.source), text(&self.proof), text(&self.when));
-        let at = match given_at(&when, Utc::now()) {
+        let now = Utc::now();
+        let at = match given_at(&when, now) {
             _ if when.is_empty() => None,
-            Ok(at) => Some(at),
+            // A date later today somewhere is taken as now, as on the command line.
+            Ok(at) => (at < now).then_some(at),
             Err(GivenAt::NotADate) => {
                 self.errors.push((
                     Row::When,
@@ -257,26 +259,22 @@ impl ConsentForm {
                 None
             }
         };
-        if let (Some(at), Some((status, latest))) = (at, self.current_event())
-            && at < latest
-            && status != self.status
-        {
-            self.errors.push((
-                Row::When,
-                format!(
-                    "it was {status} on {}, after this date: an older statement does not change a newer one",
-                    latest.format("%Y-%m-%d %H:%M UTC")
-                ),
-            ));
-        }
-        if self.current() == Some(self.status) {
-            self.errors.push((
+        match against_record(self.current_event(), self.status, at.unwrap_or(now)) {
+            Some(OnRecord::Same) => self.errors.push((
                 Row::Change,
                 format!(
                     "it is {} already: nothing would change; ← → to choose the other",
                     self.status
                 ),
-            ));
+            )),
+            Some(OnRecord::Newer { status, at: latest }) => self.errors.push((
+                Row::When,
+                format!(
+                    "it was {status} on {}, after this date: an older statement does not change a newer one",
+                    latest.format("%Y-%m-%d %H:%M UTC")
+                ),
+            )),
+            None => {}
         }
         for gap in manual_gaps(self.status, &source, &proof) {
             self.errors.push(match gap {
