@@ -275,17 +275,18 @@ async fn demo_is_seeded_once_and_reset_on_request() {
 }
 
 /// What `subscribers export` writes, `subscribers import` reads back as it was: consent per
-/// channel, addresses and attributes, into another workspace or the same one.
+/// channel with when, from where and with what proof it was given, addresses and attributes,
+/// into another workspace or the same one.
 #[test]
 fn an_export_imports_into_another_workspace_as_it_was() {
     let home = tempfile::tempdir().unwrap();
     let csv = home.path().join("crm.csv");
     std::fs::write(
         &csv,
-        "phone;telegram_chat_id;consent_whatsapp;consent_telegram;city\n\
-         8 701 123 45 67;111;да;;Алматы\n\
-         8 702 123 45 67;222;;yes;Астана\n\
-         8 705 123 45 67;;;;\n",
+        "phone;telegram_chat_id;consent_whatsapp;consent_telegram;consent_at;city\n\
+         8 701 123 45 67;111;да;;15.01.2026;Алматы\n\
+         8 702 123 45 67;222;;yes;2026-02-01 09:30;Астана\n\
+         8 705 123 45 67;;;;;\n",
     )
     .unwrap();
     let run = |data: &str, args: &[&str]| {
@@ -320,23 +321,64 @@ fn an_export_imports_into_another_workspace_as_it_was() {
             .clone();
         String::from_utf8(out).unwrap()
     };
+    let consents = |data: &str, who: &str| {
+        stdout_json(run(data, &["subscribers", "show", who, "--json"]))["consents"].clone()
+    };
     import("a", &csv);
+    // A withdrawal on the telegram of the first, by phone, with its date and proof.
+    run(
+        "a",
+        &[
+            "subscribers",
+            "consent",
+            "111",
+            "--channel",
+            "telegram",
+            "--withdraw",
+            "--source",
+            "phone call",
+            "--proof",
+            "call 2026-03-02 #88",
+            "--at",
+            "2026-03-02 14:05",
+        ],
+    )
+    .assert()
+    .success();
     let a = export("a");
     assert_eq!(
         a.lines().collect::<Vec<_>>(),
         [
             "subscriber_id,name,phone,telegram_chat_id,instagram_id,locale,timezone,\
-             consent_whatsapp,consent_telegram,consent_instagram,city",
-            "1,,+77011234567,111,,,,granted,,,Алматы",
-            "2,,+77021234567,222,,,,,granted,,Астана",
-            "3,,+77051234567,,,,,,,,",
+             consent_whatsapp,consent_whatsapp_at,consent_whatsapp_source,consent_whatsapp_proof,\
+             consent_telegram,consent_telegram_at,consent_telegram_source,consent_telegram_proof,\
+             consent_instagram,consent_instagram_at,consent_instagram_source,consent_instagram_proof,\
+             city",
+            "1,,+77011234567,111,,,,granted,2026-01-15T00:00:00Z,import crm.csv,\
+             \"crm.csv, line 2: consent on WhatsApp `да`\",withdrawn,2026-03-02T14:05:00Z,\
+             phone call,call 2026-03-02 #88,,,,,Алматы",
+            "2,,+77021234567,222,,,,,,,,granted,2026-02-01T09:30:00Z,import crm.csv,\
+             \"crm.csv, line 3: consent on Telegram `yes`\",,,,,Астана",
+            "3,,+77051234567,,,,,,,,,,,,,,,,,",
         ],
     );
     let exported = home.path().join("a.csv");
     std::fs::write(&exported, &a).unwrap();
-    // Into another workspace: the same subscribers, consents and attributes.
+    // Into another workspace: the same subscribers, attributes and consents, each with the
+    // date, source and proof it was given with; when it was entered there is kept beside it.
     import("b", &exported);
     assert_eq!(export("b"), a);
+    let moved = consents("b", "111");
+    assert_eq!(moved.as_array().unwrap().len(), 2, "{moved}");
+    let telegram = &moved[0];
+    assert_eq!(telegram["status"], "withdrawn", "{moved}");
+    assert_eq!(telegram["source"], "phone call", "{moved}");
+    assert_eq!(telegram["proof"], "call 2026-03-02 #88", "{moved}");
+    assert_eq!(telegram["at"], "2026-03-02T14:05:00Z", "{moved}");
+    assert!(
+        telegram["recorded_at"].as_str().unwrap() > "2026-11",
+        "{moved}"
+    );
     // For Excel: a BOM, semicolons and CRLF, read back the same.
     let excel = home.path().join("a-excel.csv");
     run(
@@ -363,6 +405,30 @@ fn an_export_imports_into_another_workspace_as_it_was() {
     let again: serde_json::Value = serde_json::from_slice(&import("a", &exported)).unwrap();
     assert_eq!(again["unchanged"], 3, "{again}");
     assert_eq!(export("a"), a);
+    assert_eq!(consents("a", "111").as_array().unwrap().len(), 2);
+    // The same in JSON lines.
+    let jsonl = run(
+        "a",
+        &["subscribers", "export", "--list", "L", "--format", "jsonl"],
+    )
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(jsonl).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["marketing_consent_given"]["telegram"],
+        serde_json::json!({
+            "at": "2026-03-02T14:05:00Z", "source": "phone call", "proof": "call 2026-03-02 #88",
+        }),
+        "{first}"
+    );
+    assert_eq!(
+        first["marketing_consent_given"]["instagram"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]

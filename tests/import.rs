@@ -352,6 +352,99 @@ async fn consent_per_channel_wins_over_consent_for_every_channel() {
     assert_eq!(ws.import(&f, &opts("L")).await.unwrap().unchanged, 2);
 }
 
+/// A file can say when, from where and with what proof a consent was given: for the row
+/// (`consent_at`, `consent_source`, `consent_proof`) and for one channel
+/// (`consent_telegram_at`, …, as `subscribers export` writes), which wins on its channel:
+/// its date decides whether the value is older than the consent on record. What the file
+/// says of a channel without a consent value there records nothing, and a bad date is a
+/// rejected row.
+#[tokio::test]
+async fn a_consent_is_dated_sourced_and_proved_per_channel() {
+    let ws = workspace().await;
+    let day = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let f = ws.file(
+        "a.csv",
+        "phone;telegram;consent;consent_at;consent_proof;consent_telegram_at;\
+         consent_telegram_source;consent_telegram_proof\n\
+         +77011234567;111;yes;2026-01-10;web form 12;2026-02-01;bot /start;chat 111 /start\n\
+         +77021234567;222;;;;2026-02-01;bot /start;\n\
+         +77051234567;555;yes;;;not yet;;\n"
+            .as_bytes(),
+    );
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (2, 1), "{s:?}");
+    assert_eq!(s.rejected_by_reason["bad consent date"], 1, "{s:?}");
+    let d = ws.detail(1).await;
+    let on = |c: Channel| d.consents.iter().find(|e| e.channel == c).unwrap();
+    let whatsapp = on(Channel::WhatsApp);
+    assert_eq!(
+        (
+            whatsapp.at,
+            whatsapp.source.as_str(),
+            whatsapp.proof.as_str()
+        ),
+        (day("2026-01-10"), "import a.csv", "web form 12")
+    );
+    let telegram = on(Channel::Telegram);
+    assert_eq!(
+        (
+            telegram.at,
+            telegram.source.as_str(),
+            telegram.proof.as_str()
+        ),
+        (day("2026-02-01"), "bot /start", "chat 111 /start")
+    );
+    assert!(telegram.recorded_at.is_some_and(|r| r > telegram.at));
+    assert!(
+        ws.detail(2).await.consents.is_empty(),
+        "a date and a source without a value record nothing"
+    );
+    // A withdrawal on Telegram dated before the grant there is older, though the row's own
+    // date is later; on WhatsApp the row's date applies and it is newer.
+    let f = ws.file(
+        "b.csv",
+        b"phone;telegram;consent;consent_at;consent_telegram_at\n\
+          +77011234567;111;no;2026-03-01;2026-01-20\n",
+    );
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.consent_outdated), (1, 1), "{s:?}");
+    let d = ws.detail(1).await;
+    assert_eq!(d.consents.len(), 3, "{:?}", d.consents);
+    assert_eq!(
+        (
+            d.consents[0].channel,
+            d.consents[0].status,
+            d.consents[0].at
+        ),
+        (
+            Channel::WhatsApp,
+            ConsentStatus::Withdrawn,
+            day("2026-03-01")
+        )
+    );
+    // A consent declared for the file keeps its own proof, with the row's beside it; a
+    // channel's date without a value there does not date it.
+    let mut o = opts("L");
+    o.consent_source = Some("signed list".into());
+    let f = ws.file(
+        "c.csv",
+        b"phone;consent_proof;consent_whatsapp_at\n+77071234567;sheet 4;2020-01-01\n",
+    );
+    assert_eq!(ws.import(&f, &o).await.unwrap().imported, 1);
+    let declared = &ws.detail(3).await.consents[0];
+    assert_eq!(
+        declared.proof,
+        "c.csv, line 2: consent declared for the whole file by tester: signed list; proof: sheet 4"
+    );
+    assert!(declared.at > day("2026-11-01"), "{declared:?}");
+}
+
 /// A consent value older than the consent on record does not override it: a stale export
 /// imported after a subscriber withdrew by phone leaves them withdrawn (the rest of the row
 /// is imported), and is counted. A newer value, or one without a date (given at the import),

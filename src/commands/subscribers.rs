@@ -564,6 +564,11 @@ pub fn print_summary(s: &ImportSummary) {
     }
 }
 
+/// A consent's time as exported: RFC 3339 to the second, which `import` reads back.
+fn exported_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Streams subscribers as CSV or JSON lines; returns how many.
 pub async fn export(
     store: &Store,
@@ -588,13 +593,21 @@ pub async fn export(
                 "instagram_id",
                 "locale",
                 "timezone",
-                "consent_whatsapp",
-                "consent_telegram",
-                "consent_instagram",
             ]
             .iter()
             .map(|s| s.to_string())
             .collect();
+            // Each channel's consent with when, from where and with what proof it was given,
+            // so that it moves to another workspace with its proof.
+            for channel in Channel::ALL {
+                let c = format!("consent_{}", channel.as_str());
+                head.extend([
+                    format!("{c}_at"),
+                    format!("{c}_source"),
+                    format!("{c}_proof"),
+                ]);
+                head.insert(head.len() - 3, c);
+            }
             head.extend(keys.iter().map(|k| {
                 if import::columns::is_known(k) {
                     format!("attribute {k}")
@@ -607,6 +620,18 @@ pub async fn export(
                 let r = r?;
                 let attrs: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&r.attributes).unwrap_or_default();
+                let consents: Vec<String> = Channel::ALL
+                    .iter()
+                    .flat_map(|&channel| {
+                        let c = r.consent(channel);
+                        [
+                            c.status.unwrap_or_default().to_string(),
+                            c.at.map(exported_time).unwrap_or_default(),
+                            c.source.unwrap_or_default().to_string(),
+                            c.proof.unwrap_or_default().to_string(),
+                        ]
+                    })
+                    .collect();
                 let mut rec = vec![
                     r.id.to_string(),
                     r.name,
@@ -615,10 +640,8 @@ pub async fn export(
                     r.instagram_id.unwrap_or_default(),
                     r.locale.unwrap_or_default(),
                     r.time_zone.unwrap_or_default(),
-                    r.consent_whatsapp.unwrap_or_default(),
-                    r.consent_telegram.unwrap_or_default(),
-                    r.consent_instagram.unwrap_or_default(),
                 ];
+                rec.extend(consents);
                 for k in &keys {
                     rec.push(match attrs.get(k) {
                         Some(serde_json::Value::String(s)) => s.clone(),
@@ -641,6 +664,13 @@ pub async fn export(
                     "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
                     "identities": { "whatsapp": r.phone, "telegram": r.telegram_chat_id, "instagram": r.instagram_id },
                     "marketing_consent": { "whatsapp": r.consent_whatsapp, "telegram": r.consent_telegram, "instagram": r.consent_instagram },
+                    "marketing_consent_given": Channel::ALL.iter().map(|&channel| {
+                        let c = r.consent(channel);
+                        let given = c.status.map(|_| serde_json::json!({
+                            "at": c.at.map(exported_time), "source": c.source, "proof": c.proof,
+                        }));
+                        (channel.as_str().to_string(), given.unwrap_or_default())
+                    }).collect::<serde_json::Map<_, _>>(),
                     "attributes": attrs,
                 });
                 serde_json::to_writer(&mut out, &doc)?;

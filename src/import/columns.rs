@@ -18,7 +18,15 @@ pub enum Column {
     /// over [`Column::Consent`] on that channel.
     ConsentOn(Channel),
     ConsentSource,
+    /// What proves the consent (a signed form's number, a recording, a web page and time).
+    ConsentProof,
     ConsentAt,
+    /// When, from where and with what proof the consent on one channel was given
+    /// (`subscribers export` writes them beside each channel's value); each wins over the
+    /// row's own on its channel.
+    ConsentAtOn(Channel),
+    ConsentSourceOn(Channel),
+    ConsentProofOn(Channel),
     /// The number `subscribers export` gives a subscriber: it means nothing to another
     /// workspace, and a subscriber is matched by their addresses, so it is read past.
     ExportedId,
@@ -112,6 +120,10 @@ const ALIASES: &[(&[&str], Column)] = &[
         Column::ConsentSource,
     ),
     (
+        &["consent_proof", "доказательство_согласия", "келісім_дәлелі"],
+        Column::ConsentProof,
+    ),
+    (
         &[
             "consent_at",
             "consent_date",
@@ -135,6 +147,45 @@ const ALIASES: &[(&[&str], Column)] = &[
             "согласие_instagram",
         ],
         Column::ConsentOn(Channel::Instagram),
+    ),
+    (
+        &["consent_whatsapp_at", "дата_согласия_whatsapp"],
+        Column::ConsentAtOn(Channel::WhatsApp),
+    ),
+    (
+        &["consent_whatsapp_source", "источник_согласия_whatsapp"],
+        Column::ConsentSourceOn(Channel::WhatsApp),
+    ),
+    (
+        &["consent_whatsapp_proof", "доказательство_согласия_whatsapp"],
+        Column::ConsentProofOn(Channel::WhatsApp),
+    ),
+    (
+        &["consent_telegram_at", "дата_согласия_telegram"],
+        Column::ConsentAtOn(Channel::Telegram),
+    ),
+    (
+        &["consent_telegram_source", "источник_согласия_telegram"],
+        Column::ConsentSourceOn(Channel::Telegram),
+    ),
+    (
+        &["consent_telegram_proof", "доказательство_согласия_telegram"],
+        Column::ConsentProofOn(Channel::Telegram),
+    ),
+    (
+        &["consent_instagram_at", "дата_согласия_instagram"],
+        Column::ConsentAtOn(Channel::Instagram),
+    ),
+    (
+        &["consent_instagram_source", "источник_согласия_instagram"],
+        Column::ConsentSourceOn(Channel::Instagram),
+    ),
+    (
+        &[
+            "consent_instagram_proof",
+            "доказательство_согласия_instagram",
+        ],
+        Column::ConsentProofOn(Channel::Instagram),
     ),
     (&["subscriber_id"], Column::ExportedId),
 ];

@@ -582,12 +582,25 @@ impl RowContext<'_> {
             consent_source: String::new(),
             consent_proof: String::new(),
             consent_at: self.now,
+            given_on: Default::default(),
             declared: false,
         };
         let mut attributes = serde_json::Map::new();
         let mut consent: Option<(ConsentValue, String)> = None;
         let mut consent_on: [Option<(ConsentValue, String)>; 3] = Default::default();
         let mut source_column = None;
+        let mut proof_column = None;
+        let slot = |channel: &Channel| Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
+        let date = |v: &str| {
+            given_at(v, self.now).map_err(|e| match e {
+                GivenAt::NotADate => {
+                    format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
+                }
+                GivenAt::Future => format!(
+                    "bad consent date (`{v}` is in the future: give the date the consent was given)"
+                ),
+            })
+        };
         for (col, value) in self.columns.iter().zip(record.iter()) {
             let v = value.trim();
             if v.contains('\u{fffd}') {
@@ -626,22 +639,20 @@ impl RowContext<'_> {
                         .map(|c| (c, v.to_string()));
                 }
                 Column::ConsentOn(channel) => {
-                    let slot = Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
-                    consent_on[slot] = parse_value(v)
+                    consent_on[slot(channel)] = parse_value(v)
                         .map_err(|e| format!("bad consent value ({e})"))?
                         .map(|c| (c, v.to_string()));
                 }
                 Column::ExportedId => {}
                 Column::ConsentSource => source_column = Some(v.to_string()),
-                Column::ConsentAt => {
-                    row.consent_at = given_at(v, self.now).map_err(|e| match e {
-                        GivenAt::NotADate => {
-                            format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
-                        }
-                        GivenAt::Future => format!(
-                            "bad consent date (`{v}` is in the future: give the date the consent was given)"
-                        ),
-                    })?;
+                Column::ConsentProof => proof_column = Some(v.to_string()),
+                Column::ConsentAt => row.consent_at = date(v)?,
+                Column::ConsentAtOn(channel) => row.given_on[slot(channel)].at = Some(date(v)?),
+                Column::ConsentSourceOn(channel) => {
+                    row.given_on[slot(channel)].source = Some(v.to_string())
+                }
+                Column::ConsentProofOn(channel) => {
+                    row.given_on[slot(channel)].proof = Some(v.to_string())
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));
@@ -682,6 +693,12 @@ impl RowContext<'_> {
             row.consent = consent.as_ref().map(|(v, _)| status(*v));
             row.consent_on =
                 std::array::from_fn(|i| consent_on[i].as_ref().map(|(v, _)| status(*v)));
+            // What the file says of a channel's consent goes with a value on it.
+            for (given, value) in row.given_on.iter_mut().zip(&row.consent_on) {
+                if value.is_none() && row.consent.is_none() {
+                    *given = Default::default();
+                }
+            }
             row.consent_source =
                 source_column.unwrap_or_else(|| format!("import {}", self.file_name));
             let said: Vec<String> = consent
@@ -692,14 +709,20 @@ impl RowContext<'_> {
                         .map(|(_, raw)| format!("consent on {} `{raw}`", c.label()))
                 }))
                 .collect();
-            row.consent_proof = format!("{}, line {line}: {}", self.file_name, said.join(", "));
+            row.consent_proof = proof_column
+                .unwrap_or_else(|| format!("{}, line {line}: {}", self.file_name, said.join(", ")));
         } else if let Some(declared) = &self.opts.consent_source {
             row.consent = Some(ConsentStatus::Granted);
             row.declared = true;
+            row.given_on = Default::default();
             row.consent_source = source_column.unwrap_or_else(|| declared.clone());
             row.consent_proof = format!(
-                "{}, line {line}: consent declared for the whole file by {}: {declared}",
-                self.file_name, self.opts.actor
+                "{}, line {line}: consent declared for the whole file by {}: {declared}{}",
+                self.file_name,
+                self.opts.actor,
+                proof_column
+                    .map(|p| format!("; proof: {p}"))
+                    .unwrap_or_default()
             );
         }
         Ok(row)

@@ -12,6 +12,8 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// Rows per multi-row insert into the staging table (16 binds each, under SQLite's 32 766).
 const INSERT_BATCH: usize = 2000;
+/// The same for a chunk that dates, sources or proves a consent per channel (25 binds each).
+const INSERT_BATCH_GIVEN: usize = 1300;
 
 /// One validated row of an import file.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,9 +36,27 @@ pub struct StagedRow {
     pub consent_source: String,
     pub consent_proof: String,
     pub consent_at: DateTime<Utc>,
+    /// When, from where and with what proof the consent on a channel (in
+    /// [`crate::domain::Channel::ALL`]'s order) was given, where the file says so for that
+    /// channel (`subscribers export` does); the row's own otherwise.
+    pub given_on: [ConsentGiven; 3],
     /// The grant in `consent` was declared for the whole file (`--consent-source`), not
     /// given on the row: it never overrides a withdrawal on record.
     pub declared: bool,
+}
+
+/// What a file says of the consent on one channel, beyond its value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConsentGiven {
+    pub at: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+    pub proof: Option<String>,
+}
+
+impl ConsentGiven {
+    fn is_empty(&self) -> bool {
+        self.at.is_none() && self.source.is_none() && self.proof.is_none()
+    }
 }
 
 /// What one chunk did.
@@ -81,7 +101,8 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             line INTEGER PRIMARY KEY, name TEXT, locale TEXT, time_zone TEXT, attributes TEXT,
             wa TEXT, tg TEXT, ig TEXT, consent TEXT, consent_wa TEXT, consent_tg TEXT,
             consent_ig TEXT, consent_source TEXT, consent_proof TEXT,
-            consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
+            consent_at TEXT, c_at_wa TEXT, c_src_wa TEXT, c_proof_wa TEXT, c_at_tg TEXT,
+            c_src_tg TEXT, c_proof_tg TEXT, c_at_ig TEXT, c_src_ig TEXT, c_proof_ig TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
             subscriber_id INTEGER, is_new INTEGER NOT NULL DEFAULT 0,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
             st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
@@ -112,30 +133,42 @@ pub async fn finish(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+// The statements below are written once for the three channels: `$s` is a channel's short
+// name in the staging table (`wa`, `tg`, `ig`), which names its address column (`wa`), its
+// consent value (`consent_wa`), the latest marketing consent on record read into the table
+// (`st_wa`, `at_wa`; none for a new subscriber), the subscriber the address belongs to
+// (`sub_wa`) and what the file says of the consent there (`c_at_wa`, `c_src_wa`, `c_proof_wa`).
+
 /// The row's consent value on a channel: its own column's, else the one for every channel.
 macro_rules! consent_on {
-    ($cons:literal) => {
-        concat!("coalesce(", $cons, ", consent)")
+    ($s:literal) => {
+        concat!("coalesce(consent_", $s, ", consent)")
     };
 }
 
-/// Whether the row's consent value on a channel (address `$col`, value column `$cons`, the
-/// latest marketing status on record `$st`, read into the staging table by
-/// `read_latest_consent!`; none for a new subscriber) differs from what is on record. A `no`
-/// for someone with nothing on record is a refusal and is recorded too (as the console and
+/// When the row's consent on a channel was given: the file's date for that channel, else
+/// the row's (`consent_at`, or the import's time when the file gave none).
+macro_rules! consent_time {
+    ($s:literal) => {
+        concat!("coalesce(c_at_", $s, ", consent_at)")
+    };
+}
+
+/// Whether the row's consent value on a channel differs from what is on record. A `no` for
+/// someone with nothing on record is a refusal and is recorded too (as the console and
 /// `subscribers consent --withdraw` record it), so a consent later declared for a whole file
 /// does not override it.
 macro_rules! changes_consent {
-    ($col:literal, $cons:literal, $st:literal) => {
+    ($s:literal) => {
         concat!(
             "(",
-            $col,
+            $s,
             " IS NOT NULL AND ",
-            consent_on!($cons),
-            " IS NOT NULL AND coalesce(",
-            $st,
+            consent_on!($s),
+            " IS NOT NULL AND coalesce(st_",
+            $s,
             ", '') <> ",
-            consent_on!($cons),
+            consent_on!($s),
             ")"
         )
     };
@@ -145,8 +178,8 @@ macro_rules! changes_consent {
 /// over a withdrawal on record: it is not applied (the subscriber said no to someone; a
 /// blanket statement about the file does not undo that), and is counted.
 macro_rules! declared_over_withdrawal {
-    ($st:literal) => {
-        concat!("(declared = 1 AND ", $st, " = 'withdrawn')")
+    ($s:literal) => {
+        concat!("(declared = 1 AND st_", $s, " = 'withdrawn')")
     };
 }
 
@@ -154,27 +187,29 @@ macro_rules! declared_over_withdrawal {
 /// a withdrawal may not); whether it is applied then depends on its date (`needs_event!`,
 /// `outdated_consent!`).
 macro_rules! may_change_consent {
-    ($col:literal, $cons:literal, $st:literal) => {
+    ($s:literal) => {
         concat!(
-            changes_consent!($col, $cons, $st),
+            changes_consent!($s),
             " AND NOT coalesce(",
-            declared_over_withdrawal!($st),
+            declared_over_withdrawal!($s),
             ", 0)"
         )
     };
 }
 
 /// Whether the row's consent value calls for a new event on a channel: it may change what is
-/// on record, and it was given no earlier than the latest event on record (`$at`). An older
+/// on record, and it was given no earlier than the latest event on record. An older
 /// statement (a stale export imported after the subscriber withdrew by phone) does not
 /// override a newer one; it is counted as outdated.
 macro_rules! needs_event {
-    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+    ($s:literal) => {
         concat!(
             "(",
-            may_change_consent!($col, $cons, $st),
-            " AND consent_at >= coalesce(",
-            $at,
+            may_change_consent!($s),
+            " AND ",
+            consent_time!($s),
+            " >= coalesce(at_",
+            $s,
             ", ''))"
         )
     };
@@ -182,12 +217,14 @@ macro_rules! needs_event {
 
 /// Whether the row's consent value may change what is on record but is older than it.
 macro_rules! outdated_consent {
-    ($col:literal, $cons:literal, $st:literal, $at:literal) => {
+    ($s:literal) => {
         concat!(
             "(",
-            may_change_consent!($col, $cons, $st),
-            " AND consent_at < ",
-            $at,
+            may_change_consent!($s),
+            " AND ",
+            consent_time!($s),
+            " < at_",
+            $s,
             ")"
         )
     };
@@ -197,49 +234,56 @@ macro_rules! outdated_consent {
 /// staging table, for the known subscribers of the chunk whose row has an address and a
 /// consent value there: the statements that compare the file with it read it from there.
 macro_rules! read_latest_consent {
-    ($channel:literal, $col:literal, $cons:literal, $st:literal, $at:literal) => {
+    ($channel:literal, $s:literal) => {
         concat!(
-            "UPDATE import_rows SET (", $st, ", ", $at, ") = \
+            "UPDATE import_rows SET (st_", $s, ", at_", $s, ") = \
              (SELECT c.status, c.at FROM consents c WHERE c.subscriber_id = import_rows.subscriber_id \
               AND c.channel = '", $channel, "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1) \
-             WHERE reject IS NULL AND is_new = 0 AND ", $col, " IS NOT NULL AND ",
-            consent_on!($cons), " IS NOT NULL"
+             WHERE reject IS NULL AND is_new = 0 AND ", $s, " IS NOT NULL AND ",
+            consent_on!($s), " IS NOT NULL"
         )
     };
 }
 
 macro_rules! add_identity {
-    ($channel:literal, $col:literal, $sub:literal) => {
+    ($channel:literal, $s:literal) => {
         concat!(
             "INSERT INTO identities (subscriber_id, channel, address, created_at) \
              SELECT subscriber_id, '",
             $channel,
             "', ",
-            $col,
+            $s,
             ", ?1 FROM import_rows \
              WHERE reject IS NULL AND ",
-            $col,
-            " IS NOT NULL AND ",
-            $sub,
+            $s,
+            " IS NOT NULL AND sub_",
+            $s,
             " IS NULL \
              ON CONFLICT DO NOTHING"
         )
     };
 }
 
-/// A consent the file dated (`consent_at`, any time but the import's own, `?2`) keeps when it
-/// was entered (`?3`) beside it.
+/// A consent the file dated (any time but the import's own, `?2`) keeps when it was entered
+/// (`?3`) beside it.
 macro_rules! add_consent {
-    ($channel:literal, $col:literal, $cons:literal, $st:literal, $at:literal) => {
+    ($channel:literal, $s:literal) => {
         concat!(
             "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, recorded_by, \
              recorded_at) \
-             SELECT subscriber_id, '", $channel, "', 'marketing', ", consent_on!($cons), ", consent_source, \
-             consent_proof, consent_at, ?1, CASE WHEN consent_at <> ?2 THEN ?3 END \
+             SELECT subscriber_id, '", $channel, "', 'marketing', ", consent_on!($s),
+            ", coalesce(c_src_", $s, ", consent_source), coalesce(c_proof_", $s, ", consent_proof), ",
+            consent_time!($s), ", ?1, CASE WHEN ", consent_time!($s), " <> ?2 THEN ?3 END \
              FROM import_rows WHERE reject IS NULL AND ",
-            needs_event!($col, $cons, $st, $at)
+            needs_event!($s)
         )
     };
+}
+
+/// A consent time as text the way sqlx writes a `DateTime<Utc>`, so that SQL compares it
+/// with the times on record as text.
+fn consent_time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// Applies one chunk of rows, adding every accepted subscriber to `list`. `undated` is the
@@ -263,22 +307,33 @@ pub async fn apply_chunk(
         .map(|r| match &last {
             Some((at, text)) if *at == r.consent_at => text.clone(),
             _ => {
-                let text: std::sync::Arc<str> = r
-                    .consent_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-                    .into();
+                let text: std::sync::Arc<str> = consent_time_text(r.consent_at).into();
                 last = Some((r.consent_at, text.clone()));
                 text
             }
         })
         .collect();
     let rows: Vec<(&StagedRow, &str)> = rows.iter().zip(times.iter().map(|t| &**t)).collect();
-    for batch in rows.chunks(INSERT_BATCH) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
-             consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, \
-             consent_at, declared) ",
-        );
+    // A chunk that says when, from where or with what proof a channel's consent was given
+    // (an export read back) stages that too; other chunks bind nine values a row fewer.
+    let given = rows
+        .iter()
+        .any(|(r, _)| r.given_on.iter().any(|g| !g.is_empty()));
+    let columns = "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
+         consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, consent_at, \
+         declared";
+    for batch in rows.chunks(if given {
+        INSERT_BATCH_GIVEN
+    } else {
+        INSERT_BATCH
+    }) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(columns);
+        q.push(if given {
+            ", c_at_wa, c_src_wa, c_proof_wa, c_at_tg, c_src_tg, c_proof_tg, c_at_ig, c_src_ig, \
+             c_proof_ig) "
+        } else {
+            ") "
+        });
         q.push_values(batch, |mut b, (r, consent_at)| {
             b.push_bind(r.line)
                 .push_bind(r.name.as_deref())
@@ -296,6 +351,13 @@ pub async fn apply_chunk(
                 .push_bind(r.consent_proof.as_str())
                 .push_bind(*consent_at)
                 .push_bind(r.declared);
+            if given {
+                for g in &r.given_on {
+                    b.push_bind(g.at.map(consent_time_text))
+                        .push_bind(g.source.as_deref())
+                        .push_bind(g.proof.as_deref());
+                }
+            }
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -371,31 +433,31 @@ pub async fn apply_chunk(
     .await?;
     if existing {
         for sql in [
-            read_latest_consent!("whatsapp", "wa", "consent_wa", "st_wa", "at_wa"),
-            read_latest_consent!("telegram", "tg", "consent_tg", "st_tg", "at_tg"),
-            read_latest_consent!("instagram", "ig", "consent_ig", "st_ig", "at_ig"),
+            read_latest_consent!("whatsapp", "wa"),
+            read_latest_consent!("telegram", "tg"),
+            read_latest_consent!("instagram", "ig"),
         ] {
             sqlx::query(sql).execute(&mut *conn).await?;
         }
         sqlx::query(concat!(
             // `st_*` is read only where the row has that address and a consent value.
             "UPDATE import_rows SET kept_withdrawn = 1 WHERE reject IS NULL AND is_new = 0 AND (",
-            declared_over_withdrawal!("st_wa"),
+            declared_over_withdrawal!("wa"),
             " OR ",
-            declared_over_withdrawal!("st_tg"),
+            declared_over_withdrawal!("tg"),
             " OR ",
-            declared_over_withdrawal!("st_ig"),
+            declared_over_withdrawal!("ig"),
             ")"
         ))
         .execute(&mut *conn)
         .await?;
         sqlx::query(concat!(
             "UPDATE import_rows SET outdated = 1 WHERE reject IS NULL AND is_new = 0 AND (",
-            outdated_consent!("wa", "consent_wa", "st_wa", "at_wa"),
+            outdated_consent!("wa"),
             " OR ",
-            outdated_consent!("tg", "consent_tg", "st_tg", "at_tg"),
+            outdated_consent!("tg"),
             " OR ",
-            outdated_consent!("ig", "consent_ig", "st_ig", "at_ig"),
+            outdated_consent!("ig"),
             ")"
         ))
         .execute(&mut *conn)
@@ -413,11 +475,11 @@ pub async fn apply_chunk(
             "OR NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ?1 ",
             "AND m.subscriber_id = import_rows.subscriber_id) ",
             "OR ",
-            needs_event!("wa", "consent_wa", "st_wa", "at_wa"),
+            needs_event!("wa"),
             " OR ",
-            needs_event!("tg", "consent_tg", "st_tg", "at_tg"),
+            needs_event!("tg"),
             " OR ",
-            needs_event!("ig", "consent_ig", "st_ig", "at_ig"),
+            needs_event!("ig"),
             ")"
         ))
         .bind(list)
@@ -438,9 +500,9 @@ pub async fn apply_chunk(
     }
 
     for sql in [
-        add_identity!("whatsapp", "wa", "sub_wa"),
-        add_identity!("telegram", "tg", "sub_tg"),
-        add_identity!("instagram", "ig", "sub_ig"),
+        add_identity!("whatsapp", "wa"),
+        add_identity!("telegram", "tg"),
+        add_identity!("instagram", "ig"),
     ] {
         sqlx::query(sql).bind(at).execute(&mut *conn).await?;
     }
@@ -458,9 +520,9 @@ pub async fn apply_chunk(
         .fetch_one(&mut *conn)
         .await?;
     for sql in [
-        add_consent!("whatsapp", "wa", "consent_wa", "st_wa", "at_wa"),
-        add_consent!("telegram", "tg", "consent_tg", "st_tg", "at_tg"),
-        add_consent!("instagram", "ig", "consent_ig", "st_ig", "at_ig"),
+        add_consent!("whatsapp", "wa"),
+        add_consent!("telegram", "tg"),
+        add_consent!("instagram", "ig"),
     ] {
         sqlx::query(sql)
             .bind(recorded_by)
@@ -476,11 +538,11 @@ pub async fn apply_chunk(
                JOIN identities i ON i.subscriber_id = import_rows.subscriber_id \
                WHERE reject IS NULL AND is_new = 0 AND CASE i.channel \
                  WHEN 'whatsapp' THEN ",
-            consent_on!("consent_wa"),
+            consent_on!("wa"),
             " WHEN 'telegram' THEN ",
-            consent_on!("consent_tg"),
+            consent_on!("tg"),
             " WHEN 'instagram' THEN ",
-            consent_on!("consent_ig"),
+            consent_on!("ig"),
             " END = 'withdrawn' \
                AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
                     AND c.channel = i.channel AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1) \

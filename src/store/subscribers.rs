@@ -611,7 +611,8 @@ impl Store {
     }
 }
 
-/// One subscriber as exported: identities, current marketing consent per channel, attributes.
+/// One subscriber as exported: identities, current marketing consent per channel (with when,
+/// from where and with what proof it was given), attributes.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ExportRow {
     pub id: SubscriberId,
@@ -625,14 +626,71 @@ pub struct ExportRow {
     pub consent_whatsapp: Option<String>,
     pub consent_telegram: Option<String>,
     pub consent_instagram: Option<String>,
+    pub consent_whatsapp_at: Option<DateTime<Utc>>,
+    pub consent_whatsapp_source: Option<String>,
+    pub consent_whatsapp_proof: Option<String>,
+    pub consent_telegram_at: Option<DateTime<Utc>>,
+    pub consent_telegram_source: Option<String>,
+    pub consent_telegram_proof: Option<String>,
+    pub consent_instagram_at: Option<DateTime<Utc>>,
+    pub consent_instagram_source: Option<String>,
+    pub consent_instagram_proof: Option<String>,
 }
 
+impl ExportRow {
+    /// The current marketing consent on a channel: status, when it was given, source, proof.
+    pub fn consent(&self, channel: Channel) -> ExportedConsent<'_> {
+        let (status, at, source, proof) = match channel {
+            Channel::WhatsApp => (
+                &self.consent_whatsapp,
+                self.consent_whatsapp_at,
+                &self.consent_whatsapp_source,
+                &self.consent_whatsapp_proof,
+            ),
+            Channel::Telegram => (
+                &self.consent_telegram,
+                self.consent_telegram_at,
+                &self.consent_telegram_source,
+                &self.consent_telegram_proof,
+            ),
+            Channel::Instagram => (
+                &self.consent_instagram,
+                self.consent_instagram_at,
+                &self.consent_instagram_source,
+                &self.consent_instagram_proof,
+            ),
+        };
+        ExportedConsent {
+            status: status.as_deref(),
+            at,
+            source: source.as_deref(),
+            proof: proof.as_deref(),
+        }
+    }
+}
+
+/// The current marketing consent on one channel, as exported.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExportedConsent<'a> {
+    pub status: Option<&'a str>,
+    pub at: Option<DateTime<Utc>>,
+    pub source: Option<&'a str>,
+    pub proof: Option<&'a str>,
+}
+
+/// Joins the latest marketing consent event on a channel as `$alias`.
 macro_rules! latest_marketing {
-    ($channel:literal) => {
+    ($channel:literal, $alias:literal) => {
         concat!(
-            "(SELECT c.status FROM consents c WHERE c.subscriber_id = s.id AND c.channel = '",
+            "LEFT JOIN consents ",
+            $alias,
+            " ON ",
+            $alias,
+            ".id = (SELECT c.id FROM consents c \
+             WHERE c.subscriber_id = s.id AND c.channel = '",
             $channel,
-            "' AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1)"
+            "' \
+             AND c.scope = 'marketing' ORDER BY c.id DESC LIMIT 1) "
         )
     };
 }
@@ -856,10 +914,17 @@ impl Store {
             "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'whatsapp' ORDER BY id LIMIT 1) AS phone, ",
             "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'telegram' ORDER BY id LIMIT 1) AS telegram_chat_id, ",
             "(SELECT address FROM identities WHERE subscriber_id = s.id AND channel = 'instagram' ORDER BY id LIMIT 1) AS instagram_id, ",
-            latest_marketing!("whatsapp"), " AS consent_whatsapp, ",
-            latest_marketing!("telegram"), " AS consent_telegram, ",
-            latest_marketing!("instagram"), " AS consent_instagram ",
-            "FROM subscribers s WHERE ?1 IS NULL OR s.id IN ",
+            "cw.status AS consent_whatsapp, cw.at AS consent_whatsapp_at, ",
+            "cw.source AS consent_whatsapp_source, cw.proof AS consent_whatsapp_proof, ",
+            "ct.status AS consent_telegram, ct.at AS consent_telegram_at, ",
+            "ct.source AS consent_telegram_source, ct.proof AS consent_telegram_proof, ",
+            "ci.status AS consent_instagram, ci.at AS consent_instagram_at, ",
+            "ci.source AS consent_instagram_source, ci.proof AS consent_instagram_proof ",
+            "FROM subscribers s ",
+            latest_marketing!("whatsapp", "cw"),
+            latest_marketing!("telegram", "ct"),
+            latest_marketing!("instagram", "ci"),
+            "WHERE ?1 IS NULL OR s.id IN ",
             "(SELECT subscriber_id FROM list_members WHERE list_id = ?1) ORDER BY s.id"
         ))
         .bind(list)
