@@ -18,7 +18,7 @@ pub mod limit;
 use crate::domain::consent::{ConsentValue, GivenAt, given_at, parse_value};
 use crate::domain::phone::{self, Region};
 use crate::domain::{Channel, ConsentStatus, ListId};
-use crate::store::import::{self as sql, StagedRow};
+use crate::store::import::{self as sql, ConsentGiven, StagedRow};
 use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
 use columns::Column;
@@ -582,7 +582,7 @@ impl RowContext<'_> {
             consent_source: String::new(),
             consent_proof: String::new(),
             consent_at: self.now,
-            given_on: Default::default(),
+            given_on: None,
             declared: false,
         };
         let mut attributes = serde_json::Map::new();
@@ -590,6 +590,7 @@ impl RowContext<'_> {
         let mut consent_on: [Option<(ConsentValue, String)>; 3] = Default::default();
         let mut source_column = None;
         let mut proof_column = None;
+        let mut given_on: [ConsentGiven; 3] = Default::default();
         let slot = |channel: &Channel| Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
         let date = |v: &str| {
             given_at(v, self.now).map_err(|e| match e {
@@ -647,12 +648,12 @@ impl RowContext<'_> {
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentProof => proof_column = Some(v.to_string()),
                 Column::ConsentAt => row.consent_at = date(v)?,
-                Column::ConsentAtOn(channel) => row.given_on[slot(channel)].at = Some(date(v)?),
+                Column::ConsentAtOn(channel) => given_on[slot(channel)].at = Some(date(v)?),
                 Column::ConsentSourceOn(channel) => {
-                    row.given_on[slot(channel)].source = Some(v.to_string())
+                    given_on[slot(channel)].source = Some(v.to_string())
                 }
                 Column::ConsentProofOn(channel) => {
-                    row.given_on[slot(channel)].proof = Some(v.to_string())
+                    given_on[slot(channel)].proof = Some(v.to_string())
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));
@@ -694,10 +695,13 @@ impl RowContext<'_> {
             row.consent_on =
                 std::array::from_fn(|i| consent_on[i].as_ref().map(|(v, _)| status(*v)));
             // What the file says of a channel's consent goes with a value on it.
-            for (given, value) in row.given_on.iter_mut().zip(&row.consent_on) {
+            for (given, value) in given_on.iter_mut().zip(&row.consent_on) {
                 if value.is_none() && row.consent.is_none() {
                     *given = Default::default();
                 }
+            }
+            if given_on.iter().any(|g| !g.is_empty()) {
+                row.given_on = Some(Box::new(given_on));
             }
             row.consent_source =
                 source_column.unwrap_or_else(|| format!("import {}", self.file_name));
@@ -714,7 +718,6 @@ impl RowContext<'_> {
         } else if let Some(declared) = &self.opts.consent_source {
             row.consent = Some(ConsentStatus::Granted);
             row.declared = true;
-            row.given_on = Default::default();
             row.consent_source = source_column.unwrap_or_else(|| declared.clone());
             row.consent_proof = format!(
                 "{}, line {line}: consent declared for the whole file by {}: {declared}{}",
