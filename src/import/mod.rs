@@ -122,11 +122,12 @@ pub enum ImportError {
 }
 
 /// One chunk from the reader: validated rows, rows rejected on the way, and the original
-/// fields of every row by line (for the rejects file).
+/// fields of every row by line when there is a rejects file to write them to (a row the
+/// database refuses is known only once its chunk is applied).
 struct Chunk {
     rows: Vec<StagedRow>,
     rejected: Vec<(i64, String)>,
-    raw: HashMap<i64, Vec<String>>,
+    raw: HashMap<i64, csv::StringRecord>,
     read: u64,
     bytes: u64,
 }
@@ -316,11 +317,11 @@ impl RejectsFile {
         &mut self,
         line: i64,
         reason: &str,
-        raw: Option<&Vec<String>>,
+        raw: Option<&csv::StringRecord>,
     ) -> Result<(), ImportError> {
         let mut rec = vec![line.to_string(), reason.to_string()];
         if let Some(raw) = raw {
-            rec.extend(raw.iter().cloned());
+            rec.extend(raw.iter().map(str::to_string));
         }
         rec.resize(self.width.max(rec.len() - 2) + 2, String::new());
         self.writer
@@ -446,9 +447,9 @@ fn read_file(
             continue;
         }
         chunk.read += 1;
-        chunk
-            .raw
-            .insert(line, record.iter().map(str::to_string).collect());
+        if opts.rejects.is_some() {
+            chunk.raw.insert(line, record.clone());
+        }
         match ctx.validate(line, &record) {
             Ok(row) => match duplicate_of(&mut seen_ids, &row) {
                 Some(first) => chunk.rejected.push((
@@ -509,7 +510,7 @@ impl Chunk {
         Chunk {
             rows: Vec::with_capacity(CHUNK),
             rejected: Vec::new(),
-            raw: HashMap::with_capacity(CHUNK),
+            raw: HashMap::new(),
             read: 0,
             bytes: 0,
         }
