@@ -119,9 +119,17 @@ async fn windows_1251_semicolons_and_cyrillic_names() {
 #[tokio::test]
 async fn utf8_bom_quotes_and_embedded_newlines() {
     let ws = workspace().await;
-    let text = "\u{feff}phone,name,note\n+77011234567,\"Smith, \"\"Jo\"\"\",\"line one\nline two\"\n+77021234567,\"Anna\r\nMaria\",plain\n";
+    let text = "\u{feff}phone,name,note\n+77011234567,\"Smith, \"\"Jo\"\"\",\"line one\nline two\"\n+77021234567,\"Anna\r\nMaria\",plain\n123,Bad,\n";
     let f = ws.file("bom.csv", text.as_bytes());
-    let s = ws.import(&f, &opts("L")).await.unwrap();
+    let mut o = opts("L");
+    let rejects = ws.dir.path().join("rejects.csv");
+    o.rejects = Some(rejects.clone());
+    let s = ws.import(&f, &o).await.unwrap();
+    // Lines are counted as an editor counts them, a CRLF inside a cell of a file with LF
+    // endings included; new subscribers are numbered by them.
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert!(rejected.contains("\n6,invalid phone"), "{rejected}");
+    assert_eq!(ws.detail(3).await.row.name, "Anna Maria");
     assert_eq!(
         (s.encoding.as_str(), s.delimiter.as_str(), s.imported),
         ("utf-8", ",", 2)

@@ -374,7 +374,11 @@ fn read_file(
         Delimiter::Byte(b) => b,
         Delimiter::Auto => detect::delimiter(&head_text),
     };
-    let crlf = head_text.contains("\r\n");
+    // Whether lines end with CRLF, by the header's (a CRLF inside a quoted cell of a file
+    // with LF endings says nothing of them).
+    let crlf = head_text
+        .split_once('\n')
+        .is_some_and(|(header, _)| header.ends_with('\r'));
     let capped = limit::LineCap::new(std::io::Cursor::new(head).chain(file), limit::MAX_LINE);
     let seen = capped.seen();
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()

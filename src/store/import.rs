@@ -107,20 +107,34 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    // A row's subscriber is the one its addresses belong to (`sub_wa`, …, read per chunk),
+    // else a new one numbered by its line, after the highest id before the import: the
+    // import holds the one writer, so no one else numbers a subscriber meanwhile. Ids so
+    // follow the file's lines, and a line that makes no new subscriber (rejected, or someone
+    // known) leaves its number unused. Computed, not stored: numbering the new rows of a
+    // chunk was a pass over them.
+    let highest: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM subscribers")
+        .fetch_one(&mut *conn)
+        .await?;
+    // The first row is on line 2 at the earliest (under the header).
+    let before_line_2 = highest - 1;
+    // Only a number is formatted into it.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE TEMP TABLE import_rows (
             line INTEGER PRIMARY KEY, name TEXT, locale TEXT, time_zone TEXT, attributes TEXT,
             wa TEXT, tg TEXT, ig TEXT, consent TEXT, consent_wa TEXT, consent_tg TEXT,
             consent_ig TEXT, consent_source TEXT, consent_proof TEXT,
             consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
-            subscriber_id INTEGER, is_new INTEGER NOT NULL DEFAULT 0,
+            subscriber_id INTEGER GENERATED ALWAYS AS
+                (coalesce(sub_wa, sub_tg, sub_ig, {before_line_2} + max(line, 2))) VIRTUAL,
+            is_new INTEGER GENERATED ALWAYS AS (coalesce(sub_wa, sub_tg, sub_ig) IS NULL) VIRTUAL,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
             st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
             outdated INTEGER NOT NULL DEFAULT 0, declared INTEGER NOT NULL DEFAULT 0,
             kept_withdrawn INTEGER NOT NULL DEFAULT 0,
             c_at_wa TEXT, c_src_wa TEXT, c_proof_wa TEXT, c_at_tg TEXT, c_src_tg TEXT,
-            c_proof_tg TEXT, c_at_ig TEXT, c_src_ig TEXT, c_proof_ig TEXT)",
-    )
+            c_proof_tg TEXT, c_at_ig TEXT, c_src_ig TEXT, c_proof_ig TEXT)"
+    )))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -395,7 +409,7 @@ pub async fn apply_chunk(
         q.build().execute(&mut *conn).await?;
     }
 
-    let steps: [&str; 6] = [
+    let steps: [&str; 5] = [
         concat!(
             "UPDATE import_rows SET reject = '",
             "suppressed",
@@ -418,15 +432,15 @@ pub async fn apply_chunk(
             "identities belong to different subscribers",
             "' WHERE reject IS NULL AND ((sub_wa <> sub_tg) OR (sub_wa <> sub_ig) OR (sub_tg <> sub_ig))"
         ),
-        "UPDATE import_rows SET subscriber_id = coalesce(sub_wa, sub_tg, sub_ig) \
-         WHERE reject IS NULL AND coalesce(sub_wa, sub_tg, sub_ig) IS NOT NULL",
         // A subscriber an earlier row of the file already wrote: a duplicate within the file.
+        // (A new row's number is its own line's, so only known subscribers can repeat.)
         "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || \
            (SELECT t.line FROM import_touched t WHERE t.subscriber_id = import_rows.subscriber_id) || ')' \
-         WHERE reject IS NULL AND subscriber_id IN (SELECT subscriber_id FROM import_touched)",
+         WHERE reject IS NULL AND is_new = 0 \
+           AND subscriber_id IN (SELECT subscriber_id FROM import_touched)",
         "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || m.first || ')' \
          FROM (SELECT subscriber_id, min(line) AS first FROM import_rows \
-               WHERE reject IS NULL AND subscriber_id IS NOT NULL \
+               WHERE reject IS NULL AND is_new = 0 \
                GROUP BY subscriber_id HAVING count(*) > 1) AS m \
          WHERE import_rows.subscriber_id = m.subscriber_id AND import_rows.line > m.first \
            AND import_rows.reject IS NULL",
@@ -435,23 +449,10 @@ pub async fn apply_chunk(
         sqlx::query(sql).execute(&mut *conn).await?;
     }
 
-    // New subscribers get ids after the highest, in line order: the chunk's first line is
-    // the next id, and a line that is not a new subscriber leaves its number unused (the
-    // ids need not be dense; numbering them densely cost a sort and a join per chunk).
-    let max_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM subscribers")
-        .fetch_one(&mut *conn)
-        .await?;
-    sqlx::query(
-        "UPDATE import_rows SET subscriber_id = ?1 + line - (SELECT min(line) FROM import_rows), \
-         is_new = 1 WHERE reject IS NULL AND subscriber_id IS NULL",
-    )
-    .bind(max_id + 1)
-    .execute(&mut *conn)
-    .await?;
     sqlx::query(
         "INSERT INTO subscribers (id, name, locale, time_zone, attributes, created_at, updated_at) \
          SELECT subscriber_id, coalesce(name, ''), locale, time_zone, coalesce(attributes, '{}'), ?1, ?1 \
-         FROM import_rows WHERE is_new = 1",
+         FROM import_rows WHERE reject IS NULL AND is_new = 1",
     )
     .bind(at)
     .execute(&mut *conn)
