@@ -266,15 +266,8 @@ fn given_at(
     text: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-    use crate::domain::consent::GivenAt;
-    crate::domain::consent::given_at(text, now).map_err(|e| match e {
-        GivenAt::NotADate => anyhow::anyhow!(
-            "--at `{text}` is not a date: use YYYY-MM-DD, DD.MM.YYYY, either with HH:MM, or RFC 3339 (2026-11-20T14:30:00+05:00)"
-        ),
-        GivenAt::Future => anyhow::anyhow!(
-            "--at `{text}` is in the future: give the date the consent was given, or leave --at out for now"
-        ),
-    })
+    crate::domain::consent::given_at(text, now)
+        .map_err(|e| anyhow::anyhow!("--at {}, or leave --at out for now", e.explain(text)))
 }
 
 async fn find_subscriber(store: &Store, who: &str, region: &str) -> anyhow::Result<SubscriberId> {

@@ -166,6 +166,22 @@ pub enum GivenAt {
     Future,
 }
 
+impl GivenAt {
+    /// What is wrong with `text` and what to give instead, worded once for the import, the
+    /// command line and the console.
+    pub fn explain(self, text: &str) -> String {
+        match self {
+            GivenAt::NotADate => format!(
+                "`{text}` is not a date: use YYYY-MM-DD or DD.MM.YYYY, either with HH:MM, or \
+                 RFC 3339 (2026-11-20T14:30:00+05:00)"
+            ),
+            GivenAt::Future => {
+                format!("`{text}` is in the future: give the date the consent was given")
+            }
+        }
+    }
+}
+
 /// Reads when a consent was given (an import's `consent_at`, `subscribers consent --at`):
 /// RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or `DD.MM.YYYY[ HH:MM[:SS]]`, a time without an
 /// offset taken as UTC. A time up to a day after `now` is today somewhere (a date written in

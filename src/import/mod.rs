@@ -15,7 +15,7 @@ pub mod columns;
 pub mod detect;
 pub mod limit;
 
-use crate::domain::consent::{ConsentValue, GivenAt, given_at, parse_value};
+use crate::domain::consent::{ConsentValue, given_at, parse_value};
 use crate::domain::phone::{self, Region};
 use crate::domain::{Channel, ConsentStatus, ListId};
 use crate::store::import::{self as sql, ConsentGiven, StagedRow};
@@ -598,14 +598,7 @@ impl RowContext<'_> {
         let mut given_on: [ConsentGiven; 3] = Default::default();
         let slot = |channel: &Channel| Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
         let date = |v: &str| {
-            given_at(v, self.now).map_err(|e| match e {
-                GivenAt::NotADate => {
-                    format!("bad consent date (`{v}`: use YYYY-MM-DD or DD.MM.YYYY)")
-                }
-                GivenAt::Future => format!(
-                    "bad consent date (`{v}` is in the future: give the date the consent was given)"
-                ),
-            })
+            given_at(v, self.now).map_err(|e| format!("bad consent date ({})", e.explain(v)))
         };
         for (col, value) in self.columns.iter().zip(record.iter()) {
             let v = value.trim();

@@ -4,7 +4,7 @@
 //! ([`crate::domain::consent::manual_gaps`]) and saves through the same store function
 //! ([`crate::store::subscribers::change_consent`]), audited.
 
-use crate::domain::consent::{GivenAt, ManualGap, OnRecord, against_record, given_at, manual_gaps};
+use crate::domain::consent::{ManualGap, OnRecord, against_record, given_at, manual_gaps};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::subscribers::SubscriberDetail;
 use crate::tui::form::edit_field;
@@ -244,18 +244,9 @@ impl ConsentForm {
             _ if when.is_empty() => None,
             // A date later today somewhere is taken as now, as on the command line.
             Ok(at) => (at < now).then_some(at),
-            Err(GivenAt::NotADate) => {
-                self.errors.push((
-                    Row::When,
-                    format!("`{when}` is not a date: 2026-11-20 or 20.11.2026, with 14:30 if known; empty is now"),
-                ));
-                None
-            }
-            Err(GivenAt::Future) => {
-                self.errors.push((
-                    Row::When,
-                    format!("`{when}` is in the future: give the day it was given; empty is now"),
-                ));
+            Err(e) => {
+                self.errors
+                    .push((Row::When, format!("{}; empty is now", e.explain(&when))));
                 None
             }
         };
