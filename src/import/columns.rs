@@ -148,45 +148,6 @@ const ALIASES: &[(&[&str], Column)] = &[
         ],
         Column::ConsentOn(Channel::Instagram),
     ),
-    (
-        &["consent_whatsapp_at", "дата_согласия_whatsapp"],
-        Column::ConsentAtOn(Channel::WhatsApp),
-    ),
-    (
-        &["consent_whatsapp_source", "источник_согласия_whatsapp"],
-        Column::ConsentSourceOn(Channel::WhatsApp),
-    ),
-    (
-        &["consent_whatsapp_proof", "доказательство_согласия_whatsapp"],
-        Column::ConsentProofOn(Channel::WhatsApp),
-    ),
-    (
-        &["consent_telegram_at", "дата_согласия_telegram"],
-        Column::ConsentAtOn(Channel::Telegram),
-    ),
-    (
-        &["consent_telegram_source", "источник_согласия_telegram"],
-        Column::ConsentSourceOn(Channel::Telegram),
-    ),
-    (
-        &["consent_telegram_proof", "доказательство_согласия_telegram"],
-        Column::ConsentProofOn(Channel::Telegram),
-    ),
-    (
-        &["consent_instagram_at", "дата_согласия_instagram"],
-        Column::ConsentAtOn(Channel::Instagram),
-    ),
-    (
-        &["consent_instagram_source", "источник_согласия_instagram"],
-        Column::ConsentSourceOn(Channel::Instagram),
-    ),
-    (
-        &[
-            "consent_instagram_proof",
-            "доказательство_согласия_instagram",
-        ],
-        Column::ConsentProofOn(Channel::Instagram),
-    ),
     (&["subscriber_id"], Column::ExportedId),
 ];
 
@@ -201,12 +162,45 @@ pub fn normalize_header(h: &str) -> String {
         .join("_")
 }
 
-/// Whether the import reads a header as one of its own columns rather than an attribute.
-pub fn is_known(header: &str) -> bool {
-    let norm = normalize_header(header);
+/// The column a normalised header names, if it is one of the import's own.
+fn lookup(norm: &str) -> Option<Column> {
     ALIASES
         .iter()
-        .any(|(names, _)| names.contains(&norm.as_str()))
+        .find(|(names, _)| names.contains(&norm))
+        .map(|(_, c)| c.clone())
+        .or_else(|| per_channel(norm))
+}
+
+/// When, from where and with what proof one channel's consent was given, as `subscribers
+/// export` names them (`consent_whatsapp_at`) or in Russian (`дата_согласия_whatsapp`).
+fn per_channel(norm: &str) -> Option<Column> {
+    type Kind = (&'static str, &'static str, fn(Channel) -> Column);
+    let kinds: [Kind; 3] = [
+        ("at", "дата_согласия", Column::ConsentAtOn),
+        ("source", "источник_согласия", Column::ConsentSourceOn),
+        ("proof", "доказательство_согласия", Column::ConsentProofOn),
+    ];
+    Channel::ALL.into_iter().find_map(|channel| {
+        let ch = channel.as_str();
+        kinds
+            .iter()
+            .find(|(en, ru, _)| {
+                norm.strip_prefix("consent_")
+                    .and_then(|rest| rest.strip_prefix(ch))
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    == Some(en)
+                    || norm
+                        .strip_suffix(ch)
+                        .and_then(|rest| rest.strip_suffix('_'))
+                        == Some(ru)
+            })
+            .map(|(_, _, column)| column(channel))
+    })
+}
+
+/// Whether the import reads a header as one of its own columns rather than an attribute.
+pub fn is_known(header: &str) -> bool {
+    lookup(&normalize_header(header)).is_some()
 }
 
 /// Maps every header to a column. Fails when two headers mean the same thing or when no
@@ -215,13 +209,9 @@ pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
     let mut out = Vec::with_capacity(headers.len());
     for h in headers {
         let norm = normalize_header(h);
-        let col = ALIASES
-            .iter()
-            .find(|(names, _)| names.contains(&norm.as_str()))
-            .map(|(_, c)| c.clone())
-            .unwrap_or_else(|| {
-                Column::Attribute(h.trim_start_matches('\u{feff}').trim().to_string())
-            });
+        let col = lookup(&norm).unwrap_or_else(|| {
+            Column::Attribute(h.trim_start_matches('\u{feff}').trim().to_string())
+        });
         if !matches!(col, Column::Attribute(_)) && out.contains(&col) {
             return Err(format!(
                 "two columns mean the same thing: `{}` repeats {:?}",
@@ -286,6 +276,29 @@ mod tests {
                 Column::Locale
             ]
         );
+    }
+
+    #[test]
+    fn a_channels_consent_date_source_and_proof() {
+        let cols = map(&s(&[
+            "phone",
+            "consent_telegram_at",
+            "Consent WhatsApp Source",
+            "доказательство согласия instagram",
+            "consent_whatsapp_when",
+        ]))
+        .unwrap();
+        assert_eq!(
+            cols,
+            vec![
+                Column::Phone,
+                Column::ConsentAtOn(Channel::Telegram),
+                Column::ConsentSourceOn(Channel::WhatsApp),
+                Column::ConsentProofOn(Channel::Instagram),
+                Column::Attribute("consent_whatsapp_when".into()),
+            ]
+        );
+        assert!(is_known("дата согласия telegram") && !is_known("telegram_at"));
     }
 
     #[test]
