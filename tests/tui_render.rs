@@ -604,6 +604,50 @@ async fn lists_switch_and_import_from_the_console() {
     let counts = &app.sendable.as_ref().unwrap().1;
     assert_eq!(counts[0], (cleverplatform::domain::Channel::WhatsApp, 1));
     snap!("list_selected_120x36", render(&app));
+    // `E` writes the shown list to a new CSV file (as `subscribers export` does), which is
+    // never written over.
+    press(&mut app, &services, &[KeyCode::Char('E')]).await;
+    let prompt = app.prompt.as_ref().expect("a file prompt");
+    assert!(
+        prompt.text().starts_with("~/clever-Imported-") && prompt.text().ends_with(".csv"),
+        "{}",
+        prompt.text()
+    );
+    let screen = format!("{:?}", render(&app).backend());
+    assert!(
+        screen.contains("CSV file to write “Imported” to"),
+        "{screen}"
+    );
+    press(&mut app, &services, &[KeyCode::Esc]).await;
+    let out = dir.path().join("out.csv");
+    for expect_error in [false, true] {
+        press(&mut app, &services, &[KeyCode::Char('E')]).await;
+        app.prompt.as_mut().unwrap().field =
+            ratatui_textarea::TextArea::new(vec![out.display().to_string()]);
+        press(&mut app, &services, &[KeyCode::Enter]).await;
+        let n = app.notices.last().unwrap();
+        assert_eq!(n.error, expect_error, "{n:?}");
+        let said = if expect_error {
+            "exists; give another file name"
+        } else {
+            "2 subscriber(s) of “Imported”, with their consent and its proof, written to"
+        };
+        assert!(n.text.contains(said), "{n:?}");
+    }
+    let exported = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        exported.lines().count(),
+        4,
+        "a header and two subscribers (one over two lines): {exported}"
+    );
+    assert!(
+        exported.starts_with("subscriber_id,name,phone,"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("Айгерим") && exported.contains("\"crm.csv, line 2: consent `да`\""),
+        "{exported}"
+    );
     // A file that is not CSV changes nothing and says so.
     let bin = dir.path().join("x.xlsx");
     std::fs::write(&bin, b"PK\x03\x04\x00\x00").unwrap();

@@ -85,18 +85,7 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
-/// A CSV writer; for Excel, UTF-8 with a byte-order mark, `;` between fields and CRLF line
-/// ends: what Excel in a Russian or Kazakh locale opens correctly with a double click (plain
-/// UTF-8 shows Cyrillic as mojibake there, and `,` puts each line in one cell).
-/// `subscribers import` reads both back.
-pub fn csv_writer<W: std::io::Write>(mut out: W, excel: bool) -> std::io::Result<csv::Writer<W>> {
-    let mut b = csv::WriterBuilder::new();
-    if excel {
-        out.write_all("\u{feff}".as_bytes())?;
-        b.delimiter(b';').terminator(csv::Terminator::CRLF);
-    }
-    Ok(b.from_writer(out))
-}
+pub use crate::import::export::csv_writer;
 
 /// A time in this machine's zone (or `TZ`), to the minute, with its offset
 /// (`2026-11-27 10:00 +05:00`), so a line copied into a ticket means the same time anywhere.

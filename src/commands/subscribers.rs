@@ -9,7 +9,6 @@ use crate::import::{self, ImportOptions, ImportSummary};
 use crate::store::subscribers::{ConsentChange, SubscriberFilter};
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
-use futures::StreamExt;
 use std::io::{IsTerminal, Write};
 
 /// Runs one `subscribers` command.
@@ -39,7 +38,7 @@ pub async fn run(
                 ),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let n = export(store, Some(list_id), format, out).await?;
+            let n = import::export::subscribers(store, Some(list_id), format.into(), out).await?;
             if let Some(p) = output {
                 eprintln!("exported {n} subscribers of `{list}` to {}", p.display());
             }
@@ -557,121 +556,13 @@ pub fn print_summary(s: &ImportSummary) {
     }
 }
 
-/// A consent's time as exported: RFC 3339 to the second, which `import` reads back.
-fn exported_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Streams subscribers as CSV or JSON lines; returns how many.
-pub async fn export(
-    store: &Store,
-    list: Option<ListId>,
-    format: ExportFormat,
-    out: Box<dyn Write + '_>,
-) -> anyhow::Result<u64> {
-    let keys = store.attribute_keys(list).await?;
-    let mut rows = store.export_rows(list);
-    let mut n = 0u64;
-    match format {
-        ExportFormat::Csv | ExportFormat::Excel => {
-            let mut w = super::csv_writer(out, format == ExportFormat::Excel)?;
-            // The header reads back with `subscribers import`: the id is `subscriber_id`, which
-            // the import reads past, and an attribute named like one of the import's own
-            // columns is written as `attribute NAME`, so that it stays an attribute.
-            let mut head: Vec<String> = [
-                "subscriber_id",
-                "name",
-                "phone",
-                "telegram_chat_id",
-                "instagram_id",
-                "locale",
-                "timezone",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            // Each channel's consent with when, from where and with what proof it was given,
-            // so that it moves to another workspace with its proof.
-            for channel in Channel::ALL {
-                let c = format!("consent_{}", channel.as_str());
-                head.extend([
-                    format!("{c}_at"),
-                    format!("{c}_source"),
-                    format!("{c}_proof"),
-                ]);
-                head.insert(head.len() - 3, c);
-            }
-            head.extend(keys.iter().map(|k| {
-                if import::columns::is_known(k) {
-                    format!("attribute {k}")
-                } else {
-                    k.clone()
-                }
-            }));
-            w.write_record(&head)?;
-            while let Some(r) = rows.next().await {
-                let r = r?;
-                let attrs: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&r.attributes).unwrap_or_default();
-                let consents: Vec<String> = Channel::ALL
-                    .iter()
-                    .flat_map(|&channel| {
-                        let c = r.consent(channel);
-                        [
-                            c.status.unwrap_or_default().to_string(),
-                            c.at.map(exported_time).unwrap_or_default(),
-                            c.source.unwrap_or_default().to_string(),
-                            c.proof.unwrap_or_default().to_string(),
-                        ]
-                    })
-                    .collect();
-                let mut rec = vec![
-                    r.id.to_string(),
-                    r.name,
-                    r.phone.unwrap_or_default(),
-                    r.telegram_chat_id.unwrap_or_default(),
-                    r.instagram_id.unwrap_or_default(),
-                    r.locale.unwrap_or_default(),
-                    r.time_zone.unwrap_or_default(),
-                ];
-                rec.extend(consents);
-                for k in &keys {
-                    rec.push(match attrs.get(k) {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                        None => String::new(),
-                    });
-                }
-                w.write_record(&rec)?;
-                n += 1;
-            }
-            w.flush()?;
-        }
-        ExportFormat::Jsonl => {
-            let mut out = std::io::BufWriter::new(out);
-            while let Some(r) = rows.next().await {
-                let r = r?;
-                let attrs: serde_json::Value =
-                    serde_json::from_str(&r.attributes).unwrap_or_default();
-                let doc = serde_json::json!({
-                    "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
-                    "identities": { "whatsapp": r.phone, "telegram": r.telegram_chat_id, "instagram": r.instagram_id },
-                    "marketing_consent": { "whatsapp": r.consent_whatsapp, "telegram": r.consent_telegram, "instagram": r.consent_instagram },
-                    "marketing_consent_given": Channel::ALL.iter().map(|&channel| {
-                        let c = r.consent(channel);
-                        let given = c.status.map(|_| serde_json::json!({
-                            "at": c.at.map(exported_time), "source": c.source, "proof": c.proof,
-                        }));
-                        (channel.as_str().to_string(), given.unwrap_or_default())
-                    }).collect::<serde_json::Map<_, _>>(),
-                    "attributes": attrs,
-                });
-                serde_json::to_writer(&mut out, &doc)?;
-                out.write_all(b"\n")?;
-                n += 1;
-            }
-            out.flush()?;
+impl From<ExportFormat> for import::export::Format {
+    fn from(f: ExportFormat) -> Self {
+        use import::export::Format;
+        match f {
+            ExportFormat::Csv => Format::Csv,
+            ExportFormat::Excel => Format::Excel,
+            ExportFormat::Jsonl => Format::Jsonl,
         }
     }
-    Ok(n)
 }

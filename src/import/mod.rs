@@ -13,6 +13,7 @@
 
 pub mod columns;
 pub mod detect;
+pub mod export;
 pub mod limit;
 
 use crate::domain::consent::{ConsentValue, given_at, parse_value};

@@ -99,8 +99,9 @@ pub enum Action {
     EditAccount,
     /// Compose a new campaign (a form).
     NewCampaign,
-    /// Export the shown history of counterparty checks to a CSV file.
-    ExportChecks,
+    /// Export the shown list's subscribers (Subscribers) or the shown history of counterparty
+    /// checks (Counterparty) to a new CSV file.
+    Export,
     /// Activate this machine with a licence key (a masked field).
     ActivateLicence,
     /// Refresh the licence's lease now (asks first).
@@ -160,7 +161,7 @@ impl Action {
             Action::AddAccount => "add_account",
             Action::EditAccount => "edit_account",
             Action::NewCampaign => "new_campaign",
-            Action::ExportChecks => "export_checks",
+            Action::Export => "export",
             Action::ActivateLicence => "activate_licence",
             Action::SyncLicence => "sync_licence",
             Action::DeactivateLicence => "deactivate_licence",
@@ -212,7 +213,9 @@ impl Action {
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"
             }
-            Action::ExportChecks => "Counterparty: export the shown checks to a CSV file",
+            Action::Export => {
+                "Subscribers: write the shown list to a CSV file (with each consent's date, source and proof); Counterparty: the shown checks"
+            }
             Action::PauseResume => {
                 "Pause the selected account (with a reason) or campaign, or resume it (asks first)"
             }

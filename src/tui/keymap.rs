@@ -248,7 +248,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::AddAccount, vec!["a"]),
         (M::Normal, A::EditAccount, vec!["e"]),
         (M::Normal, A::NewCampaign, vec!["n"]),
-        (M::Normal, A::ExportChecks, vec!["E"]),
+        (M::Normal, A::Export, vec!["E"]),
         (M::Normal, A::ActivateLicence, vec!["A"]),
         (M::Normal, A::SyncLicence, vec!["S"]),
         (M::Normal, A::DeactivateLicence, vec!["X"]),
@@ -329,9 +329,14 @@ impl Keymap {
                         Mode::ALL.map(Mode::name).join(", ")
                     )));
                 };
+                // `export` was `export_checks` when it exported only checks.
+                let name = match action_name.as_str() {
+                    "export_checks" => "export",
+                    other => other,
+                };
                 let Some(binding) = bindings
                     .iter_mut()
-                    .find(|b| b.mode == mode && b.action.name() == action_name)
+                    .find(|b| b.mode == mode && b.action.name() == name)
                 else {
                     let known: Vec<&str> = defaults()
                         .into_iter()
@@ -519,6 +524,14 @@ mod tests {
             warnings.iter().any(|w| w.contains("Ctrl-l")),
             "{warnings:?}"
         );
+    }
+
+    #[test]
+    fn export_keeps_its_older_name() {
+        let (config, keys) = overrides("[keys.normal]\nexport_checks = [\"X\"]\n");
+        let (k, _) = Keymap::build(&keys, Some(&config)).unwrap();
+        assert_eq!(k.action(Mode::Normal, &key('X')), Some(Action::Export));
+        assert_eq!(k.action(Mode::Normal, &key('E')), None);
     }
 
     #[test]

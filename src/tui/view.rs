@@ -180,6 +180,14 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     "CSV file to write the shown checks to".into(),
                     "Enter export",
                 ),
+                PromptKind::ExportList => (
+                    format!(
+                        "CSV file to write {} to",
+                        app.selected_list()
+                            .map_or("everyone".to_string(), |l| format!("“{}”", l.name))
+                    ),
+                    "Enter export",
+                ),
             };
             let title = text::truncate(&title, usize::from(area.width.saturating_sub(4)));
             let block = panel(app, &title, true);

@@ -131,6 +131,13 @@ pub enum Request {
         path: PathBuf,
         search: Option<String>,
     },
+    /// Write the subscribers of a list (`None`: everyone) to a new CSV file, as
+    /// `subscribers export` does.
+    ExportList {
+        path: PathBuf,
+        list: Option<ListId>,
+        name: String,
+    },
 }
 
 /// A licence step asked for in the License pane.
@@ -717,6 +724,9 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
         Request::ExportChecks { path, search } => {
             Reply::Exported(export_checks(store, &path, search.as_deref()).await)
         }
+        Request::ExportList { path, list, name } => {
+            Reply::Exported(export_list(store, &path, list, &name).await)
+        }
         Request::Licence(step) => {
             let Some(control) = &services.licence else {
                 return Ok(Reply::LicenceChanged(Err(
@@ -889,14 +899,9 @@ async fn save_account(
     Ok(Reply::AccountSaved(Ok((message, health.ok))))
 }
 
-/// Writes the history of checks matching `search` to a new CSV file (never over one).
-async fn export_checks(
-    store: &Store,
-    path: &std::path::Path,
-    search: Option<&str>,
-) -> Result<String, String> {
-    use futures::TryStreamExt;
-    let file = std::fs::OpenOptions::new()
+/// Creates a file to export to; never over one that exists.
+fn new_export_file(path: &std::path::Path) -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
@@ -906,7 +911,42 @@ async fn export_checks(
                 path.display()
             ),
             _ => format!("cannot write {}: {e}", path.display()),
-        })?;
+        })
+}
+
+/// Writes the subscribers of a list to a new CSV file, which `import` reads back; a file
+/// left half-written by a failure is removed.
+async fn export_list(
+    store: &Store,
+    path: &std::path::Path,
+    list: Option<ListId>,
+    name: &str,
+) -> Result<String, String> {
+    use crate::import::export::{Format, subscribers};
+    let file = new_export_file(path)?;
+    match subscribers(store, list, Format::Csv, std::io::BufWriter::new(file)).await {
+        Ok(n) => Ok(format!(
+            "{n} subscriber(s) of {name}, with their consent and its proof, written to {}",
+            path.display()
+        )),
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            Err(format!(
+                "writing {}: {e:#} (the file was removed; nothing else changed)",
+                path.display()
+            ))
+        }
+    }
+}
+
+/// Writes the history of checks matching `search` to a new CSV file (never over one).
+async fn export_checks(
+    store: &Store,
+    path: &std::path::Path,
+    search: Option<&str>,
+) -> Result<String, String> {
+    use futures::TryStreamExt;
+    let file = new_export_file(path)?;
     let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let fail = |e: &dyn std::fmt::Display| format!("writing {}: {e}", path.display());
     out.write_record([

@@ -196,6 +196,19 @@ impl App {
                             search: self.lookup_search.clone(),
                         })];
                     }
+                    PromptKind::ExportList if text.is_empty() => {}
+                    PromptKind::ExportList => {
+                        let (list, name) = self
+                            .selected_list()
+                            .map_or((None, "everyone".to_string()), |l| {
+                                (Some(l.id), format!("“{}”", l.name))
+                            });
+                        return vec![Tagged::any(Request::ExportList {
+                            path: expand_home(&text),
+                            list,
+                            name,
+                        })];
+                    }
                     PromptKind::ImportPath if text.is_empty() => {}
                     PromptKind::ImportPath => {
                         let list = self.import_target();
@@ -300,10 +313,25 @@ impl App {
                 self.focus = Focus::List;
                 Vec::new()
             }
-            Action::ExportChecks => {
+            Action::Export if self.pane == PaneId::Subscribers => {
+                let slug: String = self
+                    .selected_list()
+                    .map_or("everyone", |l| l.name.as_str())
+                    .chars()
+                    .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                    .collect();
+                let name = format!(
+                    "~/clever-{slug}-{}.csv",
+                    chrono::Local::now().format("%Y%m%d-%H%M")
+                );
+                self.prompt = Some(Prompt::new(PromptKind::ExportList, name));
+                self.focus = Focus::List;
+                Vec::new()
+            }
+            Action::Export => {
                 if self.pane != PaneId::Counterparty {
                     self.notify(
-                        "the history of checks is exported from the Counterparty pane (5, then E)",
+                        "E exports the shown list from the Subscribers pane (2) and the history of checks from the Counterparty pane (5)",
                         false,
                     );
                     return Vec::new();

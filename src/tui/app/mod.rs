@@ -116,6 +116,8 @@ pub enum PromptKind {
     CheckSearch,
     /// Where to write the history of checks as CSV.
     ExportPath,
+    /// Where to write the shown list's subscribers as CSV.
+    ExportList,
 }
 
 /// A one-line text field.
@@ -145,7 +147,10 @@ impl Prompt {
 
     /// Whether the field takes a file path (Tab completes it).
     pub fn takes_a_path(&self) -> bool {
-        matches!(self.kind, PromptKind::ImportPath | PromptKind::ExportPath)
+        matches!(
+            self.kind,
+            PromptKind::ImportPath | PromptKind::ExportPath | PromptKind::ExportList
+        )
     }
 
     /// Takes what a worker's Tab completion made of the path, if the path is still as it
