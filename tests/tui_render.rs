@@ -630,7 +630,7 @@ async fn lists_switch_and_import_from_the_console() {
         let said = if expect_error {
             "exists; give another file name"
         } else {
-            "2 subscriber(s) of “Imported”, with their consent and its proof, written to"
+            ": 2 subscriber(s) of “Imported”, with their consent and its proof"
         };
         assert!(n.text.contains(said), "{n:?}");
     }

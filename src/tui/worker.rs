@@ -926,7 +926,7 @@ async fn export_list(
     let file = new_export_file(path)?;
     match subscribers(store, list, Format::Csv, std::io::BufWriter::new(file)).await {
         Ok(n) => Ok(format!(
-            "{n} subscriber(s) of {name}, with their consent and its proof, written to {}",
+            "written to {}: {n} subscriber(s) of {name}, with their consent and its proof",
             path.display()
         )),
         Err(e) => {
