@@ -4,7 +4,8 @@
 //! headers, validating each row (phones to E.164, chat and Instagram ids, consent values,
 //! duplicates within the file) and reporting every rejected row with its line and reason.
 //! The database side is `store::import`, set-based per chunk. Depends on `domain` and
-//! `store`; used by the CLI and, through the TUI worker, by the console.
+//! `store`; used by the CLI and, through the TUI worker, by the console. Its counterpart,
+//! writing subscribers out in the same columns, is `export`.
 //!
 //! Reading runs on a blocking thread and hands chunks to the writer over a small bounded
 //! channel, so parsing and writing overlap and memory stays bounded. The whole file is one
