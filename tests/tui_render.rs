@@ -6,10 +6,12 @@ mod common;
 mod vendor;
 
 use cleverplatform::tui::action::PaneId;
-use cleverplatform::tui::app::{Msg, group};
+use cleverplatform::tui::app::{App, Msg, group};
+use cleverplatform::tui::worker::Services;
 use common::*;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
+use std::path::Path;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 36)];
 
@@ -621,11 +623,7 @@ async fn lists_switch_and_import_from_the_console() {
     press(&mut app, &services, &[KeyCode::Esc]).await;
     let out = dir.path().join("out.csv");
     for expect_error in [false, true] {
-        press(&mut app, &services, &[KeyCode::Char('E')]).await;
-        app.prompt.as_mut().unwrap().field =
-            ratatui_textarea::TextArea::new(vec![out.display().to_string()]);
-        press(&mut app, &services, &[KeyCode::Enter]).await;
-        let n = app.notices.last().unwrap();
+        let n = export_to(&mut app, &services, &out).await;
         assert_eq!(n.error, expect_error, "{n:?}");
         let said = if expect_error {
             "exists; give another file name"
@@ -673,6 +671,19 @@ async fn lists_switch_and_import_from_the_console() {
     assert!(app.lists.is_empty());
     assert_eq!(app.list_index, 0);
     assert_eq!(app.subscribers.total, 2);
+}
+
+/// Presses `E`, gives `path` and Enter; the notice the export left.
+async fn export_to(
+    app: &mut App,
+    services: &Services,
+    path: &Path,
+) -> cleverplatform::tui::app::Notice {
+    press(app, services, &[KeyCode::Char('E')]).await;
+    app.prompt.as_mut().unwrap().field =
+        ratatui_textarea::TextArea::new(vec![path.display().to_string()]);
+    press(app, services, &[KeyCode::Enter]).await;
+    app.notices.last().unwrap().clone()
 }
 
 #[tokio::test]
@@ -1433,11 +1444,7 @@ async fn counterparties_are_checked_in_the_console() {
     // Export: a new file is written; an existing one is never overwritten.
     let out = dir.path().join("checks.csv");
     for expect_error in [false, true] {
-        press(&mut app, &services, &[KeyCode::Char('E')]).await;
-        app.prompt.as_mut().unwrap().field =
-            ratatui_textarea::TextArea::new(vec![out.display().to_string()]);
-        press(&mut app, &services, &[KeyCode::Enter]).await;
-        let n = app.notices.last().unwrap();
+        let n = export_to(&mut app, &services, &out).await;
         assert_eq!(n.error, expect_error, "{n:?}");
     }
     let csv = std::fs::read_to_string(&out).unwrap();

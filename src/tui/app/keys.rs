@@ -320,12 +320,7 @@ impl App {
                     .chars()
                     .map(|c| if c.is_alphanumeric() { c } else { '-' })
                     .collect();
-                let name = format!(
-                    "~/clever-{slug}-{}.csv",
-                    chrono::Local::now().format("%Y%m%d-%H%M")
-                );
-                self.prompt = Some(Prompt::new(PromptKind::ExportList, name));
-                self.focus = Focus::List;
+                self.ask_export_path(PromptKind::ExportList, &slug);
                 Vec::new()
             }
             Action::Export => {
@@ -336,12 +331,7 @@ impl App {
                     );
                     return Vec::new();
                 }
-                let name = format!(
-                    "~/clever-checks-{}.csv",
-                    chrono::Local::now().format("%Y%m%d-%H%M")
-                );
-                self.prompt = Some(Prompt::new(PromptKind::ExportPath, name));
-                self.focus = Focus::List;
+                self.ask_export_path(PromptKind::ExportPath, "checks");
                 Vec::new()
             }
             Action::Search => {
@@ -604,5 +594,16 @@ impl App {
             | Action::Bottom => self.navigate(action),
             _ => Vec::new(),
         }
+    }
+
+    /// Opens the field for the file an export writes, offering a new file in the home folder
+    /// named after what it holds and the minute.
+    fn ask_export_path(&mut self, kind: PromptKind, what: &str) {
+        let name = format!(
+            "~/clever-{what}-{}.csv",
+            chrono::Local::now().format("%Y%m%d-%H%M")
+        );
+        self.prompt = Some(Prompt::new(kind, name));
+        self.focus = Focus::List;
     }
 }
