@@ -174,17 +174,27 @@ fn lookup(norm: &str) -> Option<Column> {
 /// When, from where and with what proof one channel's consent was given, as `subscribers
 /// export` names them (`consent_whatsapp_at`) or in Russian (`дата_согласия_whatsapp`).
 fn per_channel(norm: &str) -> Option<Column> {
-    type Kind = (&'static str, &'static str, fn(Channel) -> Column);
+    // English after `consent_CHANNEL_`; Russian and Kazakh (as the row's own columns are
+    // named) before `_CHANNEL`.
+    type Kind = (&'static str, [&'static str; 2], fn(Channel) -> Column);
     let kinds: [Kind; 3] = [
-        ("at", "дата_согласия", Column::ConsentAtOn),
-        ("source", "источник_согласия", Column::ConsentSourceOn),
-        ("proof", "доказательство_согласия", Column::ConsentProofOn),
+        ("at", ["дата_согласия", "келісім_күні"], Column::ConsentAtOn),
+        (
+            "source",
+            ["источник_согласия", "келісім_көзі"],
+            Column::ConsentSourceOn,
+        ),
+        (
+            "proof",
+            ["доказательство_согласия", "келісім_дәлелі"],
+            Column::ConsentProofOn,
+        ),
     ];
     Channel::ALL.into_iter().find_map(|channel| {
         let ch = channel.as_str();
         kinds
             .iter()
-            .find(|(en, ru, _)| {
+            .find(|(en, local, _)| {
                 norm.strip_prefix("consent_")
                     .and_then(|rest| rest.strip_prefix(ch))
                     .and_then(|rest| rest.strip_prefix('_'))
@@ -192,7 +202,7 @@ fn per_channel(norm: &str) -> Option<Column> {
                     || norm
                         .strip_suffix(ch)
                         .and_then(|rest| rest.strip_suffix('_'))
-                        == Some(ru)
+                        .is_some_and(|name| local.contains(&name))
             })
             .map(|(_, _, column)| column(channel))
     })
@@ -299,6 +309,10 @@ mod tests {
             ]
         );
         assert!(is_known("дата согласия telegram") && !is_known("telegram_at"));
+        assert_eq!(
+            map(&s(&["phone", "Келісім көзі WhatsApp"])).unwrap()[1],
+            Column::ConsentSourceOn(Channel::WhatsApp)
+        );
     }
 
     #[test]
