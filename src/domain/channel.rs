@@ -23,6 +23,15 @@ impl Channel {
     /// Every channel, in display order.
     pub const ALL: [Channel; 3] = [Channel::WhatsApp, Channel::Telegram, Channel::Instagram];
 
+    /// Its place in [`Channel::ALL`] (for what is kept per channel in that order).
+    pub fn index(self) -> usize {
+        match self {
+            Channel::WhatsApp => 0,
+            Channel::Telegram => 1,
+            Channel::Instagram => 2,
+        }
+    }
+
     /// Whether a message reaches only those who wrote to the account in the last 24 hours:
     /// always on Instagram, for free text on WhatsApp (an approved template does not need
     /// it), never on Telegram.

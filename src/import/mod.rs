@@ -598,7 +598,6 @@ impl RowContext<'_> {
         let mut source_column = None;
         let mut proof_column = None;
         let mut given_on: [ConsentGiven; 3] = Default::default();
-        let slot = |channel: &Channel| Channel::ALL.iter().position(|c| c == channel).unwrap_or(0);
         let date = |v: &str| {
             given_at(v, self.now).map_err(|e| format!("bad consent date ({})", e.explain(v)))
         };
@@ -640,7 +639,7 @@ impl RowContext<'_> {
                         .map(|c| (c, v.to_string()));
                 }
                 Column::ConsentOn(channel) => {
-                    consent_on[slot(channel)] = parse_value(v)
+                    consent_on[channel.index()] = parse_value(v)
                         .map_err(|e| format!("bad consent value ({e})"))?
                         .map(|c| (c, v.to_string()));
                 }
@@ -648,12 +647,12 @@ impl RowContext<'_> {
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentProof => proof_column = Some(v.to_string()),
                 Column::ConsentAt => row.consent_at = date(v)?,
-                Column::ConsentAtOn(channel) => given_on[slot(channel)].at = Some(date(v)?),
+                Column::ConsentAtOn(channel) => given_on[channel.index()].at = Some(date(v)?),
                 Column::ConsentSourceOn(channel) => {
-                    given_on[slot(channel)].source = Some(v.to_string())
+                    given_on[channel.index()].source = Some(v.to_string())
                 }
                 Column::ConsentProofOn(channel) => {
-                    given_on[slot(channel)].proof = Some(v.to_string())
+                    given_on[channel.index()].proof = Some(v.to_string())
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));

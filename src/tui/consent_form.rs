@@ -123,7 +123,7 @@ impl ConsentForm {
             })
             .collect();
         // In the channels' own order (WhatsApp first), as everywhere in the console.
-        addresses.sort_by_key(|a| Channel::ALL.iter().position(|c| *c == a.channel));
+        addresses.sort_by_key(|a| a.channel.index());
         if addresses.is_empty() {
             return None;
         }

@@ -181,11 +181,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     "Enter export",
                 ),
                 PromptKind::ExportList => (
-                    format!(
-                        "CSV file to write {} to",
-                        app.selected_list()
-                            .map_or("everyone".to_string(), |l| format!("“{}”", l.name))
-                    ),
+                    format!("CSV file to write {} to", app.shown_list_name()),
                     "Enter export",
                 ),
             };

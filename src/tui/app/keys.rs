@@ -198,15 +198,10 @@ impl App {
                     }
                     PromptKind::ExportList if text.is_empty() => {}
                     PromptKind::ExportList => {
-                        let (list, name) = self
-                            .selected_list()
-                            .map_or((None, "everyone".to_string()), |l| {
-                                (Some(l.id), format!("“{}”", l.name))
-                            });
                         return vec![Tagged::any(Request::ExportList {
                             path: expand_home(&text),
-                            list,
-                            name,
+                            list: self.selected_list().map(|l| l.id),
+                            name: self.shown_list_name(),
                         })];
                     }
                     PromptKind::ImportPath if text.is_empty() => {}

@@ -147,6 +147,12 @@ impl App {
             .and_then(|i| self.lists.get(i))
     }
 
+    /// The shown list as a notice or a title names it: “Name”, or everyone.
+    pub fn shown_list_name(&self) -> String {
+        self.selected_list()
+            .map_or("everyone".to_string(), |l| format!("“{}”", l.name))
+    }
+
     /// The list an import from the console goes into: the shown list, or with everyone
     /// shown (not a list), a list named `Imported`, made if it does not exist.
     pub fn import_target(&self) -> String {
