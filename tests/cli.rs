@@ -463,6 +463,11 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     assert_eq!(summary["imported"], 1);
     assert_eq!(summary["rejected"], 1);
     assert_eq!(summary["rejected_by_reason"]["invalid phone"], 1);
+    assert_eq!(summary["first_rejected"][0]["line"], 3);
+    assert_eq!(
+        summary["first_rejected"][0]["reason"],
+        "invalid phone (`bad` is not a phone number)"
+    );
     assert_eq!(summary["list"], "CRM");
     // A list the import had to make is named as new, so a mistyped name shows at once.
     assert_eq!(summary["list_created"], true);
@@ -477,7 +482,12 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     .success()
     .stdout(
         predicate::str::contains("unchanged            1")
-            .and(predicate::str::contains("is a new list").not()),
+            .and(predicate::str::contains("is a new list").not())
+            // Without a rejects file the summary still says which rows and why.
+            .and(predicate::str::contains(
+                "  first rejected rows:\n    line 3: invalid phone (`bad` is not a phone number)\n    \
+                 (--rejects FILE writes every rejected row",
+            )),
     );
     run(&[
         "subscribers",

@@ -175,6 +175,26 @@ async fn bad_rows_are_rejected_with_line_and_reason() {
             s.rejected_by_reason
         );
     }
+    // The summary names the first few by line, in file order, whichever check caught them.
+    let first: Vec<(i64, &str)> = s
+        .first_rejected
+        .iter()
+        .map(|r| (r.line, cleverplatform::import::reason_kind(&r.reason)))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            (3, "invalid phone"),
+            (4, "too few fields"),
+            (5, "too many fields"),
+            (6, "duplicate within file"),
+            (7, "no identity"),
+        ]
+    );
+    assert_eq!(
+        s.first_rejected[3].reason,
+        "duplicate within file (first at line 2)"
+    );
     let rej = std::fs::read_to_string(&rejects).unwrap();
     assert!(
         rej.starts_with("line,reason,phone,name,consent,telegram_chat_id\n"),

@@ -517,6 +517,23 @@ pub fn print_summary(s: &ImportSummary) {
     for (reason, n) in &s.rejected_by_reason {
         println!("    {reason:<40}{n:>8}");
     }
+    if !s.first_rejected.is_empty() {
+        println!("  first rejected rows:");
+        for r in &s.first_rejected {
+            println!("    line {}: {}", r.line, r.reason);
+        }
+        let more = s.rejected - s.first_rejected.len() as u64;
+        if s.rejects_file.is_none() {
+            let every = if more > 0 {
+                format!("{more} more; ")
+            } else {
+                String::new()
+            };
+            println!(
+                "    ({every}--rejects FILE writes every rejected row with its line and reason, to fix and import again)"
+            );
+        }
+    }
     if s.queued_skipped > 0 {
         println!(
             "  {} queued campaign message(s) {} as `consent withdrawn`: the file withdrew their consent",

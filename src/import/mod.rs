@@ -84,6 +84,9 @@ pub struct ImportSummary {
     pub unchanged: u64,
     pub rejected: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// The first rejected rows, in file order (at most [`FIRST_REJECTED`]), so a summary
+    /// shows what went wrong without a rejects file.
+    pub first_rejected: Vec<RejectedRow>,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
     /// The list did not exist and this import made it (a dry run says it would).
@@ -98,6 +101,16 @@ pub struct ImportSummary {
     /// Rows whose consent declared for the file (`--consent-source`) was not applied: the
     /// subscriber's consent on record is withdrawn (the rest of the row is imported).
     pub withdrawn_kept: u64,
+}
+
+/// How many rejected rows a summary names one by one.
+pub const FIRST_REJECTED: usize = 5;
+
+/// A rejected row: its line in the file and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    pub line: i64,
+    pub reason: String,
 }
 
 /// Where a running import is.
@@ -226,6 +239,12 @@ pub async fn import_file(
                 .rejected_by_reason
                 .entry(reason_kind(reason).to_string())
                 .or_default() += 1;
+            if summary.first_rejected.len() < FIRST_REJECTED {
+                summary.first_rejected.push(RejectedRow {
+                    line: *line,
+                    reason: reason.clone(),
+                });
+            }
             if let Some(r) = rejects.as_mut() {
                 r.write(*line, reason, chunk.raw.get(line))?;
             }

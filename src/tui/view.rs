@@ -107,9 +107,9 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
             })
             .filter(|l| !l.is_empty());
         let (list_area, search_area) = if boxed {
-            let box_height = import_lines
-                .as_ref()
-                .map_or(5, |l| (l.len() as u16 + 2).clamp(5, 8));
+            let box_height = import_lines.as_ref().map_or(5, |l| {
+                (l.len() as u16 + 2).clamp(5, (list_area.height / 2).max(8))
+            });
             let [l, s] = Layout::vertical([Constraint::Fill(1), Constraint::Length(box_height)])
                 .areas(list_area);
             (l, Some(s))

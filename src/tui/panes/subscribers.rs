@@ -168,6 +168,13 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                     format!("rejected: {}", reasons.join(" · ")),
                     t.style(Meaning::Warn),
                 )));
+                // The first few by line; the rejects file has every one.
+                for r in s.first_rejected.iter().take(3) {
+                    lines.push(Line::from(Span::styled(
+                        format!("  line {}: {}", r.line, one_line(&r.reason)),
+                        t.style(Meaning::Muted),
+                    )));
+                }
             }
             for (n, what) in [
                 (
