@@ -9,7 +9,6 @@ use crate::engine::campaigns::{self, LifecycleError, Spec, Step};
 use crate::license::state::Change;
 use crate::store::{self, PageRequest, Store};
 use anyhow::{Context, bail};
-use std::io::Write;
 
 /// Runs one `campaigns` command.
 pub async fn run(
@@ -232,25 +231,18 @@ pub async fn run(
             output,
         } => {
             let id = find(store, &campaign).await?;
-            let out: Box<dyn Write> = match &output {
-                Some(path) => Box::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("cannot write {}", path.display()))?,
-                ),
-                None => Box::new(std::io::stdout().lock()),
-            };
-            let mut csv = super::csv_writer(
-                std::io::BufWriter::new(out),
-                format == crate::cli::ReportFormat::Excel,
-            )?;
-            let mut conn = store.read().await?;
-            store::campaigns::report(&mut conn, id, |row| {
-                csv.serialize(row).map_err(std::io::Error::other)
+            super::write_output(output.as_deref(), async |out| {
+                let mut csv = super::csv_writer(out, format == crate::cli::ReportFormat::Excel)?;
+                let mut conn = store.read().await?;
+                store::campaigns::report(&mut conn, id, |row| {
+                    csv.serialize(row).map_err(std::io::Error::other)
+                })
+                .await?;
+                conn.commit().await?;
+                csv.flush()?;
+                Ok(())
             })
-            .await?;
-            conn.commit().await?;
-            csv.flush()?;
-            Ok(())
+            .await
         }
     }
 }

@@ -87,6 +87,52 @@ pub fn shell_word(word: &str) -> String {
 
 pub use crate::import::export::csv_writer;
 
+/// Runs `write` on standard output, or on `path` by way of `PATH.partial`, which is renamed
+/// over `path` only once everything is written and on disk. A failure part-way leaves no
+/// half-written file, and the file that was at `path` (yesterday's report) as it was.
+pub(crate) async fn write_output<T>(
+    path: Option<&std::path::Path>,
+    write: impl AsyncFnOnce(&mut dyn std::io::Write) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    use std::io::Write;
+    let Some(path) = path else {
+        let mut out = std::io::stdout().lock();
+        let value = write(&mut out).await?;
+        out.flush()?;
+        return Ok(value);
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let cannot = || format!("cannot write {}", path.display());
+    let file = std::fs::File::create(&partial).with_context(cannot)?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = match write(&mut out).await {
+        Ok(value) => out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .with_context(cannot)
+            .map(|()| value),
+        Err(e) => Err(e),
+    };
+    match written.and_then(|value| {
+        std::fs::rename(&partial, path)
+            .with_context(cannot)
+            .map(|()| value)
+    }) {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e.context(format!(
+                "{} was not written (a file already there is as it was)",
+                path.display()
+            )))
+        }
+    }
+}
+
 /// A time in this machine's zone (or `TZ`), to the minute, with its offset
 /// (`2026-11-27 10:00 +05:00`), so a line copied into a ticket means the same time anywhere.
 pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
@@ -97,7 +143,45 @@ pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_word;
+    use super::{shell_word, write_output};
+
+    #[tokio::test]
+    async fn an_output_file_is_whole_or_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        std::fs::write(&path, "yesterday\n").unwrap();
+        // Fails after writing part of it: the old file stays, no partial one is left.
+        let e = write_output::<()>(Some(&path), async |out| {
+            out.write_all(b"half of it")?;
+            anyhow::bail!("the database went away")
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "yesterday\n");
+        assert!(!dir.path().join("report.csv.partial").exists());
+        let shown = format!("{e:#}");
+        assert!(shown.contains("report.csv was not written"), "{shown}");
+        assert!(shown.contains("the database went away"), "{shown}");
+        // Succeeds: the new content replaces it whole.
+        let n = write_output(Some(&path), async |out| {
+            out.write_all(b"today\n")?;
+            Ok(7)
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, 7);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "today\n");
+        assert!(!dir.path().join("report.csv.partial").exists());
+        // A folder that does not exist is named as the operator gave it.
+        let missing = dir.path().join("no/such/folder.csv");
+        let e = write_output(Some(&missing), async |_| Ok(()))
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains(&format!("cannot write {}", missing.display())),
+            "{e:#}"
+        );
+    }
 
     #[test]
     fn suggested_words_survive_the_shell() {

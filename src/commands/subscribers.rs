@@ -8,8 +8,8 @@ use crate::domain::{Channel, ConsentStatus, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
 use crate::store::subscribers::{ConsentChange, SubscriberFilter};
 use crate::store::{self, PageRequest, Store};
-use anyhow::{Context, bail};
-use std::io::{IsTerminal, Write};
+use anyhow::bail;
+use std::io::IsTerminal;
 
 /// Runs one `subscribers` command.
 pub async fn run(
@@ -31,14 +31,10 @@ pub async fn run(
             output,
         } => {
             let list_id = list_id(store, &list).await?;
-            let out: Box<dyn Write> = match &output {
-                Some(p) => Box::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("cannot write {}", p.display()))?,
-                ),
-                None => Box::new(std::io::stdout().lock()),
-            };
-            let n = import::export::subscribers(store, Some(list_id), format.into(), out).await?;
+            let n = super::write_output(output.as_deref(), async |out| {
+                import::export::subscribers(store, Some(list_id), format.into(), out).await
+            })
+            .await?;
             if let Some(p) = output {
                 eprintln!("exported {n} subscribers of `{list}` to {}", p.display());
             }

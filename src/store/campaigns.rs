@@ -425,9 +425,24 @@ pub struct ReportRow {
     pub skip_reason: Option<String>,
     pub attempts: i64,
     pub provider_id: Option<String>,
+    #[serde(serialize_with = "to_the_second")]
     pub sent_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "to_the_second")]
     pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "to_the_second")]
     pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A report's times as RFC 3339 to the second (`2026-11-27T14:20:09Z`), as an export writes
+/// them: the platform's statuses carry whole seconds, and a spreadsheet reads it better.
+fn to_the_second<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Every outbox row of a campaign, in order, streamed to `each`.
@@ -507,4 +522,36 @@ pub async fn preview_members(
     .bind(limit)
     .fetch_all(conn)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reports_times_are_to_the_second() {
+        let at = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        let row = ReportRow {
+            subscriber_id: 7,
+            name: "Айгерим".into(),
+            address: "+77011234567".into(),
+            state: OutboxState::Read,
+            fail_class: None,
+            fail_code: None,
+            fail_detail: None,
+            skip_reason: None,
+            attempts: 1,
+            provider_id: Some("wamid.1".into()),
+            sent_at: at("2026-11-27T14:20:09.697256691Z"),
+            delivered_at: at("2026-11-27T19:20:10+05:00"),
+            read_at: None,
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(&row).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "7,Айгерим,+77011234567,read,,,,,1,wamid.1,2026-11-27T14:20:09Z,2026-11-27T14:20:10Z,"
+        );
+    }
 }
