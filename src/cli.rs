@@ -18,8 +18,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Options every command understands.
+/// Options every command understands, listed apart from a command's own in its help.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Folder for the database and logs [default: the platform's data folder]
     #[arg(long, global = true, env = "CLEVER_DATA_DIR", value_name = "DIR")]
@@ -153,6 +154,7 @@ pub enum SubscribersCommand {
     /// id), or `#ID` for the number `subscribers list` shows first; a bare number that is
     /// nobody's address is taken as that number.
     Show {
+        /// An address (a phone in any format, a chat id, an Instagram id), or `#ID`
         who: String,
         /// Region for phones written without a country code
         #[arg(long, default_value = "KZ")]
@@ -169,7 +171,7 @@ pub enum SubscribersCommand {
         /// An address on the channel (a phone in any format, a chat id, an Instagram id), or
         /// `#ID`
         who: String,
-        /// whatsapp, telegram or instagram
+        /// whatsapp, telegram or instagram (or wa, tg, ig)
         #[arg(long, value_parser = parse_channel)]
         channel: crate::domain::Channel,
         /// The subscriber gave consent (needs --proof)
@@ -200,6 +202,7 @@ pub enum SubscribersCommand {
     Suppress {
         /// Phone (any format), chat id or Instagram id
         address: String,
+        /// whatsapp, telegram or instagram (or wa, tg, ig)
         #[arg(long, value_parser = parse_channel)]
         channel: crate::domain::Channel,
         /// Why, for the audit log
@@ -212,12 +215,15 @@ pub enum SubscribersCommand {
 
     /// Take an address off the do-not-contact list (audited)
     Unsuppress {
+        /// Phone (any format), chat id or Instagram id
         address: String,
+        /// whatsapp, telegram or instagram (or wa, tg, ig)
         #[arg(long, value_parser = parse_channel)]
         channel: crate::domain::Channel,
         /// Why, for the audit log
         #[arg(long)]
         reason: String,
+        /// Region for phones written without a country code
         #[arg(long, default_value = "KZ")]
         default_region: String,
     },
@@ -310,33 +316,43 @@ pub enum AccountsCommand {
     Add(AddAccountArgs),
     /// Show every account (tokens are never shown)
     List {
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Check that accounts' tokens work (all accounts, or one)
     Check {
+        /// The account's name (all accounts without it)
         name: Option<String>,
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Stop sending from an account, with a reason the operator will read
     Pause {
+        /// The account's name
         name: String,
+        /// Why, shown with the account and kept in the audit log
         #[arg(long)]
         reason: String,
     },
     /// Replace an account's token (e.g. a renewed Instagram token); the new one is checked
     /// against the platform at once
     SetToken {
+        /// The account's name
         name: String,
         /// File holding the new token; `-` reads stdin
         #[arg(long, value_name = "FILE")]
         token_file: PathBuf,
     },
     /// Let a paused account send again
-    Resume { name: String },
+    Resume {
+        /// The account's name
+        name: String,
+    },
     /// Remove an account; refused while a campaign refers to it
     Remove {
+        /// The account's name
         name: String,
         /// Really remove
         #[arg(long)]
@@ -352,19 +368,28 @@ pub enum CampaignsCommand {
     /// Check the content policy, make the outbox from sendable subscribers, start sending
     /// (or wait for --schedule); reports who was left out and why
     Start {
+        /// The campaign's id or name
         campaign: String,
         /// Only count whom it would reach now and who would be left out; start nothing
         #[arg(long)]
         dry_run: bool,
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Stop claiming new rows (messages in flight finish)
-    Pause { campaign: String },
+    Pause {
+        /// The campaign's id or name
+        campaign: String,
+    },
     /// Continue from the outbox (nothing is sent twice)
-    Resume { campaign: String },
+    Resume {
+        /// The campaign's id or name
+        campaign: String,
+    },
     /// Skip every row not yet sent
     Cancel {
+        /// The campaign's id or name
         campaign: String,
         /// Really cancel
         #[arg(long)]
@@ -372,6 +397,7 @@ pub enum CampaignsCommand {
     },
     /// Queue the rows whose fate is unknown again; some of those people may get the message twice
     RequeueUnknown {
+        /// The campaign's id or name
         campaign: String,
         /// Really requeue
         #[arg(long)]
@@ -379,20 +405,26 @@ pub enum CampaignsCommand {
     },
     /// Counts by state, failures by cause, skipped by reason, rate and ETA
     Status {
+        /// The campaign's id or name
         campaign: String,
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Every campaign with its progress
     List {
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Every outbox row of a campaign as CSV (standard output, or -o FILE)
     Report {
+        /// The campaign's id or name
         campaign: String,
+        /// csv, or excel (CSV as Excel opens it with a double click)
         #[arg(long, default_value = "csv")]
         format: ReportFormat,
+        /// Write to this file instead of standard output (whole, or not at all)
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -409,6 +441,7 @@ pub enum ReportFormat {
 /// Options of `clever campaigns create`.
 #[derive(Debug, Clone, Args)]
 pub struct CreateCampaignArgs {
+    /// A name to know it by, unique in the workspace
     #[arg(long)]
     pub name: String,
     /// The subscriber list
@@ -439,6 +472,7 @@ pub struct CreateCampaignArgs {
     /// Send only between these local times of each recipient, e.g. 09:00-21:00
     #[arg(long)]
     pub quiet_hours: Option<String>,
+    /// One JSON document on stdout
     #[arg(long)]
     pub json: bool,
 }
@@ -446,6 +480,7 @@ pub struct CreateCampaignArgs {
 /// Options of `clever accounts add`.
 #[derive(Debug, Clone, Args)]
 pub struct AddAccountArgs {
+    /// whatsapp, telegram or instagram (or wa, tg, ig)
     #[arg(long, value_parser = parse_channel)]
     pub channel: crate::domain::Channel,
     /// A name to know it by, e.g. "Shop WhatsApp"
@@ -491,17 +526,21 @@ pub enum ExportFormat {
 pub enum ListsCommand {
     /// Create a list
     Create {
+        /// The list's name, unique in the workspace
         name: String,
+        /// What the list is for
         #[arg(long, default_value = "")]
         description: String,
     },
     /// Show every list with its size
     List {
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },
     /// Delete a list (its subscribers stay); refused while a campaign uses it
     Delete {
+        /// The list's name
         name: String,
         /// Really delete
         #[arg(long)]
@@ -533,6 +572,29 @@ mod tests {
     #[test]
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command and every option says what it is in `--help` and the man page.
+    #[test]
+    fn every_command_and_option_is_explained() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && cmd.get_name() != "help" {
+                missing.push(path.clone());
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without a help text: {missing:#?}");
     }
 }
 
@@ -624,6 +686,7 @@ pub enum LicenseCommand {
     /// The licence's state, what it allows, the tariff, paid-until, auto-renew and this
     /// machine's fingerprint
     Status {
+        /// One JSON document on stdout
         #[arg(long)]
         json: bool,
     },

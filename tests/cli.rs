@@ -1317,6 +1317,50 @@ fn campaigns_from_the_command_line() {
         .clone();
     let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
     assert_eq!(status["schedule_at"], "2099-06-01T05:00:00Z");
+    // One name, one campaign: commands act on a campaign by its name.
+    scheduled("Later", "2099-06-02 10:00")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "a campaign named `Later` exists already (campaign {}, draft); give this one \
+             another name",
+            status["id"]
+        )));
+    // A number names a campaign by its id, so it cannot be a name.
+    scheduled(" 2027 ", "2099-06-02 10:00")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`2027` cannot be a campaign's name: a number names a campaign by its id",
+        ));
+    // A workspace from before names were unique may hold a repeat: a command refuses to
+    // guess which one is meant, and takes either by its id.
+    let repeat: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let db = data.join("clever.db");
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query_scalar(
+            "INSERT INTO campaigns (name, list_id, account_id, message_text, status, created_at, \
+             updated_at) SELECT name, list_id, account_id, message_text, 'draft', created_at, \
+             updated_at \
+             FROM campaigns WHERE name = 'Later' RETURNING id",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+    });
+    demo(&["campaigns", "cancel", "Later", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "`Later` names 2 campaigns: {repeat} (draft), {} (draft); give the one you mean by its id",
+            status["id"]
+        )));
+    demo(&["campaigns", "cancel", &repeat.to_string(), "--yes"])
+        .assert()
+        .success();
     demo(&[
         "campaigns",
         "create",

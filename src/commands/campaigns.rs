@@ -271,9 +271,18 @@ async fn find(store: &Store, text: &str) -> anyhow::Result<CampaignId> {
         return Ok(CampaignId(n));
     }
     let mut conn = store.read().await?;
-    match store::campaigns::id_by_name(&mut conn, text).await? {
-        Some(id) => Ok(id),
-        None => bail!("no campaign `{text}`; `clever campaigns list` shows them"),
+    match store::campaigns::named(&mut conn, text).await?.as_slice() {
+        [] => bail!("no campaign `{text}`; `clever campaigns list` shows them"),
+        [(id, _)] => Ok(*id),
+        // Never a guess: a command may pause, cancel or send again.
+        many => bail!(
+            "`{text}` names {} campaigns: {}; give the one you mean by its id",
+            many.len(),
+            many.iter()
+                .map(|(id, status)| format!("{id} ({status})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -52,8 +52,15 @@ pub const PREVIEWED: i64 = 3;
 
 /// Creates a draft campaign after checking everything that can be checked before start.
 pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignId, LifecycleError> {
-    if spec.name.trim().is_empty() {
+    let name = spec.name.trim();
+    if name.is_empty() {
         return refuse("a campaign needs a name (--name)");
+    }
+    if name.parse::<i64>().is_ok() {
+        // Commands take a number as a campaign's id.
+        return refuse(format!(
+            "`{name}` cannot be a campaign's name: a number names a campaign by its id; add a word, e.g. `Digest {name}`"
+        ));
     }
     let window = spec
         .quiet_hours
@@ -62,6 +69,13 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
         .transpose()
         .map_err(LifecycleError::Refused)?;
     let mut tx = store.begin().await?;
+    if let Some((id, status)) = campaigns::named(&mut tx, name).await?.first() {
+        // Commands and the audit log name a campaign by its name: one name, one campaign.
+        return refuse(format!(
+            "a campaign named `{name}` exists already (campaign {id}, {status}); give this one another name, e.g. `{name} {}`",
+            Utc::now().format("%Y-%m-%d")
+        ));
+    }
     let Some(list) = store::lists::id_by_name(&mut tx, &spec.list).await? else {
         return refuse(format!(
             "no list named `{}`; `clever lists list` shows them",
@@ -103,7 +117,7 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
     let id = campaigns::insert(
         &mut tx,
         &NewCampaign {
-            name: spec.name.trim(),
+            name,
             list,
             account,
             message_text: spec.text.as_deref(),

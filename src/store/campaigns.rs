@@ -372,6 +372,20 @@ pub async fn id_by_name(
     )
 }
 
+/// Every campaign with this name, newest first, with its status. Names are unique since
+/// `create` refuses a taken one; a workspace from before that may hold repeats.
+pub async fn named(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Vec<(CampaignId, CampaignStatus)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, status FROM campaigns WHERE name = ? ORDER BY id DESC")
+            .bind(name)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// A cause of failures and how many rows of a campaign failed for it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
 pub struct FailureCause {
