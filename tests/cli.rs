@@ -536,6 +536,49 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     ])
     .assert()
     .success();
+    // Twice says so, and keeps the first reason: nobody believes the second was recorded.
+    run(&[
+        "subscribers",
+        "suppress",
+        "87011234567",
+        "--channel",
+        "wa",
+        "--reason",
+        "second time",
+    ])
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("+77011234567 on WhatsApp was suppressed already, since ").and(
+            predicate::str::contains("(asked by phone); nothing changed"),
+        ),
+    );
+    // An address is read as the import reads it, so a typed one matches an imported one.
+    for (channel, address, why) in [
+        (
+            "telegram",
+            "@aigerim",
+            "invalid telegram chat id (`@aigerim` is not a number)",
+        ),
+        (
+            "instagram",
+            "aigerim.shop",
+            "invalid instagram id (`aigerim.shop` is not",
+        ),
+    ] {
+        run(&[
+            "subscribers",
+            "suppress",
+            address,
+            "--channel",
+            channel,
+            "--reason",
+            "x",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(why));
+    }
     // One subscriber, whole, by any form of their phone: the proof of consent and the
     // suppression, for a complaint or an auditor.
     run(&["subscribers", "show", "8 (701) 123-45-67"])
@@ -626,8 +669,8 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
             .await
             .unwrap();
         sqlx::query_as(
-            "SELECT action, detail ->> 'proof' FROM audit_log \
-             WHERE action LIKE 'consent.%' ORDER BY id",
+            "SELECT action, coalesce(detail ->> 'proof', detail ->> 'reason') FROM audit_log \
+             WHERE action LIKE 'consent.%' OR action LIKE 'suppression.%' ORDER BY id",
         )
         .fetch_all(&mut c)
         .await
@@ -636,6 +679,8 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     assert_eq!(
         audit,
         [
+            // Once: the second suppression changed nothing.
+            ("suppression.add".to_string(), "asked by phone".to_string()),
             ("consent.withdraw".to_string(), String::new()),
             ("consent.grant".to_string(), "form No. 123".to_string())
         ]

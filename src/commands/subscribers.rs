@@ -3,7 +3,7 @@
 use super::{actor, local_time, print_json};
 use crate::cli::{ExportFormat, ImportArgs, SubscribersCommand};
 use crate::domain::consent::{ManualGap, manual_gaps};
-use crate::domain::phone::{self, Region};
+use crate::domain::phone::Region;
 use crate::domain::{Channel, ConsentStatus, ListId, SubscriberId};
 use crate::import::{self, ImportOptions, ImportSummary};
 use crate::store::subscribers::{ConsentChange, SubscriberFilter};
@@ -217,14 +217,28 @@ pub async fn run(
         } => {
             let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
-            let (_, skipped) =
+            let (new, skipped) =
                 store::subscribers::suppress_address(&mut tx, channel, &address, &reason, &actor())
                     .await?;
+            let earlier = match new {
+                true => None,
+                false => store::subscribers::suppression(&mut tx, channel, &address).await?,
+            };
             tx.commit().await?;
-            println!(
-                "{address} on {} will not be messaged again ({reason})",
-                channel.label()
-            );
+            match earlier {
+                // Said plainly, so nobody believes the new reason was recorded.
+                Some(s) => println!(
+                    "{address} on {} was suppressed already, since {} by {} ({}); nothing changed",
+                    channel.label(),
+                    super::local_time(s.created_at),
+                    s.created_by,
+                    s.reason
+                ),
+                None => println!(
+                    "{address} on {} will not be messaged again ({reason})",
+                    channel.label()
+                ),
+            }
             if skipped > 0 {
                 println!("  {skipped} queued campaign message(s) to it skipped as `suppressed`");
             }
@@ -237,8 +251,20 @@ pub async fn run(
             default_region,
         } => {
             super::permit(store, config, Change::Unsuppress).await?;
-            let address = normalize_address(&address, channel, &default_region)?;
             let mut tx = store.begin().await?;
+            let address = match normalize_address(&address, channel, &default_region) {
+                Ok(a) => a,
+                // An address suppressed as typed before addresses were checked can still be
+                // taken off the list as it was written.
+                Err(_)
+                    if store::subscribers::suppression(&mut tx, channel, address.trim())
+                        .await?
+                        .is_some() =>
+                {
+                    address.trim().to_string()
+                }
+                Err(e) => return Err(e),
+            };
             if !store::subscribers::lift_suppression(&mut tx, channel, &address, &reason, &actor())
                 .await?
             {
@@ -421,13 +447,10 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
 }
 
 fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::Result<String> {
-    Ok(match channel {
-        Channel::WhatsApp => {
-            let region: Region = region.parse().map_err(anyhow::Error::msg)?;
-            phone::normalize(address, region)?
-        }
-        _ => address.trim().to_string(),
-    })
+    let region: Region = region.parse().map_err(anyhow::Error::msg)?;
+    channel
+        .normalize_address(address, region)
+        .map_err(anyhow::Error::msg)
 }
 
 async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {

@@ -98,6 +98,36 @@ impl Channel {
             Channel::Instagram => "Instagram-scoped id",
         }
     }
+
+    /// An address on this channel as it is stored, or why `input` is not one: a phone in
+    /// E.164 (`region` for one written without a country code), a Telegram chat id as a
+    /// number, an Instagram-scoped id as 5 to 25 digits. The import and the commands that
+    /// take an address read it here, so an address typed by hand matches an imported one.
+    pub fn normalize_address(
+        self,
+        input: &str,
+        region: super::phone::Region,
+    ) -> Result<String, String> {
+        let v = input.trim();
+        match self {
+            Channel::WhatsApp => {
+                super::phone::normalize(v, region).map_err(|e| format!("invalid phone ({e})"))
+            }
+            Channel::Telegram => v
+                .parse::<i64>()
+                .map(|id| id.to_string())
+                .map_err(|_| format!("invalid telegram chat id (`{v}` is not a number)")),
+            Channel::Instagram => {
+                if (5..=25).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "invalid instagram id (`{v}` is not an Instagram-scoped id)"
+                    ))
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for Channel {
@@ -134,6 +164,38 @@ impl TryFrom<String> for Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_read_the_same_wherever_it_is_typed() {
+        let kz = crate::domain::phone::Region::default();
+        let read = |c: Channel, s: &str| c.normalize_address(s, kz);
+        assert_eq!(
+            read(Channel::WhatsApp, " 8 (701) 123-45-67 ").unwrap(),
+            "+77011234567"
+        );
+        assert!(
+            read(Channel::WhatsApp, "12345")
+                .unwrap_err()
+                .starts_with("invalid phone (")
+        );
+        // Chat ids are numbers; a group's is negative.
+        assert_eq!(read(Channel::Telegram, " 123456789 ").unwrap(), "123456789");
+        assert_eq!(
+            read(Channel::Telegram, "-1001234567").unwrap(),
+            "-1001234567"
+        );
+        assert_eq!(
+            read(Channel::Telegram, "@shop").unwrap_err(),
+            "invalid telegram chat id (`@shop` is not a number)"
+        );
+        assert_eq!(
+            read(Channel::Instagram, "17841400000000").unwrap(),
+            "17841400000000"
+        );
+        for bad in ["1234", "shop.kz", "12345678901234567890123456"] {
+            assert!(read(Channel::Instagram, bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn an_account_is_named_with_its_channel_once() {

@@ -18,7 +18,7 @@ pub mod export;
 pub mod limit;
 
 use crate::domain::consent::{ConsentValue, given_at, parse_value};
-use crate::domain::phone::{self, Region};
+use crate::domain::phone::Region;
 use crate::domain::{Channel, ConsentStatus, ListId};
 use crate::store::import::{self as sql, ConsentGiven, StagedRow};
 use crate::store::{self, Store, StoreError};
@@ -630,24 +630,13 @@ impl RowContext<'_> {
             }
             match col {
                 Column::Phone => {
-                    row.whatsapp = Some(
-                        phone::normalize(v, self.opts.region)
-                            .map_err(|e| format!("invalid phone ({e})"))?,
-                    )
+                    row.whatsapp = Some(Channel::WhatsApp.normalize_address(v, self.opts.region)?)
                 }
                 Column::TelegramChatId => {
-                    let id: i64 = v
-                        .parse()
-                        .map_err(|_| format!("invalid telegram chat id (`{v}` is not a number)"))?;
-                    row.telegram = Some(id.to_string());
+                    row.telegram = Some(Channel::Telegram.normalize_address(v, self.opts.region)?)
                 }
                 Column::InstagramId => {
-                    if !(5..=25).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(format!(
-                            "invalid instagram id (`{v}` is not an Instagram-scoped id)"
-                        ));
-                    }
-                    row.instagram = Some(v.to_string());
+                    row.instagram = Some(Channel::Instagram.normalize_address(v, self.opts.region)?)
                 }
                 Column::Name => row.name = Some(crate::domain::one_line(v).into_owned()),
                 Column::Locale => row.locale = Some(v.to_lowercase()),

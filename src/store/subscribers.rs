@@ -764,8 +764,33 @@ pub async fn suppress_address(
 ) -> Result<(bool, u64), StoreError> {
     let skipped = super::outbox::skip_queued_for(conn, channel, address, "suppressed").await?;
     let new = suppress(conn, channel, address, reason, by).await?;
-    audit_suppression(conn, by, false, channel, address, reason).await?;
+    if new {
+        audit_suppression(conn, by, false, channel, address, reason).await?;
+    }
     Ok((new, skipped))
+}
+
+/// An address's suppression: why, when and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SuppressionRow {
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// The suppression of an address, if it has one.
+pub async fn suppression(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    address: &str,
+) -> Result<Option<SuppressionRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT reason, created_at, created_by FROM suppressions WHERE channel = ? AND address = ?",
+    )
+    .bind(channel)
+    .bind(address)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Lifts an address's suppression, audited with `reason`. False, with nothing written, when
