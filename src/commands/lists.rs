@@ -70,9 +70,8 @@ pub async fn run(
             }
             if let Err(used) = store::lists::delete_unused(&mut tx, id, &name, &actor()).await? {
                 bail!(
-                    "list `{name}` is used by {used} {}; it cannot be deleted while {} exists",
+                    "list `{name}` is used by {used} {}, so it cannot be deleted (`clever campaigns list` shows them)",
                     crate::domain::noun(used, "campaign", "campaigns"),
-                    crate::domain::noun(used, "it", "they")
                 );
             }
             tx.commit().await?;
