@@ -40,6 +40,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 demo: true,
                 database: "clever.db".into(),
                 log_dir: "logs".into(),
+                rejects_dir: "rejects".into(),
                 sample_import: None,
                 engine: None,
                 license: cleverplatform::license::state::LicenseState::Unlicensed,

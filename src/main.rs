@@ -324,6 +324,7 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
             demo: is_demo,
             database: config.database.display(),
             log_dir: config.log_dir.display().to_string(),
+            rejects_dir: config.data_dir.join("rejects"),
             sample_import: if is_demo {
                 demo::write_import_sample(&config.data_dir)
                     .ok()

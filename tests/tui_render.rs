@@ -673,6 +673,52 @@ async fn lists_switch_and_import_from_the_console() {
     assert_eq!(app.subscribers.total, 2);
 }
 
+/// A file in a folder the console cannot write to is imported all the same: its rejected
+/// rows go to the workspace's `rejects/` folder, which the import box names.
+#[tokio::test]
+async fn rejects_of_a_file_in_an_unwritable_folder_go_to_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut services = services(dir.path().join("clever.db"), false).await;
+    services.workspace.rejects_dir = dir.path().join("data/rejects");
+    let uploads = dir.path().join("uploads");
+    std::fs::create_dir(&uploads).unwrap();
+    let csv = uploads.join("crm.csv");
+    std::fs::write(&csv, "phone;name\n8 701 123 45 67;Айгерим\nbad;X\n").unwrap();
+    // What the import writes first cannot be made there (a folder is in its way, as a
+    // permission would be for anyone but root).
+    std::fs::create_dir(uploads.join("crm.rejects.csv.partial")).unwrap();
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('2'), KeyCode::Char('i')],
+    )
+    .await;
+    app.prompt.as_mut().unwrap().field =
+        ratatui_textarea::TextArea::new(vec![csv.display().to_string()]);
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    let summary = app
+        .import
+        .as_ref()
+        .unwrap()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap();
+    assert_eq!((summary.imported, summary.rejected), (1, 1));
+    let moved = dir.path().join("data/rejects/crm.rejects.csv");
+    assert_eq!(summary.rejects_file, Some(moved.display().to_string()));
+    let rejects = std::fs::read_to_string(&moved).unwrap();
+    assert!(rejects.contains("3,invalid phone"), "{rejects}");
+    assert!(!uploads.join("crm.rejects.csv").exists());
+    // The box wraps the path; read it with the lines joined.
+    let screen = format!("{}", render(&app).backend()).replace(['│', '"', '\n', ' '], "");
+    assert!(
+        screen.contains(&moved.display().to_string().replace(' ', "")),
+        "{screen}"
+    );
+}
+
 /// Presses `E`, gives `path` and Enter; the notice the export left.
 async fn export_to(
     app: &mut App,

@@ -27,6 +27,9 @@ pub struct Workspace {
     pub database: String,
     /// Where the logs are.
     pub log_dir: String,
+    /// Where an import's rejected rows go when the imported file's folder cannot be
+    /// written to: the data folder's `rejects/`.
+    pub rejects_dir: PathBuf,
     /// A file to offer when the operator starts an import (the demo's sample).
     pub sample_import: Option<String>,
     /// The name this console's engine holds the engine lease by, when it runs one.
@@ -324,7 +327,7 @@ pub async fn import(
     progress: impl FnMut(Progress),
 ) -> Reply {
     let opts = ImportOptions {
-        rejects: Some(rejects_path(path)),
+        rejects: Some(rejects_path(path, &services.workspace.rejects_dir)),
         ..ImportOptions::new(list, services.actor.clone())
     };
     Reply::ImportDone(
@@ -334,11 +337,46 @@ pub async fn import(
     )
 }
 
-/// Where the console writes the rejected rows of an import: next to the file.
-pub fn rejects_path(path: &std::path::Path) -> PathBuf {
+/// Where the console writes the rejected rows of an import: next to the file, or in
+/// `fallback` (the workspace's `rejects/` folder) when the file's folder cannot be written
+/// to (a share mounted read-only, another user's upload folder), so such a file can still
+/// be imported. The import box names the file either way.
+pub fn rejects_path(path: &std::path::Path, fallback: &std::path::Path) -> PathBuf {
     let mut name = path.file_stem().unwrap_or_default().to_os_string();
     name.push(".rejects.csv");
-    path.with_file_name(name)
+    let beside = path.with_file_name(&name);
+    if can_write(&beside) {
+        return beside;
+    }
+    let elsewhere = fallback.join(&name);
+    if std::fs::create_dir_all(fallback).is_ok() && can_write(&elsewhere) {
+        elsewhere
+    } else {
+        // The import then stops before writing anything and says why.
+        beside
+    }
+}
+
+/// Whether the rejects file at `path` can be written (as `PATH.partial`, which the import
+/// writes first); a probe file is removed again.
+fn can_write(path: &std::path::Path) -> bool {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let existed = partial.exists();
+    match std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&partial)
+    {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(&partial);
+            }
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Carries out one request.

@@ -63,6 +63,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             demo,
             database: "/srv/clever/clever.db".into(),
             log_dir: "/srv/clever/logs".into(),
+            rejects_dir: "/srv/clever/rejects".into(),
             sample_import: None,
             engine: None,
             license: cleverplatform::license::state::LicenseState::Unlicensed,
