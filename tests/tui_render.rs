@@ -694,9 +694,7 @@ async fn rejects_of_a_file_in_an_unwritable_folder_go_to_the_workspace() {
         &[KeyCode::Char('2'), KeyCode::Char('i')],
     )
     .await;
-    app.prompt.as_mut().unwrap().field =
-        ratatui_textarea::TextArea::new(vec![csv.display().to_string()]);
-    press(&mut app, &services, &[KeyCode::Enter]).await;
+    answer(&mut app, &services, &csv.display().to_string()).await;
     let summary = app
         .import
         .as_ref()
@@ -726,10 +724,15 @@ async fn export_to(
     path: &Path,
 ) -> cleverplatform::tui::app::Notice {
     press(app, services, &[KeyCode::Char('E')]).await;
-    app.prompt.as_mut().unwrap().field =
-        ratatui_textarea::TextArea::new(vec![path.display().to_string()]);
-    press(app, services, &[KeyCode::Enter]).await;
+    answer(app, services, &path.display().to_string()).await;
     app.notices.last().unwrap().clone()
+}
+
+/// Types `text` into the open prompt, in place of what it offered, and presses Enter.
+async fn answer(app: &mut App, services: &Services, text: &str) {
+    app.prompt.as_mut().expect("a prompt").field =
+        ratatui_textarea::TextArea::new(vec![text.to_string()]);
+    press(app, services, &[KeyCode::Enter]).await;
 }
 
 #[tokio::test]
