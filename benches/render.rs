@@ -46,6 +46,7 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Services)
                 license: cleverplatform::license::state::LicenseState::Unlicensed,
                 license_server: "https://license.cleverplatform.kz".into(),
                 country: cleverplatform::counterparty::Country::Kz,
+                default_region: cleverplatform::domain::phone::Region::default(),
             },
         };
         let mut app = App::new(

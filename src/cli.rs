@@ -156,9 +156,10 @@ pub enum SubscribersCommand {
     Show {
         /// An address (a phone in any format, a chat id, an Instagram id), or `#ID`
         who: String,
-        /// Region for phones written without a country code
-        #[arg(long, default_value = "KZ")]
-        default_region: String,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
         /// One JSON document on stdout
         #[arg(long)]
         json: bool,
@@ -193,9 +194,10 @@ pub enum SubscribersCommand {
         /// RFC 3339; a time without an offset is UTC
         #[arg(long)]
         at: Option<String>,
-        /// Region for phones written without a country code
-        #[arg(long, default_value = "KZ")]
-        default_region: String,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
     },
 
     /// Put an address on the do-not-contact list: it is never messaged again
@@ -208,9 +210,10 @@ pub enum SubscribersCommand {
         /// Why, for the audit log
         #[arg(long)]
         reason: String,
-        /// Region for phones written without a country code
-        #[arg(long, default_value = "KZ")]
-        default_region: String,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
     },
 
     /// Take an address off the do-not-contact list (audited)
@@ -223,9 +226,10 @@ pub enum SubscribersCommand {
         /// Why, for the audit log
         #[arg(long)]
         reason: String,
-        /// Region for phones written without a country code
-        #[arg(long, default_value = "KZ")]
-        default_region: String,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
     },
 }
 
@@ -255,9 +259,10 @@ pub struct ImportArgs {
     /// Field delimiter: auto, `,`, `;` or tab
     #[arg(long, default_value = "auto")]
     pub delimiter: String,
-    /// Region for phones written without a country code
-    #[arg(long, default_value = "KZ")]
-    pub default_region: String,
+    /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+    /// `[subscribers] default_region` in the config, else KZ]
+    #[arg(long, value_name = "CC")]
+    pub default_region: Option<String>,
     /// Declare consent for every row without a consent value; the text is kept as proof
     #[arg(long, value_name = "TEXT")]
     pub consent_source: Option<String>,

@@ -44,6 +44,16 @@ pub struct FileConfig {
     pub license: LicenseFileConfig,
     #[serde(default)]
     pub counterparty: CounterpartyFileConfig,
+    #[serde(default)]
+    pub subscribers: SubscribersFileConfig,
+}
+
+/// `[subscribers]` as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribersFileConfig {
+    /// The region of phone numbers written without a country code (`8 701 …`).
+    pub default_region: Option<String>,
 }
 
 /// `[counterparty]` as written in the file.
@@ -293,6 +303,8 @@ pub enum SetupError {
     License(String),
     #[error("{0}")]
     Counterparty(String),
+    #[error("[subscribers] default_region: {0}")]
+    Subscribers(String),
 }
 
 /// Everything the binary needs to know, resolved.
@@ -326,6 +338,10 @@ pub struct Config {
     pub license: LicenseConfig,
     /// Counterparty checks: the sources and how they are asked.
     pub counterparty: crate::counterparty::check::CheckSettings,
+    /// The region of phone numbers written without a country code, where a command or the
+    /// console reads one (`[subscribers] default_region`, KZ unless set); `--default-region`
+    /// wins for one command.
+    pub default_region: crate::domain::phone::Region,
     /// The file's text, for locating mistakes found later (key bindings).
     source: String,
     /// Things the operator should know that did not stop start-up.
@@ -406,6 +422,10 @@ impl Config {
                 std::env::var("CLEVER_EGOV_API_KEY").ok(),
             )
             .map_err(SetupError::Counterparty)?;
+        let default_region = match &file.subscribers.default_region {
+            Some(r) => r.parse().map_err(SetupError::Subscribers)?,
+            None => crate::domain::phone::Region::default(),
+        };
         let log_level = std::env::var("CLEVER_LOG")
             .ok()
             .filter(|l| !l.is_empty())
@@ -429,6 +449,7 @@ impl Config {
             engine: file.engine,
             license,
             counterparty,
+            default_region,
             source,
             notices,
         })
@@ -496,6 +517,7 @@ impl Config {
             engine: EngineConfig::default(),
             license: LicenseConfig::default(),
             counterparty: crate::counterparty::check::CheckSettings::default(),
+            default_region: crate::domain::phone::Region::default(),
             source: String::new(),
             notices: Vec::new(),
         }

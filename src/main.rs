@@ -335,6 +335,7 @@ async fn open_and_run(mut config: Config, demo_args: Option<DemoArgs>) -> anyhow
             engine: Some(engine_options.holder.clone()),
             license_server: config.license.server_url.clone(),
             country: config.counterparty.country,
+            default_region: config.default_region,
             license: match cleverplatform::commands::license::standing(&store, &config).await {
                 Ok(s) => s.state,
                 Err(e) => cleverplatform::license::state::LicenseState::Invalid {

@@ -1743,3 +1743,74 @@ fn a_listing_piped_into_head_ends_quietly() {
         );
     }
 }
+
+/// Phones without a country code are read in the configured region (`[subscribers]
+/// default_region`), by the import and by the commands that take an address;
+/// `--default-region` wins for one command, and a bad region stops with the setting named.
+#[test]
+fn the_default_region_comes_from_the_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("clever.toml");
+    std::fs::write(&config, "[subscribers]\ndefault_region = \"UZ\"\n").unwrap();
+    let csv = home.path().join("tashkent.csv");
+    std::fs::write(&csv, "phone,name\n90 123 45 67,Dilnoza\n").unwrap();
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir")
+            .arg(home.path().join("d"))
+            .arg("--config")
+            .arg(&config)
+            .args(args);
+        c
+    };
+    let file = csv.to_str().unwrap();
+    // Read as a Kazakh number, it is no valid number at all.
+    let kz = stdout_json(run(&[
+        "subscribers",
+        "import",
+        file,
+        "--list",
+        "T",
+        "--default-region",
+        "KZ",
+        "--json",
+    ]));
+    assert_eq!(
+        (kz["imported"].clone(), kz["rejected"].clone()),
+        (0.into(), 1.into())
+    );
+    let uz = stdout_json(run(&[
+        "subscribers",
+        "import",
+        file,
+        "--list",
+        "T",
+        "--json",
+    ]));
+    assert_eq!(uz["imported"], 1, "{uz}");
+    run(&["subscribers", "show", "+998901234567"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Dilnoza"));
+    run(&[
+        "subscribers",
+        "suppress",
+        "90 123 45 67",
+        "--channel",
+        "wa",
+        "--reason",
+        "asked",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "+998901234567 on WhatsApp will not be messaged again",
+    ));
+    std::fs::write(&config, "[subscribers]\ndefault_region = \"Uzbekistan\"\n").unwrap();
+    run(&["lists", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "[subscribers] default_region: unknown region `Uzbekistan`",
+        ));
+}

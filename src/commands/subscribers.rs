@@ -23,7 +23,7 @@ pub async fn run(
             if !args.dry_run {
                 super::permit(store, config, Change::Import).await?;
             }
-            import(store, args).await
+            import(store, config, args).await
         }
         SubscribersCommand::Export {
             list,
@@ -94,7 +94,8 @@ pub async fn run(
             default_region,
             json,
         } => {
-            let id = find_subscriber(store, &who, &default_region).await?;
+            let id =
+                find_subscriber(store, &who, region(default_region.as_deref(), config)?).await?;
             let Some(d) = store.subscriber_detail(id).await? else {
                 bail!(
                     "nobody has the address or the number `{}`; `clever subscribers list --search TEXT` searches names and addresses",
@@ -142,7 +143,8 @@ pub async fn run(
             if grant {
                 super::permit(store, config, Change::Consent).await?;
             }
-            let id = find_subscriber(store, &who, &default_region).await?;
+            let id =
+                find_subscriber(store, &who, region(default_region.as_deref(), config)?).await?;
             let by = actor();
             let mut tx = store.begin().await?;
             let change = store::subscribers::change_consent(
@@ -215,7 +217,11 @@ pub async fn run(
             reason,
             default_region,
         } => {
-            let address = normalize_address(&address, channel, &default_region)?;
+            let address = normalize_address(
+                &address,
+                channel,
+                region(default_region.as_deref(), config)?,
+            )?;
             let mut tx = store.begin().await?;
             let (new, skipped) =
                 store::subscribers::suppress_address(&mut tx, channel, &address, &reason, &actor())
@@ -252,7 +258,11 @@ pub async fn run(
         } => {
             super::permit(store, config, Change::Unsuppress).await?;
             let mut tx = store.begin().await?;
-            let address = match normalize_address(&address, channel, &default_region) {
+            let address = match normalize_address(
+                &address,
+                channel,
+                region(default_region.as_deref(), config)?,
+            ) {
                 Ok(a) => a,
                 // An address suppressed as typed before addresses were checked can still be
                 // taken off the list as it was written.
@@ -291,7 +301,7 @@ fn given_at(
         .map_err(|e| anyhow::anyhow!("--at {}, or leave --at out for now", e.explain(text)))
 }
 
-async fn find_subscriber(store: &Store, who: &str, region: &str) -> anyhow::Result<SubscriberId> {
+async fn find_subscriber(store: &Store, who: &str, region: Region) -> anyhow::Result<SubscriberId> {
     let who = who.trim();
     if let Some(n) = who.strip_prefix('#') {
         return match n.trim().parse::<i64>() {
@@ -446,8 +456,15 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
     }
 }
 
-fn normalize_address(address: &str, channel: Channel, region: &str) -> anyhow::Result<String> {
-    let region: Region = region.parse().map_err(anyhow::Error::msg)?;
+/// `--default-region` when given, else the configuration's `[subscribers] default_region`.
+fn region(flag: Option<&str>, config: &crate::config::Config) -> anyhow::Result<Region> {
+    match flag {
+        Some(r) => r.parse().map_err(anyhow::Error::msg),
+        None => Ok(config.default_region),
+    }
+}
+
+fn normalize_address(address: &str, channel: Channel, region: Region) -> anyhow::Result<String> {
     channel
         .normalize_address(address, region)
         .map_err(anyhow::Error::msg)
@@ -461,12 +478,16 @@ async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {
     }
 }
 
-async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
+async fn import(
+    store: &Store,
+    config: &crate::config::Config,
+    args: ImportArgs,
+) -> anyhow::Result<()> {
     let opts = ImportOptions {
         list: args.list.trim().to_string(),
         encoding: args.encoding,
         delimiter: args.delimiter.parse().map_err(anyhow::Error::msg)?,
-        region: args.default_region.parse().map_err(anyhow::Error::msg)?,
+        region: region(args.default_region.as_deref(), config)?,
         consent_source: args.consent_source.filter(|s| !s.trim().is_empty()),
         rejects: args.rejects,
         dry_run: args.dry_run,

@@ -40,6 +40,8 @@ pub struct Workspace {
     pub license_server: String,
     /// How a 12-digit number is read first in the Counterparty pane.
     pub country: crate::counterparty::Country,
+    /// The region of phones written without a country code in an imported file.
+    pub default_region: crate::domain::phone::Region,
 }
 
 /// What the TUI may use: handles, never raw SQL or HTTP.
@@ -328,6 +330,7 @@ pub async fn import(
 ) -> Reply {
     let opts = ImportOptions {
         rejects: Some(rejects_path(path, &services.workspace.rejects_dir)),
+        region: services.workspace.default_region,
         ..ImportOptions::new(list, services.actor.clone())
     };
     Reply::ImportDone(

@@ -69,6 +69,7 @@ pub async fn services(db: PathBuf, demo: bool) -> Services {
             license: cleverplatform::license::state::LicenseState::Unlicensed,
             license_server: "https://license.cleverplatform.kz".into(),
             country: cleverplatform::counterparty::Country::Kz,
+            default_region: cleverplatform::domain::phone::Region::default(),
         },
     }
 }
