@@ -900,19 +900,47 @@ fn accounts_keep_tokens_secret_and_refuse_removal_in_use() {
         "{text}"
     );
     assert!(text.contains("\"token\": \"set\""));
+    let add_bot = |name: &str| {
+        run(&[
+            "accounts",
+            "add",
+            "--channel",
+            "telegram",
+            "--name",
+            name,
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+    };
+    add_bot("Bot").stderr(predicate::str::contains(
+        "an account named “Bot” exists already; give this one another name",
+    ));
+    // One bot, one number: a second account on what one reaches would double its limits.
+    add_bot("Bot again").stderr(predicate::str::contains(
+        "Telegram bot 123456789 is connected already as “Bot”: one Telegram bot is one account",
+    ));
     run(&[
         "accounts",
         "add",
         "--channel",
-        "telegram",
+        "whatsapp",
         "--name",
-        "Bot",
+        "WA 2",
+        "--phone-number-id",
+        "106540352242922",
         "--token-file",
-        token_file.to_str().unwrap(),
+        "-",
+        "--base-url",
+        "https://127.0.0.1:1",
     ])
+    .write_stdin("EAAGother\n")
     .assert()
     .code(1)
-    .stderr(predicate::str::contains("exists already"));
+    .stderr(predicate::str::contains(
+        "WhatsApp number 106540352242922 is connected already as “WA”",
+    ));
     run(&["accounts", "pause", "WA", "--reason", "token rotation"])
         .assert()
         .success();

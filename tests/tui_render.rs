@@ -966,6 +966,30 @@ async fn accounts_are_added_and_changed_through_the_form() {
         "{:?}",
         form.fields[0].error
     );
+    // Nor the same bot under another name: the problem shows under the token.
+    type_text(&mut app, &services, " 2").await;
+    press(&mut app, &services, &[KeyCode::Tab]).await;
+    for _ in 0.."7000002:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".len() {
+        press(&mut app, &services, &[KeyCode::Backspace]).await;
+    }
+    type_text(
+        &mut app,
+        &services,
+        "7000001:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+    )
+    .await;
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    let form = app.form.as_ref().expect("still open");
+    assert!(form.fields[0].error.is_none(), "{:?}", form.fields[0].error);
+    assert!(
+        form.fields[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("Telegram bot 7000001 is connected already as “Shop bot”"),
+        "{:?}",
+        form.fields[1].error
+    );
     press(&mut app, &services, &[KeyCode::Esc]).await;
     assert!(app.form.is_none());
 

@@ -284,7 +284,7 @@ async fn add(store: &Store, args: AddAccountArgs, max_real: Option<u32>) -> anyh
     .await?;
     let id = match added {
         Ok(id) => id,
-        Err(taken) => bail!("{taken}; pick another --name"),
+        Err((_, why)) => bail!("{why}"),
     };
     tx.commit().await?;
     println!(
@@ -308,8 +308,8 @@ async fn set_token(store: &Store, name: &str, token: String) -> anyhow::Result<(
     let valid = account::validate(a.channel, &store::accounts::draft_of(&a, Some(token)))
         .map_err(by_flag)?;
     let mut tx = store.begin().await?;
-    if let Err(e) = store::accounts::edit(&mut tx, id, &valid, &actor()).await? {
-        bail!("{e}");
+    if let Err((_, why)) = store::accounts::edit(&mut tx, id, &valid, &actor()).await? {
+        bail!("{why}");
     }
     tx.commit().await?;
     println!("the token of `{name}` is replaced");

@@ -5,7 +5,8 @@
 
 use super::page::{self, page_sql};
 use super::{PageRequest, Store, StoreError, now};
-use crate::domain::{AccountId, AccountStatus, Channel, account};
+use crate::domain::account::{self, Field};
+use crate::domain::{AccountId, AccountStatus, Channel};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
@@ -348,7 +349,61 @@ pub fn draft_of(a: &AccountRow, token: Option<String>) -> account::Draft {
     }
 }
 
-/// Adds a checked account and records who did it; `Err` inside when the name is taken.
+/// Refuses a second account on what one account already reaches: a WhatsApp number, a
+/// Telegram bot, an Instagram account. The platform's limits are per number, bot or
+/// account, so two accounts on one would each send at the full rate and count the daily
+/// tier apart; webhooks name the number, not the account.
+async fn taken_by_another(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    settings: &serde_json::Value,
+    except: Option<AccountId>,
+) -> Result<Option<Refusal>, StoreError> {
+    let (key, what, field) = match channel {
+        Channel::WhatsApp => ("phone_number_id", "WhatsApp number", Field::PhoneNumberId),
+        Channel::Telegram => ("bot_id", "Telegram bot", Field::Token),
+        Channel::Instagram => ("ig_user_id", "Instagram account", Field::IgUserId),
+    };
+    let Some(value) = settings[key].as_str().filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let other: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM accounts WHERE channel = ? AND json_extract(settings, '$.' || ?) = ? \
+         AND id IS NOT ? ORDER BY id LIMIT 1",
+    )
+    .bind(channel)
+    .bind(key)
+    .bind(value)
+    .bind(except)
+    .fetch_optional(conn)
+    .await?;
+    Ok(other.map(|name| {
+        (field, format!(
+            "{what} {value} is connected already as “{name}”: one {what} is one account, as the \
+             platform's limits are per {what}; change that account instead (a new token: \
+             `clever accounts set-token`)"
+        ))
+    }))
+}
+
+/// Why an account was not saved, and the field the operator should change.
+pub type Refusal = (Field, String);
+
+/// An account's channel.
+async fn channel_of(
+    conn: &mut SqliteConnection,
+    id: AccountId,
+) -> Result<Option<Channel>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT channel FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Adds a checked account and records who did it; `Err` inside when the name is taken, or
+/// another account reaches the same number, bot or Instagram account.
 pub async fn add(
     conn: &mut SqliteConnection,
     channel: Channel,
@@ -356,9 +411,18 @@ pub async fn add(
     api_version: Option<&str>,
     actor: &str,
     max_real: Option<u32>,
-) -> Result<Result<AccountId, String>, StoreError> {
+) -> Result<Result<AccountId, Refusal>, StoreError> {
     if id_by_name(conn, &v.name).await?.is_some() {
-        return Ok(Err(format!("an account named “{}” exists already", v.name)));
+        return Ok(Err((
+            Field::Name,
+            format!(
+                "an account named “{}” exists already; give this one another name",
+                v.name
+            ),
+        )));
+    }
+    if let Some(why) = taken_by_another(conn, channel, &v.settings, None).await? {
+        return Ok(Err(why));
     }
     // The licence's tariff counts real accounts; sandbox ones are free.
     if let (Some(max), false) = (max_real, v.sandbox) {
@@ -366,10 +430,13 @@ pub async fn add(
             .fetch_one(&mut *conn)
             .await?;
         if real >= i64::from(max) {
-            return Ok(Err(format!(
-                "the licence's tariff allows {max} {} and {real} {} connected; remove one, or move to a larger tariff",
-                crate::domain::noun(max, "account", "accounts"),
-                crate::domain::noun(real, "is", "are")
+            return Ok(Err((
+                Field::Name,
+                format!(
+                    "the licence's tariff allows {max} {} and {real} {} connected; remove one, or move to a larger tariff",
+                    crate::domain::noun(max, "account", "accounts"),
+                    crate::domain::noun(real, "is", "are")
+                ),
             )));
         }
     }
@@ -408,11 +475,22 @@ pub async fn edit(
     id: AccountId,
     v: &account::Valid,
     actor: &str,
-) -> Result<Result<(), String>, StoreError> {
+) -> Result<Result<(), Refusal>, StoreError> {
     if let Some(other) = id_by_name(conn, &v.name).await?
         && other != id
     {
-        return Ok(Err(format!("an account named “{}” exists already", v.name)));
+        return Ok(Err((
+            Field::Name,
+            format!(
+                "an account named “{}” exists already; give this one another name",
+                v.name
+            ),
+        )));
+    }
+    if let Some(channel) = channel_of(conn, id).await?
+        && let Some(why) = taken_by_another(conn, channel, &v.settings, Some(id)).await?
+    {
+        return Ok(Err(why));
     }
     sqlx::query(
         "UPDATE accounts SET name = ?, settings = json_patch(settings, ?), \

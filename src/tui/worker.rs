@@ -890,7 +890,7 @@ async fn save_account(
     channel: Channel,
     draft: &crate::domain::account::Draft,
 ) -> Result<Reply, StoreError> {
-    use crate::domain::account::{self, Field};
+    use crate::domain::account;
     let store = &services.store;
     let valid = match account::validate(channel, draft) {
         Ok(v) => v,
@@ -920,7 +920,7 @@ async fn save_account(
     };
     let id = match saved {
         Ok(id) => id,
-        Err(taken) => return Ok(Reply::AccountSaved(Err(vec![(Field::Name, taken)]))),
+        Err(refusal) => return Ok(Reply::AccountSaved(Err(vec![refusal]))),
     };
     tx.commit().await?;
     let Some((_, health)) = crate::engine::check_account(store, &services.client, id).await? else {
