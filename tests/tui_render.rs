@@ -1096,10 +1096,11 @@ async fn campaigns_are_composed_in_the_form() {
     );
     let id = {
         let mut conn = services.store.read().await.unwrap();
-        cleverplatform::store::campaigns::id_by_name(&mut conn, "Cyber Monday")
+        let named = cleverplatform::store::campaigns::named(&mut conn, "Cyber Monday")
             .await
-            .unwrap()
-            .expect("created")
+            .unwrap();
+        assert_eq!(named.len(), 1, "created once");
+        named[0].0
     };
     let c = services.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(c.status, cleverplatform::domain::CampaignStatus::Draft);
@@ -1236,10 +1237,11 @@ async fn a_whatsapp_template_campaign_is_composed_in_the_form() {
     assert!(app.campaign_form.is_none(), "saved and closed");
     let id = {
         let mut conn = services.store.read().await.unwrap();
-        cleverplatform::store::campaigns::id_by_name(&mut conn, "Black Friday, template")
+        let named = cleverplatform::store::campaigns::named(&mut conn, "Black Friday, template")
             .await
-            .unwrap()
-            .expect("created")
+            .unwrap();
+        assert_eq!(named.len(), 1, "created once");
+        named[0].0
     };
     let c = services.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(c.message_text, None);

@@ -359,19 +359,6 @@ pub async fn sample_members(
     .await?)
 }
 
-/// A campaign's id by name (the newest when names repeat).
-pub async fn id_by_name(
-    conn: &mut SqliteConnection,
-    name: &str,
-) -> Result<Option<CampaignId>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM campaigns WHERE name = ? ORDER BY id DESC LIMIT 1")
-            .bind(name)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
 /// Every campaign with this name, newest first, with its status. Names are unique since
 /// `create` refuses a taken one; a workspace from before that may hold repeats.
 pub async fn named(
