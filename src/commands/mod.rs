@@ -102,9 +102,7 @@ pub(crate) async fn write_output<T>(
         out.flush()?;
         return Ok(value);
     };
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = std::path::PathBuf::from(partial);
+    let partial = crate::import::partial_path(path);
     let cannot = || format!("cannot write {}", path.display());
     let file = std::fs::File::create(&partial).with_context(cannot)?;
     let mut out = std::io::BufWriter::new(file);

@@ -300,6 +300,14 @@ pub fn reason_kind(reason: &str) -> &str {
     reason.split(" (").next().unwrap_or(reason)
 }
 
+/// Where a file is written before it is renamed over `path` whole (`PATH.partial`): the
+/// rejects file here, the command line's `-o` files, the console's check of a folder.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    PathBuf::from(partial)
+}
+
 /// The rejects CSV: written to `NAME.partial`, renamed when the import ends.
 struct RejectsFile {
     path: PathBuf,
@@ -314,9 +322,7 @@ impl RejectsFile {
             path: path.display().to_string(),
             error: e,
         };
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
+        let partial = partial_path(path);
         let mut writer = csv::WriterBuilder::new()
             .flexible(true)
             .from_path(&partial)

@@ -363,9 +363,7 @@ pub fn rejects_path(path: &std::path::Path, fallback: &std::path::Path) -> PathB
 /// Whether the rejects file at `path` can be written (as `PATH.partial`, which the import
 /// writes first); a probe file is removed again.
 fn can_write(path: &std::path::Path) -> bool {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
+    let partial = crate::import::partial_path(path);
     let existed = partial.exists();
     match std::fs::OpenOptions::new()
         .append(true)
