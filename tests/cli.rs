@@ -1005,9 +1005,9 @@ fn sandbox_serve_and_account_checks_over_loopback() {
         serde_json::from_slice(&out.get_output().stdout).unwrap()
     };
     // Adding checks the token at once; a failed check is a warning, the account is added.
-    for (name, token, says) in [
-        ("Good", &good, "token works: +7 701 000 0001"),
-        ("Bad", &bad, "the token check failed: HTTP 401"),
+    for (name, number, token, says) in [
+        ("Good", "1065", &good, "token works: +7 701 000 0001"),
+        ("Bad", "1066", &bad, "the token check failed: HTTP 401"),
     ] {
         let out = run(&[
             "accounts",
@@ -1017,7 +1017,7 @@ fn sandbox_serve_and_account_checks_over_loopback() {
             "--name",
             name,
             "--phone-number-id",
-            "1065",
+            number,
             "--base-url",
             &base,
             "--token-file",
