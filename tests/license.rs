@@ -318,13 +318,11 @@ async fn the_tariff_bounds_the_real_accounts() {
     );
     blocking(move || {
         a.ok(&["license", "activate", &licence.key]);
-        std::fs::write(
-            a.home.path().join("tok"),
-            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
-        )
-        .unwrap();
-        let tok = a.home.path().join("tok").display().to_string();
-        let add = |name: &str, extra: &[&str]| {
+        // Each bot its own token: one bot is one account.
+        let add = |name: &str, bot: u32, extra: &[&str]| {
+            let tok = a.home.path().join(format!("tok{bot}"));
+            std::fs::write(&tok, format!("{bot}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")).unwrap();
+            let tok = tok.display().to_string();
             let mut args = vec![
                 "accounts",
                 "add",
@@ -340,16 +338,20 @@ async fn the_tariff_bounds_the_real_accounts() {
         };
         // Real (https) accounts whose token check finds nothing listening, without the internet.
         let real = ["--base-url", "https://127.0.0.1:1"];
-        assert!(add("Bot one", &real).status.success());
-        let second = add("Bot two", &real);
+        assert!(add("Bot one", 123456781, &real).status.success());
+        let second = add("Bot two", 123456782, &real);
         assert_eq!(second.status.code(), Some(1));
         let e = String::from_utf8_lossy(&second.stderr);
         assert!(e.contains("tariff allows 1 account"), "{e}");
         // A sandbox account does not count.
         assert!(
-            add("Sandbox bot", &["--base-url", "http://127.0.0.1:9"])
-                .status
-                .success()
+            add(
+                "Sandbox bot",
+                123456783,
+                &["--base-url", "http://127.0.0.1:9"]
+            )
+            .status
+            .success()
         );
     })
     .await;
