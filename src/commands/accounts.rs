@@ -308,7 +308,7 @@ async fn set_token(store: &Store, name: &str, token: String) -> anyhow::Result<(
     let valid = account::validate(a.channel, &store::accounts::draft_of(&a, Some(token)))
         .map_err(by_flag)?;
     let mut tx = store.begin().await?;
-    if let Err((_, why)) = store::accounts::edit(&mut tx, id, &valid, &actor()).await? {
+    if let Err((_, why)) = store::accounts::edit(&mut tx, id, a.channel, &valid, &actor()).await? {
         bail!("{why}");
     }
     tx.commit().await?;

@@ -389,19 +389,6 @@ async fn taken_by_another(
 /// Why an account was not saved, and the field the operator should change.
 pub type Refusal = (Field, String);
 
-/// An account's channel.
-async fn channel_of(
-    conn: &mut SqliteConnection,
-    id: AccountId,
-) -> Result<Option<Channel>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT channel FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
 /// Adds a checked account and records who did it; `Err` inside when the name is taken, or
 /// another account reaches the same number, bot or Instagram account.
 pub async fn add(
@@ -473,6 +460,7 @@ pub async fn add(
 pub async fn edit(
     conn: &mut SqliteConnection,
     id: AccountId,
+    channel: Channel,
     v: &account::Valid,
     actor: &str,
 ) -> Result<Result<(), Refusal>, StoreError> {
@@ -487,9 +475,7 @@ pub async fn edit(
             ),
         )));
     }
-    if let Some(channel) = channel_of(conn, id).await?
-        && let Some(why) = taken_by_another(conn, channel, &v.settings, Some(id)).await?
-    {
+    if let Some(why) = taken_by_another(conn, channel, &v.settings, Some(id)).await? {
         return Ok(Err(why));
     }
     sqlx::query(

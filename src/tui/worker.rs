@@ -912,7 +912,7 @@ async fn save_account(
             crate::store::accounts::add(&mut tx, channel, &valid, None, &services.actor, max_real)
                 .await?
         }
-        Some(id) => crate::store::accounts::edit(&mut tx, id, &valid, &services.actor)
+        Some(id) => crate::store::accounts::edit(&mut tx, id, channel, &valid, &services.actor)
             .await?
             .map(|()| id),
     };
