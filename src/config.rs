@@ -217,18 +217,17 @@ pub struct EngineConfig {
     pub opt_out_reply: Option<String>,
 }
 
-/// An IANA time zone name, checked when the file is read.
+/// A time zone (an IANA name or a whole-hour offset, see `parse_zone`), checked when the
+/// file is read.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeZoneName(pub chrono_tz::Tz);
 
 impl<'de> Deserialize<'de> for TimeZoneName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        name.parse::<chrono_tz::Tz>().map(TimeZoneName).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "unknown time zone `{name}`; use an IANA name such as Asia/Almaty or Europe/Moscow"
-            ))
-        })
+        crate::domain::quiet::parse_zone(&name)
+            .map(TimeZoneName)
+            .map_err(serde::de::Error::custom)
     }
 }
 

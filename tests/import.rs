@@ -241,6 +241,61 @@ async fn local_phone_formats_are_one_number() {
 }
 
 #[tokio::test]
+async fn time_zones_are_kept_by_name_or_the_row_is_rejected() {
+    let ws = workspace().await;
+    let text = "phone;name;часовой пояс\n\
+        +77011234501;Named;Asia/Almaty\n\
+        +77011234502;Lower case;asia/aqtobe\n\
+        +77011234503;Place;Moscow\n\
+        +77011234504;Offset;UTC+6\n\
+        +77011234505;None;\n\
+        +77011234506;Half hour;+05:30\n\
+        +77011234507;Nowhere;Mars/Base\n";
+    let s = ws
+        .import(&ws.file("tz.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    assert_eq!((s.imported, s.rejected), (5, 2), "{:?}", s.first_rejected);
+    assert_eq!(s.rejected_by_reason.get("bad time zone"), Some(&2));
+    let reasons: Vec<(i64, &str)> = s
+        .first_rejected
+        .iter()
+        .map(|r| (r.line, r.reason.as_str()))
+        .collect();
+    assert!(
+        reasons[0].0 == 7 && reasons[0].1.contains("Asia/Kolkata"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == 8 && reasons[1].1.contains("unknown time zone `Mars/Base`"),
+        "{reasons:?}"
+    );
+    // Each is kept as its zone's name, which is what quiet hours read.
+    let mut zones = Vec::new();
+    for id in 1..=5 {
+        let d = ws.detail(id).await;
+        zones.push((d.row.name, d.row.time_zone));
+    }
+    let zone = |s: &str| Some(s.to_string());
+    assert_eq!(
+        zones,
+        [
+            ("Named".to_string(), zone("Asia/Almaty")),
+            ("Lower case".to_string(), zone("Asia/Aqtobe")),
+            ("Place".to_string(), zone("Europe/Moscow")),
+            ("Offset".to_string(), zone("Etc/GMT-6")),
+            ("None".to_string(), None),
+        ]
+    );
+    // Read the same way, the file is the same the second time.
+    let again = ws
+        .import(&ws.file("tz.csv", text.as_bytes()), &opts("L"))
+        .await
+        .unwrap();
+    assert_eq!((again.unchanged, again.updated), (5, 0));
+}
+
+#[tokio::test]
 async fn reimport_changes_nothing_and_other_files_update() {
     let ws = workspace().await;
     let first = ws.file(

@@ -72,14 +72,116 @@ impl SendWindow {
     }
 }
 
-/// The time zone for a recipient: the first of the given names that is a valid IANA zone,
+/// The time zone for a recipient: the first of the given names that [`parse_zone`] reads,
 /// else `fallback`.
 pub fn zone(names: &[Option<&str>], fallback: Tz) -> Tz {
     names
         .iter()
         .flatten()
-        .find_map(|n| n.parse::<Tz>().ok())
+        .find_map(|n| parse_zone(n).ok())
         .unwrap_or(fallback)
+}
+
+/// Reads a time zone as people write it in a spreadsheet or on the command line:
+/// - an IANA name, in any case (`Asia/Almaty`, `asia/almaty`);
+/// - a place of one, alone (`Almaty`, `New York`), when only one zone is named after it;
+/// - `UTC`, `GMT`, or a whole-hour offset from it (`UTC+5`, `GMT+05:00`, `+05:00`, `-3`),
+///   which is the fixed zone `Etc/GMT-5` (IANA's sign is the other way round).
+///
+/// An offset is only right until the place's clocks change; the error for a half-hour one
+/// asks for the place's name instead.
+pub fn parse_zone(text: &str) -> Result<Tz, String> {
+    let text = text.trim();
+    if let Ok(tz) = text.parse::<Tz>() {
+        return Ok(tz);
+    }
+    let unknown = || {
+        format!(
+            "unknown time zone `{text}`; use an IANA name such as Asia/Almaty or Europe/Moscow, \
+             or an offset such as UTC+5"
+        )
+    };
+    if text.is_empty() {
+        return Err(unknown());
+    }
+    if let Some(offset) = offset_hours(text) {
+        let hours = offset.map_err(|e| format!("time zone `{text}`: {e}"))?;
+        let name = match hours {
+            0 => "Etc/UTC".to_string(),
+            h => format!("Etc/GMT{:+}", -h),
+        };
+        return name.parse::<Tz>().map_err(|_| {
+            format!("time zone `{text}`: an offset from UTC is between -12 and +14 hours")
+        });
+    }
+    if let Some(tz) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(text))
+    {
+        return Ok(*tz);
+    }
+    let place = text.replace(' ', "_");
+    let places: Vec<Tz> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .filter(|tz| {
+            let name = tz.name();
+            !name.starts_with("Etc/")
+                && name
+                    .rsplit_once('/')
+                    .is_some_and(|(_, city)| city.eq_ignore_ascii_case(&place))
+        })
+        .copied()
+        .collect();
+    match places.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(unknown()),
+        several => Err(format!(
+            "time zone `{text}` could be {}; write the one you mean",
+            several
+                .iter()
+                .map(|tz| tz.name())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
+}
+
+/// `UTC`, `GMT`, `Z`, or an offset with or without them in front: `None` when `text` is
+/// none of these, else the whole hours (or why they are not whole hours).
+fn offset_hours(text: &str) -> Option<Result<i32, String>> {
+    let upper = text.to_ascii_uppercase();
+    let rest = upper
+        .strip_prefix("UTC")
+        .or_else(|| upper.strip_prefix("GMT"))
+        .unwrap_or(&upper)
+        .trim();
+    if rest.is_empty() || rest == "Z" {
+        return Some(Ok(0));
+    }
+    let (sign, digits) = match rest.chars().next()? {
+        '+' => (1, &rest[1..]),
+        '-' => (-1, &rest[1..]),
+        '\u{2212}' => (-1, &rest['\u{2212}'.len_utf8()..]),
+        _ => return None,
+    };
+    let digits = digits.trim();
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "00"),
+    };
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(h) || !all_digits(m) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if m != 0 {
+        return Some(Err(format!(
+            "an offset of {h}:{m:02} has no fixed zone; use the place's name, e.g. Asia/Kolkata"
+        )));
+    }
+    Some(Ok(sign * h))
 }
 
 #[cfg(test)]
@@ -137,6 +239,59 @@ mod tests {
             zone(&[Some("Mars/Base"), None, Some("Asia/Almaty")], Tz::UTC),
             "Asia/Almaty".parse::<Tz>().unwrap()
         );
+    }
+
+    #[test]
+    fn time_zones_as_people_write_them() {
+        let name = |t: &str| parse_zone(t).map(|tz| tz.name().to_string());
+        assert_eq!(name("Asia/Almaty").unwrap(), "Asia/Almaty");
+        assert_eq!(name(" asia/almaty ").unwrap(), "Asia/Almaty");
+        assert_eq!(name("Almaty").unwrap(), "Asia/Almaty");
+        assert_eq!(name("new york").unwrap(), "America/New_York");
+        assert_eq!(name("UTC").unwrap(), "UTC");
+        assert_eq!(name("utc").unwrap(), "UTC");
+        assert_eq!(name("GMT").unwrap(), "GMT");
+        assert_eq!(name("UTC+5").unwrap(), "Etc/GMT-5");
+        assert_eq!(name("UTC +05:00").unwrap(), "Etc/GMT-5");
+        assert_eq!(name("GMT+6").unwrap(), "Etc/GMT-6");
+        assert_eq!(name("+0500").unwrap(), "Etc/GMT-5");
+        assert_eq!(name("-3").unwrap(), "Etc/GMT+3");
+        assert_eq!(name("UTC\u{2212}3").unwrap(), "Etc/GMT+3");
+        assert_eq!(name("+14").unwrap(), "Etc/GMT-14");
+        assert_eq!(name("UTC+0").unwrap(), "Etc/UTC");
+        let err = name("+05:30").unwrap_err();
+        assert!(err.contains("Asia/Kolkata"), "{err}");
+        let err = name("+15").unwrap_err();
+        assert!(err.contains("between -12 and +14"), "{err}");
+        for bad in ["", "Mars/Base", "Алматы", "5 pm", "+5x", "UTC+123"] {
+            let err = name(bad).unwrap_err();
+            assert!(err.contains("unknown time zone"), "{bad}: {err}");
+        }
+        let err = name("Eastern").unwrap_err();
+        assert!(
+            err.contains("US/Eastern") && err.contains("Canada/Eastern"),
+            "{err}"
+        );
+        // A name that is not a zone is passed over for the next one; then the fallback.
+        assert_eq!(zone(&[Some("almaty")], Tz::UTC), chrono_tz::Asia::Almaty);
+        assert_eq!(zone(&[Some("nowhere"), None], Tz::UTC), Tz::UTC);
+    }
+
+    proptest::proptest! {
+        /// Every zone is read back from its own name, in any case; every whole-hour offset
+        /// gives a zone that is that far from UTC.
+        #[test]
+        fn every_zone_and_offset_is_read_back(i in 0..chrono_tz::TZ_VARIANTS.len(), h in -12i32..=14, upper: bool) {
+            let tz = chrono_tz::TZ_VARIANTS[i];
+            let written = if upper { tz.name().to_uppercase() } else { tz.name().to_lowercase() };
+            proptest::prop_assert_eq!(parse_zone(&written), Ok(tz));
+            let at = utc("2026-11-25T12:00:00Z");
+            for text in [format!("UTC{h:+}"), format!("{h:+03}:00"), format!("GMT{h:+03}00")] {
+                let tz = parse_zone(&text).unwrap();
+                let offset = chrono::Offset::fix(at.with_timezone(&tz).offset()).local_minus_utc();
+                proptest::prop_assert_eq!(offset, h * 3600, "{}", text);
+            }
+        }
     }
 
     #[test]

@@ -646,7 +646,11 @@ impl RowContext<'_> {
                 }
                 Column::Name => row.name = Some(crate::domain::one_line(v).into_owned()),
                 Column::Locale => row.locale = Some(v.to_lowercase()),
-                Column::TimeZone => row.time_zone = Some(v.to_string()),
+                Column::TimeZone => {
+                    let zone = crate::domain::quiet::parse_zone(v)
+                        .map_err(|e| format!("bad time zone ({e})"))?;
+                    row.time_zone = Some(zone.name().to_string());
+                }
                 Column::Consent => {
                     consent = parse_value(v)
                         .map_err(|e| format!("bad consent value ({e})"))?
