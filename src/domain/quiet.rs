@@ -104,6 +104,12 @@ pub fn parse_zone(text: &str) -> Result<Tz, String> {
     if text.is_empty() {
         return Err(unknown());
     }
+    if let Some(tz) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(text))
+    {
+        return Ok(*tz);
+    }
     if let Some(offset) = offset_hours(text) {
         let hours = offset.map_err(|e| format!("time zone `{text}`: {e}"))?;
         let name = match hours {
@@ -113,12 +119,6 @@ pub fn parse_zone(text: &str) -> Result<Tz, String> {
         return name.parse::<Tz>().map_err(|_| {
             format!("time zone `{text}`: an offset from UTC is between -12 and +14 hours")
         });
-    }
-    if let Some(tz) = chrono_tz::TZ_VARIANTS
-        .iter()
-        .find(|tz| tz.name().eq_ignore_ascii_case(text))
-    {
-        return Ok(*tz);
     }
     let place = text.replace(' ', "_");
     let places: Vec<Tz> = chrono_tz::TZ_VARIANTS
