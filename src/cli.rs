@@ -536,6 +536,30 @@ pub enum ListsCommand {
         /// What the list is for
         #[arg(long, default_value = "")]
         description: String,
+        /// The time zone of its members with none of their own, for quiet hours: an IANA
+        /// name (Asia/Almaty) or an offset (UTC+5) [default: `[engine] time_zone`]
+        #[arg(long, value_name = "ZONE")]
+        time_zone: Option<String>,
+    },
+    /// Rename a list, or change its description or time zone
+    Edit {
+        /// The list's name
+        name: String,
+        /// Its new name, unique in the workspace
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        /// What the list is for
+        #[arg(long)]
+        description: Option<String>,
+        /// The time zone of its members with none of their own, for quiet hours: an IANA
+        /// name (Asia/Almaty) or an offset (UTC+5); campaigns sending to the list follow it
+        /// from their next batch
+        #[arg(long, value_name = "ZONE", conflicts_with = "no_time_zone")]
+        time_zone: Option<String>,
+        /// Forget the list's time zone: its members with none of their own use `[engine]
+        /// time_zone`
+        #[arg(long)]
+        no_time_zone: bool,
     },
     /// Show every list with its size
     List {

@@ -1842,3 +1842,131 @@ fn the_default_region_comes_from_the_configuration() {
             "[subscribers] default_region: unknown region `Uzbekistan`",
         ));
 }
+
+#[test]
+fn a_lists_time_zone_is_set_changed_and_shown() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    let lists = || {
+        let shown = stdout_json(run(&["lists", "list", "--json"]));
+        shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_string(),
+                    l["description"].as_str().unwrap().to_string(),
+                    l["time_zone"].as_str().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let row =
+        |n: &str, d: &str, z: Option<&str>| (n.to_string(), d.to_string(), z.map(str::to_string));
+    run(&["lists", "create", "Bishkek", "--time-zone", "+05:30"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("--time-zone").and(predicate::str::contains("Asia/Kolkata")),
+        );
+    assert_eq!(lists(), [], "a refused list is not made");
+    run(&["lists", "create", "Almaty", "--time-zone", "almaty"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(time zone Asia/Almaty)"));
+    run(&["lists", "create", "Bishkek"]).assert().success();
+    run(&["lists", "edit", "Bishkek"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to change"));
+    run(&["lists", "edit", "Bishkek", "--time-zone", "Mars/Base"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown time zone `Mars/Base`"));
+    run(&[
+        "lists",
+        "edit",
+        "Bishkek",
+        "--time-zone",
+        "UTC+6",
+        "--description",
+        "shop",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("time zone Etc/GMT-6 (was none)"));
+    run(&["lists", "edit", "Bishkek", "--time-zone", "utc+6"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing changed"));
+    run(&["lists", "edit", "Bishkek", "--rename", "Almaty"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a list named `Almaty` exists already",
+        ));
+    assert_eq!(
+        lists(),
+        [
+            row("Almaty", "", Some("Asia/Almaty")),
+            row("Bishkek", "shop", Some("Etc/GMT-6"))
+        ]
+    );
+    run(&["lists", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Etc/GMT-6").and(predicate::str::contains("shop")));
+    run(&[
+        "lists",
+        "edit",
+        "Bishkek",
+        "--rename",
+        "KG",
+        "--no-time-zone",
+    ])
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("renamed list `Bishkek` to `KG`")
+            .and(predicate::str::contains("no time zone (was Etc/GMT-6)")),
+    );
+    assert_eq!(
+        lists(),
+        [
+            row("Almaty", "", Some("Asia/Almaty")),
+            row("KG", "shop", None)
+        ]
+    );
+    // Each change is in the audit log with what it was before.
+    let audit: Vec<(String, Option<String>, Option<String>)> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection;
+            let db = data.join("clever.db");
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query_as(
+                "SELECT action, detail ->> 'time_zone', detail ->> '$.before.time_zone' \
+                 FROM audit_log WHERE action LIKE 'list.%' ORDER BY id",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        });
+    let s = |z: &str| Some(z.to_string());
+    assert_eq!(
+        audit,
+        [
+            ("list.create".to_string(), s("Asia/Almaty"), None),
+            ("list.create".to_string(), None, None),
+            ("list.edit".to_string(), s("Etc/GMT-6"), None),
+            ("list.edit".to_string(), None, s("Etc/GMT-6")),
+        ]
+    );
+}

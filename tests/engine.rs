@@ -1890,3 +1890,146 @@ async fn a_template_that_does_not_exist_costs_one_message() {
     let t = w.store.campaign(typo).await.unwrap().unwrap();
     assert_eq!(t.status, CampaignStatus::Paused);
 }
+
+/// Quiet hours are kept in each recipient's time zone: the subscriber's own, else their
+/// list's, else the operator's. A recipient whose window is closed waits, unsent and with no
+/// attempt counted, until it opens in their zone; the others are sent at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_follow_the_subscriber_then_the_list_then_the_operator() {
+    use cleverplatform::domain::quiet::{SendWindow, parse_zone};
+    let _serial = SERIAL.lock().await;
+    // Whole-hour offsets that put 15:00 (open) and 03:00 (closed) of a 09:00-21:00 window
+    // on the local clock now, whatever the hour the test runs at.
+    let hour = chrono::Timelike::hour(&chrono::Utc::now()) as i32;
+    let offset = |local: i32| {
+        let o = (local - hour).rem_euclid(24);
+        format!("UTC{:+}", if o > 14 { o - 24 } else { o })
+    };
+    let (open, closed) = (offset(15), offset(3));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::File(dir.path().join("clever.db")))
+        .await
+        .unwrap();
+    let import = |file: &str, list: &str, text: String| {
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        let store = store.clone();
+        let list = list.to_string();
+        async move {
+            let s = import_file(&store, &path, &ImportOptions::new(&list, "t"), |_| {})
+                .await
+                .unwrap();
+            assert_eq!(s.rejected, 0, "{:?}", s.first_rejected);
+        }
+    };
+    let own_closed = "+77020000015";
+    let own_open = "+77020000025";
+    let lists_open = "+77020000035";
+    let operators_closed = "+77020000045";
+    import(
+        "l.csv",
+        "L",
+        format!(
+            "phone,name,consent,timezone\n{own_closed},A,yes,{closed}\n\
+             {own_open},B,yes,{open}\n{lists_open},C,yes,\n"
+        ),
+    )
+    .await;
+    import(
+        "m.csv",
+        "M",
+        format!("phone,name,consent\n{operators_closed},D,yes\n"),
+    )
+    .await;
+    let open_zone = parse_zone(&open).unwrap();
+    let closed_zone = parse_zone(&closed).unwrap();
+    {
+        let mut tx = store.begin().await.unwrap();
+        let l = cleverplatform::store::lists::by_name(&mut tx, "L")
+            .await
+            .unwrap()
+            .unwrap();
+        cleverplatform::store::lists::update(&mut tx, &l, "L", "", Some(open_zone.name()), "t")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let sb = emulators().await;
+    account(&store, "WA", &sb.base_url(), "EAAG", "2001").await;
+    let mut ids = Vec::new();
+    for list in ["L", "M"] {
+        let id = campaigns::create(
+            &store,
+            &Spec {
+                name: format!("To {list}"),
+                list: list.into(),
+                account: "WA".into(),
+                wa_template: Some("promo".into()),
+                wa_lang: Some("ru".into()),
+                wa_params: vec!["{{ name }}".into()],
+                quiet_hours: Some("09:00-21:00".into()),
+                ..Spec::default()
+            },
+            "t",
+        )
+        .await
+        .unwrap();
+        campaigns::start(&store, id, "t").await.unwrap();
+        ids.push(id);
+    }
+    let engine = start_engine(
+        &store,
+        EngineOptions {
+            operator_tz: closed_zone,
+            ..fast()
+        },
+    );
+    // Until both waiting rows have been looked at and put back for their window.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        let rows: Vec<(String, String, Option<chrono::DateTime<chrono::Utc>>, i64)> =
+            sqlx::query_as(
+                "SELECT i.address, o.state, o.next_attempt_at, o.attempts FROM outbox o \
+                 JOIN identities i ON i.id = o.identity_id ORDER BY i.address",
+            )
+            .fetch_all(&mut *store.read().await.unwrap())
+            .await
+            .unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::hours(1);
+        let sent = rows.iter().filter(|r| r.1 == "sent").count();
+        let waiting: Vec<_> = rows
+            .iter()
+            .filter(|r| r.1 == "queued" && r.2.is_some_and(|at| at > later))
+            .cloned()
+            .collect();
+        if sent == 2 && waiting.len() == 2 {
+            break waiting;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    engine.stop().await;
+    let got = received(&sb.base_url()).await;
+    let mut sent_to: Vec<&str> = got.keys().map(String::as_str).collect();
+    sent_to.sort();
+    assert_eq!(sent_to, [own_open, lists_open], "{got:?}");
+    // Each waits for 09:00 in its own zone, no attempt spent.
+    let window = SendWindow::parse("09:00-21:00").unwrap();
+    let opens = window.next_open(chrono::Utc::now(), closed_zone).unwrap();
+    assert_eq!(
+        waiting,
+        [
+            (own_closed.to_string(), "queued".to_string(), Some(opens), 0),
+            (
+                operators_closed.to_string(),
+                "queued".to_string(),
+                Some(opens),
+                0
+            ),
+        ]
+    );
+    for id in ids {
+        let c = store.campaign(id).await.unwrap().unwrap();
+        assert_eq!(c.status, CampaignStatus::Running, "it waits, not ends");
+    }
+}

@@ -78,6 +78,59 @@ pub async fn id_by_name(
         .await?)
 }
 
+/// One list with its size, by name.
+pub async fn by_name(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<ListRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, l.name, l.description, l.default_time_zone, l.created_at, \
+         (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members \
+         FROM lists l WHERE l.name = ?",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Renames a list, or changes its description or its time zone (the one quiet hours use
+/// for its members with none of their own), and records who did it, with what it was.
+pub async fn update(
+    conn: &mut SqliteConnection,
+    before: &ListRow,
+    name: &str,
+    description: &str,
+    time_zone: Option<&str>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE lists SET name = ?, description = ?, default_time_zone = ? WHERE id = ?")
+        .bind(name)
+        .bind(description)
+        .bind(time_zone)
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    super::audit::record(
+        conn,
+        actor,
+        "list.edit",
+        "list",
+        Some(&before.id.to_string()),
+        &serde_json::json!({
+            "name": name,
+            "description": description,
+            "time_zone": time_zone,
+            "before": {
+                "name": before.name,
+                "description": before.description,
+                "time_zone": before.default_time_zone,
+            },
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
 /// How many campaigns use a list.
 pub async fn campaigns_using(conn: &mut SqliteConnection, list: ListId) -> Result<i64, StoreError> {
     Ok(

@@ -60,7 +60,7 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         empty: if app.search.is_some() {
             "Nobody matches the search. Esc clears it."
         } else {
-            "No subscribers yet. CSV import arrives with the subscribers release."
+            "No subscribers yet. Press i to import a CSV file (or use `clever subscribers import`)."
         },
         loaded: w.loaded,
     }
@@ -115,6 +115,15 @@ pub fn lists_panel(app: &App) -> Vec<Line<'static>> {
             "  counting…",
             t.style(Meaning::Muted),
         ))),
+    }
+    // The zone quiet hours use for its members with none of their own.
+    if let Some(list) = app.list_index.checked_sub(1).and_then(|i| app.lists.get(i)) {
+        out.push(Line::from(""));
+        out.push(heading(t, "Time zone"));
+        out.push(match &list.default_time_zone {
+            Some(zone) => Line::from(format!("  {zone}")),
+            None => Line::from(Span::styled("  from config.toml", t.style(Meaning::Muted))),
+        });
     }
     out
 }
