@@ -1022,6 +1022,43 @@ async fn accounts_are_added_and_changed_through_the_form() {
     assert_eq!(target.token, "7000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 }
 
+/// A name another campaign has is refused when the form is saved, and the refusal shows
+/// under the name, which gets the focus; nothing is made.
+#[tokio::test]
+async fn a_taken_campaign_name_shows_under_the_name() {
+    use cleverplatform::tui::campaign_form::Row;
+    let (_dir, services) = demo_copy().await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
+    )
+    .await;
+    type_text(&mut app, &services, "Weekly digest #48").await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    )
+    .await;
+    type_text(&mut app, &services, "Hi {{ name }}").await;
+    press(&mut app, &services, &[KeyCode::F(2)]).await;
+    let form = app.campaign_form.as_ref().expect("still open");
+    let why = form.error_of(Row::Name).expect("under the name");
+    assert!(
+        why.contains("a campaign named `Weekly digest #48` exists already"),
+        "{why}"
+    );
+    assert_eq!(form.focus, Row::Name);
+    assert!(form.error.is_none(), "{:?}", form.error);
+    let mut conn = services.store.read().await.unwrap();
+    let named = cleverplatform::store::campaigns::named(&mut conn, "Weekly digest #48")
+        .await
+        .unwrap();
+    assert_eq!(named.len(), 1, "no second one");
+}
+
 /// A campaign composed in the form: every empty row is named, the message is previewed for
 /// the list's subscribers as it is typed (over several lines), and saving makes a draft.
 #[tokio::test]

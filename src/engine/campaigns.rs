@@ -31,6 +31,9 @@ pub struct Spec {
 pub enum LifecycleError {
     #[error("{0}")]
     Refused(String),
+    /// A campaign's spec refused for one of its fields (a form shows it under that field).
+    #[error("{1}")]
+    Invalid(SpecField, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,6 +48,20 @@ fn refuse<T>(why: impl Into<String>) -> Result<T, LifecycleError> {
     Err(LifecycleError::Refused(why.into()))
 }
 
+/// The part of a [`Spec`] a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecField {
+    Name,
+    List,
+    Account,
+    Message,
+    QuietHours,
+}
+
+fn invalid<T>(field: SpecField, why: impl Into<String>) -> Result<T, LifecycleError> {
+    Err(LifecycleError::Invalid(field, why.into()))
+}
+
 /// How many sample subscribers a message is checked against.
 const SAMPLE: i64 = 500;
 /// How many of the list's first subscribers lead the samples, for previews.
@@ -54,39 +71,51 @@ pub const PREVIEWED: i64 = 3;
 pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignId, LifecycleError> {
     let name = spec.name.trim();
     if name.is_empty() {
-        return refuse("a campaign needs a name (--name)");
+        return invalid(SpecField::Name, "a campaign needs a name (--name)");
     }
     if name.parse::<i64>().is_ok() {
         // Commands take a number as a campaign's id.
-        return refuse(format!(
-            "`{name}` cannot be a campaign's name: a number names a campaign by its id; add a word, e.g. `Digest {name}`"
-        ));
+        return invalid(
+            SpecField::Name,
+            format!(
+                "`{name}` cannot be a campaign's name: a number names a campaign by its id; add a word, e.g. `Digest {name}`"
+            ),
+        );
     }
     let window = spec
         .quiet_hours
         .as_deref()
         .map(SendWindow::parse)
         .transpose()
-        .map_err(LifecycleError::Refused)?;
+        .map_err(|e| LifecycleError::Invalid(SpecField::QuietHours, e))?;
     let mut tx = store.begin().await?;
     if let Some((id, status)) = campaigns::named(&mut tx, name).await?.first() {
         // Commands and the audit log name a campaign by its name: one name, one campaign.
-        return refuse(format!(
-            "a campaign named `{name}` exists already (campaign {id}, {status}); give this one another name, e.g. `{name} {}`",
-            Utc::now().format("%Y-%m-%d")
-        ));
+        return invalid(
+            SpecField::Name,
+            format!(
+                "a campaign named `{name}` exists already (campaign {id}, {status}); give this one another name, e.g. `{name} {}`",
+                Utc::now().format("%Y-%m-%d")
+            ),
+        );
     }
     let Some(list) = store::lists::id_by_name(&mut tx, &spec.list).await? else {
-        return refuse(format!(
-            "no list named `{}`; `clever lists list` shows them",
-            spec.list
-        ));
+        return invalid(
+            SpecField::List,
+            format!(
+                "no list named `{}`; `clever lists list` shows them",
+                spec.list
+            ),
+        );
     };
     let Some(account) = store::accounts::id_by_name(&mut tx, &spec.account).await? else {
-        return refuse(format!(
-            "no account named `{}`; `clever accounts list` shows them",
-            spec.account
-        ));
+        return invalid(
+            SpecField::Account,
+            format!(
+                "no account named `{}`; `clever accounts list` shows them",
+                spec.account
+            ),
+        );
     };
     let channel = store
         .account(account)
@@ -106,7 +135,7 @@ pub async fn create(store: &Store, spec: &Spec, actor: &str) -> Result<CampaignI
     }
     let samples = samples_of(&mut tx, list, SAMPLE).await?;
     check_message(spec.text.as_deref(), &spec.wa_params, &samples)
-        .map_err(LifecycleError::Refused)?;
+        .map_err(|e| LifecycleError::Invalid(SpecField::Message, e))?;
     let (quiet_start, quiet_end) = match &window {
         Some(w) => (
             Some(w.start.format("%H:%M").to_string()),

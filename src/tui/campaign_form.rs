@@ -411,6 +411,28 @@ impl CampaignForm {
         }
     }
 
+    /// Shows why the campaign was not made: under the field it is about, focused, else
+    /// below the form.
+    pub fn refused(&mut self, field: Option<campaigns::SpecField>, why: String) {
+        use campaigns::SpecField as F;
+        let row = field.map(|f| match f {
+            F::Name => Row::Name,
+            F::List => Row::List,
+            F::Account => Row::Account,
+            // A template's parameters are written where a text would be.
+            F::Message => Row::Message,
+            F::QuietHours => Row::Quiet,
+        });
+        match row {
+            Some(row) => {
+                self.errors.push((row, why));
+                self.focus = row;
+                self.show_cursor();
+            }
+            None => self.error = Some(why),
+        }
+    }
+
     /// Checks the form; on problems, shows each under its row, focuses the first and
     /// returns `None`.
     pub fn check(&mut self) -> Option<Spec> {

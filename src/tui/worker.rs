@@ -237,7 +237,10 @@ pub enum Reply {
         completion: crate::tui::complete::Completion,
     },
     /// The new campaign's id and name, or why it was not made.
-    CampaignCreated(Result<(CampaignId, String), String>),
+    /// The new draft, or why not (and which of the form's fields that is about).
+    CampaignCreated(
+        Result<(CampaignId, String), (Option<crate::engine::campaigns::SpecField>, String)>,
+    ),
     /// What a licence step did, or why it did not happen.
     LicenceChanged(Result<String, String>),
     /// A check's summary (the check is the history's newest row), or why it failed.
@@ -691,7 +694,9 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                         }
                     ))
                 }
-                Err(LifecycleError::Refused(why)) => Err(why.replace('\n', " ")),
+                Err(LifecycleError::Refused(why) | LifecycleError::Invalid(_, why)) => {
+                    Err(why.replace('\n', " "))
+                }
                 Err(LifecycleError::Store(e)) => return Err(e),
             })
         }
@@ -735,7 +740,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             use crate::engine::campaigns::{LifecycleError, create};
             Reply::CampaignCreated(match create(store, &spec, &services.actor).await {
                 Ok(id) => Ok((id, spec.name.trim().to_string())),
-                Err(LifecycleError::Refused(why)) => Err(why),
+                Err(LifecycleError::Refused(why)) => Err((None, why)),
+                Err(LifecycleError::Invalid(field, why)) => Err((Some(field), why)),
                 Err(LifecycleError::Store(e)) => return Err(e),
             })
         }
@@ -813,7 +819,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             Reply::CampaignChanged(
                 match crate::engine::campaigns::step(store, id, step, &services.actor).await {
                     Ok(status) => Ok(format!("campaign {status}")),
-                    Err(LifecycleError::Refused(why)) => Err(why),
+                    Err(LifecycleError::Refused(why) | LifecycleError::Invalid(_, why)) => Err(why),
                     Err(LifecycleError::Store(e)) => return Err(e),
                 },
             )
@@ -826,7 +832,7 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                         "{n} {} queued again",
                         crate::domain::noun(n, "message", "messages")
                     )),
-                    Err(LifecycleError::Refused(why)) => Err(why),
+                    Err(LifecycleError::Refused(why) | LifecycleError::Invalid(_, why)) => Err(why),
                     Err(LifecycleError::Store(e)) => return Err(e),
                 },
             )

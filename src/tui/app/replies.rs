@@ -140,10 +140,10 @@ impl App {
                 let fetch = self.campaigns.reload_at_end();
                 vec![self.page_request(PaneId::Campaigns, fetch)]
             }
-            Reply::CampaignCreated(Err(why)) => {
+            Reply::CampaignCreated(Err((field, why))) => {
                 if let Some(f) = &mut self.campaign_form {
                     f.saving = false;
-                    f.error = Some(why.replace('\n', " "));
+                    f.refused(field, why.replace('\n', " "));
                     self.dirty = true;
                 }
                 Vec::new()
