@@ -86,7 +86,10 @@ pub fn zone(names: &[Option<&str>], fallback: Tz) -> Tz {
 /// - an IANA name, in any case (`Asia/Almaty`, `asia/almaty`);
 /// - a place of one, alone (`Almaty`, `New York`), when only one zone is named after it;
 /// - `UTC`, `GMT`, or a whole-hour offset from it (`UTC+5`, `GMT+05:00`, `+05:00`, `-3`),
-///   which is the fixed zone `Etc/GMT-5` (IANA's sign is the other way round).
+///   which is the fixed zone `Etc/GMT-5` (IANA's sign is the other way round);
+/// - Moscow time as Russian CRMs write it: `MSK` (`МСК`) is Europe/Moscow, `МСК+2` is UTC+5;
+/// - a city of Kazakhstan, Russia or a neighbour in Russian or Kazakh (`Алматы`, `Ақтөбе`,
+///   `Новосибирск`): a short table of our own, as no library maps them.
 ///
 /// An offset is only right until the place's clocks change; the error for a half-hour one
 /// asks for the place's name instead.
@@ -107,6 +110,13 @@ pub fn parse_zone(text: &str) -> Result<Tz, String> {
     if let Some(tz) = chrono_tz::TZ_VARIANTS
         .iter()
         .find(|tz| tz.name().eq_ignore_ascii_case(text))
+    {
+        return Ok(*tz);
+    }
+    let lower = text.to_lowercase().replace('ё', "е").replace(' ', "-");
+    if let Some((_, tz)) = CITIES
+        .iter()
+        .find(|(names, _)| names.split(',').any(|n| n == lower))
     {
         return Ok(*tz);
     }
@@ -149,14 +159,17 @@ pub fn parse_zone(text: &str) -> Result<Tz, String> {
 /// `UTC`, `GMT`, `Z`, or an offset with or without them in front: `None` when `text` is
 /// none of these, else the whole hours (or why they are not whole hours).
 fn offset_hours(text: &str) -> Option<Result<i32, String>> {
-    let upper = text.to_ascii_uppercase();
-    let rest = upper
-        .strip_prefix("UTC")
-        .or_else(|| upper.strip_prefix("GMT"))
-        .unwrap_or(&upper)
-        .trim();
+    let upper = text.to_uppercase();
+    let (base, rest) = match ["UTC", "GMT", "MSK", "МСК"]
+        .iter()
+        .find_map(|p| upper.strip_prefix(p).map(|rest| (*p, rest)))
+    {
+        Some(("MSK" | "МСК", rest)) => (3, rest.trim()),
+        Some((_, rest)) => (0, rest.trim()),
+        None => (0, upper.trim()),
+    };
     if rest.is_empty() || rest == "Z" {
-        return Some(Ok(0));
+        return Some(Ok(base));
     }
     let (sign, digits) = match rest.chars().next()? {
         '+' => (1, &rest[1..]),
@@ -181,8 +194,42 @@ fn offset_hours(text: &str) -> Option<Result<i32, String>> {
             "an offset of {h}:{m:02} has no fixed zone; use the place's name, e.g. Asia/Kolkata"
         )));
     }
-    Some(Ok(sign * h))
+    Some(Ok(base + sign * h))
 }
+
+/// Cities as written in Russian or Kazakh (lower case, `ё` as `е`, spaces as hyphens), and
+/// Moscow time's abbreviation, with their zone. Kazakhstan keeps one time (UTC+5) everywhere since 2024, and its western
+/// zones still have names of their own.
+const CITIES: &[(&str, Tz)] = &[
+    (
+        "алматы,алма-ата,астана,нур-султан,шымкент,караганда,қарағанды,павлодар,\
+         усть-каменогорск,өскемен,семей,тараз,туркестан,түркістан,петропавловск,кокшетау,\
+         көкшетау,талдыкорган,талдықорған,жезказган,жезқазған,экибастуз,екібастұз",
+        Tz::Asia__Almaty,
+    ),
+    ("актобе,ақтөбе", Tz::Asia__Aqtobe),
+    ("атырау", Tz::Asia__Atyrau),
+    ("актау,ақтау", Tz::Asia__Aqtau),
+    ("уральск,орал", Tz::Asia__Oral),
+    ("костанай,қостанай", Tz::Asia__Qostanay),
+    ("кызылорда,қызылорда", Tz::Asia__Qyzylorda),
+    (
+        "msk,мск,москва,санкт-петербург,казань,нижний-новгород",
+        Tz::Europe__Moscow,
+    ),
+    (
+        "екатеринбург,челябинск,тюмень,уфа,пермь",
+        Tz::Asia__Yekaterinburg,
+    ),
+    ("омск", Tz::Asia__Omsk),
+    ("новосибирск", Tz::Asia__Novosibirsk),
+    ("красноярск", Tz::Asia__Krasnoyarsk),
+    ("иркутск", Tz::Asia__Irkutsk),
+    ("владивосток", Tz::Asia__Vladivostok),
+    ("ташкент,тошкент", Tz::Asia__Tashkent),
+    ("бишкек", Tz::Asia__Bishkek),
+    ("минск", Tz::Europe__Minsk),
+];
 
 #[cfg(test)]
 mod tests {
@@ -263,7 +310,17 @@ mod tests {
         assert!(err.contains("Asia/Kolkata"), "{err}");
         let err = name("+15").unwrap_err();
         assert!(err.contains("between -12 and +14"), "{err}");
-        for bad in ["", "Mars/Base", "Алматы", "5 pm", "+5x", "UTC+123"] {
+        assert_eq!(name("MSK").unwrap(), "Europe/Moscow");
+        assert_eq!(name("мск").unwrap(), "Europe/Moscow");
+        assert_eq!(name("МСК+2").unwrap(), "Etc/GMT-5");
+        assert_eq!(name("MSK-1").unwrap(), "Etc/GMT-2");
+        assert_eq!(name("Алматы").unwrap(), "Asia/Almaty");
+        assert_eq!(name("Усть-Каменогорск").unwrap(), "Asia/Almaty");
+        assert_eq!(name("ақтөбе").unwrap(), "Asia/Aqtobe");
+        assert_eq!(name("Нижний Новгород").unwrap(), "Europe/Moscow");
+        assert_eq!(name("Тюмень").unwrap(), "Asia/Yekaterinburg");
+        assert!(name("MSK+12").unwrap_err().contains("between -12 and +14"));
+        for bad in ["", "Mars/Base", "Алматы-2", "5 pm", "+5x", "UTC+123"] {
             let err = name(bad).unwrap_err();
             assert!(err.contains("unknown time zone"), "{bad}: {err}");
         }
