@@ -2031,5 +2031,11 @@ async fn quiet_hours_follow_the_subscriber_then_the_list_then_the_operator() {
     for id in ids {
         let c = store.campaign(id).await.unwrap().unwrap();
         assert_eq!(c.status, CampaignStatus::Running, "it waits, not ends");
+        // The status says who waits, and until when.
+        let s = campaigns::status(&store, id).await.unwrap().unwrap();
+        assert_eq!(
+            (s.waiting, s.next_due, s.quiet_hours.as_deref()),
+            (1, Some(opens), Some("09:00-21:00"))
+        );
     }
 }

@@ -179,6 +179,22 @@ pub async fn run(
                     ))
                     .unwrap_or_default()
             );
+            if s.waiting > 0
+                && !s.status.is_final()
+                && let Some(due) = s.next_due
+            {
+                println!(
+                    "  waiting: {} of the queued are due later ({}); the first at {}",
+                    s.waiting,
+                    match &s.quiet_hours {
+                        Some(w) => format!(
+                            "outside the send window {w} in each recipient's time zone, a retry, or pacing"
+                        ),
+                        None => "a retry, or pacing".into(),
+                    },
+                    local_time(due)
+                );
+            }
             let waiting = c["queued"].as_i64().unwrap_or(0) > 0;
             match &s.engine {
                 Some(holder) => println!("  engine: {holder} sends"),

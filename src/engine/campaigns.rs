@@ -547,6 +547,12 @@ pub struct Status {
     pub rate_per_sec: f64,
     /// Seconds until the queue is empty at that rate.
     pub eta_seconds: Option<i64>,
+    /// Queued rows due only later: outside their send window, waiting to be retried, or
+    /// paced; and when the first of them is due.
+    pub waiting: i64,
+    pub next_due: Option<DateTime<Utc>>,
+    /// The campaign's send window (`09:00-21:00`), if it has one.
+    pub quiet_hours: Option<String>,
     /// The process that sends for this database now (`HOST:PID`), if one does.
     pub engine: Option<String>,
 }
@@ -562,6 +568,7 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
     let minute =
         outbox::sent_since(&mut conn, id, Utc::now() - chrono::Duration::seconds(60)).await?;
     let engine = outbox::engine_holder(&mut conn).await?;
+    let (waiting, next_due) = outbox::waiting(&mut conn, id, Utc::now()).await?;
     conn.commit().await?;
     let rate = minute as f64 / 60.0;
     let left = c.counts.queued + c.counts.sending;
@@ -588,6 +595,13 @@ pub async fn status(store: &Store, id: CampaignId) -> Result<Option<Status>, Sto
         left_out: serde_json::from_str(&c.left_out).unwrap_or_default(),
         rate_per_sec: (rate * 100.0).round() / 100.0,
         eta_seconds: (rate > 0.0 && left > 0).then(|| (left as f64 / rate).ceil() as i64),
+        waiting,
+        next_due,
+        quiet_hours: c
+            .quiet_start
+            .as_ref()
+            .zip(c.quiet_end.as_ref())
+            .map(|(a, b)| format!("{a}-{b}")),
         engine,
     }))
 }

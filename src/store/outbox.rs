@@ -766,6 +766,24 @@ pub async fn sent_since(
     .await?)
 }
 
+/// How many of a campaign's queued rows are due only after `now` (waiting for their send
+/// window, a retry, or the pacing), and when the first of them is.
+pub async fn waiting(
+    conn: &mut SqliteConnection,
+    campaign: CampaignId,
+    now: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    // Reads the campaign's queued rows, as the counts of a status do.
+    Ok(sqlx::query_as(
+        "SELECT count(*), min(next_attempt_at) FROM outbox \
+         WHERE campaign_id = ?1 AND state = 'queued' AND next_attempt_at > ?2",
+    )
+    .bind(campaign)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Takes or renews the engine lease for `holder` until `until`; `false` while another
 /// holder's lease runs.
 pub async fn take_engine_lease(
