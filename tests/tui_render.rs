@@ -1022,26 +1022,33 @@ async fn accounts_are_added_and_changed_through_the_form() {
     assert_eq!(target.token, "7000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 }
 
+/// The console at 80×24 with the campaign form open, `name` typed, the list and the account
+/// as they come (a WhatsApp account), and the cursor past the template, in the message.
+async fn composing(services: &Services, name: &str) -> App {
+    let mut app = loaded_app(services, "default", (80, 24)).await;
+    press(
+        &mut app,
+        services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
+    )
+    .await;
+    type_text(&mut app, services, name).await;
+    press(
+        &mut app,
+        services,
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    )
+    .await;
+    app
+}
+
 /// A name another campaign has is refused when the form is saved, and the refusal shows
 /// under the name, which gets the focus; nothing is made.
 #[tokio::test]
 async fn a_taken_campaign_name_shows_under_the_name() {
     use cleverplatform::tui::campaign_form::Row;
     let (_dir, services) = demo_copy().await;
-    let mut app = loaded_app(&services, "default", (80, 24)).await;
-    press(
-        &mut app,
-        &services,
-        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
-    )
-    .await;
-    type_text(&mut app, &services, "Weekly digest #48").await;
-    press(
-        &mut app,
-        &services,
-        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
-    )
-    .await;
+    let mut app = composing(&services, "Weekly digest #48").await;
     type_text(&mut app, &services, "Hi {{ name }}").await;
     press(&mut app, &services, &[KeyCode::F(2)]).await;
     let form = app.campaign_form.as_ref().expect("still open");
@@ -1190,21 +1197,7 @@ async fn campaigns_are_composed_in_the_form() {
 #[tokio::test]
 async fn a_policy_hit_in_the_form_shows_at_80x24() {
     let (_dir, services) = demo_copy().await;
-    let mut app = loaded_app(&services, "default", (80, 24)).await;
-    press(
-        &mut app,
-        &services,
-        &[pane_key(PaneId::Campaigns), KeyCode::Char('n')],
-    )
-    .await;
-    type_text(&mut app, &services, "Friday").await;
-    // The list and the account as they come (a WhatsApp account), past the template.
-    press(
-        &mut app,
-        &services,
-        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
-    )
-    .await;
+    let mut app = composing(&services, "Friday").await;
     type_text(
         &mut app,
         &services,
