@@ -2039,3 +2039,73 @@ async fn quiet_hours_follow_the_subscriber_then_the_list_then_the_operator() {
         );
     }
 }
+
+/// Campaigns on one account share its rate: two started one after the other both move from
+/// the first batches on, instead of the second waiting for the first to finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_on_one_account_share_it_fairly() {
+    let _serial = SERIAL.lock().await;
+    let numbers = phones(800);
+    let w = workspace(&numbers[..400]).await;
+    let csv = w._dir.path().join("m.csv");
+    let mut text = String::from("phone,name,consent\n");
+    for p in &numbers[400..] {
+        text.push_str(&format!("{p},M,yes\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    import_file(&w.store, &csv, &ImportOptions::new("M", "t"), |_| {})
+        .await
+        .unwrap();
+    let sb = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            whatsapp_per_second: u32::MAX,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // 100 messages a second: 800 take eight seconds at the least.
+    account_at(&w.store, "WA", &sb.base_url(), "EAAG", "2001", Some(100.0)).await;
+    let first = campaign(&w.store, "First", "WA").await;
+    let second = campaigns::create(
+        &w.store,
+        &Spec {
+            name: "Second".into(),
+            list: "M".into(),
+            account: "WA".into(),
+            wa_template: Some("promo".into()),
+            wa_lang: Some("ru".into()),
+            wa_params: vec!["{{ name }}".into()],
+            ..Spec::default()
+        },
+        "t",
+    )
+    .await
+    .unwrap();
+    campaigns::start(&w.store, second, "t").await.unwrap();
+    let engine = start_engine(
+        &w.store,
+        EngineOptions {
+            rate_override: None,
+            ..fast()
+        },
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (a, b) = loop {
+        let a = w.store.campaign(first).await.unwrap().unwrap().counts.sent;
+        let b = w.store.campaign(second).await.unwrap().unwrap().counts.sent;
+        if a + b >= 200 {
+            break (a, b);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{a} + {b}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    engine.stop().await;
+    // Taking turns, each has about half; one after the other, the second would have none.
+    assert!(a >= 50 && b >= 50, "first {a}, second {b}");
+    assert!(
+        a < 400 && b < 400,
+        "neither is done yet: first {a}, second {b}"
+    );
+}
