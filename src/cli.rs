@@ -216,6 +216,30 @@ pub enum SubscribersCommand {
         default_region: Option<String>,
     },
 
+    /// Change a subscriber's name, language or time zone (audited); addresses and consent
+    /// have commands of their own
+    Edit {
+        /// An address (a phone in any format, a chat id, an Instagram id), or `#ID`
+        who: String,
+        /// The name messages greet them by
+        #[arg(long)]
+        name: Option<String>,
+        /// Their language, e.g. ru, kk, en
+        #[arg(long, value_name = "CODE")]
+        locale: Option<String>,
+        /// Their time zone, for quiet hours: an IANA name (Asia/Aqtobe), a city, or an offset
+        /// (UTC+5)
+        #[arg(long, value_name = "ZONE", conflicts_with = "no_time_zone")]
+        time_zone: Option<String>,
+        /// Forget their time zone: quiet hours use their list's, else `[engine] time_zone`
+        #[arg(long)]
+        no_time_zone: bool,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
+    },
+
     /// Take an address off the do-not-contact list (audited)
     Unsuppress {
         /// Phone (any format), chat id or Instagram id

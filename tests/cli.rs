@@ -1970,3 +1970,100 @@ fn a_lists_time_zone_is_set_changed_and_shown() {
         ]
     );
 }
+
+#[test]
+fn a_subscribers_name_language_and_time_zone_are_edited() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    let csv = home.path().join("s.csv");
+    std::fs::write(&csv, "phone,name,timezone\n+77011234567,Айгерим,UTC+5\n").unwrap();
+    run(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "L",
+    ])
+    .assert()
+    .success();
+    let shown = || stdout_json(run(&["subscribers", "show", "#1", "--json"]));
+    run(&["subscribers", "edit", "#1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to change"));
+    run(&["subscribers", "edit", "#1", "--time-zone", "Mars"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown time zone `Mars`"));
+    run(&["subscribers", "edit", "#1", "--name", " "])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a name cannot be empty"));
+    assert_eq!(shown()["time_zone"], "Etc/GMT-5", "refusals change nothing");
+    // Found by a local form of the number, as everywhere.
+    run(&[
+        "subscribers",
+        "edit",
+        "8 701 123 45 67",
+        "--time-zone",
+        "Ақтөбе",
+        "--locale",
+        "KK",
+    ])
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("time zone Asia/Aqtobe (was Etc/GMT-5)")
+            .and(predicate::str::contains("language kk (was none)")),
+    );
+    run(&["subscribers", "edit", "#1", "--time-zone", "asia/aqtobe"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing changed"));
+    run(&[
+        "subscribers",
+        "edit",
+        "#1",
+        "--name",
+        "Aigerim",
+        "--no-time-zone",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("name `Aigerim` (was `Айгерим`)"));
+    let s = shown();
+    assert_eq!(
+        (&s["name"], &s["locale"], &s["time_zone"]),
+        (&"Aigerim".into(), &"kk".into(), &serde_json::Value::Null)
+    );
+    // The search finds the new name, not the old one.
+    for (text, n) in [("Aigerim", 1), ("Айгерим", 0)] {
+        let found = stdout_json(run(&["subscribers", "list", "--search", text, "--json"]));
+        assert_eq!(found["total"], n, "{text}");
+    }
+    let audit: Vec<(Option<String>, Option<String>)> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection;
+            let db = data.join("clever.db");
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query_as(
+                "SELECT detail ->> 'time_zone', detail ->> '$.before.time_zone' \
+                 FROM audit_log WHERE action = 'subscriber.edit' ORDER BY id",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        });
+    let s = |z: &str| Some(z.to_string());
+    assert_eq!(
+        audit,
+        [(s("Asia/Aqtobe"), s("Etc/GMT-5")), (None, s("Asia/Aqtobe"))]
+    );
+}

@@ -250,6 +250,87 @@ pub async fn run(
             }
             Ok(())
         }
+        SubscribersCommand::Edit {
+            who,
+            name,
+            locale,
+            time_zone,
+            no_time_zone,
+            default_region,
+        } => {
+            if name.is_none() && locale.is_none() && time_zone.is_none() && !no_time_zone {
+                bail!(
+                    "nothing to change: give --name TEXT, --locale CODE, --time-zone ZONE or \
+                     --no-time-zone"
+                );
+            }
+            let zone = time_zone
+                .as_deref()
+                .map(|z| crate::domain::quiet::parse_zone(z).map(|tz| tz.name()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?;
+            let name = name.map(|n| crate::domain::one_line(n.trim()).into_owned());
+            if name.as_deref() == Some("") {
+                bail!("--name: a name cannot be empty");
+            }
+            let locale = locale.map(|l| l.trim().to_lowercase());
+            super::permit(store, config, Change::Subscriber).await?;
+            let id =
+                find_subscriber(store, &who, region(default_region.as_deref(), config)?).await?;
+            let Some(before) = store.subscriber_detail(id).await?.map(|d| d.row) else {
+                bail!("there is no subscriber {id}; `clever subscribers list` numbers them");
+            };
+            let after_name = name.as_deref().unwrap_or(&before.name);
+            let after_locale = match locale.as_deref() {
+                Some("") => None,
+                Some(l) => Some(l),
+                None => before.locale.as_deref(),
+            };
+            let after_zone = match (zone, no_time_zone) {
+                (_, true) => None,
+                (Some(z), _) => Some(z),
+                (None, _) => before.time_zone.as_deref(),
+            };
+            let who_now = format!("{} (#{})", after_name, before.id);
+            if after_name == before.name
+                && after_locale == before.locale.as_deref()
+                && after_zone == before.time_zone.as_deref()
+            {
+                println!("{who_now} is like that already; nothing changed");
+                return Ok(());
+            }
+            let mut tx = store.begin().await?;
+            store::subscribers::update_profile(
+                &mut tx,
+                &before,
+                after_name,
+                after_locale,
+                after_zone,
+                &actor(),
+            )
+            .await?;
+            tx.commit().await?;
+            let shown = |v: Option<&str>| v.unwrap_or("none").to_string();
+            if after_name != before.name {
+                println!("{who_now}: name `{after_name}` (was `{}`)", before.name);
+            }
+            if after_locale != before.locale.as_deref() {
+                println!(
+                    "{who_now}: language {} (was {})",
+                    shown(after_locale),
+                    shown(before.locale.as_deref())
+                );
+            }
+            if after_zone != before.time_zone.as_deref() {
+                println!(
+                    "{who_now}: time zone {} (was {}); quiet hours follow it from each campaign's \
+                     next batch",
+                    after_zone.unwrap_or("none, so their list's or `[engine] time_zone`"),
+                    shown(before.time_zone.as_deref())
+                );
+            }
+            Ok(())
+        }
         SubscribersCommand::Unsuppress {
             address,
             channel,

@@ -51,6 +51,8 @@ pub struct Allows {
 pub enum Change {
     /// Importing subscribers.
     Import,
+    /// Changing a subscriber's name, language or time zone.
+    Subscriber,
     /// Creating or deleting a list.
     List,
     /// Lifting a suppression.
@@ -67,6 +69,7 @@ impl Change {
     fn what(self) -> &'static str {
         match self {
             Change::Import => "importing subscribers",
+            Change::Subscriber => "changing subscribers",
             Change::List => "changing lists",
             Change::Unsuppress => "lifting a suppression",
             Change::Consent => "recording a consent",
@@ -354,6 +357,7 @@ mod tests {
         for s in [LicenseState::Active, LicenseState::Unlicensed] {
             for c in [
                 Change::Import,
+                Change::Subscriber,
                 Change::List,
                 Change::Unsuppress,
                 real,

@@ -997,3 +997,44 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Changes a subscriber's name, language and time zone, and records who did it, with what
+/// they were.
+pub async fn update_profile(
+    conn: &mut SqliteConnection,
+    before: &SubscriberRow,
+    name: &str,
+    locale: Option<&str>,
+    time_zone: Option<&str>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE subscribers SET name = ?, locale = ?, time_zone = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(name)
+    .bind(locale)
+    .bind(time_zone)
+    .bind(super::now())
+    .bind(before.id)
+    .execute(&mut *conn)
+    .await?;
+    super::audit::record(
+        conn,
+        actor,
+        "subscriber.edit",
+        "subscriber",
+        Some(&before.id.to_string()),
+        &serde_json::json!({
+            "name": name,
+            "locale": locale,
+            "time_zone": time_zone,
+            "before": {
+                "name": before.name,
+                "locale": before.locale,
+                "time_zone": before.time_zone,
+            },
+        }),
+    )
+    .await?;
+    Ok(())
+}
