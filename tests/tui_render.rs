@@ -304,6 +304,60 @@ async fn two_imported_at_80x24() -> (
     (dir, services, app)
 }
 
+/// A subscriber who got a message at night: `z` on them asks for their time zone, read as
+/// the import reads one; a zone that is none keeps the text to be put right; empty forgets it.
+#[tokio::test]
+async fn a_subscribers_time_zone_is_set_from_the_console() {
+    let (_dir, services, mut app) = two_imported_at_80x24().await;
+    let zone = || async {
+        let d = services
+            .store
+            .subscriber_detail(app_selected_id(&services).await)
+            .await
+            .unwrap()
+            .unwrap();
+        d.row.time_zone
+    };
+    let mut keys = vec![KeyCode::Enter, KeyCode::Char('z')];
+    keys.extend("Актобе".chars().map(KeyCode::Char));
+    press(&mut app, &services, &keys).await;
+    snap!("time_zone_prompt_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Enter]).await;
+    assert_eq!(zone().await.as_deref(), Some("Asia/Aqtobe"));
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("time zone Asia/Aqtobe (was none)"),
+        "{n:?}"
+    );
+    // The prompt comes filled with the zone; a wrong one is refused and stays to be fixed.
+    let mut keys = vec![KeyCode::Char('z')];
+    keys.extend("/Mars".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        n.error && n.text.contains("unknown time zone `Asia/Aqtobe/Mars`"),
+        "{n:?}"
+    );
+    assert_eq!(app.prompt.as_ref().unwrap().text(), "Asia/Aqtobe/Mars");
+    assert_eq!(zone().await.as_deref(), Some("Asia/Aqtobe"));
+    // Emptied, it is forgotten: their list's zone applies.
+    let mut keys = vec![KeyCode::Backspace; "Asia/Aqtobe/Mars".chars().count()];
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    assert_eq!(zone().await, None);
+}
+
+/// The selected subscriber's id, by their (first) name in the two imported.
+async fn app_selected_id(services: &Services) -> cleverplatform::domain::SubscriberId {
+    let mut conn = services.store.read().await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM subscribers WHERE name = 'Айгерим'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    cleverplatform::domain::SubscriberId(id)
+}
+
 /// An operator told by phone to stop: `o` on the subscriber suppresses every address with
 /// the reason typed, audited; `o` again lifts it, also with a reason.
 #[tokio::test]

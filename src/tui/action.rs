@@ -83,6 +83,8 @@ pub enum Action {
     OptOut,
     /// Record a consent the selected subscriber gave or withdrew (a form).
     Consent,
+    /// Set or forget the selected subscriber's time zone (a prompt).
+    TimeZone,
     /// Check the selected account's token now.
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
@@ -153,6 +155,7 @@ impl Action {
             Action::DeleteList => "delete_list",
             Action::OptOut => "opt_out",
             Action::Consent => "consent",
+            Action::TimeZone => "time_zone",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
             Action::StartCampaign => "start_campaign",
@@ -209,6 +212,9 @@ impl Action {
             }
             Action::Consent => {
                 "Subscribers: record a consent the selected subscriber gave or withdrew (by phone, on paper), with its proof"
+            }
+            Action::TimeZone => {
+                "Subscribers: set the selected subscriber's time zone, which quiet hours use (empty: their list's)"
             }
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"

@@ -170,6 +170,15 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                     "Enter lift",
                 ),
+                PromptKind::TimeZone(_) => (
+                    format!(
+                        "Time zone of {} (Asia/Aqtobe, Актобе, UTC+5; empty: the list's)",
+                        app.subscribers
+                            .selected()
+                            .map_or("them", |s| s.name.as_str())
+                    ),
+                    "Enter set",
+                ),
                 PromptKind::LicenceKey => ("Licence key".into(), "Enter activate"),
                 PromptKind::CheckNumber => ("Number to check".into(), "Enter check"),
                 PromptKind::CheckSearch => (

@@ -87,6 +87,11 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Record a consent given or withdrawn (the consent form).
     RecordConsent(crate::tui::consent_form::ConsentDraft),
+    /// Set a subscriber's time zone (a zone's name), or forget it.
+    SetTimeZone {
+        id: SubscriberId,
+        zone: Option<String>,
+    },
     /// Suppress every address of a subscriber or, with `lift`, free every suppressed one.
     Suppress {
         id: SubscriberId,
@@ -218,6 +223,8 @@ pub enum Reply {
     AccountStatusSet(String),
     /// What a suppression (or its lifting) changed, or why it could not be made.
     Suppressed(Result<String, String>),
+    /// What a change of a subscriber's time zone did.
+    TimeZoneSet(Result<String, String>),
     /// What recording a consent came to, in words.
     ConsentRecorded(Result<String, String>),
     /// An account's name and what its check found.
@@ -413,6 +420,7 @@ async fn change_of(
         Request::Import { .. } => Some(Change::Import),
         Request::DeleteList { .. } => Some(Change::List),
         Request::Suppress { lift: true, .. } => Some(Change::Unsuppress),
+        Request::SetTimeZone { .. } => Some(Change::Subscriber),
         Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
             Some(Change::Consent)
         }
@@ -646,6 +654,35 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 (false, false) => Ok(format!("not messaged again: {addresses}")),
                 (false, true) => Ok(format!("suppression lifted: {addresses}")),
             })
+        }
+        Request::SetTimeZone { id, zone } => {
+            let Some(before) = store.subscriber_detail(id).await?.map(|d| d.row) else {
+                return Ok(Reply::TimeZoneSet(Err("that subscriber is gone".into())));
+            };
+            let name = crate::domain::one_line(&before.name).into_owned();
+            let shown = |z: Option<&str>| z.unwrap_or("none, so their list's").to_string();
+            if before.time_zone == zone {
+                return Ok(Reply::TimeZoneSet(Ok(format!(
+                    "{name}: time zone {} already; nothing changed",
+                    shown(zone.as_deref())
+                ))));
+            }
+            let mut tx = store.begin().await?;
+            crate::store::subscribers::update_profile(
+                &mut tx,
+                &before,
+                &before.name,
+                before.locale.as_deref(),
+                zone.as_deref(),
+                &services.actor,
+            )
+            .await?;
+            tx.commit().await?;
+            Reply::TimeZoneSet(Ok(format!(
+                "{name}: time zone {} (was {}); quiet hours follow it from each campaign's next batch",
+                shown(zone.as_deref()),
+                before.time_zone.as_deref().unwrap_or("none")
+            )))
         }
         Request::SetAccountStatus { id, reason } => {
             let status = if reason.is_some() {

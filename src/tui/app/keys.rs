@@ -169,6 +169,21 @@ impl App {
                             reason: text,
                         })];
                     }
+                    PromptKind::TimeZone(id) => {
+                        let zone = match text.as_str() {
+                            "" => None,
+                            _ => match crate::domain::quiet::parse_zone(&text) {
+                                Ok(tz) => Some(tz.name().to_string()),
+                                Err(e) => {
+                                    // The text stays, to be put right.
+                                    self.notify(e, true);
+                                    self.prompt = Some(Prompt::new(PromptKind::TimeZone(id), text));
+                                    return Vec::new();
+                                }
+                            },
+                        };
+                        return vec![Tagged::any(Request::SetTimeZone { id, zone })];
+                    }
                     PromptKind::LicenceKey if text.is_empty() => {
                         self.notify("no key typed; nothing changed", false);
                     }
@@ -503,6 +518,24 @@ impl App {
                         self.prompt = Some(Prompt::new(
                             PromptKind::SuppressReason { id, lift },
                             String::new(),
+                        ));
+                        // The field sits under the list; a full-screen detail would hide it.
+                        self.focus = Focus::List;
+                    }
+                }
+                Vec::new()
+            }
+            Action::TimeZone => {
+                match self.subscribers.selected() {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "time zones are set in the Subscribers pane (2, pick one, z)",
+                        false,
+                    ),
+                    None => self.notify("no subscriber selected", false),
+                    Some(s) => {
+                        self.prompt = Some(Prompt::new(
+                            PromptKind::TimeZone(s.id),
+                            s.time_zone.clone().unwrap_or_default(),
                         ));
                         // The field sits under the list; a full-screen detail would hide it.
                         self.focus = Focus::List;

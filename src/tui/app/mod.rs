@@ -108,6 +108,8 @@ pub enum PromptKind {
         id: SubscriberId,
         lift: bool,
     },
+    /// A subscriber's time zone (empty forgets it).
+    TimeZone(SubscriberId),
     /// A licence key to activate with (masked).
     LicenceKey,
     /// A counterparty's number to check (validated as it is typed).

@@ -39,7 +39,9 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
-            Reply::Suppressed(result) | Reply::ConsentRecorded(result) => {
+            Reply::Suppressed(result)
+            | Reply::ConsentRecorded(result)
+            | Reply::TimeZoneSet(result) => {
                 self.consent_form = None;
                 match result {
                     Ok(m) => self.notify(m, false),

@@ -275,11 +275,26 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             "Language",
             d.row.locale.clone().unwrap_or_else(|| "—".into()),
         ),
-        field(
-            t,
-            "Time zone",
-            d.row.time_zone.clone().unwrap_or_else(|| "—".into()),
-        ),
+        {
+            let mut zone = field(
+                t,
+                "Time zone",
+                d.row
+                    .time_zone
+                    .clone()
+                    .unwrap_or_else(|| "— (the list's)".into()),
+            );
+            if let Some(key) = app.keymap.first_key(
+                crate::tui::keymap::Mode::Normal,
+                crate::tui::action::Action::TimeZone,
+            ) {
+                zone.push_span(Span::styled(
+                    format!(" · {key} sets it"),
+                    t.style(Meaning::Muted),
+                ));
+            }
+            zone
+        },
         field(
             t,
             "Lists",
