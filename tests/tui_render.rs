@@ -1738,3 +1738,31 @@ async fn a_suspended_licence_makes_the_console_read_only() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+/// A running campaign that sends nothing because its rows wait for their send window says
+/// so in its detail: how many wait and till when.
+#[tokio::test]
+async fn rows_waiting_for_a_later_time_are_counted_in_the_detail() {
+    let (_dir, services) = demo_copy().await;
+    {
+        let mut tx = services.store.begin().await.unwrap();
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = '2099-01-01T12:00:00+00:00' WHERE id IN \
+             (SELECT id FROM outbox WHERE state = 'queued' AND campaign_id = \
+              (SELECT id FROM campaigns WHERE status = 'running') LIMIT 5)",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(
+        &mut app,
+        &services,
+        &[pane_key(PaneId::Campaigns), KeyCode::Enter],
+    )
+    .await;
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains(" · 5 wait till 2099-01-01"), "{screen}");
+}

@@ -73,8 +73,14 @@ pub enum Request {
         count: bool,
     },
     /// The detail of one row; `live` when this process's engine sends, so the send rate
-    /// comes from its state channel rather than the database.
-    Detail { pane: PaneId, id: i64, live: bool },
+    /// comes from its state channel rather than the database; `waiting` when a campaign's
+    /// rows due later are to be counted (a read of its whole queue, so not every second).
+    Detail {
+        pane: PaneId,
+        id: i64,
+        live: bool,
+        waiting: bool,
+    },
     /// Workspace-wide figures.
     Overview,
     /// Every subscriber list with its size.
@@ -184,6 +190,8 @@ pub enum Detail {
         rate: Option<f64>,
         /// The message as the first subscribers of the list get it.
         preview: Vec<(String, Result<String, String>)>,
+        /// Queued rows due only later, and when the first is (when asked for).
+        waiting: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)>,
     },
     /// The row says it all.
     None,
@@ -531,7 +539,12 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 rows,
             }
         }
-        Request::Detail { pane, id, live } => {
+        Request::Detail {
+            pane,
+            id,
+            live,
+            waiting,
+        } => {
             let detail = match pane {
                 PaneId::Subscribers => match store.subscriber_detail(SubscriberId(id)).await? {
                     Some(d) => Detail::Subscriber(Box::new(d)),
@@ -567,6 +580,15 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                         skips: store.campaign_skips(id).await?,
                         rate,
                         preview: crate::engine::campaigns::preview(store, id, 3).await?,
+                        waiting: match waiting {
+                            true => {
+                                let mut conn = store.read().await?;
+                                let w = crate::store::outbox::waiting(&mut conn, id, now).await?;
+                                conn.commit().await?;
+                                Some(w)
+                            }
+                            false => None,
+                        },
                     }
                 }
                 _ => Detail::None,

@@ -96,6 +96,9 @@ pub enum Overlay {
 /// Subscribers that may be messaged, per channel.
 pub type SendableCounts = Vec<(Channel, i64)>;
 
+/// How often the campaign detail counts the rows waiting for a later time.
+pub const WAITING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a text field is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {
@@ -205,6 +208,14 @@ pub struct App {
     /// The detail shown is kept on screen but fetched again with the next page (live
     /// progress), without losing its scroll position.
     detail_stale: bool,
+    /// A campaign's queued rows due only later (outside their send window, a retry) and the
+    /// first one's time, with when they were counted: counted again every
+    /// [`WAITING_EVERY`], as it reads the campaign's whole queue.
+    pub waiting: Option<(
+        i64,
+        std::time::Instant,
+        (i64, Option<chrono::DateTime<chrono::Utc>>),
+    )>,
     pub detail_scroll: u16,
     /// How far the detail can scroll before its last line leaves the bottom, as last drawn.
     pub detail_scroll_max: std::cell::Cell<u16>,
@@ -292,6 +303,7 @@ impl App {
             detail: None,
             detail_generation: 0,
             detail_stale: false,
+            waiting: None,
             detail_scroll: 0,
             detail_scroll_max: std::cell::Cell::new(u16::MAX),
             detail_width: std::cell::Cell::new(u16::MAX),

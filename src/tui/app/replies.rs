@@ -2,7 +2,7 @@
 
 use super::App;
 use crate::tui::action::PaneId;
-use crate::tui::worker::{Reply, Request, Rows, Tagged};
+use crate::tui::worker::{Detail, Reply, Request, Rows, Tagged};
 
 impl App {
     pub(super) fn on_reply(&mut self, reply: Tagged<Reply>) -> Vec<Tagged<Request>> {
@@ -243,6 +243,12 @@ impl App {
                 Vec::new()
             }
             Reply::Detail { pane, id, detail } => {
+                if let Detail::Campaign {
+                    waiting: Some(w), ..
+                } = &detail
+                {
+                    self.waiting = Some((id, std::time::Instant::now(), *w));
+                }
                 if generation == self.detail_generation {
                     self.detail = Some((pane, id, detail));
                     self.dirty = true;

@@ -195,6 +195,9 @@ impl App {
                 pane,
                 id,
                 live: self.live.active,
+                waiting: pane == PaneId::Campaigns
+                    && !matches!(&self.waiting, Some((w, at, _))
+                        if *w == id && at.elapsed() < super::WAITING_EVERY),
             },
         }]
     }

@@ -212,6 +212,10 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             Span::styled(bar(n.progress(), 24, t.ascii), t.style(Meaning::Gauge)),
             Span::raw(format!(" {}%", percent(n.progress()))),
         ]));
+        let waiting = app
+            .waiting
+            .filter(|(w, _, (later, _))| *w == c.id.0 && *later > 0 && !c.status.is_final())
+            .map(|(_, _, w)| w);
         for (label, value, meaning) in [
             ("Recipients", n.total, Meaning::Base),
             ("Queued", n.queued, Meaning::Base),
@@ -245,6 +249,16 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
                     "{} · may have reached the platform; U sends again",
                     group(value)
                 )
+            } else if label == "Queued"
+                && let Some((later, first)) = waiting
+            {
+                // Why a running campaign sends nothing: its rows wait for their window.
+                format!(
+                    "{} · {} wait till {}",
+                    group(value),
+                    group(later),
+                    first.as_ref().map_or_else(|| "later".into(), when)
+                )
             } else {
                 group(value)
             };
@@ -261,6 +275,7 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             skips,
             rate,
             preview,
+            ..
         },
     )) = &app.detail
         && *id == c.id.0
