@@ -766,13 +766,16 @@ pub async fn sent_since(
     .await?)
 }
 
+/// How many of a campaign's queued rows are due only later, and when the first of them is.
+pub type Waiting = (i64, Option<DateTime<Utc>>);
+
 /// How many of a campaign's queued rows are due only after `now` (waiting for their send
 /// window, a retry, or the pacing), and when the first of them is.
 pub async fn waiting(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
     now: DateTime<Utc>,
-) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+) -> Result<Waiting, StoreError> {
     // Reads the campaign's queued rows, as the counts of a status do.
     Ok(sqlx::query_as(
         "SELECT count(*), min(next_attempt_at) FROM outbox \

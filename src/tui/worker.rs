@@ -191,7 +191,7 @@ pub enum Detail {
         /// The message as the first subscribers of the list get it.
         preview: Vec<(String, Result<String, String>)>,
         /// Queued rows due only later, and when the first is (when asked for).
-        waiting: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)>,
+        waiting: Option<crate::store::outbox::Waiting>,
     },
     /// The row says it all.
     None,

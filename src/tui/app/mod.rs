@@ -211,11 +211,7 @@ pub struct App {
     /// A campaign's queued rows due only later (outside their send window, a retry) and the
     /// first one's time, with when they were counted: counted again every
     /// [`WAITING_EVERY`], as it reads the campaign's whole queue.
-    pub waiting: Option<(
-        i64,
-        std::time::Instant,
-        (i64, Option<chrono::DateTime<chrono::Utc>>),
-    )>,
+    pub waiting: Option<(i64, std::time::Instant, crate::store::outbox::Waiting)>,
     pub detail_scroll: u16,
     /// How far the detail can scroll before its last line leaves the bottom, as last drawn.
     pub detail_scroll_max: std::cell::Cell<u16>,
