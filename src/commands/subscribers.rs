@@ -277,7 +277,8 @@ pub async fn run(
             super::permit(store, config, Change::Subscriber).await?;
             let id =
                 find_subscriber(store, &who, region(default_region.as_deref(), config)?).await?;
-            let Some(before) = store.subscriber_detail(id).await?.map(|d| d.row) else {
+            let mut tx = store.begin().await?;
+            let Some(before) = store::subscribers::profile(&mut tx, id).await? else {
                 bail!("there is no subscriber {id}; `clever subscribers list` numbers them");
             };
             let after_name = name.as_deref().unwrap_or(&before.name);
@@ -299,7 +300,6 @@ pub async fn run(
                 println!("{who_now} is like that already; nothing changed");
                 return Ok(());
             }
-            let mut tx = store.begin().await?;
             store::subscribers::update_profile(
                 &mut tx,
                 &before,

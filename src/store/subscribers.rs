@@ -998,6 +998,21 @@ impl Store {
     }
 }
 
+/// A subscriber's name, language and time zone as they stand, read inside the transaction
+/// that changes them (the channel columns are left empty).
+pub async fn profile(
+    conn: &mut SqliteConnection,
+    id: SubscriberId,
+) -> Result<Option<SubscriberRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, locale, time_zone, NULL AS channels, NULL AS marketing, \
+         NULL AS suppressed FROM subscribers WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Changes a subscriber's name, language and time zone, and records who did it, with what
 /// they were.
 pub async fn update_profile(

@@ -678,7 +678,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             })
         }
         Request::SetTimeZone { id, zone } => {
-            let Some(before) = store.subscriber_detail(id).await?.map(|d| d.row) else {
+            let mut tx = store.begin().await?;
+            let Some(before) = crate::store::subscribers::profile(&mut tx, id).await? else {
                 return Ok(Reply::TimeZoneSet(Err("that subscriber is gone".into())));
             };
             let name = crate::domain::one_line(&before.name).into_owned();
@@ -689,7 +690,6 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                     shown(zone.as_deref())
                 ))));
             }
-            let mut tx = store.begin().await?;
             crate::store::subscribers::update_profile(
                 &mut tx,
                 &before,
