@@ -185,6 +185,19 @@ async fn emulators() -> sandbox::Running {
         .unwrap()
 }
 
+/// The emulators without WhatsApp's pacing, so the account's own rate is what holds.
+async fn unpaced_emulators() -> sandbox::Running {
+    sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            whatsapp_per_second: u32::MAX,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// An engine on `store` whose client gives up on an answer after 5 s.
 fn start_engine(store: &Store, options: EngineOptions) -> Engine {
     Engine::start(
@@ -1245,15 +1258,7 @@ async fn stopping_or_cancelling_mid_send_leaves_nothing_out() {
     let _serial = SERIAL.lock().await;
     let n = 6000;
     let w = workspace(&phones(n)).await;
-    let sb = sandbox::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SandboxOptions {
-            whatsapp_per_second: u32::MAX,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sb = unpaced_emulators().await;
     // 1 000 messages a second, 400 a batch: the campaign takes seconds.
     account_at(&w.store, "WA", &sb.base_url(), "EAAG", "1001", Some(1000.0)).await;
     let id = campaign(&w.store, "Slow", "WA").await;
@@ -2056,15 +2061,7 @@ async fn campaigns_on_one_account_share_it_fairly() {
     import_file(&w.store, &csv, &ImportOptions::new("M", "t"), |_| {})
         .await
         .unwrap();
-    let sb = sandbox::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SandboxOptions {
-            whatsapp_per_second: u32::MAX,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sb = unpaced_emulators().await;
     // 100 messages a second: 800 take eight seconds at the least.
     account_at(&w.store, "WA", &sb.base_url(), "EAAG", "2001", Some(100.0)).await;
     let first = campaign(&w.store, "First", "WA").await;
