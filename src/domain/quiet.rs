@@ -22,10 +22,14 @@ pub struct SendWindow {
 }
 
 impl SendWindow {
-    /// Reads `HH:MM-HH:MM`.
+    /// Reads `HH:MM-HH:MM`; the dash may be an en or em dash, as the console shows a window
+    /// (`09:00–21:00`) and word processors write one.
     pub fn parse(text: &str) -> Result<SendWindow, String> {
         let bad = || format!("`{text}` is not a send window like 09:00-21:00");
-        let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
+        let (a, b) = text
+            .trim()
+            .split_once(['-', '\u{2013}', '\u{2014}'])
+            .ok_or_else(bad)?;
         let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
         let (start, end) = (time(a)?, time(b)?);
         if start == end {
@@ -280,6 +284,18 @@ mod tests {
             Some(utc("2026-11-25T20:00:00Z"))
         );
         assert!(SendWindow::parse("9-21").is_err());
+        for written in [
+            "9:00-21:00",
+            "09:00–21:00",
+            "09:00 — 21:00",
+            " 09:00 - 21:00 ",
+        ] {
+            assert_eq!(
+                SendWindow::parse(written).map(|w| w.text()),
+                Ok("09:00-21:00".to_string()),
+                "{written}"
+            );
+        }
         assert!(SendWindow::parse("09:00-09:00").is_err());
         assert_eq!(w.text(), "20:00-02:00");
         assert_eq!(
