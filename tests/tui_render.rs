@@ -1766,3 +1766,56 @@ async fn rows_waiting_for_a_later_time_are_counted_in_the_detail() {
     let screen = format!("{}", render(&app).backend());
     assert!(screen.contains(" · 5 wait till 2099-01-01"), "{screen}");
 }
+
+/// `Z` sets the shown list's time zone, as `lists edit --time-zone` does; the lists panel
+/// shows it at once. On everyone, it says to pick a list first.
+#[tokio::test]
+async fn a_lists_time_zone_is_set_from_the_console() {
+    let (_dir, services) = demo_copy().await;
+    let mut app = loaded_app(&services, "default", (120, 36)).await;
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('2'), KeyCode::Char('Z')],
+    )
+    .await;
+    assert!(app.prompt.is_none());
+    assert!(
+        app.notices.last().unwrap().text.contains("pick a list"),
+        "{:?}",
+        app.notices
+    );
+    let list = {
+        press(
+            &mut app,
+            &services,
+            &[KeyCode::Char(']'), KeyCode::Char('Z')],
+        )
+        .await;
+        app.selected_list().unwrap().clone()
+    };
+    assert_eq!(
+        app.prompt.as_ref().unwrap().text(),
+        "Asia/Almaty",
+        "filled in"
+    );
+    let mut keys = vec![KeyCode::Backspace; "Asia/Almaty".len()];
+    keys.extend("UTC+6".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("time zone Etc/GMT-6 (was Asia/Almaty)"),
+        "{n:?}"
+    );
+    let stored = {
+        let mut conn = services.store.read().await.unwrap();
+        cleverplatform::store::lists::by_id(&mut conn, list.id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(stored.default_time_zone.as_deref(), Some("Etc/GMT-6"));
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("Etc/GMT-6"), "{screen}");
+}

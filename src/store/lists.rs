@@ -16,6 +16,14 @@ pub struct ListRow {
     pub members: i64,
 }
 
+/// A list with its size, as [`ListRow`] reads it.
+macro_rules! select_list {
+    () => {
+        "SELECT l.id, l.name, l.description, l.default_time_zone, l.created_at, \
+         (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members FROM lists l"
+    };
+}
+
 /// Creates a list.
 pub async fn insert(
     conn: &mut SqliteConnection,
@@ -57,13 +65,9 @@ pub async fn add_member(
 impl Store {
     /// Every list with its member count, by name.
     pub async fn lists(&self) -> Result<Vec<ListRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.name, l.description, l.default_time_zone, l.created_at, \
-             (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members \
-             FROM lists l ORDER BY l.name",
-        )
-        .fetch_all(self.pool())
-        .await?)
+        Ok(sqlx::query_as(concat!(select_list!(), " ORDER BY l.name"))
+            .fetch_all(self.pool())
+            .await?)
     }
 }
 
@@ -78,19 +82,23 @@ pub async fn id_by_name(
         .await?)
 }
 
+/// One list with its size, by id.
+pub async fn by_id(conn: &mut SqliteConnection, id: ListId) -> Result<Option<ListRow>, StoreError> {
+    Ok(sqlx::query_as(concat!(select_list!(), " WHERE l.id = ?"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
 /// One list with its size, by name.
 pub async fn by_name(
     conn: &mut SqliteConnection,
     name: &str,
 ) -> Result<Option<ListRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT l.id, l.name, l.description, l.default_time_zone, l.created_at, \
-         (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members \
-         FROM lists l WHERE l.name = ?",
-    )
-    .bind(name)
-    .fetch_optional(conn)
-    .await?)
+    Ok(sqlx::query_as(concat!(select_list!(), " WHERE l.name = ?"))
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Renames a list, or changes its description or its time zone (the one quiet hours use

@@ -85,6 +85,8 @@ pub enum Action {
     Consent,
     /// Set or forget the selected subscriber's time zone (a prompt).
     TimeZone,
+    /// Set or forget the shown list's time zone (a prompt).
+    ListTimeZone,
     /// Check the selected account's token now.
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
@@ -156,6 +158,7 @@ impl Action {
             Action::OptOut => "opt_out",
             Action::Consent => "consent",
             Action::TimeZone => "time_zone",
+            Action::ListTimeZone => "list_time_zone",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
             Action::StartCampaign => "start_campaign",
@@ -215,6 +218,9 @@ impl Action {
             }
             Action::TimeZone => {
                 "Subscribers: set the selected subscriber's time zone, which quiet hours use (empty: their list's)"
+            }
+            Action::ListTimeZone => {
+                "Subscribers: set the shown list's time zone, for its members with none of their own (empty: the configuration's)"
             }
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"

@@ -241,6 +241,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::OptOut, vec!["o"]),
         (M::Normal, A::Consent, vec!["C"]),
         (M::Normal, A::TimeZone, vec!["z"]),
+        (M::Normal, A::ListTimeZone, vec!["Z"]),
         (M::Normal, A::CheckAccount, vec!["c"]),
         (M::Normal, A::PauseResume, vec!["p"]),
         (M::Normal, A::StartCampaign, vec!["s"]),

@@ -179,6 +179,13 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                     "Enter set",
                 ),
+                PromptKind::ListTimeZone(_) => (
+                    format!(
+                        "Time zone of list {} (Asia/Almaty, UTC+5; empty: the configuration's)",
+                        app.shown_list_name()
+                    ),
+                    "Enter set",
+                ),
                 PromptKind::LicenceKey => ("Licence key".into(), "Enter activate"),
                 PromptKind::CheckNumber => ("Number to check".into(), "Enter check"),
                 PromptKind::CheckSearch => (

@@ -93,6 +93,8 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Record a consent given or withdrawn (the consent form).
     RecordConsent(crate::tui::consent_form::ConsentDraft),
+    /// Set a list's time zone (a zone's name), or forget it.
+    SetListTimeZone { id: ListId, zone: Option<String> },
     /// Set a subscriber's time zone (a zone's name), or forget it.
     SetTimeZone {
         id: SubscriberId,
@@ -429,6 +431,7 @@ async fn change_of(
         Request::DeleteList { .. } => Some(Change::List),
         Request::Suppress { lift: true, .. } => Some(Change::Unsuppress),
         Request::SetTimeZone { .. } => Some(Change::Subscriber),
+        Request::SetListTimeZone { .. } => Some(Change::List),
         Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
             Some(Change::Consent)
         }
@@ -676,6 +679,34 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 (false, false) => Ok(format!("not messaged again: {addresses}")),
                 (false, true) => Ok(format!("suppression lifted: {addresses}")),
             })
+        }
+        Request::SetListTimeZone { id, zone } => {
+            let mut tx = store.begin().await?;
+            let Some(before) = crate::store::lists::by_id(&mut tx, id).await? else {
+                return Ok(Reply::TimeZoneSet(Err("that list is gone".into())));
+            };
+            let was = before.default_time_zone.as_deref().unwrap_or("none");
+            if before.default_time_zone == zone {
+                return Ok(Reply::TimeZoneSet(Ok(format!(
+                    "list “{}”: time zone {was} already; nothing changed",
+                    before.name
+                ))));
+            }
+            crate::store::lists::update(
+                &mut tx,
+                &before,
+                &before.name,
+                &before.description,
+                zone.as_deref(),
+                &services.actor,
+            )
+            .await?;
+            tx.commit().await?;
+            Reply::TimeZoneSet(Ok(format!(
+                "list “{}”: time zone {} (was {was}); quiet hours of its members with none of their own follow it from each campaign's next batch",
+                before.name,
+                zone.as_deref().unwrap_or("none, so the configuration's")
+            )))
         }
         Request::SetTimeZone { id, zone } => {
             let mut tx = store.begin().await?;

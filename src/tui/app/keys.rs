@@ -169,7 +169,7 @@ impl App {
                             reason: text,
                         })];
                     }
-                    PromptKind::TimeZone(id) => {
+                    PromptKind::TimeZone(_) | PromptKind::ListTimeZone(_) => {
                         let zone = match text.as_str() {
                             "" => None,
                             _ => match crate::domain::quiet::parse_zone(&text) {
@@ -177,12 +177,16 @@ impl App {
                                 Err(e) => {
                                     // The text stays, to be put right.
                                     self.notify(e, true);
-                                    self.prompt = Some(Prompt::new(PromptKind::TimeZone(id), text));
+                                    self.prompt = Some(Prompt::new(prompt.kind, text));
                                     return Vec::new();
                                 }
                             },
                         };
-                        return vec![Tagged::any(Request::SetTimeZone { id, zone })];
+                        return vec![Tagged::any(match prompt.kind {
+                            PromptKind::ListTimeZone(id) => Request::SetListTimeZone { id, zone },
+                            PromptKind::TimeZone(id) => Request::SetTimeZone { id, zone },
+                            _ => unreachable!("a time zone prompt"),
+                        })];
                     }
                     PromptKind::LicenceKey if text.is_empty() => {
                         self.notify("no key typed; nothing changed", false);
@@ -569,6 +573,26 @@ impl App {
                             false,
                         ),
                     },
+                }
+                Vec::new()
+            }
+            Action::ListTimeZone => {
+                match self.selected_list() {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "a list's time zone is set in the Subscribers pane (2, ] to pick it, Z)",
+                        false,
+                    ),
+                    None => self.notify(
+                        "pick a list with ] first; Everyone has no time zone of its own",
+                        false,
+                    ),
+                    Some(l) => {
+                        self.prompt = Some(Prompt::new(
+                            PromptKind::ListTimeZone(l.id),
+                            l.default_time_zone.clone().unwrap_or_default(),
+                        ));
+                        self.focus = Focus::List;
+                    }
                 }
                 Vec::new()
             }

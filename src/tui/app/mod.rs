@@ -113,6 +113,8 @@ pub enum PromptKind {
     },
     /// A subscriber's time zone (empty forgets it).
     TimeZone(SubscriberId),
+    /// A list's time zone (empty forgets it).
+    ListTimeZone(ListId),
     /// A licence key to activate with (masked).
     LicenceKey,
     /// A counterparty's number to check (validated as it is typed).

@@ -47,11 +47,15 @@ impl App {
                     Ok(m) => self.notify(m, false),
                     Err(e) => self.notify(e, true),
                 }
-                // The row's badges, the detail and the counts of who can be messaged change.
+                // The row's badges, the detail and the counts of who can be messaged change
+                // (and a list's time zone, in the lists panel).
                 self.detail_stale = true;
-                let mut out = vec![Tagged::any(Request::Sendable {
-                    list: self.selected_list().map(|l| l.id),
-                })];
+                let mut out = vec![
+                    Tagged::any(Request::Sendable {
+                        list: self.selected_list().map(|l| l.id),
+                    }),
+                    Tagged::any(Request::Lists),
+                ];
                 out.extend(self.reload_pane(PaneId::Subscribers, false));
                 out
             }
