@@ -1,6 +1,6 @@
 //! `clever lists create|edit|list|delete`.
 
-use super::{actor, print_json};
+use super::{actor, print_json, zone};
 use crate::cli::ListsCommand;
 use crate::store::{self, Store};
 use anyhow::{Context, bail};
@@ -156,11 +156,4 @@ pub async fn run(
         }
     }
     Ok(())
-}
-
-/// A time zone as typed, by its name.
-fn zone(text: &str) -> anyhow::Result<&'static str> {
-    crate::domain::quiet::parse_zone(text)
-        .map(|tz| tz.name())
-        .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))
 }

@@ -139,6 +139,13 @@ pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
+/// `--time-zone` as typed, by its zone's name (read as an import reads a `timezone`).
+pub fn zone(text: &str) -> anyhow::Result<&'static str> {
+    crate::domain::quiet::parse_zone(text)
+        .map(|tz| tz.name())
+        .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::{shell_word, write_output};

@@ -264,11 +264,7 @@ pub async fn run(
                      --no-time-zone"
                 );
             }
-            let zone = time_zone
-                .as_deref()
-                .map(|z| crate::domain::quiet::parse_zone(z).map(|tz| tz.name()))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?;
+            let zone = time_zone.as_deref().map(super::zone).transpose()?;
             let name = name.map(|n| crate::domain::one_line(n.trim()).into_owned());
             if name.as_deref() == Some("") {
                 bail!("--name: a name cannot be empty");

@@ -140,6 +140,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
         if let (Some(area), Some(prompt)) = (search_area, &app.prompt) {
             // What the field is for in the title; the keys inside, under the field, so
             // that a narrow box cuts neither.
+            let person = |none| app.subscribers.selected().map_or(none, |s| s.name.as_str());
             let (title, keys) = match prompt.kind {
                 PromptKind::Search => ("Search name, phone or id".to_string(), "Enter search"),
                 PromptKind::ImportPath => {
@@ -153,29 +154,17 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                 }
                 PromptKind::PauseReason(_) => ("Why pause this account?".into(), "Enter pause"),
                 PromptKind::SuppressReason { lift: false, .. } => (
-                    format!(
-                        "Why stop messaging {}? (every address)",
-                        app.subscribers
-                            .selected()
-                            .map_or("them", |s| s.name.as_str())
-                    ),
+                    format!("Why stop messaging {}? (every address)", person("them")),
                     "Enter suppress",
                 ),
                 PromptKind::SuppressReason { lift: true, .. } => (
-                    format!(
-                        "Why lift {}'s suppression?",
-                        app.subscribers
-                            .selected()
-                            .map_or("the", |s| s.name.as_str())
-                    ),
+                    format!("Why lift {}'s suppression?", person("the")),
                     "Enter lift",
                 ),
                 PromptKind::TimeZone(_) => (
                     format!(
                         "Time zone of {} (Asia/Aqtobe, Актобе, UTC+5; empty: the list's)",
-                        app.subscribers
-                            .selected()
-                            .map_or("them", |s| s.name.as_str())
+                        person("them")
                     ),
                     "Enter set",
                 ),

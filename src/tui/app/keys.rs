@@ -169,24 +169,15 @@ impl App {
                             reason: text,
                         })];
                     }
-                    PromptKind::TimeZone(_) | PromptKind::ListTimeZone(_) => {
-                        let zone = match text.as_str() {
-                            "" => None,
-                            _ => match crate::domain::quiet::parse_zone(&text) {
-                                Ok(tz) => Some(tz.name().to_string()),
-                                Err(e) => {
-                                    // The text stays, to be put right.
-                                    self.notify(e, true);
-                                    self.prompt = Some(Prompt::new(prompt.kind, text));
-                                    return Vec::new();
-                                }
-                            },
-                        };
-                        return vec![Tagged::any(match prompt.kind {
-                            PromptKind::ListTimeZone(id) => Request::SetListTimeZone { id, zone },
-                            PromptKind::TimeZone(id) => Request::SetTimeZone { id, zone },
-                            _ => unreachable!("a time zone prompt"),
-                        })];
+                    PromptKind::TimeZone(id) => {
+                        if let Some(zone) = self.typed_zone(prompt.kind, text) {
+                            return vec![Tagged::any(Request::SetTimeZone { id, zone })];
+                        }
+                    }
+                    PromptKind::ListTimeZone(id) => {
+                        if let Some(zone) = self.typed_zone(prompt.kind, text) {
+                            return vec![Tagged::any(Request::SetListTimeZone { id, zone })];
+                        }
                     }
                     PromptKind::LicenceKey if text.is_empty() => {
                         self.notify("no key typed; nothing changed", false);
@@ -650,6 +641,23 @@ impl App {
 
     /// Opens the field for the file an export writes, offering a new file in the home folder
     /// named after what it holds and the minute.
+    /// A time zone typed in `kind`'s prompt, by its name (`Some(None)`: emptied, forget it);
+    /// `None` when it is no zone: that is said, and the prompt comes back with the text, to
+    /// be put right.
+    fn typed_zone(&mut self, kind: PromptKind, text: String) -> Option<Option<String>> {
+        if text.is_empty() {
+            return Some(None);
+        }
+        match crate::domain::quiet::parse_zone(&text) {
+            Ok(tz) => Some(Some(tz.name().to_string())),
+            Err(e) => {
+                self.notify(e, true);
+                self.prompt = Some(Prompt::new(kind, text));
+                None
+            }
+        }
+    }
+
     fn ask_export_path(&mut self, kind: PromptKind, what: &str) {
         let name = format!(
             "~/clever-{what}-{}.csv",
