@@ -60,7 +60,7 @@ pub enum Command {
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
 
-    /// Create, list and delete subscriber lists
+    /// Create, edit, list and delete subscriber lists; add subscribers to one or take them off
     #[command(subcommand)]
     Lists(ListsCommand),
 
@@ -584,6 +584,34 @@ pub enum ListsCommand {
         /// time_zone`
         #[arg(long)]
         no_time_zone: bool,
+    },
+    /// Add subscribers already in the workspace to a list (new people come in with `subscribers
+    /// import`); campaigns started on the list before do not include them
+    Add {
+        /// The list's name
+        list: String,
+        /// Who: an address (a phone in any format, a chat id, an Instagram id) or `#ID`; `-`
+        /// reads them from standard input, one a line
+        #[arg(required = true, value_name = "WHO")]
+        who: Vec<String>,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
+    },
+    /// Take subscribers off a list (they stay in the workspace and in their other lists);
+    /// their queued messages in the list's campaigns are skipped
+    Remove {
+        /// The list's name
+        list: String,
+        /// Who: an address (a phone in any format, a chat id, an Instagram id) or `#ID`; `-`
+        /// reads them from standard input, one a line
+        #[arg(required = true, value_name = "WHO")]
+        who: Vec<String>,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
     },
     /// Show every list with its size
     List {

@@ -2067,3 +2067,141 @@ fn a_subscribers_name_language_and_time_zone_are_edited() {
         [(s("Asia/Aqtobe"), s("Etc/GMT-5")), (None, s("Asia/Aqtobe"))]
     );
 }
+
+#[test]
+fn subscribers_are_added_to_a_list_and_taken_off() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    let csv = home.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        "phone,name,consent\n+77010000001,Айгерим,yes\n+77010000002,Болат,yes\n+77010000003,Данияр,no\n",
+    )
+    .unwrap();
+    run(&[
+        "subscribers",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "All",
+    ])
+    .assert()
+    .success();
+    run(&["lists", "create", "VIP"]).assert().success();
+    let members = |list: &str| {
+        let shown = stdout_json(run(&["subscribers", "list", "--list", list, "--json"]));
+        let mut names: Vec<String> = shown["subscribers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    // One who cannot be found changes nothing, and each is named.
+    run(&[
+        "lists",
+        "add",
+        "VIP",
+        "8 701 000 0001",
+        "#99",
+        "+77019999999",
+    ])
+    .assert()
+    .code(1)
+    .stderr(
+        predicate::str::contains("nothing changed: 2 of 3 could not be found")
+            .and(predicate::str::contains("there is no subscriber #99"))
+            .and(predicate::str::contains(
+                "nobody has the address `+77019999999`",
+            )),
+    );
+    assert!(members("VIP").is_empty());
+    run(&["lists", "add", "Gold", "#1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no list named `Gold`"));
+    // A local phone, a number; then one more from standard input, one a line.
+    run(&["lists", "add", "VIP", "8 701 000 0001", "#2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "added 2 subscribers to list `VIP`",
+        ));
+    run(&["lists", "add", "VIP", "-"])
+        .write_stdin("+77010000002\n\n87010000003\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "added 1 subscriber to list `VIP`; 1 was in it already",
+        ));
+    run(&["lists", "add", "VIP", "#3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing changed"));
+    assert_eq!(members("VIP"), ["Айгерим", "Болат", "Данияр"]);
+    run(&["lists", "remove", "VIP", "-"])
+        .write_stdin("#1\nnot a phone\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "line 2: nobody has the address `not a phone`",
+        ));
+    run(&["lists", "remove", "VIP", "+7 (701) 000-00-01", "#3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "took 2 subscribers off list `VIP`",
+        ));
+    run(&["lists", "remove", "VIP", "#3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "nothing changed: nobody named is in list `VIP`",
+        ));
+    // Taken off one list, they stay in the workspace and in their other lists.
+    assert_eq!(members("VIP"), ["Болат"]);
+    assert_eq!(members("All"), ["Айгерим", "Болат", "Данияр"]);
+    let lists = stdout_json(run(&["lists", "list", "--json"]));
+    let sizes: Vec<(String, i64)> = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["name"].as_str().unwrap().into(),
+                l["members"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sizes, [("All".into(), 3), ("VIP".into(), 1)]);
+    // Who did it, and to whom, is in the audit log.
+    let audit: Vec<(String, String)> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let db = data.join("clever.db");
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query_as(
+            "SELECT action, detail ->> 'subscribers' FROM audit_log \
+             WHERE action IN ('list.add', 'list.remove') ORDER BY id",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    });
+    assert_eq!(
+        audit,
+        [
+            ("list.add".to_string(), "[1,2]".to_string()),
+            ("list.add".to_string(), "[2,3]".to_string()),
+            ("list.remove".to_string(), "[1,3]".to_string()),
+        ]
+    );
+}

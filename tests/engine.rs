@@ -428,6 +428,9 @@ enum StopAhead {
     Suppress,
     /// `subscribers consent --withdraw`, or an import with the consent column saying no.
     Withdraw,
+    /// `lists remove`, or the console's `-`: taken off the campaign's list, with the last
+    /// recipient, whose row is still queued.
+    RemoveFromList,
 }
 
 /// A recipient stopped while their row waits in a batch claimed ahead is skipped, not sent:
@@ -440,6 +443,7 @@ async fn a_row_claimed_ahead_is_stopped_by(how: StopAhead, why: &str) {
     // At 20 msg/s a batch is 20 rows (a second): this one is in the fourth batch, claimed
     // while the third is being sent.
     let target = list[60].clone();
+    let last = list[119].clone();
     let w = workspace(&list).await;
     let sb = emulators().await;
     account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
@@ -494,8 +498,33 @@ async fn a_row_claimed_ahead_is_stopped_by(how: StopAhead, why: &str) {
             .await
             .unwrap();
         }
+        StopAhead::RemoveFromList => {
+            let mut who = Vec::new();
+            for address in [&target, &last] {
+                who.push(
+                    subs::by_address(&mut tx, Channel::WhatsApp, address)
+                        .await
+                        .unwrap()
+                        .unwrap(),
+                );
+            }
+            let l = cleverplatform::store::lists::by_name(&mut tx, "L")
+                .await
+                .unwrap()
+                .unwrap();
+            let done = cleverplatform::store::lists::remove_members(&mut tx, &l, &who, "operator")
+                .await
+                .unwrap();
+            assert_eq!(
+                (done.changed, done.skipped),
+                (2, 1),
+                "both taken off; only the last one's row was still queued"
+            );
+        }
     }
     tx.commit().await.unwrap();
+    // Taken off the list, the last recipient is skipped at once, not when their turn comes.
+    let stopped = usize::from(matches!(how, StopAhead::RemoveFromList)) + 1;
     wait_for(
         &w.store,
         id,
@@ -510,16 +539,21 @@ async fn a_row_claimed_ahead_is_stopped_by(how: StopAhead, why: &str) {
         None,
         "{how:?}: the stopped address got the message"
     );
-    assert_eq!(got.len(), 119);
+    assert_eq!(
+        got.contains_key(&last),
+        stopped == 1,
+        "{how:?}: the last address"
+    );
+    assert_eq!(got.len(), 120 - stopped);
     let c = w.store.campaign(id).await.unwrap().unwrap();
     assert_eq!(
         (c.counts.sent, c.counts.skipped),
-        (119, 1),
+        (120 - stopped as i64, stopped as i64),
         "{:?}",
         c.counts
     );
     let skips = w.store.campaign_skips(id).await.unwrap();
-    assert_eq!(skips[0].0, why, "{skips:?}");
+    assert_eq!(skips, [(why.to_string(), stopped as i64)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -530,6 +564,11 @@ async fn a_suppression_holds_for_a_row_already_claimed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consent_withdrawn_holds_for_a_row_already_claimed() {
     a_row_claimed_ahead_is_stopped_by(StopAhead::Withdraw, "consent withdrawn").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taken_off_the_list_holds_for_a_row_already_claimed() {
+    a_row_claimed_ahead_is_stopped_by(StopAhead::RemoveFromList, "removed from the list").await;
 }
 
 /// Five subscribers queued in a running campaign `name` on a WhatsApp account (phone number

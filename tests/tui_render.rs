@@ -91,7 +91,7 @@ async fn overlays_and_narrow_detail() {
     // its last line and no further: one key up from the end moves it at once.
     let last = app.keymap.bindings().last().unwrap().action.description();
     let mut screens = Vec::new();
-    for _ in 0..60 {
+    for _ in 0..80 {
         press(&mut app, &services, &[KeyCode::Down]).await;
         screens.push(format!("{}", render(&app).backend()));
     }
@@ -1818,4 +1818,107 @@ async fn a_lists_time_zone_is_set_from_the_console() {
     assert_eq!(stored.default_time_zone.as_deref(), Some("Etc/GMT-6"));
     let screen = format!("{}", render(&app).backend());
     assert!(screen.contains("Etc/GMT-6"), "{screen}");
+}
+
+/// `+` on a subscriber adds them to a list named in a field Tab completes; `-` takes them off
+/// the shown list after asking; a name that is no list keeps the text to be put right.
+#[tokio::test]
+async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
+    let (_dir, services, mut app) = two_imported_at_80x24().await;
+    let who = app_selected_id(&services).await;
+    let lists_of = || async {
+        let d = services
+            .store
+            .subscriber_detail(who)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut lists = d.lists.clone();
+        lists.sort();
+        lists
+    };
+    {
+        let mut tx = services.store.begin().await.unwrap();
+        for name in ["VIP", "Volunteers"] {
+            cleverplatform::store::lists::insert(&mut tx, name, "", None)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    // Made elsewhere, the lists come in with a reload.
+    press(
+        &mut app,
+        &services,
+        &[
+            KeyCode::Char('r'),
+            KeyCode::Char('+'),
+            KeyCode::Char('v'),
+            KeyCode::Tab,
+        ],
+    )
+    .await;
+    snap!("add_to_list_prompt_80x24", render(&app));
+    assert_eq!(app.prompt.as_ref().unwrap().text(), "V");
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('o'), KeyCode::Tab, KeyCode::Enter],
+    )
+    .await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("added Айгерим to list “Volunteers”"),
+        "{n:?}"
+    );
+    assert_eq!(lists_of().await, ["Imported", "Volunteers"]);
+    // A name that is no list: said, and the text stays.
+    let mut keys = vec![KeyCode::Char('+')];
+    keys.extend("Gold".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let n = app.notices.last().unwrap();
+    assert!(n.error && n.text.contains("no list named “Gold”"), "{n:?}");
+    assert_eq!(app.prompt.as_ref().unwrap().text(), "Gold");
+    press(&mut app, &services, &[KeyCode::Esc]).await;
+    // On everyone there is no list to take them off.
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('['), KeyCode::Char('-')],
+    )
+    .await;
+    assert!(matches!(
+        app.overlay,
+        cleverplatform::tui::app::Overlay::None
+    ));
+    assert!(
+        app.notices.last().unwrap().text.contains("pick a list"),
+        "{:?}",
+        app.notices
+    );
+    // On “Imported”: asked first; no leaves them be.
+    press(&mut app, &services, &[KeyCode::Char(']')]).await;
+    assert_eq!(app.selected_list().unwrap().name, "Imported");
+    press(
+        &mut app,
+        &services,
+        &[KeyCode::Char('-'), KeyCode::Char('n')],
+    )
+    .await;
+    assert_eq!(lists_of().await, ["Imported", "Volunteers"]);
+    press(&mut app, &services, &[KeyCode::Char('-')]).await;
+    let screen = format!("{}", render(&app).backend());
+    assert!(
+        screen.contains("Take Айгерим off list “Imported”?"),
+        "{screen}"
+    );
+    press(&mut app, &services, &[KeyCode::Char('y')]).await;
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("took Айгерим off list “Imported”"),
+        "{n:?}"
+    );
+    assert_eq!(lists_of().await, ["Volunteers"]);
+    assert_eq!(app.subscribers.selected().unwrap().name, "Ерлан");
 }

@@ -1,4 +1,4 @@
-//! `clever lists create|edit|list|delete`.
+//! `clever lists create|edit|add|remove|list|delete`.
 
 use super::{actor, print_json, zone};
 use crate::cli::ListsCommand;
@@ -13,7 +13,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     if matches!(
         cmd,
-        ListsCommand::Create { .. } | ListsCommand::Edit { .. } | ListsCommand::Delete { .. }
+        ListsCommand::Create { .. }
+            | ListsCommand::Edit { .. }
+            | ListsCommand::Add { .. }
+            | ListsCommand::Remove { .. }
+            | ListsCommand::Delete { .. }
     ) {
         super::permit(store, config, crate::license::state::Change::List).await?;
     }
@@ -113,6 +117,16 @@ pub async fn run(
                 ),
             }
         }
+        ListsCommand::Add {
+            list,
+            who,
+            default_region,
+        } => members(store, config, &list, &who, default_region.as_deref(), true).await?,
+        ListsCommand::Remove {
+            list,
+            who,
+            default_region,
+        } => members(store, config, &list, &who, default_region.as_deref(), false).await?,
         ListsCommand::List { json } => {
             let lists = store.lists().await?;
             if json {
@@ -130,8 +144,11 @@ pub async fn run(
             for l in lists {
                 let zone = l.default_time_zone.as_deref().unwrap_or("no time zone");
                 println!(
-                    "{:<30} {:>9} members  {zone:<20} {}",
-                    l.name, l.members, l.description
+                    "{:<30} {:>9} {:<7}  {zone:<20} {}",
+                    l.name,
+                    l.members,
+                    crate::domain::noun(l.members, "member", "members"),
+                    l.description
                 );
             }
         }
@@ -154,6 +171,129 @@ pub async fn run(
             tx.commit().await?;
             println!("deleted list `{name}`");
         }
+    }
+    Ok(())
+}
+
+/// `lists add` (`add`) or `lists remove`: everyone named is found first, and one who is not
+/// found changes nothing, so a run can be put right and repeated.
+async fn members(
+    store: &Store,
+    config: &crate::config::Config,
+    list: &str,
+    who: &[String],
+    default_region: Option<&str>,
+    add: bool,
+) -> anyhow::Result<()> {
+    let region = super::subscribers::region(default_region, config)?;
+    {
+        let mut conn = store.read().await?;
+        if store::lists::id_by_name(&mut conn, list).await?.is_none() {
+            bail!("no list named `{list}`; `clever lists list` shows them");
+        }
+    }
+    // Named on the command line, or one a line on standard input (`-`).
+    let mut named: Vec<(Option<usize>, String)> = Vec::new();
+    for w in who {
+        if w == "-" {
+            for (n, line) in std::io::stdin().lines().enumerate() {
+                let line = line.context("reading who to change from standard input")?;
+                if !line.trim().is_empty() {
+                    named.push((Some(n + 1), line.trim().to_string()));
+                }
+            }
+        } else {
+            named.push((None, w.clone()));
+        }
+    }
+    if named.is_empty() {
+        bail!("nobody named: give addresses or #IDs, or `-` and one a line on standard input");
+    }
+    let mut ids = Vec::with_capacity(named.len());
+    let mut unknown: Vec<String> = Vec::new();
+    for (line, w) in &named {
+        let at = line.map(|n| format!("line {n}: ")).unwrap_or_default();
+        match super::subscribers::find_subscriber(store, w, region).await {
+            Ok(id) => ids.push((id, format!("{at}`{w}`"))),
+            Err(e) => unknown.push(format!("{at}{e}")),
+        }
+    }
+    let mut tx = store.begin().await?;
+    let Some(row) = store::lists::by_name(&mut tx, list).await? else {
+        bail!("no list named `{list}`; `clever lists list` shows them");
+    };
+    let just_ids: Vec<_> = ids.iter().map(|(id, _)| *id).collect();
+    for gone in store::lists::missing_subscribers(&mut tx, &just_ids).await? {
+        if let Some((_, w)) = ids.iter().find(|(id, _)| *id == gone) {
+            unknown.push(format!("{w}: there is no subscriber #{gone}"));
+        }
+    }
+    if !unknown.is_empty() {
+        const SHOWN: usize = 10;
+        let more = unknown.len().saturating_sub(SHOWN);
+        bail!(
+            "nothing changed: {} of {} could not be found:\n  {}{}",
+            unknown.len(),
+            named.len(),
+            unknown[..unknown.len().min(SHOWN)].join("\n  "),
+            if more > 0 {
+                format!("\n  … and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let who_count = |n: u64| {
+        format!(
+            "{n} {}",
+            crate::domain::noun(n, "subscriber", "subscribers")
+        )
+    };
+    if add {
+        let done = store::lists::add_members(&mut tx, &row, &just_ids, &actor()).await?;
+        let started = store::lists::campaigns_using(&mut tx, row.id).await?;
+        tx.commit().await.context("saving the list")?;
+        let mut said = format!("added {} to list `{}`", who_count(done.changed), row.name);
+        if done.changed == 0 {
+            said = format!(
+                "nothing changed: everyone named is in list `{}` already",
+                row.name
+            );
+        } else if done.unchanged > 0 {
+            said += &format!(
+                "; {} {} in it already",
+                done.unchanged,
+                crate::domain::noun(done.unchanged, "was", "were")
+            );
+        }
+        println!("{said}");
+        if done.changed > 0 && started > 0 {
+            println!(
+                "campaigns already started on `{}` do not include them; a draft does when it starts",
+                row.name
+            );
+        }
+    } else {
+        let done = store::lists::remove_members(&mut tx, &row, &just_ids, &actor()).await?;
+        tx.commit().await.context("saving the list")?;
+        let mut said = format!("took {} off list `{}`", who_count(done.changed), row.name);
+        if done.changed == 0 {
+            said = format!("nothing changed: nobody named is in list `{}`", row.name);
+        } else if done.unchanged > 0 {
+            said += &format!(
+                "; {} {} not in it",
+                done.unchanged,
+                crate::domain::noun(done.unchanged, "was", "were")
+            );
+        }
+        if done.skipped > 0 {
+            said += &format!(
+                "; {} queued {} to them in the list's campaigns skipped",
+                done.skipped,
+                crate::domain::noun(done.skipped, "message", "messages")
+            );
+        }
+        println!("{said}");
     }
     Ok(())
 }

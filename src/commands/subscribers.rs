@@ -367,8 +367,6 @@ pub async fn run(
     }
 }
 
-/// The subscriber `who` names: `#ID`, an address on any channel, or a bare number taken as
-/// an id when it is nobody's address.
 /// `--at` of `subscribers consent`: when the consent was given.
 fn given_at(
     text: &str,
@@ -378,7 +376,13 @@ fn given_at(
         .map_err(|e| anyhow::anyhow!("--at {}, or leave --at out for now", e.explain(text)))
 }
 
-async fn find_subscriber(store: &Store, who: &str, region: Region) -> anyhow::Result<SubscriberId> {
+/// The subscriber `who` names: `#ID`, an address on any channel, or a bare number taken as
+/// an id when it is nobody's address.
+pub(super) async fn find_subscriber(
+    store: &Store,
+    who: &str,
+    region: Region,
+) -> anyhow::Result<SubscriberId> {
     let who = who.trim();
     if let Some(n) = who.strip_prefix('#') {
         return match n.trim().parse::<i64>() {
@@ -534,7 +538,7 @@ fn print_detail(d: &store::subscribers::SubscriberDetail) {
 }
 
 /// `--default-region` when given, else the configuration's `[subscribers] default_region`.
-fn region(flag: Option<&str>, config: &crate::config::Config) -> anyhow::Result<Region> {
+pub(super) fn region(flag: Option<&str>, config: &crate::config::Config) -> anyhow::Result<Region> {
     match flag {
         Some(r) => r.parse().map_err(anyhow::Error::msg),
         None => Ok(config.default_region),

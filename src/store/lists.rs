@@ -139,6 +139,134 @@ pub async fn update(
     Ok(())
 }
 
+/// What adding subscribers to a list, or removing them, did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MembersChanged {
+    /// Added to the list, or removed from it.
+    pub changed: u64,
+    /// Already in the list (adding), or not in it (removing): left as they were.
+    pub unchanged: u64,
+    /// Queued messages to those removed, in the list's campaigns, now skipped.
+    pub skipped: u64,
+}
+
+/// Why a skipped outbox row was not sent when its subscriber left the campaign's list.
+pub const REMOVED_FROM_LIST: &str = "removed from the list";
+
+/// Which of these subscriber numbers nobody has (a `#ID` typed for someone who is not there).
+pub async fn missing_subscribers(
+    conn: &mut SqliteConnection,
+    ids: &[SubscriberId],
+) -> Result<Vec<SubscriberId>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT j.value FROM json_each(?1) j \
+         WHERE NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = j.value) ORDER BY j.key",
+    )
+    .bind(id_array(ids))
+    .fetch_all(conn)
+    .await?)
+}
+
+fn id_array(ids: &[SubscriberId]) -> String {
+    serde_json::Value::from(ids.iter().map(|i| i.0).collect::<Vec<_>>()).to_string()
+}
+
+/// Adds subscribers to a list (those in it already stay as they were) and records who did
+/// it. Campaigns started on the list before do not include them: their outbox is made at
+/// the start.
+pub async fn add_members(
+    conn: &mut SqliteConnection,
+    list: &ListRow,
+    ids: &[SubscriberId],
+    actor: &str,
+) -> Result<MembersChanged, StoreError> {
+    let added = sqlx::query(
+        "INSERT INTO list_members (list_id, subscriber_id, added_at) \
+         SELECT ?1, j.value, ?3 FROM json_each(?2) j WHERE true ON CONFLICT DO NOTHING",
+    )
+    .bind(list.id)
+    .bind(id_array(ids))
+    .bind(now())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let changed = MembersChanged {
+        changed: added,
+        unchanged: distinct(ids) - added,
+        skipped: 0,
+    };
+    if added > 0 {
+        super::audit::record(
+            conn,
+            actor,
+            "list.add",
+            "list",
+            Some(&list.id.to_string()),
+            &serde_json::json!({ "name": list.name, "subscribers": ids, "added": added }),
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Removes subscribers from a list, skips their queued messages in the campaigns on it
+/// (`removed from the list`; a batch already claimed is checked again before it goes), and
+/// records who did it. The subscribers, their consents and their other lists stay.
+pub async fn remove_members(
+    conn: &mut SqliteConnection,
+    list: &ListRow,
+    ids: &[SubscriberId],
+    actor: &str,
+) -> Result<MembersChanged, StoreError> {
+    let ids_json = id_array(ids);
+    let removed = sqlx::query(
+        "DELETE FROM list_members WHERE list_id = ?1 \
+         AND subscriber_id IN (SELECT value FROM json_each(?2))",
+    )
+    .bind(list.id)
+    .bind(&ids_json)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let skipped = sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = ?3, updated_at = ?4 \
+         WHERE id IN (SELECT o.id FROM campaigns k CROSS JOIN json_each(?2) j \
+         JOIN outbox o ON o.campaign_id = k.id AND o.subscriber_id = j.value \
+         WHERE k.list_id = ?1 AND o.state = 'queued')",
+    )
+    .bind(list.id)
+    .bind(&ids_json)
+    .bind(REMOVED_FROM_LIST)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let changed = MembersChanged {
+        changed: removed,
+        unchanged: distinct(ids) - removed,
+        skipped,
+    };
+    if removed > 0 || skipped > 0 {
+        super::audit::record(
+            conn,
+            actor,
+            "list.remove",
+            "list",
+            Some(&list.id.to_string()),
+            &serde_json::json!({
+                "name": list.name, "subscribers": ids, "removed": removed, "skipped": skipped,
+            }),
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// How many different subscribers `ids` names.
+fn distinct(ids: &[SubscriberId]) -> u64 {
+    ids.iter().collect::<std::collections::HashSet<_>>().len() as u64
+}
+
 /// How many campaigns use a list.
 pub async fn campaigns_using(conn: &mut SqliteConnection, list: ListId) -> Result<i64, StoreError> {
     Ok(

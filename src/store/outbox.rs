@@ -328,8 +328,9 @@ macro_rules! stopped_by_choice {
 }
 
 /// Which of these claimed rows must not go now, and why: an address
-/// suppressed or a consent withdrawn since the claim. A batch claimed ahead is checked again
-/// just before it goes, so an opt-out made meanwhile, by any path, holds at once.
+/// suppressed, a consent withdrawn, or the subscriber taken off the campaign's list since
+/// the claim. A batch claimed ahead is checked again just before it goes, so an opt-out made
+/// meanwhile, by any path, holds at once.
 pub async fn stopped_among(
     conn: &mut SqliteConnection,
     ids: &[i64],
@@ -340,11 +341,14 @@ pub async fn stopped_among(
     Ok(sqlx::query_as(concat!(
         "SELECT id, why FROM (SELECT o.id, CASE ",
         stopped_by_choice!("k.scope"),
-        "END AS why FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
+        "WHEN NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = k.list_id \
+              AND m.subscriber_id = o.subscriber_id) THEN ?2 \
+         END AS why FROM json_each(?1) j JOIN outbox o ON o.id = j.value \
          JOIN identities i ON i.id = o.identity_id JOIN campaigns k ON k.id = o.campaign_id) \
          WHERE why IS NOT NULL"
     ))
     .bind(json(&ids)?)
+    .bind(super::lists::REMOVED_FROM_LIST)
     .fetch_all(conn)
     .await?)
 }

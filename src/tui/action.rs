@@ -87,6 +87,10 @@ pub enum Action {
     TimeZone,
     /// Set or forget the shown list's time zone (a prompt).
     ListTimeZone,
+    /// Add the selected subscriber to a list (a prompt for its name).
+    AddToList,
+    /// Take the selected subscriber off the shown list (asks first).
+    RemoveFromList,
     /// Check the selected account's token now.
     CheckAccount,
     /// Pause the selected account (asks why) or resume it (asks first).
@@ -159,6 +163,8 @@ impl Action {
             Action::Consent => "consent",
             Action::TimeZone => "time_zone",
             Action::ListTimeZone => "list_time_zone",
+            Action::AddToList => "add_to_list",
+            Action::RemoveFromList => "remove_from_list",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
             Action::StartCampaign => "start_campaign",
@@ -221,6 +227,12 @@ impl Action {
             }
             Action::ListTimeZone => {
                 "Subscribers: set the shown list's time zone, for its members with none of their own (empty: the configuration's)"
+            }
+            Action::AddToList => {
+                "Subscribers: add the selected subscriber to a list (Tab completes its name)"
+            }
+            Action::RemoveFromList => {
+                "Subscribers: take the selected subscriber off the shown list (asks first; their queued messages in its campaigns are skipped)"
             }
             Action::CheckAccount => {
                 "Accounts: check the selected account's token now; Counterparty: check a number"

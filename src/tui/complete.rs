@@ -52,17 +52,10 @@ pub fn complete(typed: &str, home: Option<&Path>, cwd: &Path) -> Completion {
     let text = match matches.as_slice() {
         [] => return unchanged,
         [(name, dir)] => format!("{folder_typed}{name}{}", if *dir { "/" } else { "" }),
-        [(first, _), rest @ ..] => {
-            let common = rest.iter().fold(first.as_str(), |common, (name, _)| {
-                let end = common
-                    .char_indices()
-                    .zip(name.chars())
-                    .find(|((_, a), b)| a != b)
-                    .map_or(common.len().min(name.len()), |((i, _), _)| i);
-                &common[..end]
-            });
-            format!("{folder_typed}{common}")
-        }
+        [..] => format!(
+            "{folder_typed}{}",
+            common_start(matches.iter().map(|(name, _)| name.as_str()))
+        ),
     };
     let choices = if matches.len() > 1 {
         matches
@@ -73,6 +66,45 @@ pub fn complete(typed: &str, home: Option<&Path>, cwd: &Path) -> Completion {
         Vec::new()
     };
     Completion { text, choices }
+}
+
+/// The longest start all `names` share (empty for none).
+fn common_start<'a>(mut names: impl Iterator<Item = &'a str>) -> &'a str {
+    let first = names.next().unwrap_or("");
+    names.fold(first, |common, name| {
+        let end = common
+            .char_indices()
+            .zip(name.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(common.len().min(name.len()), |((i, _), _)| i);
+        &common[..end]
+    })
+}
+
+/// Completes `typed` against `names` (a list's name, say): those that start with it in any
+/// case, completed to their longest common start; several are offered as choices.
+pub fn complete_name(typed: &str, names: &[&str]) -> Completion {
+    let low = typed.to_lowercase();
+    let mut matches: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.to_lowercase().starts_with(&low))
+        .collect();
+    matches.sort_unstable();
+    let common = common_start(matches.iter().copied());
+    Completion {
+        // Typed in another case than the names share: what was typed stays.
+        text: if common.chars().count() >= typed.chars().count() {
+            common.to_string()
+        } else {
+            typed.to_string()
+        },
+        choices: if matches.len() > 1 {
+            matches.into_iter().map(str::to_string).collect()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +124,21 @@ mod tests {
         std::fs::create_dir(dir.path().join("exports")).unwrap();
         std::fs::write(dir.path().join("exports/Клиенты.csv"), "").unwrap();
         dir
+    }
+
+    #[test]
+    fn a_name_completes_in_any_case() {
+        let names = ["Customers", "Customers 2026", "VIP", "Қала"];
+        let c = complete_name("cu", &names);
+        assert_eq!(c.text, "Customers");
+        assert_eq!(c.choices, ["Customers", "Customers 2026"]);
+        assert_eq!(complete_name("v", &names).text, "VIP");
+        assert!(complete_name("v", &names).choices.is_empty());
+        assert_eq!(complete_name("қ", &names).text, "Қала");
+        // Nothing matches, or nothing typed: the text stays, every name is offered.
+        assert_eq!(complete_name("zz", &names).text, "zz");
+        assert!(complete_name("zz", &names).choices.is_empty());
+        assert_eq!(complete_name("", &names).choices.len(), 4);
     }
 
     #[test]

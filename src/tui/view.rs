@@ -175,6 +175,10 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                     "Enter set",
                 ),
+                PromptKind::AddToList(_) => (
+                    format!("Add {} to the list named", person("them")),
+                    "Enter add",
+                ),
                 PromptKind::LicenceKey => ("Licence key".into(), "Enter activate"),
                 PromptKind::CheckNumber => ("Number to check".into(), "Enter check"),
                 PromptKind::CheckSearch => (
@@ -202,7 +206,7 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App) {
                 ])
                 .areas(inner);
                 let hint_text = match prompt.choices.as_slice() {
-                    [] if prompt.takes_a_path() => {
+                    [] if prompt.completes() => {
                         format!("{keys} · Esc cancel · Tab completes · Ctrl-U clears")
                     }
                     [] => format!("{keys} · Esc cancel · Ctrl-U clears"),

@@ -93,6 +93,14 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Record a consent given or withdrawn (the consent form).
     RecordConsent(crate::tui::consent_form::ConsentDraft),
+    /// Add a subscriber (named, for the notice) to a list, or with `add` false take them off
+    /// it.
+    ChangeMembers {
+        list: ListId,
+        id: SubscriberId,
+        name: String,
+        add: bool,
+    },
     /// Set a list's time zone (a zone's name), or forget it.
     SetListTimeZone { id: ListId, zone: Option<String> },
     /// Set a subscriber's time zone (a zone's name), or forget it.
@@ -235,6 +243,8 @@ pub enum Reply {
     Suppressed(Result<String, String>),
     /// What a change of a subscriber's time zone did.
     TimeZoneSet(Result<String, String>),
+    /// What adding a subscriber to a list, or taking them off, did.
+    MembersChanged(Result<String, String>),
     /// What recording a consent came to, in words.
     ConsentRecorded(Result<String, String>),
     /// An account's name and what its check found.
@@ -432,6 +442,7 @@ async fn change_of(
         Request::Suppress { lift: true, .. } => Some(Change::Unsuppress),
         Request::SetTimeZone { .. } => Some(Change::Subscriber),
         Request::SetListTimeZone { .. } => Some(Change::List),
+        Request::ChangeMembers { .. } => Some(Change::List),
         Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
             Some(Change::Consent)
         }
@@ -679,6 +690,50 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 (false, false) => Ok(format!("not messaged again: {addresses}")),
                 (false, true) => Ok(format!("suppression lifted: {addresses}")),
             })
+        }
+        Request::ChangeMembers {
+            list,
+            id,
+            name,
+            add,
+        } => {
+            let mut tx = store.begin().await?;
+            let Some(row) = crate::store::lists::by_id(&mut tx, list).await? else {
+                return Ok(Reply::MembersChanged(Err("that list is gone".into())));
+            };
+            if !crate::store::lists::missing_subscribers(&mut tx, &[id])
+                .await?
+                .is_empty()
+            {
+                return Ok(Reply::MembersChanged(Err(format!("{name} is gone"))));
+            }
+            let l = &row.name;
+            let said = if add {
+                let done =
+                    crate::store::lists::add_members(&mut tx, &row, &[id], &services.actor).await?;
+                let started = crate::store::lists::campaigns_using(&mut tx, list).await?;
+                match (done.changed, started) {
+                    (0, _) => format!("{name} is in list “{l}” already; nothing changed"),
+                    (_, 0) => format!("added {name} to list “{l}”"),
+                    _ => format!(
+                        "added {name} to list “{l}”; campaigns already started on it do not include them"
+                    ),
+                }
+            } else {
+                let done =
+                    crate::store::lists::remove_members(&mut tx, &row, &[id], &services.actor)
+                        .await?;
+                match (done.changed, done.skipped) {
+                    (0, _) => format!("{name} is not in list “{l}”; nothing changed"),
+                    (_, 0) => format!("took {name} off list “{l}”"),
+                    (_, n) => format!(
+                        "took {name} off list “{l}”; {n} queued {} to them skipped",
+                        crate::domain::noun(n, "message", "messages")
+                    ),
+                }
+            };
+            tx.commit().await?;
+            Reply::MembersChanged(Ok(said))
         }
         Request::SetListTimeZone { id, zone } => {
             let mut tx = store.begin().await?;

@@ -103,7 +103,8 @@ pub(super) fn batch_for(rate: f64, cap: i64) -> i64 {
 
 /// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
 /// go back to the queue with the pending results), with the rows whose address was
-/// suppressed or whose consent was withdrawn meanwhile marked to be skipped. When that
+/// suppressed, whose consent was withdrawn, or whose subscriber left the campaign's list
+/// meanwhile marked to be skipped. When that
 /// cannot be told, the whole batch goes back, to be claimed again.
 pub(super) async fn still_running(
     store: &Store,
@@ -137,8 +138,9 @@ pub(super) async fn still_running(
         );
     }
     // Suppressed or consent withdrawn since the claim (an operator's `o`, `subscribers
-    // suppress` or `consent --withdraw`, an import, a STOP by webhook): skipped as the claim
-    // would have skipped them.
+    // suppress` or `consent --withdraw`, an import, a STOP by webhook), or taken off the
+    // campaign's list (`lists remove`, the console's `-`): skipped as the claim would have
+    // skipped them.
     for (row, _) in &mut rows {
         if row.stopped.is_none()
             && let Some((_, why)) = stopped.iter().find(|(id, _)| *id == row.id)

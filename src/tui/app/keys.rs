@@ -73,6 +73,17 @@ impl App {
                         typed: input.text(),
                     })];
                 }
+                // A list's name, from the lists the console has.
+                if key.code == ratatui::crossterm::event::KeyCode::Tab
+                    && matches!(input.kind, PromptKind::AddToList(_))
+                {
+                    let names: Vec<&str> = self.lists.iter().map(|l| l.name.as_str()).collect();
+                    let done = crate::tui::complete::complete_name(&input.text(), &names);
+                    input.field = Prompt::field(done.text);
+                    input.choices = done.choices;
+                    self.dirty = true;
+                    return Vec::new();
+                }
                 // Single-line field: Enter is handled above, so no newline gets in.
                 crate::tui::form::edit_field(&mut input.field, key);
                 input.choices.clear();
@@ -109,6 +120,14 @@ impl App {
                         OnYes::Quit => self.quit = true,
                         OnYes::DeleteList(id, name) => {
                             return vec![Tagged::any(Request::DeleteList { id, name })];
+                        }
+                        OnYes::RemoveFromList(list, id, name) => {
+                            return vec![Tagged::any(Request::ChangeMembers {
+                                list,
+                                id,
+                                name,
+                                add: false,
+                            })];
                         }
                         OnYes::Resume(id) => {
                             return vec![Tagged::any(Request::SetAccountStatus {
@@ -177,6 +196,39 @@ impl App {
                     PromptKind::ListTimeZone(id) => {
                         if let Some(zone) = self.typed_zone(prompt.kind, text) {
                             return vec![Tagged::any(Request::SetListTimeZone { id, zone })];
+                        }
+                    }
+                    PromptKind::AddToList(_) if text.is_empty() => {}
+                    PromptKind::AddToList(id) => {
+                        let low = text.to_lowercase();
+                        let list = self.lists.iter().find(|l| l.name == text).or_else(|| {
+                            let mut same =
+                                self.lists.iter().filter(|l| l.name.to_lowercase() == low);
+                            same.next().filter(|_| same.next().is_none())
+                        });
+                        match list {
+                            Some(l) => {
+                                let name = self
+                                    .subscribers
+                                    .selected()
+                                    .filter(|s| s.id == id)
+                                    .map_or_else(|| format!("#{id}"), |s| s.name.clone());
+                                return vec![Tagged::any(Request::ChangeMembers {
+                                    list: l.id,
+                                    id,
+                                    name,
+                                    add: true,
+                                })];
+                            }
+                            None => {
+                                self.notify(
+                                    format!(
+                                        "no list named “{text}”; Tab completes a list's name (a new list comes with an import: i)"
+                                    ),
+                                    true,
+                                );
+                                self.prompt = Some(Prompt::new(prompt.kind, text));
+                            }
                         }
                     }
                     PromptKind::LicenceKey if text.is_empty() => {
@@ -587,6 +639,45 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::AddToList => {
+                match self.subscribers.selected() {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "subscribers are added to lists in the Subscribers pane (2, pick one, +)",
+                        false,
+                    ),
+                    None => self.notify("no subscriber selected", false),
+                    Some(s) => {
+                        self.prompt = Some(Prompt::new(PromptKind::AddToList(s.id), String::new()));
+                        self.focus = Focus::List;
+                    }
+                }
+                Vec::new()
+            }
+            Action::RemoveFromList => {
+                match (self.selected_list(), self.subscribers.selected()) {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "subscribers are taken off lists in the Subscribers pane (2, ] to pick the list, pick one, -)",
+                        false,
+                    ),
+                    (None, _) => self.notify(
+                        "pick a list with ] first; everyone is not a list (o stops messaging someone)",
+                        false,
+                    ),
+                    (_, None) => self.notify("no subscriber selected", false),
+                    (Some(l), Some(s)) => {
+                        let name = crate::domain::one_line(&s.name).into_owned();
+                        self.overlay = Overlay::Confirm(Confirm {
+                            title: "Take off the list?".into(),
+                            message: format!(
+                                "Take {name} off list “{}”? They stay in the workspace and their other lists; their queued messages in campaigns on “{}” are skipped.",
+                                l.name, l.name
+                            ),
+                            on_yes: OnYes::RemoveFromList(l.id, s.id, name),
+                        })
+                    }
+                }
+                Vec::new()
+            }
             Action::DeleteList => {
                 match self.selected_list() {
                     _ if self.pane != PaneId::Subscribers => self.notify(
@@ -625,7 +716,8 @@ impl App {
                 out
             }
             Action::Refresh => {
-                let mut out = vec![Tagged::any(Request::Overview)];
+                // Lists made or changed elsewhere (`clever lists …`) come in too.
+                let mut out = vec![Tagged::any(Request::Overview), Tagged::any(Request::Lists)];
                 out.extend(self.reload_pane(self.pane, false));
                 out
             }

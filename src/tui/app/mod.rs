@@ -78,6 +78,8 @@ pub struct Confirm {
 pub enum OnYes {
     Quit,
     DeleteList(ListId, String),
+    /// Take a subscriber (named) off a list.
+    RemoveFromList(ListId, SubscriberId, String),
     Resume(AccountId),
     StartCampaign(CampaignId),
     StepCampaign(CampaignId, Step),
@@ -115,6 +117,8 @@ pub enum PromptKind {
     TimeZone(SubscriberId),
     /// A list's time zone (empty forgets it).
     ListTimeZone(ListId),
+    /// The list to add a subscriber to (Tab completes a list's name).
+    AddToList(SubscriberId),
     /// A licence key to activate with (masked).
     LicenceKey,
     /// A counterparty's number to check (validated as it is typed).
@@ -150,6 +154,11 @@ impl Prompt {
         field.move_cursor(ratatui_textarea::CursorMove::End);
         field.set_cursor_line_style(ratatui::style::Style::default());
         field
+    }
+
+    /// Whether Tab completes what is typed: a file path, or a list's name.
+    pub fn completes(&self) -> bool {
+        self.takes_a_path() || matches!(self.kind, PromptKind::AddToList(_))
     }
 
     /// Whether the field takes a file path (Tab completes it).

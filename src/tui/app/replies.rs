@@ -41,7 +41,8 @@ impl App {
             }
             Reply::Suppressed(result)
             | Reply::ConsentRecorded(result)
-            | Reply::TimeZoneSet(result) => {
+            | Reply::TimeZoneSet(result)
+            | Reply::MembersChanged(result) => {
                 self.consent_form = None;
                 match result {
                     Ok(m) => self.notify(m, false),
