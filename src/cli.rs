@@ -200,6 +200,59 @@ pub enum SubscribersCommand {
         default_region: Option<String>,
     },
 
+    /// Add one subscriber by hand (a customer at the till, a caller): their addresses, name
+    /// and consent, checked and recorded as an import's row is
+    #[command(group(clap::ArgGroup::new("address").required(true).multiple(true)
+        .args(["phone", "telegram", "instagram"])))]
+    Add {
+        /// The list they join; it must exist (`clever lists create`)
+        #[arg(long)]
+        list: String,
+        /// Their phone, in any format (for WhatsApp)
+        #[arg(long)]
+        phone: Option<String>,
+        /// Their Telegram chat id (the bot sees it when they press Start)
+        #[arg(long, value_name = "CHAT_ID")]
+        telegram: Option<String>,
+        /// Their Instagram-scoped id
+        #[arg(long, value_name = "ID")]
+        instagram: Option<String>,
+        /// The name messages greet them by
+        #[arg(long)]
+        name: Option<String>,
+        /// Their language, e.g. ru, kk, en
+        #[arg(long, value_name = "CODE")]
+        locale: Option<String>,
+        /// Their time zone, for quiet hours: an IANA name (Asia/Aqtobe), a city, or an offset
+        /// (UTC+5)
+        #[arg(long, value_name = "ZONE")]
+        time_zone: Option<String>,
+        /// They agreed to marketing messages, on every address given (needs --source and
+        /// --proof)
+        #[arg(long, conflicts_with = "withdraw", requires_all = ["source", "proof"])]
+        grant: bool,
+        /// They said no to marketing messages (needs --source)
+        #[arg(long, requires = "source")]
+        withdraw: bool,
+        /// Where the consent came from: "paper form at the till", "call to the shop"
+        #[arg(long)]
+        source: Option<String>,
+        /// What proves it: a form's number, a recording's id, a ticket
+        #[arg(long)]
+        proof: Option<String>,
+        /// When it was given, if not now: YYYY-MM-DD, DD.MM.YYYY (with HH:MM if known) or
+        /// RFC 3339
+        #[arg(long)]
+        at: Option<String>,
+        /// Region for phones written without a country code, e.g. KZ, RU, UZ [default:
+        /// `[subscribers] default_region` in the config, else KZ]
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
+        /// The import's summary as one JSON document
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Put an address on the do-not-contact list: it is never messaged again
     Suppress {
         /// Phone (any format), chat id or Instagram id

@@ -2205,3 +2205,188 @@ fn subscribers_are_added_to_a_list_and_taken_off() {
         ]
     );
 }
+
+#[test]
+fn a_subscriber_is_added_by_hand() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("d");
+    let run = |args: &[&str]| {
+        let mut c = clever(home.path());
+        c.arg("--data-dir").arg(&data).args(args);
+        c
+    };
+    run(&["lists", "create", "Shop"]).assert().success();
+    // Refusals change nothing: no address, no list, a consent without its proof, a bad
+    // phone or time zone, a suppressed number.
+    run(&["subscribers", "add", "--list", "Shop", "--name", "Гүлнар"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--phone"));
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shpo",
+        "--phone",
+        "87011112233",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("no list named `Shpo`"));
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "87011112233",
+        "--grant",
+        "--source",
+        "till",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--proof"));
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "87011112233",
+        "--source",
+        "till",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("add --grant"));
+    run(&["subscribers", "add", "--list", "Shop", "--phone", "123"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("123 was not added: invalid phone"));
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "87011112233",
+        "--time-zone",
+        "Mars",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("bad time zone"));
+    run(&[
+        "subscribers",
+        "suppress",
+        "87019998877",
+        "--channel",
+        "wa",
+        "--reason",
+        "asked",
+    ])
+    .assert()
+    .success();
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "87019998877",
+        "--grant",
+        "--source",
+        "till",
+        "--proof",
+        "form 1",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("was not added: suppressed"));
+    let everyone = stdout_json(run(&["subscribers", "list", "--json"]));
+    assert_eq!(everyone["total"], 0, "{everyone}");
+    // A customer at the till, with a paper form: sendable at once, the proof kept.
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "8 701 111 22 33",
+        "--telegram",
+        "5550001",
+        "--name",
+        "Гүлнар",
+        "--locale",
+        "kk",
+        "--time-zone",
+        "Актобе",
+        "--grant",
+        "--source",
+        "paper form at the till",
+        "--proof",
+        "form #1207",
+        "--at",
+        "2026-11-20",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("added Гүлнар (#1) to list `Shop`"));
+    let shown = stdout_json(run(&["subscribers", "show", "#1", "--json"]));
+    assert_eq!(shown["time_zone"], "Asia/Aqtobe");
+    assert_eq!(shown["locale"], "kk");
+    assert_eq!(shown["lists"], serde_json::json!(["Shop"]));
+    let consents = shown["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2, "one per channel: {shown}");
+    for c in consents {
+        assert_eq!(c["status"], "granted");
+        assert_eq!(c["source"], "paper form at the till");
+        assert_eq!(c["proof"], "form #1207");
+        assert!(c["at"].as_str().unwrap().starts_with("2026-11-20"), "{c}");
+    }
+    // Entered again by another address of theirs: known, updated, nothing doubled.
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--telegram",
+        "5550001",
+        "--name",
+        "Гүлнар",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("nothing changed"));
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "+77011112233",
+        "--name",
+        "Гүлнар Б.",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("Гүлнар Б. (#1) was known already"));
+    // Without a consent they are kept, and told apart as not messaged.
+    run(&[
+        "subscribers",
+        "add",
+        "--list",
+        "Shop",
+        "--phone",
+        "87012223344",
+    ])
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("added #2 to list `Shop`")
+            .and(predicate::str::contains("they are not messaged")),
+    );
+    let everyone = stdout_json(run(&["subscribers", "list", "--json"]));
+    assert_eq!(everyone["total"], 2, "{everyone}");
+}

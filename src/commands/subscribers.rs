@@ -25,6 +25,108 @@ pub async fn run(
             }
             import(store, config, args).await
         }
+        SubscribersCommand::Add {
+            list,
+            phone,
+            telegram,
+            instagram,
+            name,
+            locale,
+            time_zone,
+            grant,
+            withdraw,
+            source,
+            proof,
+            at,
+            default_region,
+            json,
+        } => {
+            if !grant && !withdraw && (source.is_some() || proof.is_some() || at.is_some()) {
+                bail!(
+                    "--source, --proof and --at say how a consent was given: add --grant (they \
+                     agreed) or --withdraw (they said no)"
+                );
+            }
+            super::permit(store, config, Change::Import).await?;
+            let list = list.trim().to_string();
+            // Refused rather than made: a name mistyped by hand would start a list of one.
+            list_id(store, &list).await?;
+            // One row of a CSV file, read by the import: the same checks and records.
+            let mut columns: Vec<(&str, String)> = Vec::new();
+            let mut put = |header, value: Option<String>| {
+                if let Some(v) = value {
+                    columns.push((header, v));
+                }
+            };
+            put("phone", phone.clone());
+            put("telegram_chat_id", telegram.clone());
+            put("instagram_id", instagram.clone());
+            put(
+                "name",
+                name.map(|n| crate::domain::one_line(n.trim()).into_owned()),
+            );
+            put("locale", locale);
+            put("timezone", time_zone);
+            put(
+                "consent",
+                (grant || withdraw).then(|| if grant { "yes" } else { "no" }.to_string()),
+            );
+            put("consent_source", source);
+            put("consent_proof", proof);
+            put("consent_at", at);
+            let mut csv = csv::Writer::from_writer(Vec::new());
+            csv.write_record(columns.iter().map(|(h, _)| *h))?;
+            csv.write_record(columns.iter().map(|(_, v)| v.as_str()))?;
+            let csv = String::from_utf8(csv.into_inner()?)?;
+            let opts = ImportOptions {
+                region: region(default_region.as_deref(), config)?,
+                ..ImportOptions::new(&list, actor())
+            };
+            let source = import::Source::Text {
+                name: "entered by hand".into(),
+                csv,
+            };
+            let summary = import::import(store, &source, &opts, |_| {}).await?;
+            if json {
+                print_json(&summary)?;
+            }
+            let who = [&phone, &telegram, &instagram]
+                .into_iter()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(r) = summary.first_rejected.first() {
+                bail!("{who} was not added: {}; nothing changed", r.reason);
+            }
+            if json {
+                return Ok(());
+            }
+            // Named as the workspace now knows them.
+            let mut shown = who.clone();
+            if let Ok(id) = find_subscriber(store, &who, opts.region).await {
+                let mut conn = store.read().await?;
+                shown = match store::subscribers::profile(&mut conn, id).await? {
+                    Some(p) if !p.name.is_empty() => format!("{} (#{id})", p.name),
+                    _ => format!("#{id}"),
+                };
+            }
+            if summary.imported > 0 {
+                println!("added {shown} to list `{list}`");
+            } else if summary.updated > 0 {
+                println!(
+                    "{shown} was known already by that address: updated, and in list `{list}`"
+                );
+            } else {
+                println!("{shown} is in list `{list}` already, as entered; nothing changed");
+            }
+            if !grant && !withdraw && summary.imported > 0 {
+                println!(
+                    "  with no consent on record they are not messaged: `clever subscribers consent {who} --channel C --grant --source S --proof P` records one"
+                );
+            }
+            Ok(())
+        }
         SubscribersCommand::Export {
             list,
             format,

@@ -163,18 +163,75 @@ enum FromReader {
     Failed(ImportError),
 }
 
+/// What an import reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A CSV file.
+    File(PathBuf),
+    /// CSV text made in memory (a subscriber entered by hand), shown and kept in the audit
+    /// log under `name`.
+    Text { name: String, csv: String },
+}
+
+impl Source {
+    /// The source as messages and the summary name it.
+    fn shown(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Text { name, .. } => name.clone(),
+        }
+    }
+
+    /// The name a row's consent proof cites.
+    fn file_name(&self) -> String {
+        match self {
+            Source::File(path) => path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Source::Text { name, .. } => name.clone(),
+        }
+    }
+
+    /// The bytes to read, and how many there are (for the progress).
+    fn open(&self) -> std::io::Result<(Box<dyn Read + Send>, u64)> {
+        match self {
+            Source::File(path) => {
+                let file = std::fs::File::open(path)?;
+                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                Ok((Box::new(file), len))
+            }
+            Source::Text { csv, .. } => Ok((
+                Box::new(std::io::Cursor::new(csv.clone().into_bytes())),
+                csv.len() as u64,
+            )),
+        }
+    }
+}
+
 /// Imports a file. Calls `progress` after each chunk.
 pub async fn import_file(
     store: &Store,
     path: &Path,
     opts: &ImportOptions,
+    progress: impl FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
+    import(store, &Source::File(path.to_path_buf()), opts, progress).await
+}
+
+/// Imports what `source` holds, by the same rules whatever it is. Calls `progress` after
+/// each chunk.
+pub async fn import(
+    store: &Store,
+    source: &Source,
+    opts: &ImportOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
     let (tx, mut rx) = mpsc::channel::<FromReader>(2);
-    let reader_path = path.to_path_buf();
+    let reader_source = source.clone();
     let reader_opts = opts.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        if let Err(e) = read_file(&reader_path, &reader_opts, &tx) {
+        if let Err(e) = read_file(&reader_source, &reader_opts, &tx) {
             let _ = tx.blocking_send(FromReader::Failed(e));
         }
     });
@@ -184,13 +241,13 @@ pub async fn import_file(
         Some(FromReader::Failed(e)) => return Err(e),
         _ => {
             return Err(ImportError::NotCsv {
-                path: path.display().to_string(),
+                path: source.shown(),
                 reason: "the file could not be read".into(),
             });
         }
     };
     let mut summary = ImportSummary {
-        file: path.display().to_string(),
+        file: source.shown(),
         list: opts.list.clone(),
         encoding: match info.encoding {
             Encoding::Windows1251 => Encoding::Windows1251,
@@ -258,7 +315,7 @@ pub async fn import_file(
         // A header and nothing under it is a wrong export far more often than an intended
         // empty list: say so, and create no list.
         return Err(ImportError::NotCsv {
-            path: path.display().to_string(),
+            path: source.shown(),
             reason: "the file has a header line but no rows under it".into(),
         });
     }
@@ -372,11 +429,11 @@ impl RejectsFile {
 
 /// Reads, validates and chunks the file (on a blocking thread).
 fn read_file(
-    path: &Path,
+    source: &Source,
     opts: &ImportOptions,
     out: &mpsc::Sender<FromReader>,
 ) -> Result<(), ImportError> {
-    let shown = path.display().to_string();
+    let shown = source.shown();
     let not_csv = |reason: String| ImportError::NotCsv {
         path: shown.clone(),
         reason,
@@ -385,8 +442,7 @@ fn read_file(
         path: shown.clone(),
         error: e,
     };
-    let mut file = std::fs::File::open(path).map_err(open)?;
-    let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (mut file, total_bytes) = source.open().map_err(open)?;
     let mut head = vec![0u8; 64 * 1024];
     let n = read_up_to(&mut file, &mut head).map_err(open)?;
     head.truncate(n);
@@ -447,10 +503,7 @@ fn read_file(
         undated: now,
     }));
 
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = source.file_name();
     let ctx = RowContext {
         columns: &columns,
         width: headers.len(),
