@@ -2215,10 +2215,12 @@ fn a_subscriber_is_added_by_hand() {
         c.arg("--data-dir").arg(&data).args(args);
         c
     };
+    // `subscribers add --list Shop` with these.
+    let add = |args: &[&str]| run(&[&["subscribers", "add", "--list", "Shop"], args].concat());
     run(&["lists", "create", "Shop"]).assert().success();
     // Refusals change nothing: no address, no list, a consent without its proof, a bad
     // phone or time zone, a suppressed number.
-    run(&["subscribers", "add", "--list", "Shop", "--name", "Гүлнар"])
+    add(&["--name", "Гүлнар"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--phone"));
@@ -2233,50 +2235,22 @@ fn a_subscriber_is_added_by_hand() {
     .assert()
     .code(1)
     .stderr(predicate::str::contains("no list named `Shpo`"));
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--phone",
-        "87011112233",
-        "--grant",
-        "--source",
-        "till",
-    ])
-    .assert()
-    .code(2)
-    .stderr(predicate::str::contains("--proof"));
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--phone",
-        "87011112233",
-        "--source",
-        "till",
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("add --grant"));
-    run(&["subscribers", "add", "--list", "Shop", "--phone", "123"])
+    add(&["--phone", "87011112233", "--grant", "--source", "till"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--proof"));
+    add(&["--phone", "87011112233", "--source", "till"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add --grant"));
+    add(&["--phone", "123"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("123 was not added: invalid phone"));
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--phone",
-        "87011112233",
-        "--time-zone",
-        "Mars",
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("bad time zone"));
+    add(&["--phone", "87011112233", "--time-zone", "Mars"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad time zone"));
     run(&[
         "subscribers",
         "suppress",
@@ -2288,11 +2262,7 @@ fn a_subscriber_is_added_by_hand() {
     ])
     .assert()
     .success();
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
+    add(&[
         "--phone",
         "87019998877",
         "--grant",
@@ -2307,11 +2277,7 @@ fn a_subscriber_is_added_by_hand() {
     let everyone = stdout_json(run(&["subscribers", "list", "--json"]));
     assert_eq!(everyone["total"], 0, "{everyone}");
     // A customer at the till, with a paper form: sendable at once, the proof kept.
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
+    add(&[
         "--phone",
         "8 701 111 22 33",
         "--telegram",
@@ -2346,44 +2312,16 @@ fn a_subscriber_is_added_by_hand() {
         assert!(c["at"].as_str().unwrap().starts_with("2026-11-20"), "{c}");
     }
     // Entered again by another address of theirs: known, updated, nothing doubled.
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--telegram",
-        "5550001",
-        "--name",
-        "Гүлнар",
-    ])
-    .assert()
-    .success()
-    .stdout(predicate::str::contains("nothing changed"));
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--phone",
-        "+77011112233",
-        "--name",
-        "Гүлнар Б.",
-    ])
-    .assert()
-    .success()
-    .stdout(predicate::str::contains("Гүлнар Б. (#1) was known already"));
+    add(&["--telegram", "5550001", "--name", "Гүлнар"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing changed"));
+    add(&["--phone", "+77011112233", "--name", "Гүлнар Б."])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Гүлнар Б. (#1) was known already"));
     // Without a consent they are kept, and told apart as not messaged.
-    run(&[
-        "subscribers",
-        "add",
-        "--list",
-        "Shop",
-        "--phone",
-        "87012223344",
-    ])
-    .assert()
-    .success()
-    .stdout(
+    add(&["--phone", "87012223344"]).assert().success().stdout(
         predicate::str::contains("added #2 to list `Shop`")
             .and(predicate::str::contains("they are not messaged")),
     );
