@@ -51,76 +51,60 @@ pub async fn run(
             let list = list.trim().to_string();
             // Refused rather than made: a name mistyped by hand would start a list of one.
             list_id(store, &list).await?;
-            // One row of a CSV file, read by the import: the same checks and records.
-            let mut columns: Vec<(&str, String)> = Vec::new();
-            let mut put = |header, value: Option<String>| {
-                if let Some(v) = value {
-                    columns.push((header, v));
-                }
+            let entry = import::hand::Entry {
+                phone: phone.unwrap_or_default(),
+                telegram: telegram.unwrap_or_default(),
+                instagram: instagram.unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                locale: locale.unwrap_or_default(),
+                time_zone: time_zone.unwrap_or_default(),
+                consent: (grant || withdraw).then_some(if grant {
+                    ConsentStatus::Granted
+                } else {
+                    ConsentStatus::Withdrawn
+                }),
+                source: source.unwrap_or_default(),
+                proof: proof.unwrap_or_default(),
+                at: at.unwrap_or_default(),
             };
-            put("phone", phone.clone());
-            put("telegram_chat_id", telegram.clone());
-            put("instagram_id", instagram.clone());
-            put(
-                "name",
-                name.map(|n| crate::domain::one_line(n.trim()).into_owned()),
-            );
-            put("locale", locale);
-            put("timezone", time_zone);
-            put(
-                "consent",
-                (grant || withdraw).then(|| if grant { "yes" } else { "no" }.to_string()),
-            );
-            put("consent_source", source);
-            put("consent_proof", proof);
-            put("consent_at", at);
-            let mut csv = csv::Writer::from_writer(Vec::new());
-            csv.write_record(columns.iter().map(|(h, _)| *h))?;
-            csv.write_record(columns.iter().map(|(_, v)| v.as_str()))?;
-            let csv = String::from_utf8(csv.into_inner()?)?;
             let opts = ImportOptions {
                 region: region(default_region.as_deref(), config)?,
                 ..ImportOptions::new(&list, actor())
             };
-            let source = import::Source::Text {
-                name: "entered by hand".into(),
-                csv,
-            };
-            let summary = import::import(store, &source, &opts, |_| {}).await?;
-            if json {
-                print_json(&summary)?;
-            }
-            let who = [&phone, &telegram, &instagram]
-                .into_iter()
-                .flatten()
-                .next()
-                .cloned()
+            let who = entry
+                .addresses()
+                .first()
+                .map(|(_, a)| a.to_string())
                 .unwrap_or_default();
-            if let Some(r) = summary.first_rejected.first() {
-                bail!("{who} was not added: {}; nothing changed", r.reason);
-            }
+            let added = match import::hand::add(store, &entry, &opts).await? {
+                Ok(added) => added,
+                Err(why) => bail!("{who} was not added: {why}; nothing changed"),
+            };
             if json {
-                return Ok(());
+                return print_json(&added.summary);
             }
             // Named as the workspace now knows them.
-            let mut shown = who.clone();
-            if let Ok(id) = find_subscriber(store, &who, opts.region).await {
-                let mut conn = store.read().await?;
-                shown = match store::subscribers::profile(&mut conn, id).await? {
-                    Some(p) if !p.name.is_empty() => format!("{} (#{id})", p.name),
-                    _ => format!("#{id}"),
-                };
-            }
-            if summary.imported > 0 {
-                println!("added {shown} to list `{list}`");
-            } else if summary.updated > 0 {
-                println!(
+            let shown = match added.subscriber {
+                Some(id) => {
+                    let mut conn = store.read().await?;
+                    match store::subscribers::profile(&mut conn, id).await? {
+                        Some(p) if !p.name.is_empty() => format!("{} (#{id})", p.name),
+                        _ => format!("#{id}"),
+                    }
+                }
+                None => who.clone(),
+            };
+            use import::hand::Outcome;
+            match added.outcome {
+                Outcome::New => println!("added {shown} to list `{list}`"),
+                Outcome::Updated => println!(
                     "{shown} was known already by that address: updated, and in list `{list}`"
-                );
-            } else {
-                println!("{shown} is in list `{list}` already, as entered; nothing changed");
+                ),
+                Outcome::Unchanged => {
+                    println!("{shown} is in list `{list}` already, as entered; nothing changed")
+                }
             }
-            if !grant && !withdraw && summary.imported > 0 {
+            if entry.consent.is_none() && added.outcome == Outcome::New {
                 println!(
                     "  with no consent on record they are not messaged: `clever subscribers consent {who} --channel C --grant --source S --proof P` records one"
                 );

@@ -15,6 +15,7 @@
 pub mod columns;
 pub mod detect;
 pub mod export;
+pub mod hand;
 pub mod limit;
 
 use crate::domain::consent::{ConsentValue, given_at, parse_value};
