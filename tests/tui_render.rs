@@ -1922,3 +1922,71 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
     assert_eq!(lists_of().await, ["Volunteers"]);
     assert_eq!(app.subscribers.selected().unwrap().name, "Ерлан");
 }
+
+/// `N` on a list enters a subscriber by hand: problems under their rows before anything is
+/// sent, the import's own refusals (a suppressed number) in the form with the text kept,
+/// and the new subscriber in the list with the consent's proof.
+#[tokio::test]
+async fn a_subscriber_is_entered_by_hand_from_the_console() {
+    use cleverplatform::tui::subscriber_form::Row;
+    let (_dir, services, mut app) = two_imported_at_80x24().await;
+    {
+        let mut tx = services.store.begin().await.unwrap();
+        cleverplatform::store::subscribers::suppress(
+            &mut tx,
+            cleverplatform::domain::Channel::WhatsApp,
+            "+77059998877",
+            "asked by phone",
+            "operator",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let text = |s: &str| s.chars().map(KeyCode::Char).collect::<Vec<_>>();
+    let mut keys = vec![KeyCode::Char('N')];
+    keys.extend(text("8 705 999 88 77"));
+    keys.extend([KeyCode::Tab, KeyCode::Tab, KeyCode::Tab]);
+    keys.extend(text("Гүлнар"));
+    keys.extend([KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Right]);
+    keys.extend([KeyCode::Tab, KeyCode::Tab]);
+    keys.extend(text("paper form at the till"));
+    keys.extend([KeyCode::Tab, KeyCode::Enter]);
+    press(&mut app, &services, &keys).await;
+    let form = app.subscriber_form.as_ref().expect("still open");
+    assert_eq!(form.focus, Row::Proof);
+    snap!("subscriber_form_80x24", render(&app));
+    // With its proof it goes to the import, which refuses a suppressed number.
+    let mut keys = text("form 1207");
+    keys.push(KeyCode::Enter);
+    press(&mut app, &services, &keys).await;
+    let form = app.subscriber_form.as_ref().expect("kept to be put right");
+    assert_eq!(form.error.as_deref(), Some("suppressed"));
+    assert!(!form.saving);
+    // Another number: in, sendable, with the proof.
+    let mut keys = vec![KeyCode::Up; 9];
+    keys.extend(vec![KeyCode::Backspace; 2]);
+    keys.extend(text("66"));
+    press(&mut app, &services, &keys).await;
+    let save = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('s'),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    )));
+    cleverplatform::tui::settle(&mut app, &services, save).await;
+    assert!(app.subscriber_form.is_none(), "saved and closed");
+    let n = app.notices.last().unwrap();
+    assert!(
+        !n.error && n.text.contains("added Гүлнар (#3) to “Imported”"),
+        "{n:?}"
+    );
+    assert_eq!(app.subscribers.total, 3);
+    let d = services
+        .store
+        .subscriber_detail(cleverplatform::domain::SubscriberId(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.identities[0].address, "+77059998866");
+    assert_eq!(d.consents[0].proof, "form 1207");
+    assert_eq!(d.lists, ["Imported"]);
+}

@@ -89,6 +89,8 @@ pub enum Action {
     ListTimeZone,
     /// Add the selected subscriber to a list (a prompt for its name).
     AddToList,
+    /// Enter a new subscriber by hand into the shown list (a form).
+    NewSubscriber,
     /// Take the selected subscriber off the shown list (asks first).
     RemoveFromList,
     /// Check the selected account's token now.
@@ -164,6 +166,7 @@ impl Action {
             Action::TimeZone => "time_zone",
             Action::ListTimeZone => "list_time_zone",
             Action::AddToList => "add_to_list",
+            Action::NewSubscriber => "new_subscriber",
             Action::RemoveFromList => "remove_from_list",
             Action::CheckAccount => "check_account",
             Action::PauseResume => "pause_resume",
@@ -227,6 +230,9 @@ impl Action {
             }
             Action::ListTimeZone => {
                 "Subscribers: set the shown list's time zone, for its members with none of their own (empty: the configuration's)"
+            }
+            Action::NewSubscriber => {
+                "Subscribers: enter a new subscriber by hand into the shown list (addresses, name, consent with its proof)"
             }
             Action::AddToList => {
                 "Subscribers: add the selected subscriber to a list (Tab completes its name)"

@@ -146,7 +146,7 @@ impl ConsentForm {
             address: 0,
             scope: ConsentScope::Marketing,
             status: ConsentStatus::Granted,
-            when: input("now; or the day it was given: 2026-11-20, 20.11.2026 14:30"),
+            when: input("now; or the day given: 2026-11-20, 20.11.2026 14:30"),
             source: input("where it came from: call to the shop, paper form, visit"),
             proof: input("a form's number, a recording's id, a ticket"),
             focus: Row::Channel,

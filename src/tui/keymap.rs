@@ -242,6 +242,7 @@ pub fn defaults() -> Vec<(Mode, Action, Vec<&'static str>)> {
         (M::Normal, A::Consent, vec!["C"]),
         (M::Normal, A::TimeZone, vec!["z"]),
         (M::Normal, A::ListTimeZone, vec!["Z"]),
+        (M::Normal, A::NewSubscriber, vec!["N"]),
         (M::Normal, A::AddToList, vec!["+"]),
         (M::Normal, A::RemoveFromList, vec!["-"]),
         (M::Normal, A::CheckAccount, vec!["c"]),

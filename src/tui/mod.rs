@@ -16,6 +16,7 @@ pub mod form;
 pub mod keymap;
 pub mod live;
 pub mod panes;
+pub mod subscriber_form;
 pub mod terminal;
 pub mod theme;
 pub mod view;

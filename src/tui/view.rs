@@ -48,6 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(form) = &app.consent_form {
         panes::subscribers::draw_consent_form(frame, body, app, form);
     }
+    if let Some(form) = &app.subscriber_form {
+        panes::subscribers::draw_subscriber_form(frame, body, app, form);
+    }
     match &app.overlay {
         Overlay::Help { scroll } => {
             let max = help::draw(frame, body, &app.keymap, t, *scroll);

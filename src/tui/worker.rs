@@ -93,6 +93,11 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Record a consent given or withdrawn (the consent form).
     RecordConsent(crate::tui::consent_form::ConsentDraft),
+    /// Take a subscriber entered by hand into a list, as one row of an import.
+    AddSubscriber {
+        list: ListId,
+        entry: crate::import::hand::Entry,
+    },
     /// Add a subscriber (named, for the notice) to a list, or with `add` false take them off
     /// it.
     ChangeMembers {
@@ -243,6 +248,8 @@ pub enum Reply {
     Suppressed(Result<String, String>),
     /// What a change of a subscriber's time zone did.
     TimeZoneSet(Result<String, String>),
+    /// What entering a subscriber by hand did, or why the import refused them.
+    SubscriberAdded(Result<String, String>),
     /// What adding a subscriber to a list, or taking them off, did.
     MembersChanged(Result<String, String>),
     /// What recording a consent came to, in words.
@@ -443,6 +450,7 @@ async fn change_of(
         Request::SetTimeZone { .. } => Some(Change::Subscriber),
         Request::SetListTimeZone { .. } => Some(Change::List),
         Request::ChangeMembers { .. } => Some(Change::List),
+        Request::AddSubscriber { .. } => Some(Change::Import),
         Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
             Some(Change::Consent)
         }
@@ -690,6 +698,51 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 (false, false) => Ok(format!("not messaged again: {addresses}")),
                 (false, true) => Ok(format!("suppression lifted: {addresses}")),
             })
+        }
+        Request::AddSubscriber { list, entry } => {
+            let Some(row) = ({
+                let mut conn = store.read().await?;
+                crate::store::lists::by_id(&mut conn, list).await?
+            }) else {
+                return Ok(Reply::SubscriberAdded(Err("that list is gone".into())));
+            };
+            let opts = ImportOptions {
+                region: services.workspace.default_region,
+                ..ImportOptions::new(&row.name, services.actor.clone())
+            };
+            let added = match crate::import::hand::add(store, &entry, &opts).await {
+                Ok(Ok(added)) => added,
+                Ok(Err(why)) => return Ok(Reply::SubscriberAdded(Err(why))),
+                Err(e) => return Ok(Reply::SubscriberAdded(Err(e.to_string()))),
+            };
+            let who = added
+                .subscriber
+                .map(|id| format!("#{id}"))
+                .unwrap_or_else(|| "them".into());
+            let name = crate::domain::one_line(entry.name.trim()).into_owned();
+            let who = if name.is_empty() {
+                who
+            } else {
+                format!("{name} ({who})")
+            };
+            use crate::import::hand::Outcome;
+            Reply::SubscriberAdded(Ok(match added.outcome {
+                Outcome::New if entry.consent.is_none() => format!(
+                    "added {who} to “{}”; with no consent on record they are not messaged (C records one)",
+                    row.name
+                ),
+                Outcome::New => format!("added {who} to “{}”", row.name),
+                Outcome::Updated => format!(
+                    "{who} was known already by that address: updated, and in “{}”",
+                    row.name
+                ),
+                Outcome::Unchanged => {
+                    format!(
+                        "{who} is in “{}” already, as entered; nothing changed",
+                        row.name
+                    )
+                }
+            }))
         }
         Request::ChangeMembers {
             list,

@@ -84,6 +84,48 @@ impl App {
         Vec::new()
     }
 
+    pub(super) fn on_subscriber_form_key(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+    ) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.subscriber_form else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        if form.saving {
+            // Only leaving is taken while the answer is awaited.
+            if action == Some(Action::ForceQuit) {
+                return self.act(Action::ForceQuit);
+            }
+            return Vec::new();
+        }
+        match action {
+            Some(Action::FormCancel) => self.subscriber_form = None,
+            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
+            Some(Action::FormSave) => return self.save_subscriber_form(),
+            Some(Action::FormNext) if form.on_last() => return self.save_subscriber_form(),
+            Some(Action::FormNext) => form.move_focus(1),
+            Some(Action::FormPrev) => form.move_focus(-1),
+            _ => form.on_key(key),
+        }
+        Vec::new()
+    }
+
+    pub(super) fn save_subscriber_form(&mut self) -> Vec<Tagged<Request>> {
+        let Some(form) = &mut self.subscriber_form else {
+            return Vec::new();
+        };
+        let Some(entry) = form.check() else {
+            return Vec::new();
+        };
+        form.saving = true;
+        vec![Tagged::any(Request::AddSubscriber {
+            list: form.list,
+            entry,
+        })]
+    }
+
     pub(super) fn save_consent_form(&mut self) -> Vec<Tagged<Request>> {
         let Some(form) = &mut self.consent_form else {
             return Vec::new();

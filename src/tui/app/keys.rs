@@ -11,6 +11,7 @@ use crate::tui::campaign_form::{self, CampaignForm};
 use crate::tui::consent_form::ConsentForm;
 use crate::tui::form::AccountForm;
 use crate::tui::keymap::Mode;
+use crate::tui::subscriber_form::SubscriberForm;
 use crate::tui::worker::{Detail, Request, Tagged};
 use ratatui::crossterm::event::KeyEvent;
 
@@ -27,6 +28,9 @@ impl App {
         }
         if mode == Mode::Form && self.consent_form.is_some() {
             return self.on_consent_form_key(key, action);
+        }
+        if mode == Mode::Form && self.subscriber_form.is_some() {
+            return self.on_subscriber_form_key(key, action);
         }
         match (mode, action) {
             (
@@ -635,6 +639,26 @@ impl App {
                             l.default_time_zone.clone().unwrap_or_default(),
                         ));
                         self.focus = Focus::List;
+                    }
+                }
+                Vec::new()
+            }
+            Action::NewSubscriber => {
+                match self.selected_list() {
+                    _ if self.pane != PaneId::Subscribers => self.notify(
+                        "subscribers are entered in the Subscribers pane (2, ] to pick the list, N)",
+                        false,
+                    ),
+                    None => self.notify(
+                        "pick the list they join with ] first (everyone is not a list)",
+                        false,
+                    ),
+                    Some(l) => {
+                        self.subscriber_form = Some(SubscriberForm::new(
+                            l.id,
+                            l.name.clone(),
+                            self.workspace.default_region,
+                        ))
                     }
                 }
                 Vec::new()

@@ -14,6 +14,7 @@ use super::campaign_form::CampaignForm;
 use super::consent_form::ConsentForm;
 use super::form::AccountForm;
 use super::keymap::{Keymap, Mode};
+use super::subscriber_form::SubscriberForm;
 use super::theme::Theme;
 use super::window::{Fetch, ListWindow, RowId};
 use super::worker::{Detail, Reply, Request, Tagged, Workspace};
@@ -239,6 +240,8 @@ pub struct App {
     pub campaign_form: Option<CampaignForm>,
     /// The consent form, while it is open.
     pub consent_form: Option<ConsentForm>,
+    /// A subscriber being entered by hand.
+    pub subscriber_form: Option<SubscriberForm>,
     /// Live progress of this process's engine.
     pub live: super::live::LiveProgress,
     /// The licence as the sync last published it (`None` without a sync: tests).
@@ -319,6 +322,7 @@ impl App {
             form: None,
             campaign_form: None,
             consent_form: None,
+            subscriber_form: None,
             live: Default::default(),
             licence: None,
             lists: Vec::new(),
@@ -366,8 +370,10 @@ impl App {
 
     /// The mode keys are read in now.
     pub fn mode(&self) -> Mode {
-        let form =
-            self.form.is_some() || self.campaign_form.is_some() || self.consent_form.is_some();
+        let form = self.form.is_some()
+            || self.campaign_form.is_some()
+            || self.consent_form.is_some()
+            || self.subscriber_form.is_some();
         match (&self.overlay, form, &self.prompt) {
             (Overlay::Confirm(_), ..) => Mode::Confirm,
             (Overlay::Help { .. }, ..) => Mode::Help,

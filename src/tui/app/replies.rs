@@ -29,6 +29,26 @@ impl App {
                 }
                 Vec::new()
             }
+            Reply::SubscriberAdded(Err(e)) => {
+                match &mut self.subscriber_form {
+                    Some(form) => form.refused(e),
+                    None => self.notify(e, true),
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Reply::SubscriberAdded(Ok(said)) => {
+                self.subscriber_form = None;
+                self.notify(said, false);
+                let mut out = vec![
+                    Tagged::any(Request::Sendable {
+                        list: self.selected_list().map(|l| l.id),
+                    }),
+                    Tagged::any(Request::Lists),
+                ];
+                out.extend(self.reload_pane(PaneId::Subscribers, false));
+                out
+            }
             Reply::ConsentRecorded(Err(e)) => {
                 if let Some(form) = &mut self.consent_form {
                     form.saving = false;
@@ -233,6 +253,12 @@ impl App {
                     return Vec::new();
                 }
                 if let Some(form) = self.consent_form.as_mut().filter(|f| f.saving) {
+                    form.saving = false;
+                    form.error = Some(message);
+                    self.dirty = true;
+                    return Vec::new();
+                }
+                if let Some(form) = self.subscriber_form.as_mut().filter(|f| f.saving) {
                     form.saving = false;
                     form.error = Some(message);
                     self.dirty = true;

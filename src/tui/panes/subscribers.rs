@@ -423,6 +423,146 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// A popup form being drawn over a pane: rows from the top, a label column, problems
+/// wrapped under their rows, the keys at the bottom.
+struct FormCanvas<'a> {
+    t: &'a Theme,
+    inner: ratatui::layout::Rect,
+    y: u16,
+    text_width: usize,
+}
+
+impl<'a> FormCanvas<'a> {
+    const LABEL: u16 = 12;
+
+    /// Clears a box sized for `rows` rows and the `notes` wrapped under them, titled.
+    fn open(
+        frame: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+        t: &'a Theme,
+        title: &str,
+        rows: usize,
+        notes: &[&str],
+    ) -> FormCanvas<'a> {
+        use crate::tui::widgets::popup;
+        let width = 72.min(area.width.saturating_sub(2)).max(30);
+        let text_width = width.saturating_sub(2).max(1) as usize;
+        let extra: u16 = notes.iter().map(|n| lines_of(n, text_width)).sum();
+        let rect = popup::centered(area, width, rows as u16 + extra + 4);
+        let block = popup::frame_block(t, title);
+        let inner = block.inner(rect);
+        frame.render_widget(ratatui::widgets::Clear, rect);
+        frame.render_widget(block, rect);
+        FormCanvas {
+            t,
+            y: inner.y,
+            inner,
+            text_width,
+        }
+    }
+
+    fn bottom(&self) -> u16 {
+        self.inner.y + self.inner.height
+    }
+
+    /// `text` wrapped over as many lines as it needs, from the next free one.
+    fn wrapped(&mut self, frame: &mut ratatui::Frame, text: String, m: Meaning) {
+        use ratatui::widgets::{Paragraph, Wrap};
+        if self.y < self.bottom() {
+            let n = lines_of(&text, self.text_width).min(self.bottom() - self.y);
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, self.t.style(m))).wrap(Wrap { trim: false }),
+                ratatui::layout::Rect::new(self.inner.x, self.y, self.inner.width, n),
+            );
+            self.y += n;
+        }
+    }
+
+    /// One row: its label (marked when focused), `spans` after it, and `input` in the
+    /// field's place; then its problems under it. False when the box is full.
+    fn row(
+        &mut self,
+        frame: &mut ratatui::Frame,
+        label: &str,
+        focused: bool,
+        mut spans: Vec<Span<'static>>,
+        input: Option<&ratatui_textarea::TextArea<'static>>,
+        problems: &[String],
+    ) -> bool {
+        use ratatui::layout::Rect;
+        if self.y >= self.bottom() {
+            return false;
+        }
+        let (t, inner, y) = (self.t, self.inner, self.y);
+        let label = Span::styled(
+            format!(
+                "{}{label:<w$}",
+                if focused { "› " } else { "  " },
+                w = (Self::LABEL - 2) as usize
+            ),
+            t.style(if focused {
+                Meaning::Title
+            } else {
+                Meaning::Muted
+            }),
+        );
+        spans.insert(0, label);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(Line::from(spans)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        if let Some(input) = input {
+            let at = Rect::new(
+                inner.x + Self::LABEL.min(inner.width),
+                y,
+                inner.width.saturating_sub(Self::LABEL),
+                1,
+            );
+            frame.render_widget(input, at);
+        }
+        self.y += 1;
+        for e in problems {
+            self.wrapped(frame, format!("  ⚠ {e}"), Meaning::Error);
+        }
+        true
+    }
+
+    /// A choice among values: marked as well as coloured, so it shows without colours too.
+    fn choice(&self, on: bool, label: String) -> Span<'static> {
+        if on {
+            Span::styled(format!("● {label}"), self.t.style(Meaning::Selected))
+        } else {
+            Span::raw(format!("○ {label}"))
+        }
+    }
+
+    /// The problem of the whole form, if any, then the keys (or what is being done).
+    fn finish(
+        &mut self,
+        frame: &mut ratatui::Frame,
+        app: &App,
+        error: Option<&str>,
+        busy: Option<&str>,
+    ) {
+        self.y += 1;
+        if let Some(e) = error {
+            self.wrapped(frame, format!("⚠ {e}"), Meaning::Error);
+        }
+        if self.y < self.bottom() {
+            let hint = super::form_hint(app, busy);
+            frame.render_widget(
+                ratatui::widgets::Paragraph::new(hint),
+                ratatui::layout::Rect::new(self.inner.x, self.y, self.inner.width, 1),
+            );
+        }
+    }
+}
+
+/// How many lines `text` takes wrapped to `width` (with a problem's mark before it).
+fn lines_of(text: &str, width: usize) -> u16 {
+    (text.chars().count() + 4).div_ceil(width.max(1)) as u16
+}
+
 /// Draws the consent form over the pane.
 pub fn draw_consent_form(
     frame: &mut ratatui::Frame,
@@ -432,83 +572,28 @@ pub fn draw_consent_form(
 ) {
     use crate::domain::ConsentScope;
     use crate::tui::consent_form::Row;
-    use crate::tui::widgets::popup;
-    use ratatui::layout::Rect;
-    use ratatui::widgets::{Clear, Paragraph, Wrap};
     let t = &app.theme;
-    const LABEL: u16 = 11;
-    let width = 72.min(area.width.saturating_sub(2)).max(30);
-    let text_width = width.saturating_sub(2).max(1) as usize;
-    let lines_of = |e: &str| (e.chars().count() + 4).div_ceil(text_width) as u16;
     let chosen = form.chosen();
     let note = chosen.suppressed.as_ref().map(|why| {
         format!("suppressed ({why}): a grant does not make it messaged until that is lifted")
     });
-    let extra: u16 = form
+    let notes: Vec<&str> = form
         .errors
         .iter()
         .map(|(_, e)| e.as_str())
         .chain(form.error.as_deref())
         .chain(note.as_deref())
-        .map(lines_of)
-        .sum();
-    let height = Row::ALL.len() as u16 + extra + 4;
-    let rect = popup::centered(area, width, height);
+        .collect();
     let title = format!(
         "Record a consent · {} (#{})",
         one_line(&form.name),
         form.subscriber
     );
-    let block = popup::frame_block(t, &title);
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let bottom = inner.y + inner.height;
-    let mut y = inner.y;
-    let wrapped = |frame: &mut ratatui::Frame, y: &mut u16, text: String, m: Meaning| {
-        if *y < bottom {
-            let n = lines_of(&text).min(bottom - *y);
-            frame.render_widget(
-                Paragraph::new(Span::styled(text, t.style(m))).wrap(Wrap { trim: false }),
-                Rect::new(inner.x, *y, inner.width, n),
-            );
-            *y += n;
-        }
-    };
-    // A mark as well as a colour, so the choice shows without colours too.
-    let choice = |on: bool, label: String| {
-        if on {
-            Span::styled(format!("● {label}"), t.style(Meaning::Selected))
-        } else {
-            Span::raw(format!("○ {label}"))
-        }
-    };
+    let mut c = FormCanvas::open(frame, area, t, &title, Row::ALL.len(), &notes);
     for row in Row::ALL {
-        if y >= bottom {
-            break;
-        }
         let focused = form.focus == row;
-        let label = Span::styled(
-            format!(
-                "{}{:<w$}",
-                if focused { "› " } else { "  " },
-                row.label(),
-                w = (LABEL - 2) as usize
-            ),
-            if focused {
-                t.style(Meaning::Title)
-            } else {
-                t.style(Meaning::Muted)
-            },
-        );
-        let line_at = Rect::new(inner.x, y, inner.width, 1);
-        let input_at = Rect::new(
-            inner.x + LABEL.min(inner.width),
-            y,
-            inner.width.saturating_sub(LABEL),
-            1,
-        );
-        let mut spans = vec![label];
+        let mut spans = Vec::new();
+        let mut input = None;
         match row {
             Row::Channel => {
                 spans.push(Span::raw(format!(
@@ -525,15 +610,15 @@ pub fn draw_consent_form(
             }
             Row::Scope => {
                 for s in [ConsentScope::Marketing, ConsentScope::Service] {
-                    spans.push(choice(form.scope == s, s.to_string()));
+                    spans.push(c.choice(form.scope == s, s.to_string()));
                     spans.push(Span::raw("  "));
                 }
             }
             Row::Change => {
                 use crate::domain::ConsentStatus::{Granted, Withdrawn};
-                spans.push(choice(form.status == Granted, "grant".into()));
+                spans.push(c.choice(form.status == Granted, "grant".into()));
                 spans.push(Span::raw("  "));
-                spans.push(choice(form.status == Withdrawn, "withdraw".into()));
+                spans.push(c.choice(form.status == Withdrawn, "withdraw".into()));
                 spans.push(Span::styled(
                     match form.current() {
                         Some(now) => format!("   now: {now}"),
@@ -542,34 +627,100 @@ pub fn draw_consent_form(
                     t.style(Meaning::Muted),
                 ));
             }
-            Row::When | Row::Source | Row::Proof => {}
+            Row::When => input = Some(&form.when),
+            Row::Source => input = Some(&form.source),
+            Row::Proof => input = Some(&form.proof),
         }
         if focused && row.is_picker() {
             spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
         }
-        frame.render_widget(Paragraph::new(Line::from(spans)), line_at);
-        match row {
-            Row::When => frame.render_widget(&form.when, input_at),
-            Row::Source => frame.render_widget(&form.source, input_at),
-            Row::Proof => frame.render_widget(&form.proof, input_at),
-            _ => {}
-        }
-        y += 1;
-        if row == Row::Channel
-            && let Some(n) = &note
-        {
-            wrapped(frame, &mut y, format!("  {n}"), Meaning::Warn);
-        }
-        for (_, e) in form.errors.iter().filter(|(r, _)| *r == row) {
-            wrapped(frame, &mut y, format!("  ⚠ {e}"), Meaning::Error);
+        // The suppression's note goes under the address, before any problem.
+        let problems: Vec<String> = form
+            .errors
+            .iter()
+            .filter(|(r, _)| *r == row)
+            .map(|(_, e)| e.clone())
+            .collect();
+        if row == Row::Channel {
+            if !c.row(frame, row.label(), focused, spans, input, &[]) {
+                break;
+            }
+            if let Some(n) = &note {
+                c.wrapped(frame, format!("  {n}"), Meaning::Warn);
+            }
+            for e in problems {
+                c.wrapped(frame, format!("  ⚠ {e}"), Meaning::Error);
+            }
+        } else if !c.row(frame, row.label(), focused, spans, input, &problems) {
+            break;
         }
     }
-    y += 1;
-    if let Some(e) = &form.error {
-        wrapped(frame, &mut y, format!("⚠ {e}"), Meaning::Error);
+    c.finish(
+        frame,
+        app,
+        form.error.as_deref(),
+        form.saving.then_some("recording…"),
+    );
+}
+
+/// Draws the form for a subscriber entered by hand over the pane.
+pub fn draw_subscriber_form(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    app: &App,
+    form: &crate::tui::subscriber_form::SubscriberForm,
+) {
+    use crate::tui::subscriber_form::Row;
+    let t = &app.theme;
+    let notes: Vec<&str> = form
+        .errors
+        .iter()
+        .map(|(_, e)| e.as_str())
+        .chain(form.error.as_deref())
+        .collect();
+    let title = format!("New subscriber in “{}”", one_line(&form.list_name));
+    let mut c = FormCanvas::open(frame, area, t, &title, Row::ALL.len(), &notes);
+    for row in Row::ALL {
+        let focused = form.focus == row;
+        let mut spans = Vec::new();
+        if row == Row::Consent {
+            spans.push(c.choice(form.consent.is_none(), "none".into()));
+            spans.push(Span::raw("  "));
+            spans.push(c.choice(form.consent == Some(ConsentStatus::Granted), "grant".into()));
+            spans.push(Span::raw("  "));
+            spans.push(c.choice(
+                form.consent == Some(ConsentStatus::Withdrawn),
+                "withdraw".into(),
+            ));
+            spans.push(Span::styled(
+                "  marketing, every address",
+                t.style(Meaning::Muted),
+            ));
+            if focused {
+                spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
+            }
+        }
+        let problems: Vec<String> = form
+            .errors
+            .iter()
+            .filter(|(r, _)| *r == row)
+            .map(|(_, e)| e.clone())
+            .collect();
+        if !c.row(
+            frame,
+            row.label(),
+            focused,
+            spans,
+            form.input(row),
+            &problems,
+        ) {
+            break;
+        }
     }
-    if y < bottom {
-        let hint = super::form_hint(app, form.saving.then_some("recording…"));
-        frame.render_widget(Paragraph::new(hint), Rect::new(inner.x, y, inner.width, 1));
-    }
+    c.finish(
+        frame,
+        app,
+        form.error.as_deref(),
+        form.saving.then_some("adding…"),
+    );
 }
