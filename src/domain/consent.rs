@@ -113,6 +113,20 @@ pub enum ManualGap {
     Proof,
 }
 
+impl ManualGap {
+    /// What to fill in, as a form says it under the row.
+    pub fn in_a_form(self) -> &'static str {
+        match self {
+            ManualGap::Source => {
+                "say where the consent came from, e.g. call to the shop, paper form at the till"
+            }
+            ManualGap::Proof => {
+                "a consent is granted only with proof: a form's number, a recording's id, a ticket"
+            }
+        }
+    }
+}
+
 /// What a hand-recorded consent of `status` lacks, in the order a form asks for it.
 pub fn manual_gaps(status: ConsentStatus, source: &str, proof: &str) -> Vec<ManualGap> {
     let mut gaps = Vec::new();

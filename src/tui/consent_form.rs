@@ -268,17 +268,11 @@ impl ConsentForm {
             None => {}
         }
         for gap in manual_gaps(self.status, &source, &proof) {
-            self.errors.push(match gap {
-                ManualGap::Source => (
-                    Row::Source,
-                    "say where the consent came from, e.g. call to the shop".into(),
-                ),
-                ManualGap::Proof => (
-                    Row::Proof,
-                    "a consent is granted only with proof: a form's number, a recording's id, a ticket"
-                        .into(),
-                ),
-            });
+            let row = match gap {
+                ManualGap::Source => Row::Source,
+                ManualGap::Proof => Row::Proof,
+            };
+            self.errors.push((row, gap.in_a_form().into()));
         }
         self.errors
             .sort_by_key(|(row, _)| Row::ALL.iter().position(|r| r == row));

@@ -244,17 +244,11 @@ impl SubscriberForm {
             None => {}
             Some(status) => {
                 for gap in manual_gaps(status, &source, &proof) {
-                    self.errors.push(match gap {
-                        ManualGap::Source => (
-                            Row::Source,
-                            "say where the consent came from, e.g. paper form at the till".into(),
-                        ),
-                        ManualGap::Proof => (
-                            Row::Proof,
-                            "a consent is granted only with proof: a form's number, a recording's id, a ticket"
-                                .into(),
-                        ),
-                    });
+                    let row = match gap {
+                        ManualGap::Source => Row::Source,
+                        ManualGap::Proof => Row::Proof,
+                    };
+                    self.errors.push((row, gap.in_a_form().into()));
                 }
             }
         }

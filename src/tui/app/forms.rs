@@ -6,6 +6,44 @@ use crate::tui::campaign_form::{self, CampaignForm};
 use crate::tui::worker::{Request, Tagged};
 use ratatui::crossterm::event::KeyEvent;
 
+/// A form of rows saved as a whole (the consent form, the subscriber form).
+pub(crate) trait RowForm {
+    fn saving(&self) -> bool;
+    fn on_last(&self) -> bool;
+    fn move_focus(&mut self, step: isize);
+    fn on_key(&mut self, key: KeyEvent);
+}
+
+impl RowForm for crate::tui::consent_form::ConsentForm {
+    fn saving(&self) -> bool {
+        self.saving
+    }
+    fn on_last(&self) -> bool {
+        self.on_last()
+    }
+    fn move_focus(&mut self, step: isize) {
+        self.move_focus(step)
+    }
+    fn on_key(&mut self, key: KeyEvent) {
+        self.on_key(key)
+    }
+}
+
+impl RowForm for crate::tui::subscriber_form::SubscriberForm {
+    fn saving(&self) -> bool {
+        self.saving
+    }
+    fn on_last(&self) -> bool {
+        self.on_last()
+    }
+    fn move_focus(&mut self, step: isize) {
+        self.move_focus(step)
+    }
+    fn on_key(&mut self, key: KeyEvent) {
+        self.on_key(key)
+    }
+}
+
 impl App {
     /// A key in the campaign form. In the message, Enter starts a new line and Up/Down move
     /// between its lines (leaving the field from its first or last line); in a picker, ← →
@@ -61,27 +99,7 @@ impl App {
         key: KeyEvent,
         action: Option<Action>,
     ) -> Vec<Tagged<Request>> {
-        let Some(form) = &mut self.consent_form else {
-            return Vec::new();
-        };
-        self.dirty = true;
-        if form.saving {
-            // Only leaving is taken while the answer is awaited.
-            if action == Some(Action::ForceQuit) {
-                return self.act(Action::ForceQuit);
-            }
-            return Vec::new();
-        }
-        match action {
-            Some(Action::FormCancel) => self.consent_form = None,
-            Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
-            Some(Action::FormSave) => return self.save_consent_form(),
-            Some(Action::FormNext) if form.on_last() => return self.save_consent_form(),
-            Some(Action::FormNext) => form.move_focus(1),
-            Some(Action::FormPrev) => form.move_focus(-1),
-            _ => form.on_key(key),
-        }
-        Vec::new()
+        self.on_row_form_key(key, action, |a| &mut a.consent_form, App::save_consent_form)
     }
 
     pub(super) fn on_subscriber_form_key(
@@ -89,22 +107,39 @@ impl App {
         key: KeyEvent,
         action: Option<Action>,
     ) -> Vec<Tagged<Request>> {
-        let Some(form) = &mut self.subscriber_form else {
+        self.on_row_form_key(
+            key,
+            action,
+            |a| &mut a.subscriber_form,
+            App::save_subscriber_form,
+        )
+    }
+
+    /// A key in a form of rows held in `slot`: Tab and Enter go forward (Enter on the last
+    /// row saves, with `save`), Shift-Tab back, Esc closes it; other keys are the form's.
+    /// While it is being saved only leaving is taken.
+    fn on_row_form_key<F: RowForm>(
+        &mut self,
+        key: KeyEvent,
+        action: Option<Action>,
+        slot: fn(&mut App) -> &mut Option<F>,
+        save: fn(&mut App) -> Vec<Tagged<Request>>,
+    ) -> Vec<Tagged<Request>> {
+        self.dirty = true;
+        let Some(form) = slot(self).as_mut() else {
             return Vec::new();
         };
-        self.dirty = true;
-        if form.saving {
-            // Only leaving is taken while the answer is awaited.
+        if form.saving() {
             if action == Some(Action::ForceQuit) {
                 return self.act(Action::ForceQuit);
             }
             return Vec::new();
         }
         match action {
-            Some(Action::FormCancel) => self.subscriber_form = None,
+            Some(Action::FormCancel) => *slot(self) = None,
             Some(Action::ForceQuit) => return self.act(Action::ForceQuit),
-            Some(Action::FormSave) => return self.save_subscriber_form(),
-            Some(Action::FormNext) if form.on_last() => return self.save_subscriber_form(),
+            Some(Action::FormSave) => return save(self),
+            Some(Action::FormNext) if form.on_last() => return save(self),
             Some(Action::FormNext) => form.move_focus(1),
             Some(Action::FormPrev) => form.move_focus(-1),
             _ => form.on_key(key),
