@@ -14,35 +14,30 @@ pub(crate) trait RowForm {
     fn on_key(&mut self, key: KeyEvent);
 }
 
-impl RowForm for crate::tui::consent_form::ConsentForm {
-    fn saving(&self) -> bool {
-        self.saving
-    }
-    fn on_last(&self) -> bool {
-        self.on_last()
-    }
-    fn move_focus(&mut self, step: isize) {
-        self.move_focus(step)
-    }
-    fn on_key(&mut self, key: KeyEvent) {
-        self.on_key(key)
-    }
+/// The trait over a form's own methods of the same names.
+macro_rules! row_form {
+    ($($form:ty),*) => {$(
+        impl RowForm for $form {
+            fn saving(&self) -> bool {
+                self.saving
+            }
+            fn on_last(&self) -> bool {
+                <$form>::on_last(self)
+            }
+            fn move_focus(&mut self, step: isize) {
+                <$form>::move_focus(self, step)
+            }
+            fn on_key(&mut self, key: KeyEvent) {
+                <$form>::on_key(self, key)
+            }
+        }
+    )*};
 }
 
-impl RowForm for crate::tui::subscriber_form::SubscriberForm {
-    fn saving(&self) -> bool {
-        self.saving
-    }
-    fn on_last(&self) -> bool {
-        self.on_last()
-    }
-    fn move_focus(&mut self, step: isize) {
-        self.move_focus(step)
-    }
-    fn on_key(&mut self, key: KeyEvent) {
-        self.on_key(key)
-    }
-}
+row_form!(
+    crate::tui::consent_form::ConsentForm,
+    crate::tui::subscriber_form::SubscriberForm
+);
 
 impl App {
     /// A key in the campaign form. In the message, Enter starts a new line and Up/Down move

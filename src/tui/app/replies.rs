@@ -5,6 +5,21 @@ use crate::tui::action::PaneId;
 use crate::tui::worker::{Detail, Reply, Request, Rows, Tagged};
 
 impl App {
+    /// After a change to subscribers: the rows' badges, the detail, the lists' sizes (and a
+    /// list's time zone, in the lists panel) and the counts of who can be messaged are read
+    /// again.
+    fn subscribers_changed(&mut self) -> Vec<Tagged<Request>> {
+        self.detail_stale = true;
+        let mut out = vec![
+            Tagged::any(Request::Sendable {
+                list: self.selected_list().map(|l| l.id),
+            }),
+            Tagged::any(Request::Lists),
+        ];
+        out.extend(self.reload_pane(PaneId::Subscribers, false));
+        out
+    }
+
     pub(super) fn on_reply(&mut self, reply: Tagged<Reply>) -> Vec<Tagged<Request>> {
         let generation = reply.generation;
         match reply.body {
@@ -40,14 +55,7 @@ impl App {
             Reply::SubscriberAdded(Ok(said)) => {
                 self.subscriber_form = None;
                 self.notify(said, false);
-                let mut out = vec![
-                    Tagged::any(Request::Sendable {
-                        list: self.selected_list().map(|l| l.id),
-                    }),
-                    Tagged::any(Request::Lists),
-                ];
-                out.extend(self.reload_pane(PaneId::Subscribers, false));
-                out
+                self.subscribers_changed()
             }
             Reply::ConsentRecorded(Err(e)) => {
                 if let Some(form) = &mut self.consent_form {
@@ -68,17 +76,7 @@ impl App {
                     Ok(m) => self.notify(m, false),
                     Err(e) => self.notify(e, true),
                 }
-                // The row's badges, the detail and the counts of who can be messaged change
-                // (and a list's time zone, in the lists panel).
-                self.detail_stale = true;
-                let mut out = vec![
-                    Tagged::any(Request::Sendable {
-                        list: self.selected_list().map(|l| l.id),
-                    }),
-                    Tagged::any(Request::Lists),
-                ];
-                out.extend(self.reload_pane(PaneId::Subscribers, false));
-                out
+                self.subscribers_changed()
             }
             Reply::AccountStatusSet(message) => {
                 self.notify(message, false);
