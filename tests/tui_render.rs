@@ -1860,6 +1860,22 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
     .await;
     snap!("add_to_list_prompt_80x24", render(&app));
     assert_eq!(app.prompt.as_ref().unwrap().text(), "V");
+    // An empty list says how people get into it.
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char(']')]).await;
+    assert_eq!(app.selected_list().unwrap().name, "VIP");
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("Nobody in this list yet"), "{screen}");
+    press(
+        &mut app,
+        &services,
+        &[
+            KeyCode::Char('['),
+            KeyCode::Char('+'),
+            KeyCode::Char('v'),
+            KeyCode::Tab,
+        ],
+    )
+    .await;
     press(
         &mut app,
         &services,

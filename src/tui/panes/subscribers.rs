@@ -59,6 +59,9 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         selected,
         empty: if app.search.is_some() {
             "Nobody matches the search. Esc clears it."
+        } else if app.selected_list().is_some() {
+            "Nobody in this list yet. Press i to import a CSV file into it, N to enter someone by \
+             hand, or + on a subscriber shown in another list."
         } else {
             "No subscribers yet. Press i to import a CSV file (or use `clever subscribers import`)."
         },
