@@ -755,8 +755,6 @@ impl App {
         }
     }
 
-    /// Opens the field for the file an export writes, offering a new file in the home folder
-    /// named after what it holds and the minute.
     /// A time zone typed in `kind`'s prompt, by its name (`Some(None)`: emptied, forget it);
     /// `None` when it is no zone: that is said, and the prompt comes back with the text, to
     /// be put right.
@@ -774,6 +772,8 @@ impl App {
         }
     }
 
+    /// Opens the field for the file an export writes, offering a new file in the home folder
+    /// named after what it holds and the minute.
     fn ask_export_path(&mut self, kind: PromptKind, what: &str) {
         let name = format!(
             "~/clever-{what}-{}.csv",
