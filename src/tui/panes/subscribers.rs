@@ -468,13 +468,14 @@ impl<'a> FormCanvas<'a> {
         self.inner.y + self.inner.height
     }
 
-    /// `text` wrapped over as many lines as it needs, from the next free one.
+    /// `text` wrapped over as many lines as it needs, from the next free one, its later
+    /// lines under its first word.
     fn wrapped(&mut self, frame: &mut ratatui::Frame, text: String, m: Meaning) {
-        use ratatui::widgets::{Paragraph, Wrap};
         if self.y < self.bottom() {
-            let n = lines_of(&text, self.text_width).min(self.bottom() - self.y);
+            let lines = hanging(Span::styled(text, self.t.style(m)), self.text_width);
+            let n = (lines.len() as u16).min(self.bottom() - self.y);
             frame.render_widget(
-                Paragraph::new(Span::styled(text, self.t.style(m))).wrap(Wrap { trim: false }),
+                ratatui::widgets::Paragraph::new(lines),
                 ratatui::layout::Rect::new(self.inner.x, self.y, self.inner.width, n),
             );
             self.y += n;
@@ -561,9 +562,14 @@ impl<'a> FormCanvas<'a> {
     }
 }
 
-/// How many lines `text` takes wrapped to `width` (with a problem's mark before it).
+/// A line wrapped to `width`, the rows after the first indented under its text.
+fn hanging(span: Span<'static>, width: usize) -> Vec<Line<'static>> {
+    crate::tui::widgets::text::wrap_hanging(vec![Line::from(span)], width)
+}
+
+/// How many lines `text` takes wrapped to `width` as a problem under a row.
 fn lines_of(text: &str, width: usize) -> u16 {
-    (text.chars().count() + 4).div_ceil(width.max(1)) as u16
+    hanging(Span::raw(format!("  ⚠ {text}")), width).len() as u16
 }
 
 /// Draws the consent form over the pane.
