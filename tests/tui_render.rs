@@ -1888,15 +1888,31 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
         "{n:?}"
     );
     assert_eq!(lists_of().await, ["Imported", "Volunteers"]);
-    // A name that is no list: said, and the text stays.
+    // A name that is no list: asked first (a mistyped name would start a list of one); no
+    // goes back to the name, yes makes the list with them in it.
     let mut keys = vec![KeyCode::Char('+')];
-    keys.extend("Gold".chars().map(KeyCode::Char));
+    keys.extend("Regulars".chars().map(KeyCode::Char));
     keys.push(KeyCode::Enter);
     press(&mut app, &services, &keys).await;
+    let screen = format!("{}", render(&app).backend());
+    assert!(screen.contains("There is no list “Regulars”"), "{screen}");
+    press(&mut app, &services, &[KeyCode::Char('n')]).await;
+    assert_eq!(app.prompt.as_ref().unwrap().text(), "Regulars");
+    assert_eq!(lists_of().await, ["Imported", "Volunteers"]);
+    press(&mut app, &services, &[KeyCode::Enter, KeyCode::Char('y')]).await;
     let n = app.notices.last().unwrap();
-    assert!(n.error && n.text.contains("no list named “Gold”"), "{n:?}");
-    assert_eq!(app.prompt.as_ref().unwrap().text(), "Gold");
-    press(&mut app, &services, &[KeyCode::Esc]).await;
+    assert!(
+        !n.error
+            && n.text
+                .contains("made list “Regulars” and added Айгерим to it"),
+        "{n:?}"
+    );
+    assert_eq!(lists_of().await, ["Imported", "Regulars", "Volunteers"]);
+    assert!(
+        app.lists
+            .iter()
+            .any(|l| l.name == "Regulars" && l.members == 1)
+    );
     // On everyone there is no list to take them off.
     press(
         &mut app,
@@ -1922,7 +1938,7 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
         &[KeyCode::Char('-'), KeyCode::Char('n')],
     )
     .await;
-    assert_eq!(lists_of().await, ["Imported", "Volunteers"]);
+    assert_eq!(lists_of().await, ["Imported", "Regulars", "Volunteers"]);
     press(&mut app, &services, &[KeyCode::Char('-')]).await;
     let screen = format!("{}", render(&app).backend());
     assert!(
@@ -1935,7 +1951,7 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
         !n.error && n.text.contains("took Айгерим off list “Imported”"),
         "{n:?}"
     );
-    assert_eq!(lists_of().await, ["Volunteers"]);
+    assert_eq!(lists_of().await, ["Regulars", "Volunteers"]);
     assert_eq!(app.subscribers.selected().unwrap().name, "Ерлан");
 }
 

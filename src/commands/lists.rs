@@ -36,16 +36,7 @@ pub async fn run(
             if store::lists::id_by_name(&mut tx, name).await?.is_some() {
                 bail!("a list named `{name}` exists already");
             }
-            let id = store::lists::insert(&mut tx, name, &description, zone).await?;
-            store::audit::record(
-                &mut tx,
-                &actor(),
-                "list.create",
-                "list",
-                Some(&id.to_string()),
-                &serde_json::json!({ "name": name, "time_zone": zone }),
-            )
-            .await?;
+            store::lists::create(&mut tx, name, &description, zone, &actor()).await?;
             tx.commit().await.context("saving the list")?;
             match zone {
                 Some(zone) => println!("created list `{name}` (time zone {zone})"),

@@ -44,6 +44,28 @@ pub async fn insert(
     Ok(ListId(id))
 }
 
+/// Creates a list, audited as made by `actor` (an import's new list is in the import's own
+/// record instead).
+pub async fn create(
+    conn: &mut SqliteConnection,
+    name: &str,
+    description: &str,
+    default_time_zone: Option<&str>,
+    actor: &str,
+) -> Result<ListId, StoreError> {
+    let id = insert(conn, name, description, default_time_zone).await?;
+    super::audit::record(
+        conn,
+        actor,
+        "list.create",
+        "list",
+        Some(&id.to_string()),
+        &serde_json::json!({ "name": name, "time_zone": default_time_zone }),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Adds a subscriber to a list; adding twice changes nothing.
 pub async fn add_member(
     conn: &mut SqliteConnection,

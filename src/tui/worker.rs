@@ -93,6 +93,12 @@ pub enum Request {
     DeleteList { id: ListId, name: String },
     /// Record a consent given or withdrawn (the consent form).
     RecordConsent(crate::tui::consent_form::ConsentDraft),
+    /// Make a list and add a subscriber (named, for the notice) to it.
+    NewListWith {
+        list: String,
+        id: SubscriberId,
+        name: String,
+    },
     /// Take a subscriber entered by hand into a list, as one row of an import.
     AddSubscriber {
         list: ListId,
@@ -451,6 +457,7 @@ async fn change_of(
         Request::SetListTimeZone { .. } => Some(Change::List),
         Request::ChangeMembers { .. } => Some(Change::List),
         Request::AddSubscriber { .. } => Some(Change::Import),
+        Request::NewListWith { .. } => Some(Change::List),
         Request::RecordConsent(d) if d.status == crate::domain::ConsentStatus::Granted => {
             Some(Change::Consent)
         }
@@ -698,6 +705,31 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
                 (false, false) => Ok(format!("not messaged again: {addresses}")),
                 (false, true) => Ok(format!("suppression lifted: {addresses}")),
             })
+        }
+        Request::NewListWith { list, id, name } => {
+            let mut tx = store.begin().await?;
+            if crate::store::lists::id_by_name(&mut tx, &list)
+                .await?
+                .is_some()
+            {
+                return Ok(Reply::MembersChanged(Err(format!(
+                    "a list named “{list}” was made meanwhile; press + again to add {name} to it"
+                ))));
+            }
+            if !crate::store::lists::missing_subscribers(&mut tx, &[id])
+                .await?
+                .is_empty()
+            {
+                return Ok(Reply::MembersChanged(Err(format!("{name} is gone"))));
+            }
+            let made =
+                crate::store::lists::create(&mut tx, &list, "", None, &services.actor).await?;
+            let Some(row) = crate::store::lists::by_id(&mut tx, made).await? else {
+                return Ok(Reply::MembersChanged(Err("the new list is gone".into())));
+            };
+            crate::store::lists::add_members(&mut tx, &row, &[id], &services.actor).await?;
+            tx.commit().await?;
+            Reply::MembersChanged(Ok(format!("made list “{list}” and added {name} to it")))
         }
         Request::AddSubscriber { list, entry } => {
             let Some(row) = ({

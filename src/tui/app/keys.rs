@@ -4,7 +4,7 @@
 use super::{
     App, Confirm, Focus, ImportView, OnYes, Overlay, Prompt, PromptKind, expand_home, group,
 };
-use crate::domain::AccountStatus;
+use crate::domain::{AccountStatus, one_line};
 use crate::import::Progress;
 use crate::tui::action::{Action, PaneId};
 use crate::tui::campaign_form::{self, CampaignForm};
@@ -125,6 +125,9 @@ impl App {
                         OnYes::DeleteList(id, name) => {
                             return vec![Tagged::any(Request::DeleteList { id, name })];
                         }
+                        OnYes::NewListWith(list, id, name) => {
+                            return vec![Tagged::any(Request::NewListWith { list, id, name })];
+                        }
                         OnYes::RemoveFromList(list, id, name) => {
                             return vec![Tagged::any(Request::ChangeMembers {
                                 list,
@@ -155,7 +158,16 @@ impl App {
                     }
                 }
             }
-            (Mode::Confirm, Action::Cancel) => self.overlay = Overlay::None,
+            (Mode::Confirm, Action::Cancel) => {
+                // A new list not wanted: back to the name, to type another.
+                if let Overlay::Confirm(Confirm {
+                    on_yes: OnYes::NewListWith(list, id, _),
+                    ..
+                }) = std::mem::replace(&mut self.overlay, Overlay::None)
+                {
+                    self.prompt = Some(Prompt::new(PromptKind::AddToList(id), list));
+                }
+            }
             (Mode::Search, Action::SearchApply) => {
                 let Some(prompt) = self.prompt.take() else {
                     return Vec::new();
@@ -210,13 +222,13 @@ impl App {
                                 self.lists.iter().filter(|l| l.name.to_lowercase() == low);
                             same.next().filter(|_| same.next().is_none())
                         });
+                        let name = self
+                            .subscribers
+                            .selected()
+                            .filter(|s| s.id == id)
+                            .map_or_else(|| format!("#{id}"), |s| one_line(&s.name).into_owned());
                         match list {
                             Some(l) => {
-                                let name = self
-                                    .subscribers
-                                    .selected()
-                                    .filter(|s| s.id == id)
-                                    .map_or_else(|| format!("#{id}"), |s| s.name.clone());
                                 return vec![Tagged::any(Request::ChangeMembers {
                                     list: l.id,
                                     id,
@@ -224,14 +236,15 @@ impl App {
                                     add: true,
                                 })];
                             }
+                            // Asked first: a mistyped name would start a list of one.
                             None => {
-                                self.notify(
-                                    format!(
-                                        "no list named “{text}”; Tab completes a list's name (a new list comes with an import: i)"
+                                self.overlay = Overlay::Confirm(Confirm {
+                                    title: "New list?".into(),
+                                    message: format!(
+                                        "There is no list “{text}”. Make it and add {name} to it? (n: back to the name; Tab completes the lists there are)"
                                     ),
-                                    true,
-                                );
-                                self.prompt = Some(Prompt::new(prompt.kind, text));
+                                    on_yes: OnYes::NewListWith(text, id, name),
+                                });
                             }
                         }
                     }

@@ -81,6 +81,8 @@ pub enum OnYes {
     DeleteList(ListId, String),
     /// Take a subscriber (named) off a list.
     RemoveFromList(ListId, SubscriberId, String),
+    /// Make a list of this name and add a subscriber (named) to it.
+    NewListWith(String, SubscriberId, String),
     Resume(AccountId),
     StartCampaign(CampaignId),
     StepCampaign(CampaignId, Step),
