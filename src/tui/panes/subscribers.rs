@@ -298,15 +298,26 @@ pub fn detail(app: &App) -> Vec<Line<'static>> {
             }
             zone
         },
-        field(
-            t,
-            "Lists",
-            if d.lists.is_empty() {
-                "—".into()
-            } else {
-                d.lists.join(", ")
-            },
-        ),
+        {
+            let mut lists = field(
+                t,
+                "Lists",
+                if d.lists.is_empty() {
+                    "—".into()
+                } else {
+                    d.lists.join(", ")
+                },
+            );
+            let key = |a| app.keymap.first_key(crate::tui::keymap::Mode::Normal, a);
+            use crate::tui::action::Action;
+            if let (Some(add), Some(off)) = (key(Action::AddToList), key(Action::RemoveFromList)) {
+                lists.push_span(Span::styled(
+                    format!(" · {add} {off} change them"),
+                    t.style(Meaning::Muted),
+                ));
+            }
+            lists
+        },
         field(t, "Added", when(&d.created_at)),
         Line::from(""),
         heading(t, "Identities"),
