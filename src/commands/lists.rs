@@ -177,12 +177,8 @@ async fn members(
     add: bool,
 ) -> anyhow::Result<()> {
     let region = super::subscribers::region(default_region, config)?;
-    {
-        let mut conn = store.read().await?;
-        if store::lists::id_by_name(&mut conn, list).await?.is_none() {
-            bail!("no list named `{list}`; `clever lists list` shows them");
-        }
-    }
+    // Before standard input is read: a wrong list name is said at once.
+    super::subscribers::list_id(store, list).await?;
     // Named on the command line, or one a line on standard input (`-`).
     let mut named: Vec<(Option<usize>, String)> = Vec::new();
     for w in who {
@@ -242,7 +238,7 @@ async fn members(
     };
     if add {
         let done = store::lists::add_members(&mut tx, &row, &just_ids, &actor()).await?;
-        let started = store::lists::campaigns_using(&mut tx, row.id).await?;
+        let campaigns = store::lists::campaigns_using(&mut tx, row.id).await?;
         tx.commit().await.context("saving the list")?;
         let mut said = format!("added {} to list `{}`", who_count(done.changed), row.name);
         if done.changed == 0 {
@@ -258,7 +254,7 @@ async fn members(
             );
         }
         println!("{said}");
-        if done.changed > 0 && started > 0 {
+        if done.changed > 0 && campaigns > 0 {
             println!(
                 "campaigns already started on `{}` do not include them; a draft does when it starts",
                 row.name

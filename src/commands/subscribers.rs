@@ -637,7 +637,7 @@ fn normalize_address(address: &str, channel: Channel, region: Region) -> anyhow:
         .map_err(anyhow::Error::msg)
 }
 
-async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {
+pub(super) async fn list_id(store: &Store, name: &str) -> anyhow::Result<ListId> {
     let mut conn = store.read().await?;
     match store::lists::id_by_name(&mut conn, name).await? {
         Some(id) => Ok(id),

@@ -796,8 +796,8 @@ async fn try_serve(services: &Services, request: Request) -> Result<Reply, Store
             let said = if add {
                 let done =
                     crate::store::lists::add_members(&mut tx, &row, &[id], &services.actor).await?;
-                let started = crate::store::lists::campaigns_using(&mut tx, list).await?;
-                match (done.changed, started) {
+                let campaigns = crate::store::lists::campaigns_using(&mut tx, list).await?;
+                match (done.changed, campaigns) {
                     (0, _) => format!("{name} is in list “{l}” already; nothing changed"),
                     (_, 0) => format!("added {name} to list “{l}”"),
                     _ => format!(
