@@ -352,3 +352,40 @@ async fn telegram_limits_a_bot_to_thirty_a_second() {
         assert_eq!(sent, 30, "the limit holds within one second");
     }
 }
+
+/// With a proxy, requests go to it and it reaches the platform: here the emulator is the
+/// proxy (it answers a request for another host by its path), and the platform's host does
+/// not exist. A proxy that cannot be reached leaves the send to be tried later, and its
+/// words never name a bot's token.
+#[tokio::test]
+async fn requests_go_through_a_proxy_when_one_is_set() {
+    let sb = sandbox().await;
+    let proxied = Client::with_proxy(Duration::from_secs(5), &sb.base_url()).unwrap();
+    let wa = target(Channel::WhatsApp, "http://graph.platform.invalid", "EAAG");
+    match proxied
+        .send(&wa, "+77011234567", &text("через прокси"))
+        .await
+    {
+        Outcome::Sent { provider_id } => {
+            assert!(provider_id.starts_with("wamid."), "{provider_id}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable =
+        Client::with_proxy(Duration::from_secs(5), &format!("http://127.0.0.1:{port}")).unwrap();
+    let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+    let tg = target(Channel::Telegram, "http://api.platform.invalid", token);
+    let Outcome::RetryAfter(_) = unreachable.send(&tg, "42", &text("x")).await else {
+        panic!("an unreachable proxy slows the account");
+    };
+    let health = unreachable.health(&tg).await;
+    assert!(!health.ok);
+    assert!(
+        !health.detail.contains("AAHdqTcv") && health.detail.contains("bot••••••••/getMe"),
+        "{}",
+        health.detail
+    );
+}

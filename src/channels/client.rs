@@ -1,5 +1,5 @@
-//! The HTTP clients of the three APIs (reqwest with rustls, one connection pool with
-//! keep-alive for all accounts): the [`Channel`] trait says what differs per platform and
+//! The HTTP clients of the three APIs (hyper's pooled client with rustls and the platform's
+//! certificate verifier, one connection pool with keep-alive for all accounts): the [`Channel`] trait says what differs per platform and
 //! [`WhatsApp`], [`Telegram`] and [`Instagram`] implement it; [`Client`] does the rest. A send returns a classified [`Outcome`]; a health check says
 //! whether the token works and what the platform says about the account.
 //!
@@ -7,6 +7,10 @@
 //! A timeout or a broken connection after the request may have been written is `Ambiguous`
 //! (never resent blindly); a connection that could not be made is retried later; a TLS
 //! failure halts the account with a message saying so.
+//!
+//! Not reqwest, which the rest of the project uses: on the send path its layers cost about as
+//! much CPU again as hyper's own client under it (BENCHMARKS.md, "The channels' HTTP client"),
+//! and a send needs none of them (no redirects, cookies, proxies or compression).
 
 use super::Outcome;
 use super::classify::{Classified, DEFAULT_BACKOFF};
@@ -14,6 +18,9 @@ pub use super::instagram::Instagram;
 pub use super::telegram::Telegram;
 pub use super::whatsapp::WhatsApp;
 use crate::domain::{Channel as DomainChannel, mask};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::time::Duration;
 
@@ -112,10 +119,13 @@ pub trait Channel {
     /// Adds the credentials to a request (Telegram carries the token in the URL instead).
     fn authorise(
         &self,
-        request: reqwest::RequestBuilder,
+        request: http::request::Builder,
         target: &Target,
-    ) -> reqwest::RequestBuilder {
-        request.bearer_auth(&target.token)
+    ) -> http::request::Builder {
+        request.header(
+            http::header::AUTHORIZATION,
+            format!("Bearer {}", target.token),
+        )
     }
 
     /// The outcome of an answer to a send to `to`.
@@ -153,20 +163,94 @@ pub enum UpdatesError {
 /// The shared HTTP client.
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    transport: Transport,
+    timeout: Duration,
+}
+
+/// How requests go out.
+#[derive(Debug, Clone)]
+enum Transport {
+    /// Straight to the platform: hyper's pooled client.
+    Direct(
+        Box<
+            hyper_util::client::legacy::Client<
+                hyper_rustls::HttpsConnector<HttpConnector>,
+                Full<Bytes>,
+            >,
+        >,
+    ),
+    /// Through the proxy the environment names (`HTTPS_PROXY` and the rest, with `NO_PROXY`)
+    /// or one given: reqwest, which reads those variables as curl does.
+    Proxied(reqwest::Client),
+}
+
+/// The variables that name a proxy for outgoing requests.
+const PROXY_VARIABLES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// An answer read whole: its status and body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
 }
 
 impl Client {
-    /// A client whose requests give up after `timeout`.
+    /// A client whose requests give up after `timeout`, through the proxy the environment
+    /// names if it names one.
     pub fn new(timeout: Duration) -> Result<Client, String> {
-        reqwest::Client::builder()
-            .timeout(timeout)
+        if names_a_proxy(|v| std::env::var_os(v)) {
+            return Client::proxied(timeout, reqwest::Client::builder());
+        }
+        Client::direct(timeout)
+    }
+
+    /// A client whose every request goes through the HTTP proxy at `proxy`.
+    pub fn with_proxy(timeout: Duration, proxy: &str) -> Result<Client, String> {
+        let proxy = reqwest::Proxy::all(proxy).map_err(|e| format!("the proxy {proxy}: {e}"))?;
+        Client::proxied(timeout, reqwest::Client::builder().proxy(proxy))
+    }
+
+    fn proxied(timeout: Duration, builder: reqwest::ClientBuilder) -> Result<Client, String> {
+        builder
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("CleverPlatform/", env!("CARGO_PKG_VERSION")))
+            .http1_only()
             .build()
-            .map(|http| Client { http })
+            .map(|http| Client {
+                transport: Transport::Proxied(http),
+                timeout,
+            })
             .map_err(|e| format!("cannot start the HTTP client: {e}"))
+    }
+
+    fn direct(timeout: Duration) -> Result<Client, String> {
+        use rustls_platform_verifier::ConfigVerifierExt;
+        let tls = rustls::ClientConfig::with_platform_verifier()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .pool_timer(hyper_util::rt::TokioTimer::new())
+                .build(https);
+        Ok(Client {
+            transport: Transport::Direct(Box::new(http)),
+            timeout,
+        })
     }
 
     /// Sends one message to one recipient through the target's platform.
@@ -199,18 +283,11 @@ impl Client {
             Ok(r) => r,
             Err(o) => return o,
         };
-        let response = match api
-            .authorise(self.http.post(&url).json(&body), target)
-            .send()
-            .await
+        let request = api.authorise(http::Request::post(&url), target);
+        let Answer { status, body } = match self.exchange(request, Some(&body), self.timeout).await
         {
-            Ok(r) => r,
-            Err(e) => return transport(&e),
-        };
-        let status = response.status().as_u16();
-        let body = match read_capped(response).await {
-            Ok(b) => b,
-            Err(outcome) => return outcome,
+            Ok(answer) => answer,
+            Err(failure) => return failure.outcome(),
         };
         let Classified { outcome, fallback } = api.classify(status, &body, to);
         if fallback {
@@ -239,19 +316,18 @@ impl Client {
             "offset": offset, "timeout": wait.as_secs(), "limit": 100,
             "allowed_updates": ["message", "my_chat_member"],
         });
-        let response = self
-            .http
-            .post(&url)
-            .json(&body)
-            .timeout(wait + Duration::from_secs(15))
-            .send()
+        let Answer { status, body } = self
+            .exchange(
+                http::Request::post(&url),
+                Some(&body),
+                wait + Duration::from_secs(15),
+            )
             .await
-            .map_err(|e| UpdatesError::Transport(transport_text(&e)))?;
-        let status = response.status().as_u16();
-        let bytes = read_capped(response)
-            .await
-            .map_err(|_| UpdatesError::Transport("the answer broke off".into()))?;
-        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            .map_err(|failure| match failure {
+                Failure::TooLong { .. } => UpdatesError::Transport("the answer broke off".into()),
+                other => UpdatesError::Transport(other.text()),
+            })?;
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         match status {
             200 => Ok(answer["result"]
                 .as_array()
@@ -280,30 +356,28 @@ impl Client {
 
     /// Checks a token with a given platform's rules.
     pub async fn health_with(&self, api: &impl Channel, target: &Target) -> Health {
-        let request = api.authorise(self.http.get(api.health_url(target)), target);
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
+        let request = api.authorise(http::Request::get(api.health_url(target)), target);
+        let (status, body) = match self.exchange(request, None, self.timeout).await {
+            Ok(Answer { status, body }) => {
+                (status, serde_json::from_slice(&body).unwrap_or_default())
+            }
+            Err(Failure::TooLong { status }) => (status, serde_json::Value::Null),
+            Err(failure) => {
                 return Health {
                     ok: false,
-                    detail: transport_text(&e),
+                    detail: failure.text(),
                     wa_tier: None,
                 };
             }
         };
-        let status = response.status();
-        let body: serde_json::Value = match read_capped(response).await {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-            Err(_) => serde_json::Value::Null,
-        };
-        if !status.is_success() {
+        if !(200..300).contains(&status) {
             let why = body["error"]["message"]
                 .as_str()
                 .or(body["description"].as_str())
                 .unwrap_or("no details");
             return Health {
                 ok: false,
-                detail: format!("HTTP {}: {why}", status.as_u16()),
+                detail: format!("HTTP {status}: {why}"),
                 wa_tier: None,
             };
         }
@@ -315,69 +389,204 @@ impl Client {
                 .and_then(crate::domain::account::wa_tier_limit),
         }
     }
+
+    /// Makes one request (with `json` as its body, if any) and reads its answer up to
+    /// [`MAX_BODY`], all within `timeout`.
+    async fn exchange(
+        &self,
+        request: http::request::Builder,
+        json: Option<&serde_json::Value>,
+        timeout: Duration,
+    ) -> Result<Answer, Failure> {
+        let url = request.uri_ref().map(without_secrets).unwrap_or_default();
+        let mut request = request
+            .header(http::header::USER_AGENT, USER_AGENT)
+            .header(http::header::ACCEPT, "*/*");
+        let body = match json {
+            Some(json) => {
+                request = request.header(http::header::CONTENT_TYPE, "application/json");
+                Bytes::from(serde_json::to_vec(json).unwrap_or_default())
+            }
+            None => Bytes::new(),
+        };
+        let request = request.body(body).map_err(|e| Failure::Refused {
+            text: format!("{url}: {e}"),
+        })?;
+        let exchange = async {
+            match &self.transport {
+                Transport::Direct(http) => {
+                    let response = http
+                        .request(request.map(Full::new))
+                        .await
+                        .map_err(|e| Failure::from_transport(&e, &url))?;
+                    read_capped(response, &url).await
+                }
+                Transport::Proxied(http) => {
+                    let request =
+                        reqwest::Request::try_from(request).map_err(|e| Failure::Refused {
+                            text: format!("{url}: {}", e.without_url()),
+                        })?;
+                    let response = http
+                        .execute(request)
+                        .await
+                        .map_err(|e| Failure::from_transport(&e.without_url(), &url))?;
+                    read_capped(http::Response::from(response), &url).await
+                }
+            }
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failure::Timeout {
+                    text: format!("no answer in time ({url}, {} s)", timeout.as_secs()),
+                })
+            })
+    }
+}
+
+/// Whether the environment (`var`) names a proxy for outgoing requests.
+fn names_a_proxy(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    PROXY_VARIABLES
+        .iter()
+        .any(|v| var(v).is_some_and(|value| !value.is_empty()))
+}
+
+/// What every request says it is.
+const USER_AGENT: &str = concat!("CleverPlatform/", env!("CARGO_PKG_VERSION"));
+
+/// Why a request got no answer to classify.
+#[derive(Debug)]
+enum Failure {
+    /// The request could not be built (a base URL that is no URL): nothing was sent.
+    Refused { text: String },
+    /// No connection could be made: nothing was sent.
+    Connect { text: String },
+    /// TLS failed: the base URL or the machine's certificates are wrong.
+    Tls { text: String },
+    /// The connection broke, or the answer, after the request may have been written.
+    Broken { text: String },
+    /// No whole answer within the time allowed.
+    Timeout { text: String },
+    /// An answer over [`MAX_BODY`], with its status.
+    TooLong { status: u16 },
+}
+
+impl Failure {
+    fn from_transport(e: &(dyn std::error::Error + 'static), url: &str) -> Failure {
+        let mut text = format!("{url}: {}", chain(e));
+        // reqwest's words name the URL, and a Telegram URL holds the bot's token.
+        if let Some(full) = e.downcast_ref::<reqwest::Error>().and_then(|e| e.url()) {
+            text = text.replace(full.as_str(), url);
+        }
+        if is_tls(e) {
+            Failure::Tls {
+                text: format!(
+                    "TLS failed, check the base URL and the machine's certificates ({text})"
+                ),
+            }
+        } else if e
+            .downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(|e| e.is_connect())
+            || e.downcast_ref::<reqwest::Error>()
+                .is_some_and(|e| e.is_connect())
+        {
+            Failure::Connect { text }
+        } else {
+            Failure::Broken { text }
+        }
+    }
+
+    /// The outcome of a send that failed so.
+    fn outcome(self) -> Outcome {
+        match self {
+            Failure::Refused { text } => refuse(&text),
+            Failure::Connect { .. } => Outcome::RetryAfter(DEFAULT_BACKOFF),
+            Failure::Tls { text } => Outcome::AccountHalt {
+                code: "tls".into(),
+                reason: text,
+            },
+            Failure::Broken { text } | Failure::Timeout { text } => {
+                Outcome::Ambiguous { reason: text }
+            }
+            // A runaway answer: the request was received, its fate is unclear.
+            Failure::TooLong { status } if (200..300).contains(&status) => Outcome::Ambiguous {
+                reason: format!("HTTP {status} with an answer over {} KiB", MAX_BODY / 1024),
+            },
+            Failure::TooLong { .. } => Outcome::RetryAfter(DEFAULT_BACKOFF),
+        }
+    }
+
+    /// The words for an operator.
+    fn text(self) -> String {
+        match self {
+            Failure::Refused { text }
+            | Failure::Connect { text }
+            | Failure::Tls { text }
+            | Failure::Broken { text }
+            | Failure::Timeout { text } => text,
+            Failure::TooLong { status } => {
+                format!("HTTP {status} with an answer over {} KiB", MAX_BODY / 1024)
+            }
+        }
+    }
 }
 
 /// Reads an answer, giving up past [`MAX_BODY`].
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Outcome> {
+async fn read_capped<B>(response: http::Response<B>, url: &str) -> Result<Answer, Failure>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error + 'static,
+{
     let status = response.status().as_u16();
+    let mut incoming = response.into_body();
     let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY {
-                    // A runaway answer: the request was received, its fate is unclear.
-                    return Err(if (200..300).contains(&status) {
-                        Outcome::Ambiguous {
-                            reason: format!(
-                                "HTTP {status} with an answer over {} KiB",
-                                MAX_BODY / 1024
-                            ),
-                        }
-                    } else {
-                        Outcome::RetryAfter(DEFAULT_BACKOFF)
-                    });
-                }
-                body.extend_from_slice(&chunk);
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| Failure::from_transport(&e, url))?;
+        if let Ok(chunk) = frame.into_data() {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(Failure::TooLong { status });
             }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(transport(&e)),
+            body.extend_from_slice(&chunk);
         }
     }
+    Ok(Answer { status, body })
 }
 
-/// `url` fit to show: a Telegram `bot<token>` path segment masked, the query left out.
-fn without_secrets(url: &reqwest::Url) -> String {
-    let path: Vec<String> = url
-        .path_segments()
-        .map(|segments| {
-            segments
-                .map(|s| match s.strip_prefix("bot") {
-                    Some(token) if token.contains(':') => "bot••••••••".to_string(),
-                    _ => s.to_string(),
-                })
-                .collect()
+/// `uri` fit to show: a Telegram `bot<token>` path segment masked, the query left out.
+fn without_secrets(uri: &http::Uri) -> String {
+    let path: Vec<String> = uri
+        .path()
+        .split('/')
+        .map(|s| match s.strip_prefix("bot") {
+            Some(token) if token.contains(':') => "bot••••••••".to_string(),
+            _ => s.to_string(),
         })
-        .unwrap_or_default();
-    format!("{}/{}", url.origin().ascii_serialization(), path.join("/"))
+        .collect();
+    let origin = match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ => String::new(),
+    };
+    format!("{origin}{}", path.join("/"))
 }
 
-/// A failure below HTTP, classified by whether the request may have reached the platform.
-fn transport(e: &reqwest::Error) -> Outcome {
-    let text = transport_text(e);
-    if is_tls(e) {
-        Outcome::AccountHalt {
-            code: "tls".into(),
-            reason: text,
+/// An error and its causes, in one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        // hyper's errors repeat their cause's words in their own.
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
         }
-    } else if e.is_connect() {
-        Outcome::RetryAfter(DEFAULT_BACKOFF)
-    } else {
-        Outcome::Ambiguous { reason: text }
+        source = s.source();
     }
+    text
 }
 
 /// Whether a failure happened in the TLS layer (rustls's messages, through the error chain).
-fn is_tls(e: &reqwest::Error) -> bool {
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     const SIGNS: [&str; 7] = [
         "certificate",
         "tls",
@@ -387,7 +596,7 @@ fn is_tls(e: &reqwest::Error) -> bool {
         "peer is incompatible",
         "peer misbehaved",
     ];
-    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         let t = s.to_string().to_ascii_lowercase();
         if SIGNS.iter().any(|sign| t.contains(sign)) {
@@ -398,47 +607,29 @@ fn is_tls(e: &reqwest::Error) -> bool {
     false
 }
 
-fn transport_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    // reqwest names the URL, and a Telegram URL holds the bot's token: these words are stored
-    // as health and failure details and logged, so the token goes.
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), &without_secrets(url));
-    }
-    if e.is_timeout() {
-        format!("no answer in time ({text})")
-    } else if is_tls(e) {
-        format!("TLS failed, check the base URL and the machine's certificates ({text})")
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A Telegram request that fails below HTTP (nothing listens on the port): its words name
-    /// the request but never the bot's token.
+    /// the request but never the bot's token, and the send is tried again later.
     #[tokio::test]
     async fn a_transport_failure_never_shows_the_bots_token() {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
         let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
-        let e = reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{port}/bot{token}/getMe?offset=5"))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(e.to_string().contains(token), "reqwest names the URL: {e}");
-        let text = transport_text(&e);
+        let target = Target {
+            channel: DomainChannel::Telegram,
+            base_url: format!("http://127.0.0.1:{port}"),
+            api_version: String::new(),
+            token: token.into(),
+            phone_number_id: String::new(),
+        };
+        let client = Client::new(Duration::from_secs(5)).unwrap();
+        let health = client.health(&target).await;
+        let text = health.detail;
+        assert!(!health.ok);
         assert!(
             !text.contains("AAHdqTcv") && !text.contains("123456789"),
             "{text}"
@@ -447,8 +638,44 @@ mod tests {
             text.contains(&format!("http://127.0.0.1:{port}/bot••••••••/getMe")),
             "{text}"
         );
-        let Outcome::RetryAfter(_) = transport(&e) else {
+        assert!(text.contains("refused"), "{text}");
+        let Outcome::RetryAfter(_) = client
+            .send(&target, "42", &Message::Text("hi".into()))
+            .await
+        else {
             panic!("a refused connection slows the account");
         };
+    }
+
+    #[test]
+    fn a_proxy_is_used_when_the_environment_names_one() {
+        let env = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        assert!(!names_a_proxy(env(&[])));
+        assert!(!names_a_proxy(env(&[
+            ("HTTPS_PROXY", ""),
+            ("NO_PROXY", "*")
+        ])));
+        assert!(names_a_proxy(env(&[(
+            "https_proxy",
+            "http://10.0.0.1:3128"
+        )])));
+        assert!(names_a_proxy(env(&[("ALL_PROXY", "socks5://10.0.0.1")])));
+    }
+
+    #[test]
+    fn a_url_is_shown_without_its_token_or_query() {
+        let uri: http::Uri = "https://api.telegram.org/bot1:abc/getUpdates?offset=5"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            without_secrets(&uri),
+            "https://api.telegram.org/bot••••••••/getUpdates"
+        );
     }
 }

@@ -29,9 +29,9 @@ impl Channel for Telegram {
 
     fn authorise(
         &self,
-        request: reqwest::RequestBuilder,
+        request: http::request::Builder,
         _target: &Target,
-    ) -> reqwest::RequestBuilder {
+    ) -> http::request::Builder {
         request
     }
 
