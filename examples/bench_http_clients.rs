@@ -8,51 +8,14 @@
 //! (defaults 40 000, 64 and 3).
 
 use cleverplatform::channels::Outcome;
-use cleverplatform::channels::client::{Client, Message, Target};
-use cleverplatform::domain::Channel;
+use cleverplatform::channels::client::{Client, Message};
 #[path = "support/mod.rs"]
 mod support;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use support::{cpu_seconds, emulator};
+use std::time::Duration;
+use support::{emulator, round};
 
 const TEXT: &str = "Сәлеметсіз бе! Скидка 20% до воскресенья 🎉";
-
-/// Sends `total` messages over `concurrency` tasks through `send`; prints the rate and CPU.
-async fn round<F, Fut>(name: &str, total: usize, concurrency: usize, send: F)
-where
-    F: Fn(String) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let cpu0 = cpu_seconds();
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..concurrency {
-        let send = send.clone();
-        let per_task = total / concurrency;
-        tasks.push(tokio::spawn(async move {
-            let mut sent = 0usize;
-            for i in 0..per_task {
-                // Ending in 5: never one of the emulator's magic numbers.
-                if send(format!("+7702{:03}{:03}5", w, i % 1000)).await {
-                    sent += 1;
-                }
-            }
-            sent
-        }));
-    }
-    let mut sent = 0;
-    for task in tasks {
-        sent += task.await.unwrap();
-    }
-    let secs = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu0;
-    println!(
-        "{name:>8}: {sent} sent in {secs:.2} s = {:.0} msg/s; {:.1} µs of CPU a message",
-        sent as f64 / secs,
-        cpu / sent as f64 * 1e6
-    );
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -64,13 +27,7 @@ async fn main() {
     };
     let (total, concurrency, rounds) = (arg(1, 40_000), arg(2, 64), arg(3, 3));
     let (server, base) = emulator();
-    let target = Arc::new(Target {
-        channel: Channel::WhatsApp,
-        base_url: base.clone(),
-        api_version: "v23.0".into(),
-        token: "EAAGbench".into(),
-        phone_number_id: "106540352242922".into(),
-    });
+    let target = Arc::new(support::whatsapp_target(&base));
     let client = Client::new(Duration::from_secs(10)).unwrap();
     let reqwest = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))

@@ -156,3 +156,51 @@ pub fn thread_cpu_seconds(prefix: &str) -> f64 {
         })
         .sum()
 }
+
+/// Sends `total` messages over `concurrency` tasks through `send` (given the recipient, it
+/// says whether the message was accepted); prints the rate and this process's CPU a message.
+pub async fn round<F, Fut>(name: &str, total: usize, concurrency: usize, send: F)
+where
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let cpu0 = cpu_seconds();
+    let t = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let send = send.clone();
+        let per_task = total / concurrency;
+        tasks.push(tokio::spawn(async move {
+            let mut sent = 0usize;
+            for i in 0..per_task {
+                // Ending in 5: never one of the emulator's magic numbers.
+                if send(format!("+7702{:03}{:03}5", w, i % 1000)).await {
+                    sent += 1;
+                }
+            }
+            sent
+        }));
+    }
+    let mut sent = 0;
+    for task in tasks {
+        sent += task.await.unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    println!(
+        "{name:>8}: {sent} sent in {secs:.2} s = {:.0} msg/s; {:.1} µs of CPU a message",
+        sent as f64 / secs,
+        cpu / sent as f64 * 1e6
+    );
+}
+
+/// The emulator's WhatsApp number at `base`, as the channels' client sends to it.
+pub fn whatsapp_target(base: &str) -> cleverplatform::channels::client::Target {
+    cleverplatform::channels::client::Target {
+        channel: cleverplatform::domain::Channel::WhatsApp,
+        base_url: base.to_string(),
+        api_version: "v23.0".into(),
+        token: "EAAGbench".into(),
+        phone_number_id: "106540352242922".into(),
+    }
+}
