@@ -2325,6 +2325,21 @@ fn a_subscriber_is_added_by_hand() {
         predicate::str::contains("added #2 to list `Shop`")
             .and(predicate::str::contains("they are not messaged")),
     );
+    // For scripts: the outcome and the subscriber's number, or the reason it was refused.
+    let again = stdout_json(add(&["--phone", "87012223344", "--json"]));
+    assert_eq!(again["outcome"], "unchanged", "{again}");
+    assert_eq!(again["subscriber"], 2, "{again}");
+    assert_eq!(again["import"]["unchanged"], 1, "{again}");
+    let refused = add(&["--phone", "123", "--json"]).assert().code(1);
+    let refused: serde_json::Value = serde_json::from_slice(&refused.get_output().stdout).unwrap();
+    assert_eq!(refused["outcome"], "refused", "{refused}");
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid phone"),
+        "{refused}"
+    );
     let everyone = stdout_json(run(&["subscribers", "list", "--json"]));
     assert_eq!(everyone["total"], 2, "{everyone}");
 }

@@ -78,10 +78,21 @@ pub async fn run(
                 .unwrap_or_default();
             let added = match import::hand::add(store, &entry, &opts).await? {
                 Ok(added) => added,
-                Err(why) => bail!("{who} was not added: {why}; nothing changed"),
+                Err(why) => {
+                    if json {
+                        print_json(&serde_json::json!({
+                            "outcome": "refused", "reason": why, "subscriber": null,
+                            "list": list,
+                        }))?;
+                    }
+                    bail!("{who} was not added: {why}; nothing changed")
+                }
             };
             if json {
-                return print_json(&added.summary);
+                return print_json(&serde_json::json!({
+                    "outcome": added.outcome, "reason": null, "subscriber": added.subscriber,
+                    "list": list, "import": added.summary,
+                }));
             }
             // Named as the workspace now knows them.
             let shown = match added.subscriber {

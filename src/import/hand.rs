@@ -25,7 +25,8 @@ pub struct Entry {
 }
 
 /// How the entry landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A new subscriber.
     New,
