@@ -457,7 +457,9 @@ const USER_AGENT: &str = concat!("CleverPlatform/", env!("CARGO_PKG_VERSION"));
 /// Why a request got no answer to classify.
 #[derive(Debug)]
 enum Failure {
-    /// The request could not be built (a base URL that is no URL): nothing was sent.
+    /// The request could not be built from the account's settings (a base URL that is no
+    /// URL, a token that cannot be a header): nothing was sent, and nothing will be until
+    /// they are fixed.
     Refused { text: String },
     /// No connection could be made: nothing was sent.
     Connect { text: String },
@@ -499,7 +501,12 @@ impl Failure {
     /// The outcome of a send that failed so.
     fn outcome(self) -> Outcome {
         match self {
-            Failure::Refused { text } => refuse(&text),
+            Failure::Refused { text } => Outcome::AccountHalt {
+                code: "settings".into(),
+                reason: format!(
+                    "the account's base URL or token cannot make a request ({text}): replace the token with `e` or `clever accounts set-token`, or add the account again with a valid base URL"
+                ),
+            },
             Failure::Connect { .. } => Outcome::RetryAfter(DEFAULT_BACKOFF),
             Failure::Tls { text } => Outcome::AccountHalt {
                 code: "tls".into(),
@@ -666,6 +673,34 @@ mod tests {
             "http://10.0.0.1:3128"
         )])));
         assert!(names_a_proxy(env(&[("ALL_PROXY", "socks5://10.0.0.1")])));
+    }
+
+    /// Settings no request can be made from halt the account: every message would fail alike.
+    #[tokio::test]
+    async fn settings_that_cannot_make_a_request_halt_the_account() {
+        let client = Client::new(Duration::from_secs(5)).unwrap();
+        let target = |base: &str, token: &str| Target {
+            channel: DomainChannel::WhatsApp,
+            base_url: base.into(),
+            api_version: "v23.0".into(),
+            token: token.into(),
+            phone_number_id: "1".into(),
+        };
+        for t in [
+            target("https://graph facebook.com", "EAAG"),
+            target("https://graph.facebook.com", "EAAG\n1"),
+        ] {
+            match client
+                .send(&t, "+77011234567", &Message::Text("x".into()))
+                .await
+            {
+                Outcome::AccountHalt { code, reason } => {
+                    assert_eq!(code, "settings");
+                    assert!(reason.contains("set-token"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
