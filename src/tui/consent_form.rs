@@ -4,10 +4,10 @@
 //! ([`crate::domain::consent::manual_gaps`]) and saves through the same store function
 //! ([`crate::store::subscribers::change_consent`]), audited.
 
-use crate::domain::consent::{ManualGap, OnRecord, against_record, given_at, manual_gaps};
+use crate::domain::consent::{OnRecord, against_record, given_at};
 use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::subscribers::SubscriberDetail;
-use crate::tui::form::edit_field;
+use crate::tui::form::{edit_field, first_problem, hand_consent_problems};
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::Style;
@@ -267,17 +267,14 @@ impl ConsentForm {
             )),
             None => {}
         }
-        for gap in manual_gaps(self.status, &source, &proof) {
-            let row = match gap {
-                ManualGap::Source => Row::Source,
-                ManualGap::Proof => Row::Proof,
-            };
-            self.errors.push((row, gap.in_a_form().into()));
-        }
-        self.errors
-            .sort_by_key(|(row, _)| Row::ALL.iter().position(|r| r == row));
-        if let Some((row, _)) = self.errors.first() {
-            self.focus = *row;
+        self.errors.extend(hand_consent_problems(
+            self.status,
+            &source,
+            &proof,
+            (Row::Source, Row::Proof),
+        ));
+        if let Some(row) = first_problem(&mut self.errors, &Row::ALL) {
+            self.focus = row;
             return None;
         }
         Some(ConsentDraft {

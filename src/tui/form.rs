@@ -19,6 +19,31 @@ pub fn edit_field(input: &mut TextArea<'static>, key: ratatui::crossterm::event:
     }
 }
 
+/// What a consent entered by hand lacks (`manual_gaps`), each under its row of a form.
+pub fn hand_consent_problems<R: Copy>(
+    status: crate::domain::ConsentStatus,
+    source: &str,
+    proof: &str,
+    (source_row, proof_row): (R, R),
+) -> impl Iterator<Item = (R, String)> {
+    use crate::domain::consent::{ManualGap, manual_gaps};
+    manual_gaps(status, source, proof)
+        .into_iter()
+        .map(move |gap| {
+            let row = match gap {
+                ManualGap::Source => source_row,
+                ManualGap::Proof => proof_row,
+            };
+            (row, gap.in_a_form().to_string())
+        })
+}
+
+/// Puts a form's problems in the order of its rows (`order`); the row of the first, to focus.
+pub fn first_problem<R: PartialEq + Copy>(problems: &mut [(R, String)], order: &[R]) -> Option<R> {
+    problems.sort_by_key(|(row, _)| order.iter().position(|r| r == row));
+    problems.first().map(|(row, _)| *row)
+}
+
 /// One text field of the form.
 pub struct FormField {
     pub field: Field,

@@ -5,11 +5,11 @@
 //! `clever subscribers add` does; what the import still refuses (a suppressed address, say)
 //! comes back under its row.
 
-use crate::domain::consent::{ManualGap, given_at, manual_gaps};
+use crate::domain::consent::given_at;
 use crate::domain::phone::Region;
 use crate::domain::{Channel, ConsentStatus, ListId};
 use crate::import::hand::Entry;
-use crate::tui::form::edit_field;
+use crate::tui::form::{edit_field, first_problem, hand_consent_problems};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::Style;
 use ratatui_textarea::{CursorMove, TextArea};
@@ -242,20 +242,15 @@ impl SubscriberForm {
                 ));
             }
             None => {}
-            Some(status) => {
-                for gap in manual_gaps(status, &source, &proof) {
-                    let row = match gap {
-                        ManualGap::Source => Row::Source,
-                        ManualGap::Proof => Row::Proof,
-                    };
-                    self.errors.push((row, gap.in_a_form().into()));
-                }
-            }
+            Some(status) => self.errors.extend(hand_consent_problems(
+                status,
+                &source,
+                &proof,
+                (Row::Source, Row::Proof),
+            )),
         }
-        self.errors
-            .sort_by_key(|(row, _)| Row::ALL.iter().position(|r| r == row));
-        if let Some((row, _)) = self.errors.first() {
-            self.focus = *row;
+        if let Some(row) = first_problem(&mut self.errors, &Row::ALL) {
+            self.focus = row;
             self.show_cursor();
             return None;
         }
