@@ -362,3 +362,97 @@ async fn a_messages_samples_are_real_subscribers_led_by_the_lists_first() {
         .unwrap();
     assert_eq!(capped.len(), 4);
 }
+
+/// The stop mark a batch claimed ahead is compared against moves with every change that can
+/// stop a claimed row (so the batch is checked again), and with nothing else.
+#[tokio::test]
+async fn the_stop_mark_moves_with_whatever_can_stop_a_claimed_row() {
+    use cleverplatform::store::outbox::stop_mark;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    open(&path).await.unwrap().close().await;
+    let mut conn = raw(&path).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'A', 't', 't'), (2, 'B', 't', 't')",
+        "INSERT INTO identities (subscriber_id, channel, address, created_at) \
+         VALUES (1, 'whatsapp', '+77011234567', 't'), (2, 'whatsapp', '+77011234568', 't')",
+        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
+        "INSERT INTO list_members (list_id, subscriber_id, added_at) VALUES (1, 1, 't'), (1, 2, 't')",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    let mut mark = stop_mark(&mut conn).await.unwrap();
+    // Each change, and whether it must move the mark.
+    let changes: [(&str, bool); 9] = [
+        // Nothing that stops anyone.
+        ("UPDATE subscribers SET name = 'Aa' WHERE id = 1", false),
+        (
+            "INSERT INTO list_members (list_id, subscriber_id, added_at) SELECT 1, 1, 't' WHERE 0",
+            false,
+        ),
+        // A consent event, granted or withdrawn.
+        (
+            "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) \
+          VALUES (1, 'whatsapp', 'marketing', 'granted', 'form', 't', 'op')",
+            true,
+        ),
+        (
+            "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) \
+          VALUES (2, 'whatsapp', 'marketing', 'withdrawn', 'reply', 't', 'op')",
+            true,
+        ),
+        // A suppression.
+        (
+            "INSERT INTO suppressions (channel, address, reason, created_at, created_by) \
+          VALUES ('whatsapp', '+77011234567', 'opt_out', 't', 'op')",
+            true,
+        ),
+        // The same again changes nothing.
+        (
+            "INSERT INTO suppressions (channel, address, reason, created_at, created_by) \
+          VALUES ('whatsapp', '+77011234567', 'opt_out', 't', 'op') ON CONFLICT DO NOTHING",
+            false,
+        ),
+        // Taken off the list.
+        (
+            "DELETE FROM list_members WHERE list_id = 1 AND subscriber_id = 1",
+            true,
+        ),
+        // An address changed.
+        (
+            "UPDATE identities SET address = '+77011234569' WHERE subscriber_id = 2",
+            true,
+        ),
+        // A subscriber deleted, their consent events with them: the highest id may come back.
+        ("DELETE FROM subscribers WHERE id = 2", true),
+    ];
+    let mut before_last = mark;
+    for (sql, should) in changes {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        let now = stop_mark(&mut conn).await.unwrap();
+        assert_eq!(now != mark, should, "{sql}");
+        before_last = mark;
+        mark = now;
+    }
+    // A new withdrawal takes the deleted event's id, so the consents' highest id is what it
+    // was before the deletion: the mark still differs from the one read before it.
+    sqlx::query(
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) \
+         VALUES (1, 'whatsapp', 'marketing', 'withdrawn', 'reply', 't', 'op')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let (seq, max): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT seq FROM stop_marks), (SELECT max(id) FROM consents)")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(max, 2, "the deleted event's id came back");
+    assert!(seq > 0);
+    assert_ne!(stop_mark(&mut conn).await.unwrap(), before_last);
+}

@@ -353,6 +353,24 @@ pub async fn stopped_among(
     .await?)
 }
 
+/// What can stop a claimed row, as of one moment: the count of suppressions added,
+/// memberships ended, addresses changed and consent events deleted (`stop_marks`, kept by
+/// triggers), and the consents' highest id. While both stay the same, no claimed row's
+/// suppression, consent or membership changed (migration 0016).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StopMark(i64, i64);
+
+/// The stop mark now, in the caller's transaction.
+pub async fn stop_mark(conn: &mut SqliteConnection) -> Result<StopMark, StoreError> {
+    let (seq, consent): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT seq FROM stop_marks WHERE id = 1), \
+         (SELECT coalesce(max(id), 0) FROM consents)",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(StopMark(seq, consent))
+}
+
 /// A claimed row with what the message needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {

@@ -41,6 +41,9 @@ pub(super) struct Claim {
     /// The token of a batch claimed ahead, which `go_ahead` needs to start its rows; 0 for
     /// rows that count as started (claimed to go at once, or started already).
     pub(super) ahead: i64,
+    /// What could stop its rows, as of the claim: `go_ahead` checks the rows again only
+    /// when it has moved since.
+    pub(super) mark: outbox::StopMark,
 }
 
 pub(super) enum Next {
@@ -125,6 +128,7 @@ pub(super) async fn still_running(
         mut rows,
         probes,
         ahead: _,
+        mark,
     } = claim;
     // A row not started is no longer this engine's: its lease ran out while it waited
     // (another writer held the database that long) and recovery queued it again.
@@ -157,6 +161,7 @@ pub(super) async fn still_running(
             rows: stop,
             probes: Vec::new(),
             ahead: 0,
+            mark,
         };
         // Kept pending when it cannot be written now; the rows still running go out.
         if let Err(e) = give_back(store, account, pending, Some(stop)).await {
@@ -175,6 +180,7 @@ pub(super) async fn still_running(
         rows: keep,
         probes,
         ahead: 0,
+        mark,
     }))
 }
 
@@ -191,7 +197,12 @@ pub(super) async fn go_ahead(
     let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
     let mut conn = store.writer(true).await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let stopped = outbox::stopped_among(&mut tx, &ids).await?;
+    // Most batches: nothing that could stop a row changed since the claim read them.
+    let stopped = if outbox::stop_mark(&mut tx).await? == claim.mark {
+        Vec::new()
+    } else {
+        outbox::stopped_among(&mut tx, &ids).await?
+    };
     let account = account.id;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account).await?;
     let running: Vec<CampaignId> = if status == Some(AccountStatus::Active) {
@@ -391,6 +402,8 @@ pub(super) async fn claim_batch(
         }
     }
     st.next_campaign = st.next_campaign.wrapping_add(1);
+    // Read with the rows, before the commit: the rows' `stopped` is as of this mark.
+    let mark = outbox::stop_mark(&mut tx).await?;
     tx.commit().await?;
     if rows.is_empty() {
         return Ok(Next::Idle(Duration::from_millis(250)));
@@ -400,6 +413,7 @@ pub(super) async fn claim_batch(
         rows,
         probes,
         ahead,
+        mark,
     }))
 }
 

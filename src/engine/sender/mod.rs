@@ -32,7 +32,7 @@ mod send;
 use claim::{Claim, ClaimState, Next, batch_for, claim_batch, give_back, still_running};
 use housekeeping::{check_due_accounts, send_opt_out_replies};
 use record::{Write, flush, write};
-use send::{SendState, limiter, send_claimed};
+use send::{Outlet, SendState, limiter, send_claimed};
 
 /// How the engine works; the defaults suit a real account.
 #[derive(Debug, Clone)]
@@ -367,8 +367,11 @@ async fn send_for_account(
     let rate = options
         .rate_override
         .unwrap_or_else(|| row.effective_rate());
-    let bucket = Arc::new(limiter(rate, options.burst));
-    let target = Arc::new(target);
+    let outlet = Outlet {
+        client,
+        target: Arc::new(target),
+        bucket: Arc::new(limiter(rate, options.burst)),
+    };
     let mut st = AccountState {
         claim: ClaimState {
             batch: batch_for(rate, options.batch),
@@ -446,15 +449,7 @@ async fn send_for_account(
         let claim_state = &mut st.claim;
         let (store_ahead, options_ahead, row_ahead) = (&store, &options, &row);
         let (done, (unwritten, next)) = tokio::join!(
-            send_claimed(
-                &client,
-                &options,
-                &row,
-                &target,
-                &bucket,
-                &mut st.send,
-                claim
-            ),
+            send_claimed(&outlet, &options, &row, &mut st.send, claim),
             async move {
                 // Results that cannot be written now (another writer holds the database
                 // past the busy timeout, the disk is full) are kept and go with the next

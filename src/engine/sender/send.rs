@@ -126,7 +126,7 @@ pub(super) struct SendState {
     pub(super) last_sent: HashMap<String, Instant>,
     /// When `last_sent` and `opted_out` were last cleared of old entries.
     pub(super) last_pruned: Instant,
-    pub(super) prepared: HashMap<CampaignId, Result<Prepared, String>>,
+    pub(super) prepared: HashMap<CampaignId, Result<Arc<Prepared>, String>>,
 }
 
 /// What sending a batch came to.
@@ -136,14 +136,19 @@ pub(super) struct Done {
     pub(super) write: Write,
 }
 
+/// Where an account's messages go: the client, the account's endpoint and its token bucket.
+pub(super) struct Outlet {
+    pub(super) client: Client,
+    pub(super) target: Arc<Target>,
+    pub(super) bucket: Arc<DefaultDirectRateLimiter>,
+}
+
 /// Sends a claimed batch: quiet hours, recipients' spacing and the account's bucket, then
 /// the requests, concurrently; classifies what came back.
 pub(super) async fn send_claimed(
-    client: &Client,
+    outlet: &Outlet,
     options: &EngineOptions,
     account: &store::accounts::AccountRow,
-    target: &Arc<Target>,
-    bucket: &Arc<DefaultDirectRateLimiter>,
     st: &mut SendState,
     claim: Claim,
 ) -> Done {
@@ -152,17 +157,21 @@ pub(super) async fn send_claimed(
         rows,
         probes,
         ahead,
+        mark: _,
     } = claim;
     debug_assert_eq!(ahead, 0, "a batch claimed ahead goes only once started");
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
-    let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
+    let mut to_send: Vec<(CampaignId, Arc<Prepared>, Claimed)> = Vec::new();
     let mut in_batch: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, k) in rows {
         let c = &campaigns[k];
-        let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
+        let prepared = st
+            .prepared
+            .entry(c.id)
+            .or_insert_with(|| prepare(c).map(Arc::new));
         let prepared = match prepared {
-            Ok(p) => p,
+            Ok(p) => p.clone(),
             Err(e) => {
                 results.push((
                     row.id,
@@ -221,29 +230,32 @@ pub(super) async fn send_claimed(
             ));
             continue;
         }
-        match message_for(prepared, &row) {
-            Ok(m) => to_send.push((row.id, c.id, row.address, m, row.attempts)),
-            Err(o) => results.push((row.id, o)),
-        }
+        to_send.push((c.id, prepared, row));
     }
-    let sends = futures::stream::iter(to_send.into_iter().map(
-        |(id, campaign, address, message, attempts)| {
-            let (client, target, bucket) = (client.clone(), target.clone(), bucket.clone());
-            // Each request a task of its own, so both runtime threads build requests and
-            // read answers; polled inline, one task would do all of it on one thread.
-            let to = address.clone();
-            let send = tokio::spawn(async move {
-                bucket.until_ready().await;
-                client.send(&target, &to, &message).await
-            });
-            async move {
-                let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
+    let answered = futures::stream::iter(to_send.into_iter().map(|(campaign, prepared, row)| {
+        let (client, target, bucket) = (
+            outlet.client.clone(),
+            outlet.target.clone(),
+            outlet.bucket.clone(),
+        );
+        let (id, attempts, address) = (row.id, row.attempts, row.address.clone());
+        // Each message rendered and sent by a task of its own, so both runtime threads
+        // render, build requests and read answers while other requests are out; polled
+        // inline, one task would do all of it on one thread.
+        let send = tokio::spawn(async move {
+            let message = message_for(&prepared, &row)?;
+            bucket.until_ready().await;
+            Ok(client.send(&target, &row.address, &message).await)
+        });
+        async move {
+            let outcome = send.await.unwrap_or_else(|e| {
+                Ok(SendOutcome::Ambiguous {
                     reason: format!("the send stopped: {e}"),
-                });
-                (id, campaign, address, attempts, outcome)
-            }
-        },
-    ))
+                })
+            });
+            (id, campaign, address, attempts, outcome)
+        }
+    }))
     .buffer_unordered(options.concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
@@ -251,7 +263,15 @@ pub(super) async fn send_claimed(
     let mut opt_outs = Vec::new();
     let mut halt: Option<(String, String)> = None;
     let mut campaign_halts: Vec<(CampaignId, String)> = Vec::new();
-    for (id, campaign, address, attempts, outcome) in sends {
+    for (id, campaign, address, attempts, outcome) in answered {
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            // The message could not be made (a template error): nothing went out.
+            Err(not_made) => {
+                results.push((id, not_made));
+                continue;
+            }
+        };
         let now = Utc::now();
         let requeue_or_fail = |attempts: i64, wait: Duration, code: &str| {
             if attempts >= options.max_attempts {
