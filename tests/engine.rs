@@ -1782,13 +1782,14 @@ async fn a_late_answer_settles_a_row_whose_lease_ran_out() {
 
 /// A batch claimed ahead (while another is being sent) whose engine dies before starting it
 /// goes back to the queue when its lease runs out, the attempt not counted: none of its
-/// requests went out. A started batch turns `unknown` as before, a cancelled campaign's
-/// rows are skipped, and a row given back cannot be started by the engine that claimed it.
+/// requests went out. A started batch turns `unknown` as before (once the lease it was
+/// started with runs out), a cancelled campaign's rows are skipped, and a claim given back
+/// cannot be started by the engine that claimed it.
 #[tokio::test]
 async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
     use cleverplatform::domain::ConsentScope;
     use cleverplatform::store::outbox;
-    let w = workspace(&phones(9)).await;
+    let w = workspace(&phones(12)).await;
     account(&w.store, "WA", "http://127.0.0.1:9", "EAAG", "1002").await;
     let id = campaign(&w.store, "Ahead", "WA").await;
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
@@ -1818,27 +1819,25 @@ async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
     let started = claim(3, past, 11).await;
     let waiting = claim(3, past, 12).await;
     assert_eq!((now_sent.len(), started.len(), waiting.len()), (3, 3, 3));
-    let start = |ids: Vec<i64>, token: i64, until| {
+    let start = |token: i64, until| {
         let store = w.store.clone();
         async move {
             let mut tx = store.begin().await.unwrap();
-            let ids = outbox::start_claimed(&mut tx, &ids, token, until)
-                .await
-                .unwrap();
+            let ours = outbox::start_claim(&mut tx, token, until).await.unwrap();
             tx.commit().await.unwrap();
-            ids
+            ours
         }
     };
-    // Only the claim's own token starts its rows, once.
-    assert!(start(started.clone(), 12, past).await.is_empty());
-    assert_eq!(start(started.clone(), 11, past).await, started);
-    assert!(start(started.clone(), 11, past).await.is_empty());
+    // A claim is started once, and a token no claim has starts nothing.
+    assert!(!start(99, past).await);
+    assert!(start(11, past).await);
+    assert!(!start(11, past).await);
     let mut tx = w.store.begin().await.unwrap();
     let lost = outbox::expire_leases(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!((lost.unknown, lost.requeued), (6, 3), "{lost:?}");
     let c = w.store.campaign(id).await.unwrap().unwrap().counts;
-    assert_eq!((c.unknown, c.queued, c.sending), (6, 3, 0), "{c:?}");
+    assert_eq!((c.unknown, c.queued, c.sending), (6, 6, 0), "{c:?}");
     let mut conn = w.store.read().await.unwrap();
     let attempts: Vec<(i64, String, i64)> =
         sqlx::query_as("SELECT id, state, attempts FROM outbox WHERE campaign_id = ? ORDER BY id")
@@ -1848,19 +1847,28 @@ async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
             .unwrap();
     drop(conn);
     for (row, state, tries) in &attempts {
-        let expected = if waiting.contains(row) {
-            ("queued", 0)
-        } else {
+        let expected = if now_sent.contains(row) || started.contains(row) {
             ("unknown", 1)
+        } else {
+            ("queued", 0)
         };
         assert_eq!((state.as_str(), *tries), expected, "row {row}");
     }
     // The engine that claimed them comes back late: they are no longer its to send, not
     // even once another engine has claimed them ahead again.
-    assert!(start(waiting.clone(), 12, later).await.is_empty());
+    assert!(!start(12, later).await);
     let again = claim(3, past, 13).await;
     assert_eq!(again, waiting);
-    assert!(start(waiting.clone(), 12, later).await.is_empty());
+    assert!(!start(12, later).await);
+    // Started, a claim's rows count from the lease taken then, not the one they were
+    // claimed with.
+    assert!(start(13, later).await);
+    let mut tx = w.store.begin().await.unwrap();
+    let lost = outbox::expire_leases(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((lost.unknown, lost.requeued), (0, 0), "{lost:?}");
+    let last = claim(3, past, 14).await;
+    assert_eq!(last.len(), 3);
     // Claimed ahead in a campaign cancelled meanwhile, they are skipped, not queued.
     let mut tx = w.store.begin().await.unwrap();
     outbox::transition(
@@ -1875,7 +1883,11 @@ async fn a_batch_claimed_ahead_and_never_started_goes_back_to_the_queue() {
     assert_eq!(outbox::expire_leases(&mut tx).await.unwrap().requeued, 3);
     tx.commit().await.unwrap();
     let c = w.store.campaign(id).await.unwrap().unwrap().counts;
-    assert_eq!((c.unknown, c.queued, c.skipped), (6, 0, 3), "{c:?}");
+    assert_eq!(
+        (c.unknown, c.queued, c.skipped, c.sending),
+        (6, 0, 3, 3),
+        "{c:?}"
+    );
 }
 
 /// A WhatsApp template that is not on the account fails every message the same way: the

@@ -6,7 +6,7 @@
 //! two engines can never claim the same row; a row leaves `sending` only through a recorded
 //! result or, when its lease runs out (its engine died), as `unknown`: nothing is sent twice
 //! without the operator's say (`requeue-unknown`). The one way back to `queued` without a
-//! result is for rows claimed ahead whose batch was never started (`start_claimed`): none
+//! result is for rows claimed ahead whose batch was never started (`start_claim`): none
 //! of their requests went out.
 
 use super::{StoreError, now};
@@ -398,9 +398,10 @@ fn json(rows: &impl serde::Serialize) -> Result<String, StoreError> {
 /// back what their messages need. With `needs_window`, a row whose recipient has not written
 /// to the account in the last 24 hours is marked stopped: the platform would refuse it.
 /// Rows claimed ahead (while another batch is being sent) carry the claim's `ahead` token
-/// (not 0) and must be started with `start_claimed` before any of them is sent; until then a
-/// crash gives them back to the queue instead of leaving them `unknown`. With `ahead` 0 the
-/// rows count as started at once.
+/// (not 0), which gets its row in `outbox_claims`; the claim must be started with
+/// `start_claim` before any of them is sent, and until then a crash gives them back to the
+/// queue instead of leaving them `unknown`. With `ahead` 0 the rows count as started at
+/// once.
 pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: CampaignId,
@@ -428,6 +429,17 @@ pub async fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    if ahead != 0 {
+        // One row per claim: a batch's campaigns are claimed with one token and one lease.
+        sqlx::query(
+            "INSERT INTO outbox_claims (token, started, lease_until) VALUES (?1, 0, ?2) \
+             ON CONFLICT (token) DO NOTHING",
+        )
+        .bind(ahead)
+        .bind(lease_until)
+        .execute(&mut *conn)
+        .await?;
+    }
     let ids = json(&ids)?;
     Ok(sqlx::query_as(concat!(
         "SELECT o.id, o.campaign_id, o.identity_id, i.address, s.name, s.locale, s.attributes, \
@@ -451,29 +463,27 @@ pub async fn claim(
     .await?)
 }
 
-/// Marks rows claimed ahead with the token `ahead` as started, with their lease counted from
-/// now, just before their requests go out; returns the ids marked. A row missing from the
-/// answer is no longer this claim's to send (its lease ran out and recovery gave it back to
-/// the queue, where another claim may have it): it must not be sent or recorded.
-pub async fn start_claimed(
+/// Starts the batch claimed ahead with the token `ahead`, its lease counted from now, just
+/// before its requests go out: one row written, whatever the batch's size. `false` when the
+/// claim is no longer this engine's (its lease ran out while it waited, and recovery gave its
+/// rows back to the queue, where another claim may have them) or was started already: then
+/// none of its rows may be sent or recorded.
+pub async fn start_claim(
     conn: &mut SqliteConnection,
-    ids: &[i64],
     ahead: i64,
     lease_until: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    if ids.is_empty() || ahead == 0 {
-        return Ok(Vec::new());
+) -> Result<bool, StoreError> {
+    if ahead == 0 {
+        return Ok(false);
     }
-    Ok(sqlx::query_scalar(
-        "UPDATE outbox SET ahead_claim = 0, lease_until = ?3 \
-         WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending' AND ahead_claim = ?2 \
-         RETURNING id",
+    let done = sqlx::query(
+        "UPDATE outbox_claims SET started = 1, lease_until = ?2 WHERE token = ?1 AND started = 0",
     )
-    .bind(json(&ids)?)
     .bind(ahead)
     .bind(lease_until)
-    .fetch_all(conn)
-    .await?)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The SET clauses that give a claimed row back to the queue (`c` is its campaign): a row of
@@ -630,7 +640,9 @@ pub struct Expired {
 }
 
 /// Rows whose lease ran out (their engine died): `unknown` when their batch had started,
-/// back to the queue when it was only claimed ahead (none of its requests went out).
+/// back to the queue when it was only claimed ahead (none of its requests went out). A
+/// started claim's rows count from the claim's lease (taken when it started); the claims
+/// whose lease ran out are dropped after, their rows settled one way or the other.
 pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, StoreError> {
     let at = now();
     // Found through `outbox_campaign_state`, one campaign at a time.
@@ -641,7 +653,8 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, Store
          FROM campaigns c WHERE c.id = outbox.campaign_id AND outbox.id IN ( \
            SELECT o.id FROM campaigns k CROSS JOIN outbox o \
            WHERE o.campaign_id = k.id AND o.state = 'sending' AND o.lease_until < ?1 \
-           AND o.ahead_claim <> 0)"
+           AND o.ahead_claim <> 0 AND NOT EXISTS (SELECT 1 FROM outbox_claims t \
+             WHERE t.token = o.ahead_claim AND t.started = 1))"
     ))
     .bind(at)
     .execute(&mut *conn)
@@ -651,12 +664,19 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, Store
         "UPDATE outbox SET state = 'unknown', fail_class = 'ambiguous', \
          fail_code = 'the engine stopped while sending', lease_until = NULL, \
          updated_at = ?1 WHERE id IN (SELECT o.id FROM campaigns c CROSS JOIN outbox o \
-           WHERE o.campaign_id = c.id AND o.state = 'sending' AND o.lease_until < ?1)",
+           WHERE o.campaign_id = c.id AND o.state = 'sending' AND o.lease_until < ?1 \
+           AND NOT EXISTS (SELECT 1 FROM outbox_claims t WHERE t.token = o.ahead_claim \
+             AND t.started = 1 AND t.lease_until >= ?1))",
     )
     .bind(at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
+    // A claim not started whose lease ran out can no longer be started by its engine.
+    sqlx::query("DELETE FROM outbox_claims WHERE lease_until < ?1")
+        .bind(at)
+        .execute(conn)
+        .await?;
     Ok(Expired { unknown, requeued })
 }
 

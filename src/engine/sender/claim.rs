@@ -3,7 +3,7 @@
 //! (stopped campaigns, suppressions and withdrawals since, rows started in one write).
 
 use super::record::{Write, flush};
-use super::{EngineOptions, LICENCE_PREFIX, retrying};
+use super::{EngineOptions, LICENCE_PREFIX};
 use crate::domain::quiet;
 use crate::domain::{AccountStatus, CampaignId, CampaignStatus};
 use crate::store::outbox::{self, Claimed, Outcome, RunningCampaign};
@@ -105,10 +105,10 @@ pub(super) fn batch_for(rate: f64, cap: i64) -> i64 {
 }
 
 /// A batch claimed ahead, less the rows whose campaign or account stopped meanwhile (those
-/// go back to the queue with the pending results), with the rows whose address was
-/// suppressed, whose consent was withdrawn, or whose subscriber left the campaign's list
-/// meanwhile marked to be skipped. When that
-/// cannot be told, the whole batch goes back, to be claimed again.
+/// went back to the queue when it was started), with the rows whose address was suppressed,
+/// whose consent was withdrawn, or whose subscriber left the campaign's list meanwhile
+/// marked to be skipped. When that cannot be told, the whole batch goes back, to be claimed
+/// again.
 pub(super) async fn still_running(
     store: &Store,
     options: &EngineOptions,
@@ -116,7 +116,7 @@ pub(super) async fn still_running(
     claim: Claim,
     pending: &mut Option<Write>,
 ) -> Result<Next, StoreError> {
-    let (running, stopped, started) = match go_ahead(store, options, account, &claim).await {
+    let (running, stopped, ours) = match go_ahead(store, options, account, &claim).await {
         Ok(found) => found,
         Err(e) => {
             hand_back(account, pending, claim);
@@ -130,16 +130,15 @@ pub(super) async fn still_running(
         ahead: _,
         mark,
     } = claim;
-    // A row not started is no longer this engine's: its lease ran out while it waited
-    // (another writer held the database that long) and recovery queued it again.
-    let before = rows.len();
-    rows.retain(|(r, k)| !running.contains(&campaigns[*k].id) || started.contains(&r.id));
-    if rows.len() < before {
+    // Not started, the rows are no longer this engine's: its lease ran out while it waited
+    // (another writer held the database that long) and recovery queued them again.
+    if !ours && !rows.is_empty() {
         tracing::warn!(
             account = %account.id,
-            rows = before - rows.len(),
+            rows = rows.len(),
             "rows claimed ahead waited past their lease and went back to the queue; not sent from this batch"
         );
+        rows.clear();
     }
     // Suppressed or consent withdrawn since the claim (an operator's `o`, `subscribers
     // suppress` or `consent --withdraw`, an import, a STOP by webhook), or taken off the
@@ -152,23 +151,9 @@ pub(super) async fn still_running(
             row.stopped = Some(why.clone());
         }
     }
-    let (keep, stop): (Vec<_>, Vec<_>) = rows
-        .into_iter()
-        .partition(|(_, k)| running.contains(&campaigns[*k].id));
-    if !stop.is_empty() {
-        let stop = Claim {
-            campaigns: Vec::new(),
-            rows: stop,
-            probes: Vec::new(),
-            ahead: 0,
-            mark,
-        };
-        // Kept pending when it cannot be written now; the rows still running go out.
-        if let Err(e) = give_back(store, account, pending, Some(stop)).await {
-            retrying(Some(account.id), &e, "a batch could not be recorded");
-        }
-    }
-    if keep.is_empty() {
+    // Rows of campaigns stopped meanwhile went back to the queue when the claim started.
+    rows.retain(|(_, k)| running.contains(&campaigns[*k].id));
+    if rows.is_empty() {
         return Ok(if running.is_empty() {
             Next::Done
         } else {
@@ -177,7 +162,7 @@ pub(super) async fn still_running(
     }
     Ok(Next::Rows(Claim {
         campaigns,
-        rows: keep,
+        rows,
         probes,
         ahead: 0,
         mark,
@@ -185,22 +170,30 @@ pub(super) async fn still_running(
 }
 
 /// Just before a batch claimed ahead goes: the account's running campaigns (none when the
-/// account is not active), which of the claimed rows must not go now and why, and the rows
-/// of running campaigns marked started (a crash from here on leaves them `unknown`). One
-/// write transaction, committed before any request goes out.
+/// account is not active), which of the claimed rows must not go now and why, and whether the
+/// claim is still this engine's. The claim is started (a crash from here on leaves its rows
+/// `unknown`) and, in the same transaction, its rows of campaigns not running any more go
+/// back to the queue (skipped, for a cancelled one). One write transaction, committed (and
+/// synced) before any request goes out.
 pub(super) async fn go_ahead(
     store: &Store,
     options: &EngineOptions,
     account: &store::accounts::AccountRow,
     claim: &Claim,
-) -> Result<(Vec<CampaignId>, Vec<(i64, String)>, HashSet<i64>), StoreError> {
-    let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
+) -> Result<(Vec<CampaignId>, Vec<(i64, String)>, bool), StoreError> {
     let mut conn = store.writer(true).await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let lease_until = lease_from_now(options);
+    let ours = outbox::start_claim(&mut tx, claim.ahead, lease_until).await?;
+    if !ours {
+        tx.commit().await?;
+        return Ok((Vec::new(), Vec::new(), false));
+    }
     // Most batches: nothing that could stop a row changed since the claim read them.
     let stopped = if outbox::stop_mark(&mut tx).await? == claim.mark {
         Vec::new()
     } else {
+        let ids: Vec<i64> = claim.rows.iter().map(|(r, _)| r.id).collect();
         outbox::stopped_among(&mut tx, &ids).await?
     };
     let account = account.id;
@@ -215,16 +208,17 @@ pub(super) async fn go_ahead(
     } else {
         Vec::new()
     };
-    let going: Vec<i64> = claim
+    let back: Vec<(i64, Outcome)> = claim
         .rows
         .iter()
-        .filter(|(_, k)| running.contains(&claim.campaigns[*k].id))
-        .map(|(r, _)| r.id)
+        .filter(|(_, k)| !running.contains(&claim.campaigns[*k].id))
+        .map(|(r, _)| (r.id, returned()))
         .collect();
-    let lease_until = lease_from_now(options);
-    let started = outbox::start_claimed(&mut tx, &going, claim.ahead, lease_until).await?;
+    if !back.is_empty() {
+        outbox::record(&mut tx, &back).await?;
+    }
     tx.commit().await?;
-    Ok((running, stopped, started.into_iter().collect()))
+    Ok((running, stopped, true))
 }
 
 /// Claims the next batch of the account's running campaigns, within what the licence and
