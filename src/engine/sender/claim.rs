@@ -230,8 +230,11 @@ pub(super) async fn claim_batch(
     st: &mut ClaimState,
     in_flight: i64,
 ) -> Result<Next, StoreError> {
-    // On disk before any of its requests goes out: a power cut must not queue it again.
-    let mut conn = store.writer(true).await?;
+    // On disk before any of its requests goes out: a power cut must not queue it again. A
+    // batch claimed ahead (`in_flight` > 0) goes only once `go_ahead` has started it, and
+    // that commit's sync takes this one's to disk with it (the log is written in order), so
+    // this one is not synced itself: lost to a power cut, its rows are only still queued.
+    let mut conn = store.writer(in_flight == 0).await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
     let campaigns: Vec<RunningCampaign> = outbox::running(&mut tx)
