@@ -2157,3 +2157,50 @@ async fn campaigns_on_one_account_share_it_fairly() {
         "neither is done yet: first {a}, second {b}"
     );
 }
+
+/// A message that cannot be made for one subscriber (their attributes changed after the
+/// start, and the template names one they no longer have) fails that row with class
+/// `template`, with no request; the others go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_cannot_be_made_fails_its_row_alone() {
+    let _serial = SERIAL.lock().await;
+    let list = phones(30);
+    let w = workspace(&list).await;
+    let sb = emulators().await;
+    account(&w.store, "WA", &sb.base_url(), "EAAG", "1002").await;
+    let id = campaign(&w.store, "Cities", "WA").await;
+    // The campaign's parameters name `attributes.city`; one subscriber loses theirs.
+    set(
+        &w.store,
+        "UPDATE subscribers SET attributes = '{}' WHERE id = (SELECT subscriber_id FROM identities \
+         WHERE address = (SELECT address FROM identities ORDER BY id LIMIT 1 OFFSET 7))",
+    )
+    .await;
+    let engine = start_engine(&w.store, fast());
+    wait_for(
+        &w.store,
+        id,
+        CampaignStatus::Completed,
+        Duration::from_secs(60),
+    )
+    .await;
+    engine.stop().await;
+    let c = w.store.campaign(id).await.unwrap().unwrap();
+    assert_eq!((c.counts.sent, c.counts.failed), (29, 1), "{:?}", c.counts);
+    let mut conn = w.store.read().await.unwrap();
+    let (class, code, address): (String, String, String) = sqlx::query_as(
+        "SELECT o.fail_class, o.fail_code, i.address FROM outbox o \
+         JOIN identities i ON i.id = o.identity_id WHERE o.campaign_id = ? AND o.state = 'failed'",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(class, "template");
+    assert!(code.contains("undefined value"), "{code}");
+    // No request went out for them.
+    let got = received(&sb.base_url()).await;
+    assert_eq!(got.len(), 29);
+    assert!(!got.contains_key(&address), "{address}");
+}
