@@ -126,7 +126,7 @@ pub(super) struct SendState {
     pub(super) last_sent: HashMap<String, Instant>,
     /// When `last_sent` and `opted_out` were last cleared of old entries.
     pub(super) last_pruned: Instant,
-    pub(super) prepared: HashMap<CampaignId, Result<Arc<Prepared>, String>>,
+    pub(super) prepared: HashMap<CampaignId, Result<Prepared, String>>,
 }
 
 /// What sending a batch came to.
@@ -162,16 +162,13 @@ pub(super) async fn send_claimed(
     debug_assert_eq!(ahead, 0, "a batch claimed ahead goes only once started");
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
-    let mut to_send: Vec<(CampaignId, Arc<Prepared>, Claimed)> = Vec::new();
+    let mut to_send: Vec<(CampaignId, Message, Claimed)> = Vec::new();
     let mut in_batch: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, k) in rows {
         let c = &campaigns[k];
-        let prepared = st
-            .prepared
-            .entry(c.id)
-            .or_insert_with(|| prepare(c).map(Arc::new));
+        let prepared = st.prepared.entry(c.id).or_insert_with(|| prepare(c));
         let prepared = match prepared {
-            Ok(p) => p.clone(),
+            Ok(p) => p,
             Err(e) => {
                 results.push((
                     row.id,
@@ -230,28 +227,29 @@ pub(super) async fn send_claimed(
             ));
             continue;
         }
-        to_send.push((c.id, prepared, row));
+        match message_for(prepared, &row) {
+            Ok(m) => to_send.push((c.id, m, row)),
+            Err(o) => results.push((row.id, o)),
+        }
     }
-    let answered = futures::stream::iter(to_send.into_iter().map(|(campaign, prepared, row)| {
+    let answered = futures::stream::iter(to_send.into_iter().map(|(campaign, message, row)| {
         let (client, target, bucket) = (
             outlet.client.clone(),
             outlet.target.clone(),
             outlet.bucket.clone(),
         );
         let (id, attempts, address) = (row.id, row.attempts, row.address.clone());
-        // Each message rendered and sent by a task of its own, so both runtime threads
-        // render, build requests and read answers while other requests are out; polled
-        // inline, one task would do all of it on one thread.
+        // Each request a task of its own, so both runtime threads build requests and read
+        // answers; polled inline, one task would do all of it on one thread. (Rendering in
+        // these tasks instead of before them measured 4-20 µs more CPU a message, and no
+        // faster.)
         let send = tokio::spawn(async move {
-            let message = message_for(&prepared, &row)?;
             bucket.until_ready().await;
-            Ok(client.send(&target, &row.address, &message).await)
+            client.send(&target, &row.address, &message).await
         });
         async move {
-            let outcome = send.await.unwrap_or_else(|e| {
-                Ok(SendOutcome::Ambiguous {
-                    reason: format!("the send stopped: {e}"),
-                })
+            let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
+                reason: format!("the send stopped: {e}"),
             });
             (id, campaign, address, attempts, outcome)
         }
@@ -264,14 +262,6 @@ pub(super) async fn send_claimed(
     let mut halt: Option<(String, String)> = None;
     let mut campaign_halts: Vec<(CampaignId, String)> = Vec::new();
     for (id, campaign, address, attempts, outcome) in answered {
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            // The message could not be made (a template error): nothing went out.
-            Err(not_made) => {
-                results.push((id, not_made));
-                continue;
-            }
-        };
         let now = Utc::now();
         let requeue_or_fail = |attempts: i64, wait: Duration, code: &str| {
             if attempts >= options.max_attempts {
