@@ -131,14 +131,15 @@ pub(super) async fn still_running(
         mark,
     } = claim;
     // Not started, the rows are no longer this engine's: its lease ran out while it waited
-    // (another writer held the database that long) and recovery queued them again.
-    if !ours && !rows.is_empty() {
+    // (another writer held the database that long) and recovery queued them again. The
+    // next claim finds them, or whatever is due.
+    if !ours {
         tracing::warn!(
             account = %account.id,
             rows = rows.len(),
             "rows claimed ahead waited past their lease and went back to the queue; not sent from this batch"
         );
-        rows.clear();
+        return Ok(Next::Idle(Duration::ZERO));
     }
     // Suppressed or consent withdrawn since the claim (an operator's `o`, `subscribers
     // suppress` or `consent --withdraw`, an import, a STOP by webhook), or taken off the
