@@ -456,3 +456,91 @@ async fn the_stop_mark_moves_with_whatever_can_stop_a_claimed_row() {
     assert!(seq > 0);
     assert_ne!(stop_mark(&mut conn).await.unwrap(), before_last);
 }
+
+/// Migration 0018 rebuilds the outbox and consent tables: every row and id is kept, and the
+/// rules, the indexes and the triggers are the same as before.
+#[tokio::test]
+async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    open(&path).await.unwrap().close().await;
+    let mut c = raw(&path).await;
+    for sql in [
+        "INSERT INTO accounts (id, channel, name, settings, secret, status, created_at, updated_at) VALUES (1, 'whatsapp', 'WA', '{}', 's', 'active', 't', 't')",
+        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
+        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'S', 't', 't'), (2, 'T', 't', 't')",
+        "INSERT INTO identities (id, subscriber_id, channel, address, created_at) VALUES (1, 1, 'whatsapp', '+77011234567', 't'), (2, 2, 'whatsapp', '+77011234568', 't')",
+        "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
+        "INSERT INTO outbox (id, campaign_id, subscriber_id, identity_id, account_id, state, provider_id, created_at, updated_at, sent_at, ahead_claim) VALUES (7, 1, 1, 1, 1, 'sent', 'wamid.1', 't', 't', 't', 0), (9, 1, 2, 2, 1, 'sending', NULL, 't', 't', NULL, 42)",
+        "INSERT INTO consents (id, subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (3, 1, 'whatsapp', 'marketing', 'granted', 'form', 't', 'op'), (5, 2, 'whatsapp', 'marketing', 'withdrawn', 'reply', 't', 'op')",
+        // As a database of the version before: the rebuild not yet applied.
+        "DELETE FROM _sqlx_migrations WHERE version = 18",
+    ] {
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+    let rows = "SELECT group_concat(id || ':' || state || ':' || coalesce(provider_id, '-') || ':' || ahead_claim, ' ') FROM outbox";
+    let events =
+        "SELECT group_concat(id || ':' || subscriber_id || ':' || status, ' ') FROM consents";
+    let before: (String, String) = (
+        sqlx::query_scalar(rows).fetch_one(&mut c).await.unwrap(),
+        sqlx::query_scalar(events).fetch_one(&mut c).await.unwrap(),
+    );
+    drop(c);
+    open(&path).await.unwrap().close().await;
+    let mut c = raw(&path).await;
+    let after: (String, String) = (
+        sqlx::query_scalar(rows).fetch_one(&mut c).await.unwrap(),
+        sqlx::query_scalar(events).fetch_one(&mut c).await.unwrap(),
+    );
+    assert_eq!(after, before);
+    assert_eq!(before.0, "7:sent:wamid.1:0 9:sending:-:42");
+    let indexes: String = sqlx::query_scalar(
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master \
+         WHERE tbl_name IN ('outbox', 'consents') AND type IN ('index', 'trigger') ORDER BY name)",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(
+        indexes,
+        "consents_append_only consents_latest consents_stop_mark outbox_campaign_state \
+         outbox_identity outbox_provider outbox_sent_at sqlite_autoindex_outbox_1"
+    );
+    // The same rules: a state, a channel, a scope or a status outside them is refused.
+    for bad in [
+        "UPDATE outbox SET state = 'lost' WHERE id = 7",
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (1, 'email', 'marketing', 'granted', 'f', 't', 'op')",
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (1, 'whatsapp', 'ads', 'granted', 'f', 't', 'op')",
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (1, 'whatsapp', 'marketing', 'maybe', 'f', 't', 'op')",
+    ] {
+        let e = sqlx::query(bad)
+            .execute(&mut c)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CHECK"), "{bad}: {e}");
+    }
+    let e = sqlx::query("UPDATE consents SET status = 'granted'")
+        .execute(&mut c)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("append-only"), "{e}");
+    // Each state the engine writes is still accepted.
+    for state in [
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "read",
+        "failed",
+        "skipped",
+        "unknown",
+    ] {
+        sqlx::query("UPDATE outbox SET state = ? WHERE id = 9")
+            .bind(state)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}
