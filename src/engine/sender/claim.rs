@@ -1,6 +1,6 @@
 //! Claiming a batch: the account's running campaigns, the licence's and WhatsApp's limits,
 //! fair shares between campaigns, and the check of a batch claimed ahead just before it goes
-//! (stopped campaigns, suppressions and withdrawals since, rows started in one write).
+//! (stopped campaigns, suppressions and withdrawals since; the batch started by one row).
 
 use super::record::{Write, flush};
 use super::{EngineOptions, LICENCE_PREFIX};
@@ -38,7 +38,7 @@ pub(super) struct Claim {
     /// Template campaigns none of whose messages the platform has accepted yet: their one
     /// row here goes out alone, and a template error on it pauses the campaign.
     pub(super) probes: Vec<CampaignId>,
-    /// The token of a batch claimed ahead, which `go_ahead` needs to start its rows; 0 for
+    /// The token of a batch claimed ahead, which `go_ahead` needs to start it; 0 for
     /// rows that count as started (claimed to go at once, or started already).
     pub(super) ahead: i64,
     /// What could stop its rows, as of the claim: `go_ahead` checks the rows again only

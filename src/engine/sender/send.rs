@@ -162,7 +162,7 @@ pub(super) async fn send_claimed(
     debug_assert_eq!(ahead, 0, "a batch claimed ahead goes only once started");
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
-    let mut to_send: Vec<(CampaignId, Message, Claimed)> = Vec::new();
+    let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
     let mut in_batch: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, k) in rows {
         let c = &campaigns[k];
@@ -228,32 +228,34 @@ pub(super) async fn send_claimed(
             continue;
         }
         match message_for(prepared, &row) {
-            Ok(m) => to_send.push((c.id, m, row)),
+            Ok(m) => to_send.push((row.id, c.id, row.address, m, row.attempts)),
             Err(o) => results.push((row.id, o)),
         }
     }
-    let answered = futures::stream::iter(to_send.into_iter().map(|(campaign, message, row)| {
-        let (client, target, bucket) = (
-            outlet.client.clone(),
-            outlet.target.clone(),
-            outlet.bucket.clone(),
-        );
-        let (id, attempts, address) = (row.id, row.attempts, row.address.clone());
-        // Each request a task of its own, so both runtime threads build requests and read
-        // answers; polled inline, one task would do all of it on one thread. (Rendering in
-        // these tasks instead of before them measured 4-20 µs more CPU a message, and no
-        // faster.)
-        let send = tokio::spawn(async move {
-            bucket.until_ready().await;
-            client.send(&target, &row.address, &message).await
-        });
-        async move {
-            let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
-                reason: format!("the send stopped: {e}"),
+    let sends = futures::stream::iter(to_send.into_iter().map(
+        |(id, campaign, address, message, attempts)| {
+            let (client, target, bucket) = (
+                outlet.client.clone(),
+                outlet.target.clone(),
+                outlet.bucket.clone(),
+            );
+            // Each request a task of its own, so both runtime threads build requests and
+            // read answers; polled inline, one task would do all of it on one thread.
+            // (Rendering in these tasks instead of before them measured 3-21 µs more CPU a
+            // message, and no faster.)
+            let to = address.clone();
+            let send = tokio::spawn(async move {
+                bucket.until_ready().await;
+                client.send(&target, &to, &message).await
             });
-            (id, campaign, address, attempts, outcome)
-        }
-    }))
+            async move {
+                let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
+                    reason: format!("the send stopped: {e}"),
+                });
+                (id, campaign, address, attempts, outcome)
+            }
+        },
+    ))
     .buffer_unordered(options.concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
@@ -261,7 +263,7 @@ pub(super) async fn send_claimed(
     let mut opt_outs = Vec::new();
     let mut halt: Option<(String, String)> = None;
     let mut campaign_halts: Vec<(CampaignId, String)> = Vec::new();
-    for (id, campaign, address, attempts, outcome) in answered {
+    for (id, campaign, address, attempts, outcome) in sends {
         let now = Utc::now();
         let requeue_or_fail = |attempts: i64, wait: Duration, code: &str| {
             if attempts >= options.max_attempts {
