@@ -114,7 +114,7 @@ pub trait Channel {
         target: &Target,
         to: &str,
         message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome>;
+    ) -> Result<(String, Vec<u8>), Outcome>;
 
     /// Adds the credentials to a request (Telegram carries the token in the URL instead).
     fn authorise(
@@ -140,6 +140,12 @@ pub trait Channel {
 
 pub(super) fn base(target: &Target) -> &str {
     target.base_url.trim_end_matches('/')
+}
+
+/// `value` as a JSON request body.
+pub(super) fn json_body(value: &impl serde::Serialize) -> Vec<u8> {
+    // Only a map with non-string keys or a failing `Serialize` can fail: no request has one.
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 pub(super) fn refuse(why: &str) -> Outcome {
@@ -246,6 +252,7 @@ impl Client {
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .pool_timer(hyper_util::rt::TokioTimer::new())
+                .http1_read_buf_exact_size(READ_BUFFER)
                 .build(https);
         Ok(Client {
             transport: Transport::Direct(Box::new(http)),
@@ -284,8 +291,7 @@ impl Client {
             Err(o) => return o,
         };
         let request = api.authorise(http::Request::post(&url), target);
-        let Answer { status, body } = match self.exchange(request, Some(&body), self.timeout).await
-        {
+        let Answer { status, body } = match self.exchange(request, Some(body), self.timeout).await {
             Ok(answer) => answer,
             Err(failure) => return failure.outcome(),
         };
@@ -319,7 +325,7 @@ impl Client {
         let Answer { status, body } = self
             .exchange(
                 http::Request::post(&url),
-                Some(&body),
+                Some(json_body(&body)),
                 wait + Duration::from_secs(15),
             )
             .await
@@ -395,22 +401,24 @@ impl Client {
     async fn exchange(
         &self,
         request: http::request::Builder,
-        json: Option<&serde_json::Value>,
+        json: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Answer, Failure> {
-        let url = request.uri_ref().map(without_secrets).unwrap_or_default();
+        // The URL fit to show is written only when a failure names it.
+        let uri = request.uri_ref().cloned().unwrap_or_default();
+        let url = || without_secrets(&uri);
         let mut request = request
             .header(http::header::USER_AGENT, USER_AGENT)
             .header(http::header::ACCEPT, "*/*");
         let body = match json {
             Some(json) => {
                 request = request.header(http::header::CONTENT_TYPE, "application/json");
-                Bytes::from(serde_json::to_vec(json).unwrap_or_default())
+                Bytes::from(json)
             }
             None => Bytes::new(),
         };
         let request = request.body(body).map_err(|e| Failure::Refused {
-            text: format!("{url}: {e}"),
+            text: format!("{}: {e}", url()),
         })?;
         let exchange = async {
             match &self.transport {
@@ -418,18 +426,18 @@ impl Client {
                     let response = http
                         .request(request.map(Full::new))
                         .await
-                        .map_err(|e| Failure::from_transport(&e, &url))?;
+                        .map_err(|e| Failure::from_transport(&e, &url()))?;
                     read_capped(response, &url).await
                 }
                 Transport::Proxied(http) => {
                     let request =
                         reqwest::Request::try_from(request).map_err(|e| Failure::Refused {
-                            text: format!("{url}: {}", e.without_url()),
+                            text: format!("{}: {}", url(), e.without_url()),
                         })?;
                     let response = http
                         .execute(request)
                         .await
-                        .map_err(|e| Failure::from_transport(&e.without_url(), &url))?;
+                        .map_err(|e| Failure::from_transport(&e.without_url(), &url()))?;
                     read_capped(http::Response::from(response), &url).await
                 }
             }
@@ -438,7 +446,7 @@ impl Client {
             .await
             .unwrap_or_else(|_| {
                 Err(Failure::Timeout {
-                    text: format!("no answer in time ({url}, {} s)", timeout.as_secs()),
+                    text: format!("no answer in time ({}, {} s)", url(), timeout.as_secs()),
                 })
             })
     }
@@ -450,6 +458,13 @@ fn names_a_proxy(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
         .iter()
         .any(|v| var(v).is_some_and(|value| !value.is_empty()))
 }
+
+/// How much each read from a connection asks for. An answer to a send is a few hundred bytes
+/// (Meta's headers about a kilobyte); hyper's default starts at 8 KiB, and glibc serves a
+/// block that large only after sweeping its small freed blocks together, on every answer.
+/// Under that size both come from the thread's cache (BENCHMARKS.md, "The channels' HTTP
+/// client"). A longer answer takes more reads.
+const READ_BUFFER: usize = 1000;
 
 /// What every request says it is.
 const USER_AGENT: &str = concat!("CleverPlatform/", env!("CARGO_PKG_VERSION"));
@@ -539,7 +554,10 @@ impl Failure {
 }
 
 /// Reads an answer, giving up past [`MAX_BODY`].
-async fn read_capped<B>(response: http::Response<B>, url: &str) -> Result<Answer, Failure>
+async fn read_capped<B>(
+    response: http::Response<B>,
+    url: &impl Fn() -> String,
+) -> Result<Answer, Failure>
 where
     B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: std::error::Error + 'static,
@@ -548,7 +566,7 @@ where
     let mut incoming = response.into_body();
     let mut body = Vec::new();
     while let Some(frame) = incoming.frame().await {
-        let frame = frame.map_err(|e| Failure::from_transport(&e, url))?;
+        let frame = frame.map_err(|e| Failure::from_transport(&e, &url()))?;
         if let Ok(chunk) = frame.into_data() {
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(Failure::TooLong { status });
@@ -701,6 +719,93 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    /// Serves each connection's requests with `answer` (keep-alive), on a local port.
+    async fn serve(answer: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let answer = std::sync::Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        // The requests here have no body, or a short one in the same read.
+                        if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                            seen.clear();
+                            if socket.write_all(&answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        base
+    }
+
+    fn answer(body: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    /// Answers much longer than one read of a connection are read whole, again and again on
+    /// one connection; one over [`MAX_BODY`] is not.
+    #[tokio::test]
+    async fn long_answers_are_read_whole_up_to_the_cap() {
+        let client = Client::new(Duration::from_secs(5)).unwrap();
+        let target = |base: String| Target {
+            channel: DomainChannel::WhatsApp,
+            base_url: base,
+            api_version: "v23.0".into(),
+            token: "EAAG".into(),
+            phone_number_id: "1".into(),
+        };
+        let name = "Ақжол ".repeat(40_000);
+        let long = target(
+            serve(answer(&format!(
+                r#"{{"display_phone_number":"+7 701 000","verified_name":"{name}","quality_rating":"GREEN","messaging_limit_tier":"TIER_1K"}}"#
+            )))
+            .await,
+        );
+        for _ in 0..3 {
+            let health = client.health(&long).await;
+            assert!(health.ok, "{}", health.detail);
+            assert!(health.detail.contains(&name), "{}", health.detail.len());
+            assert_eq!(health.wa_tier, Some(1000));
+        }
+        let id = format!("wamid.{}", "x".repeat(3 * READ_BUFFER));
+        let sent = target(serve(answer(&format!(r#"{{"messages":[{{"id":"{id}"}}]}}"#))).await);
+        for _ in 0..3 {
+            let outcome = client
+                .send(&sent, "+77011234567", &Message::Text("x".into()))
+                .await;
+            assert_eq!(
+                outcome,
+                Outcome::Sent {
+                    provider_id: id.clone()
+                }
+            );
+        }
+        let huge = target(serve(answer(&format!(r#"{{"x":"{}"}}"#, "y".repeat(MAX_BODY)))).await);
+        let outcome = client
+            .send(&huge, "+77011234567", &Message::Text("x".into()))
+            .await;
+        let Outcome::Ambiguous { reason } = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(reason.contains("over 1024 KiB"), "{reason}");
     }
 
     #[test]

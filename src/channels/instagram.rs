@@ -2,7 +2,7 @@
 //! check reads `me`.
 
 use super::classify::{self, Classified};
-use super::client::{Channel, Message, Target, base, refuse};
+use super::client::{Channel, Message, Target, base, json_body, refuse};
 use crate::channels::Outcome;
 use serde_json::json;
 
@@ -15,13 +15,13 @@ impl Channel for Instagram {
         target: &Target,
         to: &str,
         message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome> {
+    ) -> Result<(String, Vec<u8>), Outcome> {
         let Message::Text(text) = message else {
             return Err(refuse("templates are a WhatsApp feature"));
         };
         Ok((
             format!("{}/{}/me/messages", base(target), target.api_version),
-            json!({ "recipient": { "id": to }, "message": { "text": text } }),
+            json_body(&json!({ "recipient": { "id": to }, "message": { "text": text } })),
         ))
     }
 

@@ -1,7 +1,7 @@
 //! Telegram Bot API: `POST /bot{token}/sendMessage`; the health check is `getMe`.
 
 use super::classify::{self, Classified};
-use super::client::{Channel, Message, Target, base, refuse};
+use super::client::{Channel, Message, Target, base, json_body, refuse};
 use crate::channels::Outcome;
 use serde_json::json;
 
@@ -14,7 +14,7 @@ impl Channel for Telegram {
         target: &Target,
         to: &str,
         message: &Message,
-    ) -> Result<(String, serde_json::Value), Outcome> {
+    ) -> Result<(String, Vec<u8>), Outcome> {
         let Message::Text(text) = message else {
             return Err(refuse("templates are a WhatsApp feature"));
         };
@@ -23,7 +23,7 @@ impl Channel for Telegram {
             .map_err(|_| refuse("a Telegram chat id is a number"))?;
         Ok((
             format!("{}/bot{}/sendMessage", base(target), target.token),
-            json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" }),
+            json_body(&json!({ "chat_id": chat, "text": text, "parse_mode": "HTML" })),
         ))
     }
 
