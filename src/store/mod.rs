@@ -327,7 +327,11 @@ impl Store {
         let options = (*self.pool.connect_options())
             .clone()
             .synchronous(SqliteSynchronous::Full)
-            .pragma("cache_size", "-8192");
+            .pragma("cache_size", "-8192")
+            // A claim's rows (up to a batch, 2 000 flat out) pass to the engine without
+            // SQLite's thread stopping and being woken again for each: sqlx's default holds
+            // 50 (BENCHMARKS.md, campaign engine).
+            .row_buffer_size(ROWS_IN_HAND);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)
@@ -350,6 +354,10 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+/// How many rows of a query's answer the engine's connection hands over ahead of the engine
+/// taking them.
+const ROWS_IN_HAND: usize = 4096;
 
 /// One lazily opened connection to the pool's database whose commits are synced to disk.
 fn synced_pool(pool: &Pool<Sqlite>) -> Pool<Sqlite> {
