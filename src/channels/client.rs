@@ -252,7 +252,6 @@ impl Client {
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .pool_timer(hyper_util::rt::TokioTimer::new())
-                .http1_read_buf_exact_size(READ_BUFFER)
                 .build(https);
         Ok(Client {
             transport: Transport::Direct(Box::new(http)),
@@ -458,13 +457,6 @@ fn names_a_proxy(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
         .iter()
         .any(|v| var(v).is_some_and(|value| !value.is_empty()))
 }
-
-/// How much each read from a connection asks for. An answer to a send is a few hundred bytes
-/// (Meta's headers about a kilobyte); hyper's default starts at 8 KiB, and glibc serves a
-/// block that large only after sweeping its small freed blocks together, on every answer.
-/// Under that size both come from the thread's cache (BENCHMARKS.md, "The channels' HTTP
-/// client"). A longer answer takes more reads.
-const READ_BUFFER: usize = 1000;
 
 /// What every request says it is.
 const USER_AGENT: &str = concat!("CleverPlatform/", env!("CARGO_PKG_VERSION"));
@@ -752,16 +744,20 @@ mod tests {
         base
     }
 
+    /// An answer with `body`, its head as long as Meta's can be (headers of a few kilobytes).
     fn answer(body: &str) -> Vec<u8> {
         format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-fb-debug: {}\r\n\
+             x-business-use-case-usage: {}\r\ncontent-length: {}\r\n\r\n{body}",
+            "d".repeat(3000),
+            "u".repeat(9000),
             body.len()
         )
         .into_bytes()
     }
 
-    /// Answers much longer than one read of a connection are read whole, again and again on
-    /// one connection; one over [`MAX_BODY`] is not.
+    /// Answers with long heads and bodies, longer than a read of a connection, are read
+    /// whole, again and again on one connection; one over [`MAX_BODY`] is not.
     #[tokio::test]
     async fn long_answers_are_read_whole_up_to_the_cap() {
         let client = Client::new(Duration::from_secs(5)).unwrap();
@@ -785,7 +781,7 @@ mod tests {
             assert!(health.detail.contains(&name), "{}", health.detail.len());
             assert_eq!(health.wa_tier, Some(1000));
         }
-        let id = format!("wamid.{}", "x".repeat(3 * READ_BUFFER));
+        let id = format!("wamid.{}", "x".repeat(30_000));
         let sent = target(serve(answer(&format!(r#"{{"messages":[{{"id":"{id}"}}]}}"#))).await);
         for _ in 0..3 {
             let outcome = client
