@@ -303,6 +303,66 @@ async fn answers_that_are_not_the_platforms() {
     }
 }
 
+/// Answers with heads of kilobytes (Meta's can pass one) and long bodies are read whole,
+/// again and again on one kept-alive connection.
+#[tokio::test]
+async fn long_answers_are_read_whole() {
+    use axum::routing::{get, post};
+    let long_head = || {
+        [
+            ("x-fb-debug", "d".repeat(3000)),
+            ("x-business-use-case-usage", "u".repeat(9000)),
+        ]
+    };
+    let name = "Ақжол ".repeat(40_000);
+    let id = format!("wamid.{}", "x".repeat(30_000));
+    let app = axum::Router::new()
+        .route(
+            "/v23.0/{id}",
+            get({
+                let name = name.clone();
+                move || async move {
+                    (
+                        long_head(),
+                        serde_json::json!({
+                            "display_phone_number": "+7 701 000", "verified_name": name,
+                            "quality_rating": "GREEN", "messaging_limit_tier": "TIER_1K",
+                        })
+                        .to_string(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/v23.0/{id}/messages",
+            post({
+                let id = id.clone();
+                move || async move {
+                    (
+                        long_head(),
+                        serde_json::json!({ "messages": [{ "id": id }] }).to_string(),
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (c, wa) = (client(), target(Channel::WhatsApp, &base, "EAAG"));
+    for _ in 0..3 {
+        let health = c.health(&wa).await;
+        assert!(health.ok, "{}", health.detail);
+        assert!(health.detail.contains(&name), "{}", health.detail.len());
+        assert_eq!(health.wa_tier, Some(1000));
+        assert_eq!(
+            c.send(&wa, "+77011234567", &text("x")).await,
+            Outcome::Sent {
+                provider_id: id.clone()
+            }
+        );
+    }
+}
+
 /// `https://` to something that does not speak TLS: the account halts with a clear reason.
 #[tokio::test]
 async fn tls_failures_halt_the_account_with_a_clear_message() {
