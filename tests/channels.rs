@@ -260,29 +260,31 @@ async fn nothing_listening_is_retried_later() {
 /// A proxy in front of the API: HTML error pages, an empty 200, a 50 MB answer.
 #[tokio::test]
 async fn answers_that_are_not_the_platforms() {
-    use axum::routing::post;
-    let app = axum::Router::new().route(
-        "/v23.0/{id}/messages",
-        post(
-            |axum::extract::Path(id): axum::extract::Path<String>| async move {
-                match id.as_str() {
-                    "html502" => (
-                        axum::http::StatusCode::BAD_GATEWAY,
-                        "<html><body>502 Bad Gateway</body></html>".to_string(),
-                    ),
-                    "html200" => (
-                        axum::http::StatusCode::OK,
-                        "<!DOCTYPE html><p>Portal</p>".to_string(),
-                    ),
-                    "huge" => (axum::http::StatusCode::OK, "x".repeat(50 << 20)),
-                    _ => (
-                        axum::http::StatusCode::OK,
-                        "{\"unexpected\":true}".to_string(),
-                    ),
-                }
-            },
-        ),
-    );
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route(
+            "/v23.0/{id}/messages",
+            post(
+                |axum::extract::Path(id): axum::extract::Path<String>| async move {
+                    match id.as_str() {
+                        "html502" => (
+                            axum::http::StatusCode::BAD_GATEWAY,
+                            "<html><body>502 Bad Gateway</body></html>".to_string(),
+                        ),
+                        "html200" => (
+                            axum::http::StatusCode::OK,
+                            "<!DOCTYPE html><p>Portal</p>".to_string(),
+                        ),
+                        "huge" => (axum::http::StatusCode::OK, "x".repeat(50 << 20)),
+                        _ => (
+                            axum::http::StatusCode::OK,
+                            "{\"unexpected\":true}".to_string(),
+                        ),
+                    }
+                },
+            ),
+        )
+        .route("/v23.0/{id}", get(|| async { "x".repeat(50 << 20) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -301,6 +303,17 @@ async fn answers_that_are_not_the_platforms() {
             "{id}"
         );
     }
+    // A health check answered with 50 MB and a 200 is no working token.
+    t.phone_number_id = "huge".into();
+    let health = c.health(&t).await;
+    assert!(!health.ok, "{health:?}");
+    assert!(
+        health
+            .detail
+            .contains("HTTP 200 with an answer over 1024 KiB, not the platform's: check the account's base URL"),
+        "{}",
+        health.detail
+    );
 }
 
 /// Answers with heads of kilobytes (Meta's can pass one) and long bodies are read whole,

@@ -362,19 +362,25 @@ impl Client {
     /// Checks a token with a given platform's rules.
     pub async fn health_with(&self, api: &impl Channel, target: &Target) -> Health {
         let request = api.authorise(http::Request::get(api.health_url(target)), target);
-        let (status, body) = match self.exchange(request, None, self.timeout).await {
-            Ok(Answer { status, body }) => {
-                (status, serde_json::from_slice(&body).unwrap_or_default())
-            }
-            Err(Failure::TooLong { status }) => (status, serde_json::Value::Null),
-            Err(failure) => {
-                return Health {
-                    ok: false,
-                    detail: failure.text(),
-                    wa_tier: None,
-                };
-            }
-        };
+        let (status, body): (u16, serde_json::Value) =
+            match self.exchange(request, None, self.timeout).await {
+                Ok(Answer { status, body }) => {
+                    (status, serde_json::from_slice(&body).unwrap_or_default())
+                }
+                Err(failure) => {
+                    // Over a megabyte is no platform's answer, whatever its status.
+                    let too_long = matches!(failure, Failure::TooLong { .. });
+                    let mut detail = failure.text();
+                    if too_long {
+                        detail.push_str(", not the platform's: check the account's base URL");
+                    }
+                    return Health {
+                        ok: false,
+                        detail,
+                        wa_tier: None,
+                    };
+                }
+            };
         if !(200..300).contains(&status) {
             let why = body["error"]["message"]
                 .as_str()
