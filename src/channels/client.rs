@@ -367,16 +367,11 @@ impl Client {
                 Ok(Answer { status, body }) => {
                     (status, serde_json::from_slice(&body).unwrap_or_default())
                 }
+                // Over a megabyte is no platform's answer either, whatever its status.
                 Err(failure) => {
-                    // Over a megabyte is no platform's answer, whatever its status.
-                    let too_long = matches!(failure, Failure::TooLong { .. });
-                    let mut detail = failure.text();
-                    if too_long {
-                        detail.push_str(", not the platform's: check the account's base URL");
-                    }
                     return Health {
                         ok: false,
-                        detail,
+                        detail: failure.text(),
                         wa_tier: None,
                     };
                 }
@@ -544,9 +539,10 @@ impl Failure {
             | Failure::Tls { text }
             | Failure::Broken { text }
             | Failure::Timeout { text } => text,
-            Failure::TooLong { status } => {
-                format!("HTTP {status} with an answer over {} KiB", MAX_BODY / 1024)
-            }
+            Failure::TooLong { status } => format!(
+                "HTTP {status} with an answer over {} KiB, not the platform's: check the account's base URL",
+                MAX_BODY / 1024
+            ),
         }
     }
 }

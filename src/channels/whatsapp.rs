@@ -23,29 +23,31 @@ impl Channel for WhatsApp {
             target.phone_number_id
         );
         let to = to.trim_start_matches('+');
+        let send = |kind, text, template| Send {
+            messaging_product: "whatsapp",
+            recipient_type: "individual",
+            to,
+            kind,
+            text,
+            template,
+        };
         let send = match message {
-            Message::Text(body) => Send {
-                messaging_product: "whatsapp",
-                recipient_type: "individual",
-                to,
-                kind: "text",
-                text: Some(Text {
+            Message::Text(body) => send(
+                "text",
+                Some(Text {
                     preview_url: false,
                     body,
                 }),
-                template: None,
-            },
+                None,
+            ),
             Message::Template {
                 name,
                 language,
                 params,
-            } => Send {
-                messaging_product: "whatsapp",
-                recipient_type: "individual",
-                to,
-                kind: "template",
-                text: None,
-                template: Some(Template {
+            } => send(
+                "template",
+                None,
+                Some(Template {
                     name,
                     language: Language { code: language },
                     components: [Component {
@@ -56,7 +58,7 @@ impl Channel for WhatsApp {
                             .collect(),
                     }],
                 }),
-            },
+            ),
         };
         Ok((url, json_body(&send)))
     }
