@@ -1,8 +1,8 @@
 //! The channels' HTTP client against reqwest, on the same emulator endpoint, in one process:
 //! CPU per request and rate for each, in alternating rounds (the two share the machine's
-//! noise). The channels' client is hyper's pooled client under the product's `Client`
-//! (request built, answer read and classified); reqwest is configured as the client was
-//! before (rustls, keep-alive pool, timeouts) and posts the same JSON.
+//! noise). The channels' client is hyper's connections in the channels' own pool, under the
+//! product's `Client` (request built, answer read and classified); reqwest is configured as
+//! the client was before (rustls, keep-alive pool, timeouts) and posts the same JSON.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench_http_clients -- [MESSAGES] [CONCURRENCY] [ROUNDS]`
 //! (defaults 40 000, 64 and 3).

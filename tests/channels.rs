@@ -376,6 +376,77 @@ async fn long_answers_are_read_whole() {
     }
 }
 
+/// Sends reuse kept-alive connections, concurrent ones open more, and a connection the server
+/// closes after its answer (`Connection: close`) is never used again: every send goes through.
+#[tokio::test]
+async fn connections_are_kept_alive_and_closed_ones_never_reused() {
+    use axum::extract::{ConnectInfo, Path, State};
+    use std::collections::HashSet;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    type Peers = Arc<Mutex<HashSet<SocketAddr>>>;
+    let peers = Peers::default();
+    let app = axum::Router::new()
+        .route(
+            "/v23.0/{id}/messages",
+            axum::routing::post(
+                |State(peers): State<Peers>,
+                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                 Path(id): Path<String>| async move {
+                    peers.lock().unwrap().insert(peer);
+                    let close = if id == "close" { "close" } else { "keep-alive" };
+                    (
+                        [(axum::http::header::CONNECTION, close)],
+                        "{\"messages\":[{\"id\":\"wamid.1\"}]}",
+                    )
+                },
+            ),
+        )
+        .with_state(peers.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let c = client();
+    let connections = || peers.lock().unwrap().len();
+    let sent = |o: Outcome| assert_eq!(o.class(), "sent", "{o:?}");
+    let mut t = target(Channel::WhatsApp, &base, "EAAG");
+    t.phone_number_id = "keep".into();
+    for _ in 0..20 {
+        sent(c.send(&t, "+77011234567", &text("x")).await);
+    }
+    assert_eq!(
+        connections(),
+        1,
+        "one connection carries sends one after another"
+    );
+    t.phone_number_id = "close".into();
+    for _ in 0..5 {
+        sent(c.send(&t, "+77011234567", &text("x")).await);
+    }
+    // The first went on the kept-alive connection, which the server then closed; each next
+    // one needed a new connection.
+    assert_eq!(connections(), 5);
+    t.phone_number_id = "keep".into();
+    let m = text("x");
+    let at_once = (0..8).map(|_| c.send(&t, "+77011234567", &m));
+    futures::future::join_all(at_once)
+        .await
+        .into_iter()
+        .for_each(sent);
+    assert_eq!(connections(), 13, "sends at once, a connection each");
+    for _ in 0..20 {
+        sent(c.send(&t, "+77011234567", &text("x")).await);
+    }
+    assert_eq!(connections(), 13, "the connections opened stay open");
+}
+
 /// `https://` to something that does not speak TLS: the account halts with a clear reason.
 #[tokio::test]
 async fn tls_failures_halt_the_account_with_a_clear_message() {

@@ -1,7 +1,9 @@
-//! The HTTP clients of the three APIs (hyper's pooled client with rustls and the platform's
-//! certificate verifier, one connection pool with keep-alive for all accounts): the [`Channel`] trait says what differs per platform and
-//! [`WhatsApp`], [`Telegram`] and [`Instagram`] implement it; [`Client`] does the rest. A send returns a classified [`Outcome`]; a health check says
-//! whether the token works and what the platform says about the account.
+//! The HTTP clients of the three APIs (hyper's HTTP/1.1 connections over rustls with the
+//! platform's certificate verifier, kept alive in one pool for all accounts: `pool.rs`): the
+//! [`Channel`] trait says what differs per platform and [`WhatsApp`], [`Telegram`] and
+//! [`Instagram`] implement it; [`Client`] does the rest. A send returns a classified
+//! [`Outcome`]; a health check says whether the token works and what the platform says about
+//! the account.
 //!
 //! Answers are read up to [`MAX_BODY`]; anything longer is treated as not the platform's.
 //! A timeout or a broken connection after the request may have been written is `Ambiguous`
@@ -9,12 +11,14 @@
 //! failure halts the account with a message saying so.
 //!
 //! Not reqwest, which the rest of the project uses: on the send path its layers cost about as
-//! much CPU again as hyper's own client under it (BENCHMARKS.md, "The channels' HTTP client"),
-//! and a send needs none of them (no redirects, cookies, proxies or compression).
+//! much CPU again as hyper under it (BENCHMARKS.md, "The channels' HTTP client"), and a send
+//! needs none of them (no redirects, cookies, proxies or compression). Requests through a
+//! proxy do go through reqwest, which reads the proxy variables as curl does.
 
 use super::Outcome;
 use super::classify::{Classified, DEFAULT_BACKOFF};
 pub use super::instagram::Instagram;
+use super::pool::{Pool, PoolError};
 pub use super::telegram::Telegram;
 pub use super::whatsapp::WhatsApp;
 use crate::domain::{Channel as DomainChannel, mask};
@@ -176,15 +180,8 @@ pub struct Client {
 /// How requests go out.
 #[derive(Debug, Clone)]
 enum Transport {
-    /// Straight to the platform: hyper's pooled client.
-    Direct(
-        Box<
-            hyper_util::client::legacy::Client<
-                hyper_rustls::HttpsConnector<HttpConnector>,
-                Full<Bytes>,
-            >,
-        >,
-    ),
+    /// Straight to the platform: kept-alive connections of our own.
+    Direct(Pool),
     /// Through the proxy the environment names (`HTTPS_PROXY` and the rest, with `NO_PROXY`)
     /// or one given: reqwest, which reads those variables as curl does.
     Proxied(reqwest::Client),
@@ -248,13 +245,8 @@ impl Client {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
-        let http =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .pool_timer(hyper_util::rt::TokioTimer::new())
-                .build(https);
         Ok(Client {
-            transport: Transport::Direct(Box::new(http)),
+            transport: Transport::Direct(Pool::new(https)),
             timeout,
         })
     }
@@ -422,12 +414,15 @@ impl Client {
         })?;
         let exchange = async {
             match &self.transport {
-                Transport::Direct(http) => {
-                    let response = http
-                        .request(request.map(Full::new))
+                Transport::Direct(pool) => {
+                    let (response, lease) = pool
+                        .send(request.map(Full::new))
                         .await
                         .map_err(|e| Failure::from_transport(&e, &url()))?;
-                    read_capped(response, &url).await
+                    let answer = read_capped(response, &url).await?;
+                    // Read whole: the connection can carry the next request.
+                    lease.release();
+                    Ok(answer)
                 }
                 Transport::Proxied(http) => {
                     let request =
@@ -483,7 +478,11 @@ enum Failure {
 
 impl Failure {
     fn from_transport(e: &(dyn std::error::Error + 'static), url: &str) -> Failure {
+        let own = e.downcast_ref::<PoolError>();
         let mut text = format!("{url}: {}", chain(e));
+        if let Some(PoolError::Unsupported(_)) = own {
+            return Failure::Refused { text };
+        }
         // reqwest's words name the URL, and a Telegram URL holds the bot's token.
         if let Some(full) = e.downcast_ref::<reqwest::Error>().and_then(|e| e.url()) {
             text = text.replace(full.as_str(), url);
@@ -494,9 +493,7 @@ impl Failure {
                     "TLS failed, check the base URL and the machine's certificates ({text})"
                 ),
             }
-        } else if e
-            .downcast_ref::<hyper_util::client::legacy::Error>()
-            .is_some_and(|e| e.is_connect())
+        } else if matches!(own, Some(PoolError::Connect(_)))
             || e.downcast_ref::<reqwest::Error>()
                 .is_some_and(|e| e.is_connect())
         {
@@ -701,6 +698,7 @@ mod tests {
         for t in [
             target("https://graph facebook.com", "EAAG"),
             target("https://graph.facebook.com", "EAAG\n1"),
+            target("ftp://graph.facebook.com", "EAAG"),
         ] {
             match client
                 .send(&t, "+77011234567", &Message::Text("x".into()))

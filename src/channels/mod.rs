@@ -10,6 +10,7 @@
 pub mod classify;
 pub mod client;
 pub mod instagram;
+mod pool;
 pub mod telegram;
 pub mod webhooks;
 pub mod whatsapp;
