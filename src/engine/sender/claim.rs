@@ -232,10 +232,12 @@ pub(super) async fn claim_batch(
     in_flight: i64,
 ) -> Result<Next, StoreError> {
     // On disk before any of its requests goes out: a power cut must not queue it again. A
-    // batch claimed ahead (`in_flight` > 0) goes only once `go_ahead` has started it, and
-    // that commit's sync takes this one's to disk with it (the log is written in order), so
-    // this one is not synced itself: lost to a power cut, its rows are only still queued.
-    let mut conn = store.writer(in_flight == 0).await?;
+    // batch claimed ahead (`in_flight` > 0) goes only once `go_ahead` has started it, whose
+    // commit is synced, so this one would not need to be; it is synced all the same, while
+    // the previous batch's requests are out, with the results written before it (the log is
+    // written in order). Left to `go_ahead`, those writes made its sync take 5–6 ms a batch
+    // with nothing in flight; after this one, about 2 ms (BENCHMARKS.md, campaign engine).
+    let mut conn = store.writer(true).await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let status: Option<AccountStatus> = store::accounts::status_of(&mut tx, account.id).await?;
     let campaigns: Vec<RunningCampaign> = outbox::running(&mut tx)
