@@ -142,7 +142,8 @@ impl Pool {
         loop {
             let (mut sender, reused) = match self.checkout(&origin).await {
                 Some(sender) => (sender, true),
-                None => (self.connect(&uri).await?, false),
+                // Boxed: rare, and its future (TCP, TLS) would make every send's larger.
+                None => (Box::pin(self.connect(&uri)).await?, false),
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
