@@ -4,7 +4,8 @@
 //! Owns: the outcome classes of ARCHITECTURE.md §5 and the mapping of every platform answer
 //! to them (specs/channels.md, "Outcome classes"); the [`Channel`] trait and its three
 //! implementations (`whatsapp.rs`, `telegram.rs`, `instagram.rs`) driven by one shared
-//! [`client::Client`]; webhook signatures and payloads (`webhooks.rs`). Depends on `domain`
+//! [`client::Client`] and its kept-alive connections (`pool.rs`); webhook signatures and
+//! payloads (`webhooks.rs`). Depends on `domain`
 //! only. The inbound server and the engine act on what it returns.
 
 pub mod classify;
