@@ -31,8 +31,11 @@ type Origin = (Scheme, Authority);
 #[derive(Clone)]
 pub(super) struct Pool {
     connector: Connector,
-    idle: Arc<Mutex<HashMap<Origin, VecDeque<Idle>>>>,
+    idle: Idles,
 }
+
+/// The connections not in use, per origin: the oldest at the front.
+type Idles = Arc<Mutex<HashMap<Origin, VecDeque<Idle>>>>;
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,7 +82,7 @@ impl std::error::Error for PoolError {
 /// A connection in use: [`Lease::release`] gives it back once its answer is read whole;
 /// dropped instead, the connection closes.
 pub(super) struct Lease {
-    pool: Pool,
+    idle: Idles,
     origin: Origin,
     sender: Sender,
 }
@@ -89,7 +92,7 @@ impl Lease {
         if self.sender.is_closed() {
             return;
         }
-        if let Ok(mut idle) = self.pool.idle.lock() {
+        if let Ok(mut idle) = self.idle.lock() {
             idle.entry(self.origin).or_default().push_back(Idle {
                 sender: self.sender,
                 since: Instant::now(),
@@ -148,7 +151,7 @@ impl Pool {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let lease = Lease {
-                        pool: self.clone(),
+                        idle: self.idle.clone(),
                         origin,
                         sender,
                     };
