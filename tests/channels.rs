@@ -23,6 +23,16 @@ fn target(channel: Channel, base: &str, token: &str) -> Target {
     }
 }
 
+/// Serves `app` on a local port, with each request's peer address (`ConnectInfo`); its base
+/// URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
 fn client() -> Client {
     Client::new(Duration::from_secs(5)).unwrap()
 }
@@ -285,9 +295,7 @@ async fn answers_that_are_not_the_platforms() {
             ),
         )
         .route("/v23.0/{id}", get(|| async { "x".repeat(50 << 20) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = serve(app).await;
     let c = client();
     let mut t = target(Channel::WhatsApp, &base, "EAAG");
     for (id, class) in [
@@ -358,9 +366,7 @@ async fn long_answers_are_read_whole() {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = serve(app).await;
     let (c, wa) = (client(), target(Channel::WhatsApp, &base, "EAAG"));
     for _ in 0..3 {
         let health = c.health(&wa).await;
@@ -403,16 +409,7 @@ async fn connections_are_kept_alive_and_closed_ones_never_reused() {
             ),
         )
         .with_state(peers.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+    let base = serve(app).await;
     let c = client();
     let connections = || peers.lock().unwrap().len();
     let sent = |o: Outcome| assert_eq!(o.class(), "sent", "{o:?}");

@@ -359,7 +359,7 @@ impl Client {
                 Ok(Answer { status, body }) => {
                     (status, serde_json::from_slice(&body).unwrap_or_default())
                 }
-                // Over a megabyte is no platform's answer either, whatever its status.
+                // No answer, or one over a megabyte (whatever its status): no working token.
                 Err(failure) => {
                     return Health {
                         ok: false,

@@ -130,7 +130,7 @@ impl Pool {
             }
         };
         let host = match origin.1.port_u16() {
-            Some(port) if Some(port) != default_port(&origin.0) => {
+            Some(port) if port != default_port(&origin.0) => {
                 format!("{}:{port}", origin.1.host())
             }
             _ => origin.1.host().to_string(),
@@ -216,14 +216,10 @@ impl Pool {
     }
 }
 
-fn default_port(scheme: &Scheme) -> Option<u16> {
-    if *scheme == Scheme::HTTPS {
-        Some(443)
-    } else if *scheme == Scheme::HTTP {
-        Some(80)
-    } else {
-        None
-    }
+/// The port a URL of `scheme` (`http` or `https`: `send` takes no other) means when it
+/// names none.
+fn default_port(scheme: &Scheme) -> u16 {
+    if *scheme == Scheme::HTTPS { 443 } else { 80 }
 }
 
 /// `uri` as a request line names it to the origin: path and query.
@@ -250,6 +246,6 @@ mod tests {
         assert_eq!(origin_form(&uri).to_string(), "/v23.0/1/messages?a=b");
         let root: http::Uri = "http://127.0.0.1:9/".parse().unwrap();
         assert_eq!(origin_form(&root).to_string(), "/");
-        assert_eq!(default_port(&Scheme::HTTPS), Some(443));
+        assert_eq!(default_port(&Scheme::HTTPS), 443);
     }
 }
