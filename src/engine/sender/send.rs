@@ -13,7 +13,6 @@ use crate::domain::{CampaignId, Channel};
 use crate::store;
 use crate::store::outbox::{Claimed, Outcome, RunningCampaign};
 use chrono::Utc;
-use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::RngExt;
 use std::collections::HashMap;
@@ -143,6 +142,78 @@ pub(super) struct Outlet {
     pub(super) bucket: Arc<DefaultDirectRateLimiter>,
 }
 
+/// One message to send: its row, campaign, address, message and attempts so far.
+type ToSend = (i64, CampaignId, String, Message, i64);
+
+/// What came back for one message: its row, campaign, address, attempts and the outcome.
+type Answered = (i64, CampaignId, String, i64, SendOutcome);
+
+/// The messages still to send and the answers so far, in the order they came.
+struct Work {
+    queue: std::vec::IntoIter<ToSend>,
+    answered: Vec<Answered>,
+}
+
+/// Sends the messages, `concurrency` at a time, each when the account's bucket allows; what
+/// came back for each, in the order the answers came (a slow-down counts from the last
+/// accepted message before it).
+///
+/// The requests go from `concurrency` tasks that each take the next message when their last
+/// one is answered, so both runtime threads build requests and read answers (polled inline,
+/// one task would do all of it on one thread); a task for each request instead cost a 2 KB
+/// allocation and its copies a message (BENCHMARKS.md, campaign engine). Rendering in these
+/// tasks instead of before them measured more CPU a message, and no faster. A send that
+/// panics counts as ambiguous, and its task goes on with the next message.
+async fn send_all(outlet: &Outlet, concurrency: usize, to_send: Vec<ToSend>) -> Vec<Answered> {
+    let count = to_send.len();
+    let work = Arc::new(std::sync::Mutex::new(Work {
+        queue: to_send.into_iter(),
+        answered: Vec::with_capacity(count),
+    }));
+    let tasks: Vec<_> = (0..concurrency.clamp(1, count.max(1)))
+        .map(|_| {
+            let (work, client, target, bucket) = (
+                work.clone(),
+                outlet.client.clone(),
+                outlet.target.clone(),
+                outlet.bucket.clone(),
+            );
+            tokio::spawn(async move {
+                let mut last: Option<Answered> = None;
+                loop {
+                    // One lock a message: the last answer in, the next message out. Nothing
+                    // panics while holding it, so the work is whole even if it is poisoned.
+                    let next = {
+                        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+                        w.answered.extend(last.take());
+                        w.queue.next()
+                    };
+                    let Some((id, campaign, address, message, attempts)) = next else {
+                        break;
+                    };
+                    bucket.until_ready().await;
+                    let send =
+                        std::panic::AssertUnwindSafe(client.send(&target, &address, &message));
+                    let outcome =
+                        futures::FutureExt::catch_unwind(send)
+                            .await
+                            .unwrap_or_else(|_| SendOutcome::Ambiguous {
+                                reason: "the send stopped: it panicked".into(),
+                            });
+                    last = Some((id, campaign, address, attempts, outcome));
+                }
+            })
+        })
+        .collect();
+    // Each send's panic is caught above; a task cut short otherwise (the runtime shutting
+    // down) leaves the row it was sending claimed, and it turns `unknown`.
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut w.answered)
+}
+
 /// Sends a claimed batch: quiet hours, recipients' spacing and the account's bucket, then
 /// the requests, concurrently; classifies what came back.
 pub(super) async fn send_claimed(
@@ -162,7 +233,7 @@ pub(super) async fn send_claimed(
     debug_assert_eq!(ahead, 0, "a batch claimed ahead goes only once started");
     let now = Utc::now();
     let mut results: Vec<(i64, Outcome)> = Vec::new();
-    let mut to_send: Vec<(i64, CampaignId, String, Message, i64)> = Vec::new();
+    let mut to_send: Vec<ToSend> = Vec::new();
     let mut in_batch: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row, k) in rows {
         let c = &campaigns[k];
@@ -232,33 +303,7 @@ pub(super) async fn send_claimed(
             Err(o) => results.push((row.id, o)),
         }
     }
-    let answered = futures::stream::iter(to_send.into_iter().map(
-        |(id, campaign, address, message, attempts)| {
-            let (client, target, bucket) = (
-                outlet.client.clone(),
-                outlet.target.clone(),
-                outlet.bucket.clone(),
-            );
-            // Each request a task of its own, so both runtime threads build requests and
-            // read answers; polled inline, one task would do all of it on one thread.
-            // (Rendering in these tasks instead of before them measured more CPU a message,
-            // and no faster: BENCHMARKS.md, campaign engine.)
-            let to = address.clone();
-            let send = tokio::spawn(async move {
-                bucket.until_ready().await;
-                client.send(&target, &to, &message).await
-            });
-            async move {
-                let outcome = send.await.unwrap_or_else(|e| SendOutcome::Ambiguous {
-                    reason: format!("the send stopped: {e}"),
-                });
-                (id, campaign, address, attempts, outcome)
-            }
-        },
-    ))
-    .buffer_unordered(options.concurrency.max(1))
-    .collect::<Vec<_>>()
-    .await;
+    let answered = send_all(outlet, options.concurrency, to_send).await;
     let mut sent: Vec<(CampaignId, u64)> = Vec::new();
     let mut opt_outs = Vec::new();
     let mut halt: Option<(String, String)> = None;
