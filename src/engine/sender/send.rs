@@ -160,17 +160,20 @@ struct Work {
 ///
 /// The requests go from `concurrency` tasks that each take the next message when their last
 /// one is answered, so both runtime threads build requests and read answers (polled inline,
-/// one task would do all of it on one thread); a task for each request instead cost a 2 KB
+/// one task would do all of it on one thread); a task for each request instead cost a 2.4 KB
 /// allocation and its copies a message (BENCHMARKS.md, campaign engine). Rendering in these
 /// tasks instead of before them measured more CPU a message, and no faster. A send that
 /// panics counts as ambiguous, and its task goes on with the next message.
 async fn send_all(outlet: &Outlet, concurrency: usize, to_send: Vec<ToSend>) -> Vec<Answered> {
     let count = to_send.len();
+    if count == 0 {
+        return Vec::new();
+    }
     let work = Arc::new(std::sync::Mutex::new(Work {
         queue: to_send.into_iter(),
         answered: Vec::with_capacity(count),
     }));
-    let tasks: Vec<_> = (0..concurrency.clamp(1, count.max(1)))
+    let tasks: Vec<_> = (0..concurrency.clamp(1, count))
         .map(|_| {
             let (work, client, target, bucket) = (
                 work.clone(),
