@@ -473,8 +473,10 @@ async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
         "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
         "INSERT INTO outbox (id, campaign_id, subscriber_id, identity_id, account_id, state, provider_id, created_at, updated_at, sent_at, ahead_claim) VALUES (7, 1, 1, 1, 1, 'sent', 'wamid.1', 't', 't', 't', 0), (9, 1, 2, 2, 1, 'sending', NULL, 't', 't', NULL, 42)",
         "INSERT INTO consents (id, subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (3, 1, 'whatsapp', 'marketing', 'granted', 'form', 't', 'op'), (5, 2, 'whatsapp', 'marketing', 'withdrawn', 'reply', 't', 'op')",
-        // As a database of the version before: the rebuild not yet applied.
-        "DELETE FROM _sqlx_migrations WHERE version = 18",
+        // As a database of the version before: the rebuild not yet applied (nor what came
+        // after it).
+        "DELETE FROM _sqlx_migrations WHERE version >= 18",
+        "ALTER TABLE delivery_statuses DROP COLUMN recipient",
     ] {
         sqlx::query(sql).execute(&mut c).await.unwrap();
     }
@@ -504,7 +506,7 @@ async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
     assert_eq!(
         indexes,
         "consents_append_only consents_latest consents_stop_mark outbox_campaign_state \
-         outbox_identity outbox_provider outbox_sent_at sqlite_autoindex_outbox_1"
+         outbox_identity outbox_sent_at sqlite_autoindex_outbox_1"
     );
     // The same rules: a state, a channel, a scope or a status outside them is refused.
     for bad in [
@@ -543,4 +545,143 @@ async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
             .await
             .unwrap();
     }
+}
+
+/// A database with statuses waiting for their rows, as it was before migration 0019: the
+/// statuses, one per outbox row, with no recipient, and provider ids indexed.
+async fn statuses_before_0019(path: &std::path::Path) {
+    open(path).await.unwrap().close().await;
+    let mut c = raw(path).await;
+    for sql in [
+        "INSERT INTO accounts (id, channel, name, settings, secret, status, created_at, updated_at) VALUES (1, 'whatsapp', 'WA', '{}', 's', 'active', 't', 't')",
+        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
+        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'S', 't', 't'), (2, 'T', 't', 't')",
+        "INSERT INTO identities (id, subscriber_id, channel, address, created_at) VALUES (1, 1, 'whatsapp', '+77011234567', 't'), (2, 2, 'whatsapp', '+77011234568', 't')",
+        "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
+        "INSERT INTO outbox (id, campaign_id, subscriber_id, identity_id, account_id, state, provider_id, created_at, updated_at, sent_at) VALUES (7, 1, 1, 1, 1, 'sent', 'wamid.1', 't', 't', 't'), (8, 1, 2, 2, 1, 'sent', 'wamid.2', 't', 't', 't')",
+        "DELETE FROM _sqlx_migrations WHERE version >= 19",
+        "ALTER TABLE delivery_statuses DROP COLUMN recipient",
+        "CREATE INDEX outbox_provider ON outbox(provider_id) WHERE provider_id IS NOT NULL",
+        // Waiting: one for each row, one for a message the outbox does not have; applied
+        // long ago: one more.
+        "INSERT INTO delivery_statuses (id, channel, provider_id, status, at, applied) VALUES \
+         (1, 'whatsapp', 'wamid.1', 'delivered', '2026-11-28T10:00:00Z', 0), \
+         (2, 'whatsapp', 'wamid.2', 'read', '2026-11-28T10:00:00Z', 0), \
+         (3, 'whatsapp', 'wamid.elsewhere', 'read', '2026-11-28T10:00:00Z', 0), \
+         (4, 'whatsapp', 'wamid.2', 'sent', '2026-11-28T09:00:00Z', 1)",
+    ] {
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+/// Migration 0019 drops the index of provider ids: statuses waiting when it runs get their
+/// recipient from the row they name, so they still reach it.
+#[tokio::test]
+async fn statuses_waiting_across_the_upgrade_still_reach_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    statuses_before_0019(&path).await;
+    let store = open(&path).await.unwrap();
+    let mut c = raw(&path).await;
+    let recipients: String = sqlx::query_scalar(
+        "SELECT group_concat(id || ':' || coalesce(recipient, '-'), ' ') FROM delivery_statuses",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(recipients, "1:+77011234567 2:+77011234568 3:- 4:-");
+    let provider_index: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'outbox_provider'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(provider_index, 0);
+    let mut tx = store.begin().await.unwrap();
+    let moved = cleverplatform::store::outbox::apply_statuses(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(moved, 2);
+    let states: String = sqlx::query_scalar(
+        "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM outbox ORDER BY id)",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(states, "7:delivered 8:read");
+    // The status of a message the outbox does not have waits (a week), as before.
+    let waiting: String =
+        sqlx::query_scalar("SELECT group_concat(id, ' ') FROM delivery_statuses WHERE applied = 0")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(waiting, "3");
+}
+
+/// A status reaches the row with its provider id among those sent to its recipient, and
+/// only that row: the same provider id under another recipient, or the recipient's row of
+/// another message, stays as it is. Statuses move rows forward only.
+#[tokio::test]
+async fn a_status_moves_only_the_row_of_its_recipient_and_message() {
+    use cleverplatform::domain::Channel;
+    use cleverplatform::store::inbound::{NewStatus, record_status};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    statuses_before_0019(&path).await;
+    let store = open(&path).await.unwrap();
+    let mut c = raw(&path).await;
+    sqlx::query("UPDATE delivery_statuses SET applied = 1")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let at = chrono::Utc::now();
+    let status = |provider_id, recipient, status| NewStatus {
+        channel: Channel::WhatsApp,
+        provider_id,
+        recipient,
+        status,
+        error_code: None,
+        error_title: None,
+        at,
+    };
+    let apply = async |statuses: &[NewStatus<'_>]| {
+        let mut tx = store.begin().await.unwrap();
+        for s in statuses {
+            record_status(&mut tx, s).await.unwrap();
+        }
+        let moved = cleverplatform::store::outbox::apply_statuses(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        moved
+    };
+    let states = async || -> String {
+        sqlx::query_scalar(
+            "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM outbox ORDER BY id)",
+        )
+        .fetch_one(&mut raw(&path).await)
+        .await
+        .unwrap()
+    };
+    // Row 8's message named with row 7's recipient, and row 7's recipient with row 8's
+    // message: neither is anyone's.
+    let moved = apply(&[
+        status("wamid.2", "+77011234567", "read"),
+        status("wamid.1", "+77011234568", "failed"),
+    ])
+    .await;
+    assert_eq!((moved, states().await.as_str()), (0, "7:sent 8:sent"));
+    let moved = apply(&[
+        status("wamid.1", "+77011234567", "read"),
+        status("wamid.2", "+77011234568", "failed"),
+    ])
+    .await;
+    assert_eq!((moved, states().await.as_str()), (2, "7:read 8:failed"));
+    // Forward only: a late `delivered` leaves a read row read, a failed row failed.
+    let moved = apply(&[
+        status("wamid.1", "+77011234567", "delivered"),
+        status("wamid.2", "+77011234568", "delivered"),
+    ])
+    .await;
+    assert_eq!((moved, states().await.as_str()), (0, "7:read 8:failed"));
 }

@@ -109,10 +109,10 @@ pub async fn apply(
             Inbound::Status {
                 provider_id,
                 status,
+                recipient,
                 at,
                 error_code,
                 error_title,
-                ..
             } => {
                 let name = match status {
                     DeliveryStatus::Sent => "sent",
@@ -122,12 +122,15 @@ pub async fn apply(
                 };
                 if store::inbound::record_status(
                     &mut tx,
-                    channel,
-                    provider_id,
-                    name,
-                    *error_code,
-                    error_title.as_deref(),
-                    time(*at),
+                    &store::inbound::NewStatus {
+                        channel,
+                        provider_id,
+                        recipient: &address(channel, recipient),
+                        status: name,
+                        error_code: *error_code,
+                        error_title: error_title.as_deref(),
+                        at: time(*at),
+                    },
                 )
                 .await?
                 {

@@ -282,26 +282,38 @@ pub async fn replies_since(
         .collect())
 }
 
+/// A delivery status as a webhook told it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewStatus<'a> {
+    pub channel: Channel,
+    pub provider_id: &'a str,
+    /// The recipient's address as identities hold it: how the sender finds the row.
+    pub recipient: &'a str,
+    pub status: &'a str,
+    pub error_code: Option<i64>,
+    pub error_title: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
 /// Keeps a delivery status for the sender; a repeat of the same status is ignored.
 pub async fn record_status(
     conn: &mut SqliteConnection,
-    channel: Channel,
-    provider_id: &str,
-    status: &str,
-    error_code: Option<i64>,
-    error_title: Option<&str>,
-    at: DateTime<Utc>,
+    s: &NewStatus<'_>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO delivery_statuses (channel, provider_id, status, error_code, error_title, at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO delivery_statuses (channel, provider_id, recipient, status, error_code, \
+         error_title, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
-    .bind(channel)
-    .bind(provider_id)
-    .bind(status)
-    .bind(error_code)
-    .bind(error_title.map(|t| t.chars().take(200).collect::<String>()))
-    .bind(at)
+    .bind(s.channel)
+    .bind(s.provider_id)
+    .bind(s.recipient)
+    .bind(s.status)
+    .bind(s.error_code)
+    .bind(
+        s.error_title
+            .map(|t| t.chars().take(200).collect::<String>()),
+    )
+    .bind(s.at)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

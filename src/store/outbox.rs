@@ -681,33 +681,42 @@ pub async fn expire_leases(conn: &mut SqliteConnection) -> Result<Expired, Store
 }
 
 /// Applies received delivery statuses to outbox rows, forward only (sent → delivered →
-/// read, or failed from sent). Statuses for messages not (yet) in the outbox wait; those
-/// older than a week are dropped. Returns how many rows moved.
+/// read, or failed from sent). A status finds its row through its recipient: the outbox rows
+/// sent to that identity (one per campaign), and among them the one with the status's
+/// provider id (provider ids are not indexed; see migration 0019). Statuses for messages not
+/// (yet) in the outbox wait; those older than a week are dropped. Returns how many rows
+/// moved.
 pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
-    /// (id, provider id, status, error code, error title, at)
+    /// (id, channel, provider id, recipient, status, error code, error title, at)
     type Pending = (
         i64,
+        Channel,
         String,
+        Option<String>,
         String,
         Option<i64>,
         Option<String>,
         DateTime<Utc>,
     );
     let pending: Vec<Pending> = sqlx::query_as(
-        "SELECT id, provider_id, status, error_code, error_title, at FROM delivery_statuses \
-         WHERE applied = 0 ORDER BY id LIMIT 2000",
+        "SELECT id, channel, provider_id, recipient, status, error_code, error_title, at \
+         FROM delivery_statuses WHERE applied = 0 ORDER BY id LIMIT 2000",
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut moved = 0;
     let week_ago = now() - chrono::Duration::days(7);
-    for (id, provider_id, status, code, title, at) in pending {
-        let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE provider_id = ?)")
-                .bind(&provider_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        if !known {
+    for (id, channel, provider_id, recipient, status, code, title, at) in pending {
+        let row: Option<i64> = sqlx::query_scalar(
+            "SELECT o.id FROM identities i JOIN outbox o ON o.identity_id = i.id \
+             WHERE i.channel = ?1 AND i.address = ?2 AND o.provider_id = ?3",
+        )
+        .bind(channel)
+        .bind(&recipient)
+        .bind(&provider_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
             if at < week_ago {
                 sqlx::query("UPDATE delivery_statuses SET applied = 1 WHERE id = ?")
                     .bind(id)
@@ -715,21 +724,21 @@ pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreErr
                     .await?;
             }
             continue;
-        }
+        };
         let sql = match status.as_str() {
             "delivered" => {
                 "UPDATE outbox SET state = 'delivered', delivered_at = coalesce(delivered_at, ?1), updated_at = ?1 \
-                 WHERE provider_id = ?2 AND state = 'sent'"
+                 WHERE id = ?2 AND state = 'sent'"
             }
             "read" => {
                 "UPDATE outbox SET state = 'read', delivered_at = coalesce(delivered_at, ?1), \
                  read_at = coalesce(read_at, ?1), updated_at = ?1 \
-                 WHERE provider_id = ?2 AND state IN ('sent', 'delivered')"
+                 WHERE id = ?2 AND (state = 'sent' OR state = 'delivered')"
             }
             "failed" => {
                 "UPDATE outbox SET state = 'failed', fail_class = 'permanent', \
                  fail_code = coalesce(CAST(?3 AS TEXT), 'failed'), fail_detail = ?4, \
-                 updated_at = ?1 WHERE provider_id = ?2 AND state = 'sent'"
+                 updated_at = ?1 WHERE id = ?2 AND state = 'sent'"
             }
             // `sent` is what recording the answer already did.
             _ => "",
@@ -737,7 +746,7 @@ pub async fn apply_statuses(conn: &mut SqliteConnection) -> Result<u64, StoreErr
         if !sql.is_empty() {
             moved += sqlx::query(sql)
                 .bind(at)
-                .bind(&provider_id)
+                .bind(row)
                 .bind(code)
                 .bind(&title)
                 .execute(&mut *conn)
