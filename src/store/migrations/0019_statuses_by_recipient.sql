@@ -1,7 +1,7 @@
 -- Delivery statuses find their outbox row through the recipient's identity instead of an
 -- index of provider ids. Every accepted message put a random key (`wamid.…`) into that
--- index, so each batch's commit rewrote pages all over it: about 5 µs of SQLite's time a
--- message on the engine's path, a fifth of it (measured; BENCHMARKS.md). A WhatsApp status
+-- index, so each batch's commit rewrote pages all over it: 4–5 µs of SQLite's time a
+-- message on the engine's path, about a sixth of it (measured; BENCHMARKS.md). A WhatsApp status
 -- names its recipient (`recipient_id`), the same address inbound messages and opt-outs are
 -- matched by; the recipient's identity has the outbox rows sent to it (`outbox_identity`),
 -- one per campaign, and the provider id picks the row among them.
