@@ -132,15 +132,19 @@ pub async fn materialise(
     at: DateTime<Utc>,
 ) -> Result<(i64, LeftOut), StoreError> {
     let a = audience(conn, campaign, at).await?;
+    // A member's address is looked up once: as a subquery in FROM, SQLite flattened it and
+    // ran the look-up twice, for the filter and for the value (4.9 s against 6.6 s for the
+    // million members' read in the `sqlite3` shell).
     let made = sqlx::query(
         "INSERT INTO outbox (campaign_id, subscriber_id, identity_id, account_id, state, created_at, updated_at) \
-         SELECT ?1, sid, ident, ?4, 'queued', ?5, ?5 FROM ( \
+         WITH a AS MATERIALIZED ( \
            SELECT m.subscriber_id AS sid, \
              (SELECT min(i.id) FROM identities i WHERE i.subscriber_id = m.subscriber_id AND i.channel = ?3 \
                 AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
                 AND (?7 = 0 OR EXISTS (SELECT 1 FROM inbound w WHERE w.account_id = ?4 AND w.identity_id = i.id AND w.last_at >= ?8)) \
              ) AS ident \
            FROM list_members m WHERE m.list_id = ?2) \
+         SELECT ?1, sid, ident, ?4, 'queued', ?5, ?5 FROM a \
          WHERE ident IS NOT NULL \
          AND (SELECT c.status FROM consents c WHERE c.subscriber_id = sid AND c.channel = ?3 \
               AND c.scope = ?6 ORDER BY c.id DESC LIMIT 1) = 'granted' \
