@@ -457,6 +457,15 @@ async fn the_stop_mark_moves_with_whatever_can_stop_a_claimed_row() {
     assert_ne!(stop_mark(&mut conn).await.unwrap(), before_last);
 }
 
+/// An account, a list, a running campaign and two subscribers with a WhatsApp address each.
+const TWO_SUBSCRIBERS: [&str; 5] = [
+    "INSERT INTO accounts (id, channel, name, settings, secret, status, created_at, updated_at) VALUES (1, 'whatsapp', 'WA', '{}', 's', 'active', 't', 't')",
+    "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
+    "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'S', 't', 't'), (2, 'T', 't', 't')",
+    "INSERT INTO identities (id, subscriber_id, channel, address, created_at) VALUES (1, 1, 'whatsapp', '+77011234567', 't'), (2, 2, 'whatsapp', '+77011234568', 't')",
+    "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
+];
+
 /// Migration 0018 rebuilds the outbox and consent tables: every row and id is kept, and the
 /// rules, the indexes and the triggers are the same as before.
 #[tokio::test]
@@ -465,19 +474,14 @@ async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
     let path = dir.path().join("clever.db");
     open(&path).await.unwrap().close().await;
     let mut c = raw(&path).await;
-    for sql in [
-        "INSERT INTO accounts (id, channel, name, settings, secret, status, created_at, updated_at) VALUES (1, 'whatsapp', 'WA', '{}', 's', 'active', 't', 't')",
-        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
-        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'S', 't', 't'), (2, 'T', 't', 't')",
-        "INSERT INTO identities (id, subscriber_id, channel, address, created_at) VALUES (1, 1, 'whatsapp', '+77011234567', 't'), (2, 2, 'whatsapp', '+77011234568', 't')",
-        "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
+    for sql in TWO_SUBSCRIBERS.into_iter().chain([
         "INSERT INTO outbox (id, campaign_id, subscriber_id, identity_id, account_id, state, provider_id, created_at, updated_at, sent_at, ahead_claim) VALUES (7, 1, 1, 1, 1, 'sent', 'wamid.1', 't', 't', 't', 0), (9, 1, 2, 2, 1, 'sending', NULL, 't', 't', NULL, 42)",
         "INSERT INTO consents (id, subscriber_id, channel, scope, status, source, at, recorded_by) VALUES (3, 1, 'whatsapp', 'marketing', 'granted', 'form', 't', 'op'), (5, 2, 'whatsapp', 'marketing', 'withdrawn', 'reply', 't', 'op')",
         // As a database of the version before: the rebuild not yet applied (nor what came
         // after it).
         "DELETE FROM _sqlx_migrations WHERE version >= 18",
         "ALTER TABLE delivery_statuses DROP COLUMN recipient",
-    ] {
+    ]) {
         sqlx::query(sql).execute(&mut c).await.unwrap();
     }
     let rows = "SELECT group_concat(id || ':' || state || ':' || coalesce(provider_id, '-') || ':' || ahead_claim, ' ') FROM outbox";
@@ -547,17 +551,21 @@ async fn the_outbox_and_consents_keep_their_rows_and_rules_when_rebuilt() {
     }
 }
 
+/// One line of text the database gives for `sql`.
+async fn text(c: &mut sqlx::SqliteConnection, sql: &'static str) -> String {
+    sqlx::query_scalar(sql).fetch_one(c).await.unwrap()
+}
+
+/// The outbox's rows as `id:state`, in id order.
+const STATES: &str =
+    "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM outbox ORDER BY id)";
+
 /// A database with statuses waiting for their rows, as it was before migration 0019: the
 /// statuses, one per outbox row, with no recipient, and provider ids indexed.
 async fn statuses_before_0019(path: &std::path::Path) {
     open(path).await.unwrap().close().await;
     let mut c = raw(path).await;
-    for sql in [
-        "INSERT INTO accounts (id, channel, name, settings, secret, status, created_at, updated_at) VALUES (1, 'whatsapp', 'WA', '{}', 's', 'active', 't', 't')",
-        "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 't')",
-        "INSERT INTO subscribers (id, name, created_at, updated_at) VALUES (1, 'S', 't', 't'), (2, 'T', 't', 't')",
-        "INSERT INTO identities (id, subscriber_id, channel, address, created_at) VALUES (1, 1, 'whatsapp', '+77011234567', 't'), (2, 2, 'whatsapp', '+77011234568', 't')",
-        "INSERT INTO campaigns (id, name, list_id, account_id, status, message_text, created_at, updated_at) VALUES (1, 'C', 1, 1, 'running', 'hi', 't', 't')",
+    for sql in TWO_SUBSCRIBERS.into_iter().chain([
         "INSERT INTO outbox (id, campaign_id, subscriber_id, identity_id, account_id, state, provider_id, created_at, updated_at, sent_at) VALUES (7, 1, 1, 1, 1, 'sent', 'wamid.1', 't', 't', 't'), (8, 1, 2, 2, 1, 'sent', 'wamid.2', 't', 't', 't')",
         "DELETE FROM _sqlx_migrations WHERE version >= 19",
         "ALTER TABLE delivery_statuses DROP COLUMN recipient",
@@ -569,52 +577,61 @@ async fn statuses_before_0019(path: &std::path::Path) {
          (2, 'whatsapp', 'wamid.2', 'read', '2026-11-28T10:00:00Z', 0), \
          (3, 'whatsapp', 'wamid.elsewhere', 'read', '2026-11-28T10:00:00Z', 0), \
          (4, 'whatsapp', 'wamid.2', 'sent', '2026-11-28T09:00:00Z', 1)",
-    ] {
+    ]) {
         sqlx::query(sql).execute(&mut c).await.unwrap();
     }
+}
+
+/// The database of `statuses_before_0019` opened by the store (so upgraded), and a raw
+/// connection to it.
+async fn upgraded_with_statuses() -> (tempfile::TempDir, Store, sqlx::SqliteConnection) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clever.db");
+    statuses_before_0019(&path).await;
+    let store = open(&path).await.unwrap();
+    let c = raw(&path).await;
+    (dir, store, c)
+}
+
+/// Applies the statuses waiting, in one transaction; how many rows moved.
+async fn apply_statuses(store: &Store) -> u64 {
+    let mut tx = store.begin().await.unwrap();
+    let moved = cleverplatform::store::outbox::apply_statuses(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    moved
 }
 
 /// Migration 0019 drops the index of provider ids: statuses waiting when it runs get their
 /// recipient from the row they name, so they still reach it.
 #[tokio::test]
 async fn statuses_waiting_across_the_upgrade_still_reach_their_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clever.db");
-    statuses_before_0019(&path).await;
-    let store = open(&path).await.unwrap();
-    let mut c = raw(&path).await;
-    let recipients: String = sqlx::query_scalar(
+    let (_dir, store, mut c) = upgraded_with_statuses().await;
+    let recipients = text(
+        &mut c,
         "SELECT group_concat(id || ':' || coalesce(recipient, '-'), ' ') FROM delivery_statuses",
     )
-    .fetch_one(&mut c)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(recipients, "1:+77011234567 2:+77011234568 3:- 4:-");
-    let provider_index: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'outbox_provider'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-    assert_eq!(provider_index, 0);
-    let mut tx = store.begin().await.unwrap();
-    let moved = cleverplatform::store::outbox::apply_statuses(&mut tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(moved, 2);
-    let states: String = sqlx::query_scalar(
-        "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM outbox ORDER BY id)",
+    let indexes = text(
+        &mut c,
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master \
+         WHERE tbl_name = 'outbox' AND type = 'index' ORDER BY name)",
     )
-    .fetch_one(&mut c)
-    .await
-    .unwrap();
-    assert_eq!(states, "7:delivered 8:read");
+    .await;
+    assert_eq!(
+        indexes,
+        "outbox_campaign_state outbox_identity outbox_sent_at sqlite_autoindex_outbox_1"
+    );
+    assert_eq!(apply_statuses(&store).await, 2);
+    assert_eq!(text(&mut c, STATES).await, "7:delivered 8:read");
     // The status of a message the outbox does not have waits (a week), as before.
-    let waiting: String =
-        sqlx::query_scalar("SELECT group_concat(id, ' ') FROM delivery_statuses WHERE applied = 0")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
+    let waiting = text(
+        &mut c,
+        "SELECT group_concat(id, ' ') FROM delivery_statuses WHERE applied = 0",
+    )
+    .await;
     assert_eq!(waiting, "3");
 }
 
@@ -625,11 +642,7 @@ async fn statuses_waiting_across_the_upgrade_still_reach_their_rows() {
 async fn a_status_moves_only_the_row_of_its_recipient_and_message() {
     use cleverplatform::domain::Channel;
     use cleverplatform::store::inbound::{NewStatus, record_status};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clever.db");
-    statuses_before_0019(&path).await;
-    let store = open(&path).await.unwrap();
-    let mut c = raw(&path).await;
+    let (dir, store, mut c) = upgraded_with_statuses().await;
     sqlx::query("UPDATE delivery_statuses SET applied = 1")
         .execute(&mut c)
         .await
@@ -649,20 +662,11 @@ async fn a_status_moves_only_the_row_of_its_recipient_and_message() {
         for s in statuses {
             record_status(&mut tx, s).await.unwrap();
         }
-        let moved = cleverplatform::store::outbox::apply_statuses(&mut tx)
-            .await
-            .unwrap();
         tx.commit().await.unwrap();
-        moved
+        apply_statuses(&store).await
     };
-    let states = async || -> String {
-        sqlx::query_scalar(
-            "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM outbox ORDER BY id)",
-        )
-        .fetch_one(&mut raw(&path).await)
-        .await
-        .unwrap()
-    };
+    let path = dir.path().join("clever.db");
+    let states = async || text(&mut raw(&path).await, STATES).await;
     // Row 8's message named with row 7's recipient, and row 7's recipient with row 8's
     // message: neither is anyone's.
     let moved = apply(&[
