@@ -400,6 +400,23 @@ pub async fn reach(store: &Store, id: CampaignId) -> Result<Reach, LifecycleErro
 /// only, in one transaction. Running at once, or scheduled when its time is ahead.
 pub async fn start(store: &Store, id: CampaignId, actor: &str) -> Result<Started, LifecycleError> {
     let c = draft(store, id, "only a draft can be started").await?;
+    // Every reference the outbox's rows hold is read in this transaction (the campaign, its
+    // account, the list's members and their identities): checking each again is a third of
+    // the rows' insert.
+    let Some(unchecked) = store.unchecked() else {
+        return start_draft(store, id, &c, actor).await;
+    };
+    let started = start_draft(&unchecked, id, &c, actor).await;
+    unchecked.close().await;
+    started
+}
+
+async fn start_draft(
+    store: &Store,
+    id: CampaignId,
+    c: &CampaignRow,
+    actor: &str,
+) -> Result<Started, LifecycleError> {
     let mut tx = store.begin().await?;
     let params: Vec<String> = campaigns::template_params(&mut tx, id).await?;
     let problems = policy_problems(&c, &params);
@@ -426,6 +443,7 @@ pub async fn start(store: &Store, id: CampaignId, actor: &str) -> Result<Started
         &serde_json::json!({ "queued": queued, "left_out": left_out }),
     )
     .await?;
+    store::debug_check_references(&mut tx).await?;
     tx.commit().await?;
     Ok(Started {
         queued,
