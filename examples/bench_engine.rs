@@ -135,8 +135,22 @@ async fn until_done(store: &Store, id: cleverplatform::domain::CampaignId) {
     }
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    // As `clever`'s `main` does, before the runtime's threads exist.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: sets one of the allocator's parameters before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bench());
+}
+
+async fn bench() {
     let part = std::env::args().nth(1).unwrap_or_else(|| "path".into());
     let n: Option<usize> = std::env::args().nth(2).and_then(|a| a.parse().ok());
     let (server, base) = emulator();

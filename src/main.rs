@@ -12,6 +12,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    fewer_malloc_arenas();
     let cli = Cli::parse();
     if prints_a_stream(&cli.command) {
         quiet_on_closed_pipe();
@@ -159,6 +160,21 @@ fn quiet_on_closed_pipe() {
     // SAFETY: restores the default action of one signal before any other thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Caps glibc's allocator at two arenas, one for each core of the machines the console is
+/// sized for, instead of its default of eight a core. Each thread that allocates while the
+/// others do gets an arena of its own (the runtime's workers, each SQLite connection's
+/// thread), and what one frees stays in it for that thread: sending from a 1 000 000-row
+/// outbox, the engine's peak memory was 48.4–49.1 MB with two against 52.9–53.8 MB without,
+/// and it sent as fast (BENCHMARKS.md, campaign engine). Called before any other thread
+/// exists.
+fn fewer_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: sets one of the allocator's parameters before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

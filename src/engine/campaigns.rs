@@ -419,7 +419,7 @@ async fn start_draft(
 ) -> Result<Started, LifecycleError> {
     let mut tx = store.begin().await?;
     let params: Vec<String> = campaigns::template_params(&mut tx, id).await?;
-    let problems = policy_problems(&c, &params);
+    let problems = policy_problems(c, &params);
     if !problems.is_empty() {
         return refuse(format!(
             "the message breaks the content policy (offer 3.2.2), so the campaign cannot start:\n  {}\nChange the text and create the campaign again",
