@@ -167,7 +167,7 @@ fn quiet_on_closed_pipe() {
 /// sized for, instead of its default of eight a core. Each thread that allocates while the
 /// others do gets an arena of its own (the runtime's workers, each SQLite connection's
 /// thread), and what one frees stays in it for that thread: sending from a 1 000 000-row
-/// outbox, the engine's peak memory was 48.4–49.1 MB with two against 52.9–53.8 MB without,
+/// outbox, the engine's peak memory was 49.1–49.7 MB with two against 52.9–53.8 MB without,
 /// and it sent as fast (BENCHMARKS.md, campaign engine). Called before any other thread
 /// exists.
 fn fewer_malloc_arenas() {

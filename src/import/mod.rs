@@ -229,8 +229,9 @@ pub async fn import(
     progress: impl FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
     // Every reference the import writes is to a row it has just read or written in its own
-    // transaction (a subscriber, the list): SQLite checking each again cost 4 to 5 look-ups
-    // a row.
+    // transaction (a subscriber, the list): SQLite checking each again cost four look-ups a
+    // row (an identity's subscriber, a consent's, a membership's list and subscriber), about
+    // 8 % of the import (BENCHMARKS.md).
     let Some(unchecked) = store.unchecked() else {
         return import_on(store, source, opts, progress).await;
     };
