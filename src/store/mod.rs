@@ -321,26 +321,16 @@ impl Store {
     /// messages went out (the rows would be queued and sent again). Elsewhere `NORMAL` keeps
     /// commits safe from a crashed process, not from a power cut.
     pub fn own_connection(&self) -> Store {
-        if matches!(&self.location, Location::Url(u) if u.contains(":memory:")) {
-            return self.clone();
-        }
-        let options = (*self.pool.connect_options())
-            .clone()
-            .synchronous(SqliteSynchronous::Full)
-            .pragma("cache_size", "-8192")
-            // A claim's rows (up to a batch, 2 000 flat out) pass to the engine without
-            // SQLite's thread stopping and being woken again for each: sqlx's default holds
-            // 50 (BENCHMARKS.md, campaign engine).
-            .row_buffer_size(ROWS_IN_HAND);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .connect_lazy_with(options);
-        Store {
-            synced: pool.clone(),
-            pool,
-            location: self.location.clone(),
-        }
+        self.one_connection(|options| {
+            options
+                .synchronous(SqliteSynchronous::Full)
+                .pragma("cache_size", "-8192")
+                // A claim's rows (up to a batch, 2 000 flat out) pass to the engine without
+                // SQLite's thread stopping and being woken again for each: sqlx's default
+                // holds 50 (BENCHMARKS.md, campaign engine).
+                .row_buffer_size(ROWS_IN_HAND)
+        })
+        .unwrap_or_else(|| self.clone())
     }
 
     /// The same database through one connection of its own that does not check foreign keys,
@@ -353,10 +343,20 @@ impl Store {
     /// from reaching anyone else. An in-memory database is one per connection, so it has
     /// none (`None`): the caller uses the store itself, checks and all.
     pub fn unchecked(&self) -> Option<Store> {
+        self.one_connection(|options| options.foreign_keys(false))
+    }
+
+    /// This database through one connection, opened when first used, with the store's
+    /// settings changed by `set`; `None` for an in-memory database, which is one per
+    /// connection.
+    fn one_connection(
+        &self,
+        set: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
+    ) -> Option<Store> {
         if matches!(&self.location, Location::Url(u) if u.contains(":memory:")) {
             return None;
         }
-        let options = (*self.pool.connect_options()).clone().foreign_keys(false);
+        let options = set((*self.pool.connect_options()).clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)
