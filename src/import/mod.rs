@@ -232,12 +232,9 @@ pub async fn import(
     // transaction (a subscriber, the list): SQLite checking each again cost four look-ups a
     // row (an identity's subscriber, a consent's, a membership's list and subscriber), about
     // 8 % of the import (BENCHMARKS.md).
-    let Some(unchecked) = store.unchecked() else {
-        return import_on(store, source, opts, progress).await;
-    };
-    let imported = import_on(&unchecked, source, opts, progress).await;
-    unchecked.close().await;
-    imported
+    store
+        .without_reference_checks(async |s| import_on(s, source, opts, progress).await)
+        .await
 }
 
 async fn import_on(

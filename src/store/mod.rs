@@ -368,6 +368,17 @@ impl Store {
         })
     }
 
+    /// Runs `work` on an [`Store::unchecked`] connection, closed when it ends, or on this
+    /// store, checks and all, where there is none (in memory).
+    pub async fn without_reference_checks<T>(&self, work: impl AsyncFnOnce(&Store) -> T) -> T {
+        let Some(unchecked) = self.unchecked() else {
+            return work(self).await;
+        };
+        let done = work(&unchecked).await;
+        unchecked.close().await;
+        done
+    }
+
     /// Where this store lives.
     pub fn location(&self) -> &Location {
         &self.location
