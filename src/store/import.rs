@@ -1,5 +1,5 @@
 //! Bulk import of subscribers, set-based: each chunk of validated rows goes into a temporary
-//! staging table with multi-row inserts, then a fixed sequence of statements resolves
+//! staging table (bound row by row on the connection's handle, [`super::direct`]), then a fixed sequence of statements resolves
 //! existing subscribers by identity, rejects suppressed addresses and conflicting
 //! identities, inserts what is new and updates what changed. A consent value is recorded
 //! only when it changes the latest consent on record and is dated no earlier than it. The
@@ -8,12 +8,7 @@
 use super::{StoreError, now};
 use crate::domain::{ConsentStatus, ListId};
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-
-/// Rows per multi-row insert into the staging table (16 binds each, under SQLite's 32 766).
-const INSERT_BATCH: usize = 2000;
-/// The same for a chunk that dates, sources or proves a consent per channel (25 binds each).
-const INSERT_BATCH_GIVEN: usize = 1300;
+use sqlx::SqliteConnection;
 
 /// One validated row of an import file.
 #[derive(Debug, Clone, PartialEq)]
@@ -364,50 +359,55 @@ pub async fn apply_chunk(
         .collect();
     let rows: Vec<(&StagedRow, &str)> = rows.iter().zip(times.iter().map(|t| &**t)).collect();
     // A chunk that says when, from where or with what proof a channel's consent was given
-    // (an export read back) stages that too; other chunks bind nine values a row fewer.
+    // (an export read back) is applied with the statements that read that (see
+    // `consent_time!`); its rows stage it, others leave it empty.
     let given = rows.iter().any(|(r, _)| r.given_on.is_some());
-    let columns = "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
-         consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, consent_at, \
-         declared";
-    for batch in rows.chunks(if given {
-        INSERT_BATCH_GIVEN
-    } else {
-        INSERT_BATCH
-    }) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(columns);
-        q.push(if given {
-            ", c_at_wa, c_src_wa, c_proof_wa, c_at_tg, c_src_tg, c_proof_tg, c_at_ig, c_src_ig, \
-             c_proof_ig) "
-        } else {
-            ") "
-        });
-        q.push_values(batch, |mut b, (r, consent_at)| {
-            b.push_bind(r.line)
-                .push_bind(r.name.as_deref())
-                .push_bind(r.locale.as_deref())
-                .push_bind(r.time_zone.as_deref())
-                .push_bind(r.attributes.as_deref())
-                .push_bind(r.whatsapp.as_deref())
-                .push_bind(r.telegram.as_deref())
-                .push_bind(r.instagram.as_deref())
-                .push_bind(r.consent)
-                .push_bind(r.consent_on[0])
-                .push_bind(r.consent_on[1])
-                .push_bind(r.consent_on[2])
-                .push_bind(r.consent_source.as_str())
-                .push_bind(r.consent_proof.as_str())
-                .push_bind(*consent_at)
-                .push_bind(r.declared);
-            if given {
-                for g in r.given_on.as_deref().unwrap_or(&NOTHING_GIVEN) {
-                    b.push_bind(g.at.map(consent_time_text))
-                        .push_bind(g.source.as_deref())
-                        .push_bind(g.proof.as_deref());
-                }
-            }
-        });
-        q.build().execute(&mut *conn).await?;
-    }
+    // The rows are bound one by one into one prepared statement on the handle itself: sqlx's
+    // multi-row inserts cost more than the rest of the chunk's statements together.
+    super::direct::run(conn, |db| {
+        let mut stage = db.prepare_cached(
+            "INSERT INTO import_rows (line, name, locale, time_zone, attributes, wa, tg, ig, \
+             consent, consent_wa, consent_tg, consent_ig, consent_source, consent_proof, \
+             consent_at, declared, c_at_wa, c_src_wa, c_proof_wa, c_at_tg, c_src_tg, c_proof_tg, \
+             c_at_ig, c_src_ig, c_proof_ig) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+        )?;
+        let status = |c: Option<ConsentStatus>| c.map(ConsentStatus::as_str);
+        for (r, consent_at) in &rows {
+            let g = r.given_on.as_deref().unwrap_or(&NOTHING_GIVEN);
+            let at: [Option<String>; 3] = std::array::from_fn(|i| g[i].at.map(consent_time_text));
+            stage.execute(rusqlite::params![
+                r.line,
+                r.name.as_deref(),
+                r.locale.as_deref(),
+                r.time_zone.as_deref(),
+                r.attributes.as_deref(),
+                r.whatsapp.as_deref(),
+                r.telegram.as_deref(),
+                r.instagram.as_deref(),
+                status(r.consent),
+                status(r.consent_on[0]),
+                status(r.consent_on[1]),
+                status(r.consent_on[2]),
+                r.consent_source.as_str(),
+                r.consent_proof.as_str(),
+                *consent_at,
+                r.declared,
+                at[0],
+                g[0].source.as_deref(),
+                g[0].proof.as_deref(),
+                at[1],
+                g[1].source.as_deref(),
+                g[1].proof.as_deref(),
+                at[2],
+                g[2].source.as_deref(),
+                g[2].proof.as_deref(),
+            ])?;
+        }
+        Ok(())
+    })
+    .await?;
 
     let steps: [&str; 5] = [
         concat!(

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod counterparty;
+pub mod direct;
 pub mod import;
 pub mod inbound;
 pub mod lists;
@@ -81,6 +82,9 @@ pub enum StoreError {
     BadUrl { url: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    /// A statement run on the handle directly ([`direct`]) failed.
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(MigrateError),
     #[error("stored value is not valid: {0}")]
@@ -104,6 +108,10 @@ impl StoreError {
                     .is_some_and(|c| matches!(c & 0xff, 5 | 6))
             }
             StoreError::Sql(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Direct(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
             _ => false,
         }
     }
