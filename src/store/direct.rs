@@ -3,9 +3,10 @@
 //!
 //! sqlx hands every statement, with its values copied into an argument list, to the
 //! connection's own thread and waits for the answer. For a million rows of sixteen values
-//! that is most of an import's time (measured: an import of 1 000 000 rows took a quarter
-//! less with the rows bound through rusqlite). rusqlite binds each value straight into a
-//! prepared statement on the calling thread.
+//! that was about a third of an import's time (11.5 of 36 s, timed per statement); bound
+//! through rusqlite, an import of 1 000 000 rows took 23.8–29.6 s against 29.0–43.6 s in
+//! alternating runs (BENCHMARKS.md). rusqlite binds each value straight into a prepared
+//! statement on the calling thread.
 //!
 //! This is the crate's one `unsafe` block: sqlx lends its raw handle, and rusqlite wraps it.
 
