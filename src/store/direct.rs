@@ -1,5 +1,5 @@
 //! Statements run on a connection's SQLite handle directly, through rusqlite, for the one
-//! path where sqlx's cost per bound value is most of the work: an import's staging rows.
+//! path where sqlx's cost per bound value weighs most: an import's staging rows.
 //!
 //! sqlx hands every statement, with its values copied into an argument list, to the
 //! connection's own thread and waits for the answer. For a million rows of sixteen values
