@@ -1,8 +1,20 @@
 //! Phone numbers to E.164 with libphonenumber's rules (the `phonenumber` crate): `8 701 …`,
 //! `+7 (701) …` and `77011234567` all become `+77011234567` for the default region KZ.
+//!
+//! The crate parses and formats. Whether a parsed number is valid is decided here, with the
+//! crate's own metadata and rules (`phonenumber::is_valid`, followed step by step in
+//! [`is_valid`]) but with each region's patterns compiled once per thread: the crate looks
+//! every pattern up in a shared cache (a lock, then its whole text hashed and compared) about
+//! twenty times for a `+7` number, which made validation two thirds of a number's cost
+//! (BENCHMARKS.md, import). A test holds the two to the same answers.
 
-use phonenumber::country;
-use phonenumber::{Mode, PhoneNumber};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use phonenumber::metadata::{DATABASE, Descriptor};
+use phonenumber::{Metadata, Mode, PhoneNumber, country};
+use regex::{Regex, RegexBuilder};
 
 /// Why a phone number was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,10 +58,155 @@ pub fn normalize(input: &str, region: Region) -> Result<String, PhoneError> {
     }
     let number: PhoneNumber = phonenumber::parse(Some(region.0), text)
         .map_err(|_| PhoneError::NotANumber(text.to_string()))?;
-    if !number.is_valid() {
+    if !is_valid(&number) {
         return Err(PhoneError::Invalid(text.to_string()));
     }
     Ok(number.format().mode(Mode::E164).to_string())
+}
+
+/// One of a region's number patterns, compiled: a national number matches when its length is
+/// one the pattern allows (any, if it lists none) and the pattern matches from its start, as
+/// the crate's `Descriptor::is_match` decides.
+struct Pattern {
+    lengths: Vec<u16>,
+    regex: Regex,
+}
+
+impl Pattern {
+    /// `None` when the crate's pattern does not compile here (it then decides, see `Rules`).
+    fn new(source: &str, lengths: &[u16]) -> Option<Pattern> {
+        // The crate compiles its patterns ignoring whitespace; the line break ends a comment
+        // a pattern might end with before the group closes.
+        let regex = RegexBuilder::new(&format!("^(?:{source}\n)"))
+            .ignore_whitespace(true)
+            .build()
+            .ok()?;
+        Some(Pattern {
+            lengths: lengths.to_vec(),
+            regex,
+        })
+    }
+
+    fn of(descriptor: &Descriptor) -> Option<Pattern> {
+        Pattern::new(
+            descriptor.national_number().as_str(),
+            descriptor.possible_length(),
+        )
+    }
+
+    fn matches(&self, national: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
+            && self.regex.is_match(national)
+    }
+}
+
+/// A region's rules for validity: its general pattern, the pattern of each kind of number the
+/// crate tells apart (a number is valid when it matches the general one and any of these),
+/// and the leading digits that pick the region among those sharing its country code.
+struct Rules {
+    general: Pattern,
+    kinds: Vec<Pattern>,
+    leading: Option<Regex>,
+}
+
+impl Rules {
+    /// `None` when a pattern does not compile: the crate's own check is used for the region.
+    fn of(meta: &Metadata) -> Option<Rules> {
+        let d = meta.descriptors();
+        let kinds = [
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+            d.fixed_line(),
+            d.mobile(),
+        ];
+        let leading = match meta.leading_digits() {
+            Some(pattern) => Some(Pattern::new(pattern.as_str(), &[])?.regex),
+            None => None,
+        };
+        Some(Rules {
+            general: Pattern::of(d.general())?,
+            kinds: kinds
+                .into_iter()
+                .flatten()
+                .map(Pattern::of)
+                .collect::<Option<_>>()?,
+            leading,
+        })
+    }
+
+    /// Whether the national number is of a known kind for the region (the crate's
+    /// `number_type(…) != Type::Unknown`).
+    fn known(&self, national: &str) -> bool {
+        self.general.matches(national) && self.kinds.iter().any(|k| k.matches(national))
+    }
+}
+
+thread_local! {
+    /// Each region's compiled rules, by the address of its metadata in the crate's database
+    /// (a static that never moves); `None` for a region whose patterns did not compile.
+    static RULES: RefCell<HashMap<usize, Option<Rc<Rules>>>> = RefCell::new(HashMap::new());
+}
+
+fn rules(meta: &Metadata) -> Option<Rc<Rules>> {
+    let key = meta as *const Metadata as usize;
+    RULES.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| Rules::of(meta).map(Rc::new))
+            .clone()
+    })
+}
+
+/// Whether a parsed number is valid, as `phonenumber::is_valid` decides it: the number is
+/// valid when the patterns of its region (see [`region`]) know it.
+fn is_valid(number: &PhoneNumber) -> bool {
+    let national = number.national().to_string();
+    match region(number.country().code(), &national).map(|meta| meta.map(|m| (m, rules(m)))) {
+        Ok(Some((_, Some(rules)))) => rules.known(&national),
+        Ok(None) => false,
+        // A pattern that did not compile here: the crate decides.
+        Ok(Some((_, None))) | Err(()) => number.is_valid(),
+    }
+}
+
+/// A number's region, as the crate finds it (`validator::source_for`): the only one with
+/// its country code, else the first of them whose leading digits start the number or, for
+/// a region without any, whose patterns know it. `Err` when a region's patterns did not
+/// compile on the way.
+fn region(code: u16, national: &str) -> Result<Option<&'static Metadata>, ()> {
+    let Some(regions) = DATABASE.region(&code) else {
+        return Ok(None);
+    };
+    if let [only] = regions[..] {
+        return Ok(if only == "001" {
+            DATABASE.by_code(&code).and_then(|m| m.into_iter().next())
+        } else if only.parse::<country::Id>().is_ok() {
+            DATABASE.by_id(only)
+        } else {
+            None
+        });
+    }
+    for region in regions {
+        let Some(meta) = DATABASE.by_id(region) else {
+            continue;
+        };
+        let rules = rules(meta).ok_or(())?;
+        let here = match &rules.leading {
+            Some(leading) => leading.is_match(national),
+            None => rules.known(national),
+        };
+        if here {
+            return Ok(Some(meta));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -95,7 +252,83 @@ mod tests {
         assert!("XX".parse::<Region>().is_err());
     }
 
+    /// The region found here is the crate's, where both read the same digits (the crate's
+    /// `metadata` reads the national number without an Italian leading zero).
+    fn same_region(number: &PhoneNumber) {
+        let national = number.national();
+        if national.to_string() == national.value().to_string() {
+            let here = region(number.country().code(), &national.to_string()).unwrap();
+            assert_eq!(
+                here.map(Metadata::id),
+                number.metadata(&DATABASE).map(Metadata::id),
+                "{number:?}"
+            );
+        }
+    }
+
+    /// Every example number the crate's metadata holds (each region, each kind), and each of
+    /// them with a digit added, dropped or changed: the validity decided here is the crate's.
+    #[test]
+    fn validity_is_the_crates_for_every_region() {
+        let mut checked = 0;
+        let mut valid = 0;
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let kinds = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for example in kinds.into_iter().flatten().filter_map(|k| k.example()) {
+                let code = meta.country_code();
+                let variants = [
+                    example.to_string(),
+                    format!("{example}1"),
+                    example[..example.len().saturating_sub(1)].to_string(),
+                    format!("9{}", &example[1.min(example.len())..]),
+                    format!("1{example}"),
+                ];
+                for national in variants {
+                    let text = format!("+{code}{national}");
+                    let Ok(number) = phonenumber::parse(None, &text) else {
+                        continue;
+                    };
+                    assert_eq!(is_valid(&number), number.is_valid(), "{text}");
+                    same_region(&number);
+                    checked += 1;
+                    valid += usize::from(number.is_valid());
+                }
+            }
+        }
+        // Both answers are well represented (the examples are valid, most variants not).
+        assert!(
+            checked > 3000 && valid > 1000 && checked - valid > 1000,
+            "{checked} {valid}"
+        );
+    }
+
     proptest! {
+        /// Random digits after a country code shared by several regions or not: the same
+        /// answer as the crate's.
+        #[test]
+        fn validity_is_the_crates_for_any_digits(
+            code in prop::sample::select(vec![1u16, 7, 44, 49, 39, 33, 61, 86, 90, 380, 998, 996, 992, 375, 374, 994, 995, 800, 979, 882, 262, 590, 599]),
+            digits in "[0-9]{2,15}",
+        ) {
+            if let Ok(number) = phonenumber::parse(None, format!("+{code}{digits}")) {
+                prop_assert_eq!(is_valid(&number), number.is_valid());
+                same_region(&number);
+            }
+        }
+
         #[test]
         fn never_panics_and_output_is_e164(s in "\\PC{0,30}") {
             if let Ok(n) = normalize(&s, Region::default()) {
