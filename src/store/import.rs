@@ -97,7 +97,8 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         .execute(&mut *conn)
         .await?;
     drop_staging(conn).await?;
-    // Every subscriber this import has written, with the line that did it.
+    // Every subscriber known before this import that it has written, with the line that did
+    // it (one it made is told by its number, see `made_at` below).
     sqlx::query(
         "CREATE TEMP TABLE import_touched (subscriber_id INTEGER PRIMARY KEY, line INTEGER NOT NULL)",
     )
@@ -124,6 +125,8 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             subscriber_id INTEGER GENERATED ALWAYS AS
                 (coalesce(sub_wa, sub_tg, sub_ig, {before_line_2} + max(line, 2))) VIRTUAL,
             is_new INTEGER GENERATED ALWAYS AS (coalesce(sub_wa, sub_tg, sub_ig) IS NULL) VIRTUAL,
+            made_at INTEGER GENERATED ALWAYS AS (CASE WHEN coalesce(sub_wa, sub_tg, sub_ig) > {highest}
+                THEN coalesce(sub_wa, sub_tg, sub_ig) - {before_line_2} END) VIRTUAL,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
             st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
             outdated INTEGER NOT NULL DEFAULT 0, declared INTEGER NOT NULL DEFAULT 0,
@@ -325,6 +328,14 @@ macro_rules! add_consent {
     };
 }
 
+/// The statements, one per channel in `Channel::ALL`'s order, of the channels `present`
+/// marks.
+fn on_present(sqls: [&'static str; 3], present: [bool; 3]) -> impl Iterator<Item = &'static str> {
+    sqls.into_iter()
+        .zip(present)
+        .filter_map(|(sql, here)| here.then_some(sql))
+}
+
 /// A consent time as text the way sqlx writes a `DateTime<Utc>`, so that SQL compares it
 /// with the times on record as text.
 fn consent_time_text(at: DateTime<Utc>) -> String {
@@ -434,11 +445,14 @@ pub async fn apply_chunk(
             "' WHERE reject IS NULL AND ((sub_wa <> sub_tg) OR (sub_wa <> sub_ig) OR (sub_tg <> sub_ig))"
         ),
         // A subscriber an earlier row of the file already wrote: a duplicate within the file.
-        // (A new row's number is its own line's, so only known subscribers can repeat.)
+        // (A new row's number is its own line's, so only known subscribers can repeat.) One
+        // this import made is numbered after everyone before it, from the line that made it
+        // (`made_at`); one known before is looked up among those the import touched.
         "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || \
-           (SELECT t.line FROM import_touched t WHERE t.subscriber_id = import_rows.subscriber_id) || ')' \
+           coalesce(made_at, (SELECT t.line FROM import_touched t \
+                              WHERE t.subscriber_id = import_rows.subscriber_id)) || ')' \
          WHERE reject IS NULL AND is_new = 0 \
-           AND subscriber_id IN (SELECT subscriber_id FROM import_touched)",
+           AND (made_at IS NOT NULL OR subscriber_id IN (SELECT subscriber_id FROM import_touched))",
         "UPDATE import_rows SET reject = 'duplicate within file (first at line ' || m.first || ')' \
          FROM (SELECT subscriber_id, min(line) AS first FROM import_rows \
                WHERE reject IS NULL AND is_new = 0 \
@@ -446,32 +460,63 @@ pub async fn apply_chunk(
          WHERE import_rows.subscriber_id = m.subscriber_id AND import_rows.line > m.first \
            AND import_rows.reject IS NULL",
     ];
-    for sql in steps {
-        sqlx::query(sql).execute(&mut *conn).await?;
+    // Each step is skipped where it could find nothing: the suppression check when nobody is
+    // suppressed (the import holds the one writer, so no one is meanwhile), the checks of
+    // known subscribers when no address of the chunk is known (a first import's case).
+    let [suppressed, resolve, known_checks @ ..] = steps;
+    let any_suppressed: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM suppressions)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if any_suppressed {
+        sqlx::query(suppressed).execute(&mut *conn).await?;
     }
+    if sqlx::query(resolve)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        > 0
+    {
+        for sql in known_checks {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+    }
+    // The channels some row of the chunk has an address on, in `Channel::ALL`'s order: a
+    // channel's statements below find nothing on the others.
+    let present = [
+        rows.iter().any(|(r, _)| r.whatsapp.is_some()),
+        rows.iter().any(|(r, _)| r.telegram.is_some()),
+        rows.iter().any(|(r, _)| r.instagram.is_some()),
+    ];
 
-    sqlx::query(
+    // Every row the chunk rejects is known by now.
+    let rejected: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT line, reject FROM import_rows WHERE reject IS NOT NULL ORDER BY line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let imported = sqlx::query(
         "INSERT INTO subscribers (id, name, locale, time_zone, attributes, created_at, updated_at) \
          SELECT subscriber_id, coalesce(name, ''), locale, time_zone, coalesce(attributes, '{}'), ?1, ?1 \
          FROM import_rows WHERE reject IS NULL AND is_new = 1",
     )
     .bind(at)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    // The rows neither rejected nor new are of subscribers that existed.
+    let existing = (rows.len() as u64).saturating_sub(rejected.len() as u64 + imported);
 
     // What changes for subscribers that existed: fields, identities, list, consent (a first
     // import has none of them).
-    let existing: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM import_rows WHERE reject IS NULL AND is_new = 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if existing {
-        for sql in [
-            read_latest_consent!("whatsapp", "wa"),
-            read_latest_consent!("telegram", "tg"),
-            read_latest_consent!("instagram", "ig"),
-        ] {
+    if existing > 0 {
+        for sql in on_present(
+            [
+                read_latest_consent!("whatsapp", "wa"),
+                read_latest_consent!("telegram", "tg"),
+                read_latest_consent!("instagram", "ig"),
+            ],
+            present,
+        ) {
             sqlx::query(sql).execute(&mut *conn).await?;
         }
         sqlx::query(concat!(
@@ -534,11 +579,14 @@ pub async fn apply_chunk(
         .await?;
     }
 
-    for sql in [
-        add_identity!("whatsapp", "wa"),
-        add_identity!("telegram", "tg"),
-        add_identity!("instagram", "ig"),
-    ] {
+    for sql in on_present(
+        [
+            add_identity!("whatsapp", "wa"),
+            add_identity!("telegram", "tg"),
+            add_identity!("instagram", "ig"),
+        ],
+        present,
+    ) {
         sqlx::query(sql).bind(at).execute(&mut *conn).await?;
     }
     // A withdrawal skips the subscriber's queued marketing rows at once, as everywhere else.
@@ -567,7 +615,7 @@ pub async fn apply_chunk(
             add_consent!("instagram", "ig", row),
         ]
     };
-    for sql in add_consents {
+    for sql in on_present(add_consents, present) {
         sqlx::query(sql)
             .bind(recorded_by)
             .bind(undated)
@@ -611,29 +659,26 @@ pub async fn apply_chunk(
 
     sqlx::query(
         "INSERT OR IGNORE INTO import_touched (subscriber_id, line) \
-         SELECT subscriber_id, line FROM import_rows WHERE reject IS NULL",
+         SELECT subscriber_id, line FROM import_rows WHERE reject IS NULL AND is_new = 0",
     )
     .execute(&mut *conn)
     .await?;
 
-    let (imported, updated, unchanged, outdated, kept_withdrawn): (i64, i64, i64, i64, i64) =
+    // Only rows of subscribers that existed can be changed, outdated or kept withdrawn.
+    let (updated, outdated, kept_withdrawn): (i64, i64, i64) = if existing > 0 {
         sqlx::query_as(
-            "SELECT coalesce(sum(reject IS NULL AND is_new = 1), 0), \
-                coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 1), 0), \
-                coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 0), 0), \
+            "SELECT coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 1), 0), \
                 coalesce(sum(outdated), 0), coalesce(sum(kept_withdrawn), 0) FROM import_rows",
         )
         .fetch_one(&mut *conn)
-        .await?;
-    let rejected = sqlx::query_as(
-        "SELECT line, reject FROM import_rows WHERE reject IS NOT NULL ORDER BY line",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+        .await?
+    } else {
+        (0, 0, 0)
+    };
     Ok(ChunkOutcome {
-        imported: imported as u64,
+        imported,
         updated: updated as u64,
-        unchanged: unchanged as u64,
+        unchanged: existing - updated as u64,
         rejected,
         queued_skipped,
         consent_outdated: outdated as u64,
