@@ -2,7 +2,8 @@
 //! staging table (bound row by row on the connection's handle, [`super::direct`]), then a
 //! fixed sequence of statements resolves existing subscribers by identity, rejects
 //! suppressed addresses and conflicting identities, inserts what is new and updates what
-//! changed. A consent value is recorded only when it changes the latest consent on record and
+//! changed; a statement that could find nothing in the chunk (no one suppressed, no address
+//! known, no address on a channel) is skipped. A consent value is recorded only when it changes the latest consent on record and
 //! is dated no earlier than it. The caller holds one transaction for the whole file, so an
 //! import lands whole or not at all.
 
