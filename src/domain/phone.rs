@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use phonenumber::metadata::{DATABASE, Descriptor};
+use phonenumber::metadata::{DATABASE, Descriptor, Descriptors};
 use phonenumber::{Metadata, Mode, PhoneNumber, country};
 use regex::{Regex, RegexBuilder};
 
@@ -113,25 +113,13 @@ impl Rules {
     /// `None` when a pattern does not compile: the crate's own check is used for the region.
     fn of(meta: &Metadata) -> Option<Rules> {
         let d = meta.descriptors();
-        let kinds = [
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
-        ];
         let leading = match meta.leading_digits() {
             Some(pattern) => Some(Pattern::new(pattern.as_str(), &[])?.regex),
             None => None,
         };
         Some(Rules {
             general: Pattern::of(d.general())?,
-            kinds: kinds
+            kinds: kinds(d)
                 .into_iter()
                 .flatten()
                 .map(Pattern::of)
@@ -145,6 +133,22 @@ impl Rules {
     fn known(&self, national: &str) -> bool {
         self.general.matches(national) && self.kinds.iter().any(|k| k.matches(national))
     }
+}
+
+/// The kinds of number the crate tells apart, each a region may have a pattern for.
+fn kinds(d: &Descriptors) -> [Option<&Descriptor>; 10] {
+    [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+        d.fixed_line(),
+        d.mobile(),
+    ]
 }
 
 thread_local! {
@@ -274,20 +278,10 @@ mod tests {
         let mut valid = 0;
         for meta in DATABASE.iter() {
             let d = meta.descriptors();
-            let kinds = [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.voip(),
-                d.personal_number(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ];
-            for example in kinds.into_iter().flatten().filter_map(|k| k.example()) {
+            let examples = std::iter::once(d.general())
+                .chain(kinds(d).into_iter().flatten())
+                .filter_map(Descriptor::example);
+            for example in examples {
                 let code = meta.country_code();
                 let variants = [
                     example.to_string(),
