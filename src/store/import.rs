@@ -3,9 +3,9 @@
 //! fixed sequence of statements resolves existing subscribers by identity, rejects
 //! suppressed addresses and conflicting identities, inserts what is new and updates what
 //! changed; a statement that could find nothing in the chunk (no one suppressed, no address
-//! known, no address on a channel) is skipped. A consent value is recorded only when it changes the latest consent on record and
-//! is dated no earlier than it. The caller holds one transaction for the whole file, so an
-//! import lands whole or not at all.
+//! known, no address on a channel) is skipped. A consent value is recorded only when it
+//! changes the latest consent on record and is dated no earlier than it. The caller holds one
+//! transaction for the whole file, so an import lands whole or not at all.
 
 use super::{StoreError, now};
 use crate::domain::{ConsentStatus, ListId};
@@ -658,15 +658,15 @@ pub async fn apply_chunk(
     .execute(&mut *conn)
     .await?;
 
-    sqlx::query(
-        "INSERT OR IGNORE INTO import_touched (subscriber_id, line) \
-         SELECT subscriber_id, line FROM import_rows WHERE reject IS NULL AND is_new = 0",
-    )
-    .execute(&mut *conn)
-    .await?;
-
-    // Only rows of subscribers that existed can be changed, outdated or kept withdrawn.
+    // Only rows of subscribers that existed are remembered as touched, and can be changed,
+    // outdated or kept withdrawn.
     let (updated, outdated, kept_withdrawn): (i64, i64, i64) = if existing > 0 {
+        sqlx::query(
+            "INSERT OR IGNORE INTO import_touched (subscriber_id, line) \
+             SELECT subscriber_id, line FROM import_rows WHERE reject IS NULL AND is_new = 0",
+        )
+        .execute(&mut *conn)
+        .await?;
         sqlx::query_as(
             "SELECT coalesce(sum(reject IS NULL AND is_new = 0 AND changed = 1), 0), \
                 coalesce(sum(outdated), 0), coalesce(sum(kept_withdrawn), 0) FROM import_rows",
