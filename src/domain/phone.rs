@@ -172,11 +172,11 @@ fn rules(meta: &Metadata) -> Option<Rc<Rules>> {
 /// valid when the patterns of its region (see [`region`]) know it.
 fn is_valid(number: &PhoneNumber) -> bool {
     let national = number.national().to_string();
-    match region(number.country().code(), &national).map(|meta| meta.map(|m| (m, rules(m)))) {
-        Ok(Some((_, Some(rules)))) => rules.known(&national),
+    match region(number.country().code(), &national).map(|meta| meta.map(rules)) {
+        Ok(Some(Some(rules))) => rules.known(&national),
         Ok(None) => false,
         // A pattern that did not compile here: the crate decides.
-        Ok(Some((_, None))) | Err(()) => number.is_valid(),
+        Ok(Some(None)) | Err(()) => number.is_valid(),
     }
 }
 
