@@ -97,44 +97,6 @@ mod tests {
         assert_eq!(one, 1);
     }
 
-    /// A direct write that meets another connection's write lock is told as busy, as sqlx's
-    /// are, so that callers wait and retry it alike.
-    #[tokio::test]
-    async fn a_locked_database_is_busy() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(dir.path().join("t.db"))
-            .create_if_missing(true)
-            // Fail at once instead of waiting for the lock.
-            .busy_timeout(std::time::Duration::ZERO);
-        let mut holder = options.connect().await.unwrap();
-        let mut conn = options.connect().await.unwrap();
-        sqlx::query("CREATE TABLE t (v TEXT)")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        let e = run(&mut conn, |db| {
-            db.execute("INSERT INTO t (v) VALUES ('a')", [])?;
-            Ok(())
-        })
-        .await
-        .unwrap_err();
-        assert!(matches!(e, StoreError::Direct(_)), "{e:?}");
-        assert!(e.is_busy(), "{e:?}");
-        // Once the lock is gone, the same write goes through.
-        sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
-        run(&mut conn, |db| {
-            db.execute("INSERT INTO t (v) VALUES ('a')", [])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    }
-
     #[tokio::test]
     async fn on_a_current_thread_runtime() {
         shares_the_connection_and_its_transaction().await;

@@ -529,7 +529,17 @@ mod tests {
             .unwrap_err()
             .into();
         assert!(e.is_busy(), "{e:?}");
+        // A write on the handle itself (`direct`) is told as busy alike.
+        let insert = |db: &rusqlite::Connection| {
+            db.execute("INSERT INTO t VALUES (2)", [])?;
+            Ok(())
+        };
+        let e = direct::run(&mut b, insert).await.unwrap_err();
+        assert!(matches!(e, StoreError::Direct(_)), "{e:?}");
+        assert!(e.is_busy(), "{e:?}");
         holding.rollback().await.unwrap();
+        // Once the lock is gone, the same write goes through.
+        direct::run(&mut b, insert).await.unwrap();
         let other: StoreError = sqlx::query("INSERT INTO nowhere VALUES (1)")
             .execute(&mut b)
             .await
