@@ -739,6 +739,36 @@ async fn withdrawing_consent_skips_their_queued_rows_of_that_scope_at_once() {
         "{summary:?}"
     );
     assert_eq!(counts().await, (3, 2));
+    // A service consent withdrawn in a file (a column `subscribers export` writes) moves no
+    // row of a marketing campaign; of a service campaign, it skips the address's row.
+    let service_no = format!(
+        "phone,service_consent_whatsapp\n{},no\n{},нет\n",
+        list[0], list[4]
+    );
+    let summary = import(service_no.clone(), false).await;
+    assert_eq!(
+        (summary.updated, summary.queued_skipped),
+        (2, 0),
+        "{summary:?}"
+    );
+    assert_eq!(counts().await, (3, 2));
+    let mut tx = w.store.begin().await.unwrap();
+    sqlx::query("UPDATE campaigns SET scope = 'service' WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let summary = import(service_no.clone(), true).await;
+    assert_eq!(
+        (summary.unchanged, summary.queued_skipped),
+        (2, 2),
+        "{summary:?}"
+    );
+    assert_eq!(counts().await, (3, 2), "a dry run moves nothing");
+    let summary = import(service_no, false).await;
+    assert_eq!(summary.queued_skipped, 2, "{summary:?}");
+    assert_eq!(counts().await, (1, 4));
     // Each recorded change is audited, with what the operator gave.
     let mut conn = w.store.read().await.unwrap();
     let audited: Vec<(String, String)> = sqlx::query_as(

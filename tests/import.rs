@@ -666,6 +666,184 @@ async fn an_older_consent_in_a_file_does_not_override_a_newer_one() {
     );
 }
 
+/// Service consent comes per channel, in the columns `subscribers export` writes
+/// (`service_consent_whatsapp`, with `_at`, `_source`, `_proof`), by the rules of marketing
+/// consent: kept with the address it is for, recorded only when it changes what is on record
+/// and is no older than it, and exported again as it was.
+#[tokio::test]
+async fn service_consent_is_read_and_exported_per_channel() {
+    use cleverplatform::import::export::{Format, subscribers};
+    let ws = workspace().await;
+    let f = ws.file(
+        "svc.csv",
+        "phone;telegram_chat_id;consent;service_consent_whatsapp;service_consent_whatsapp_at;\
+service_consent_telegram;service_consent_telegram_source
++77011234567;111;yes;yes;2026-01-10;no;bot
++77021234567;;;да;;;
++77051234567;;;;;yes;
++77071234567;;;maybe;;;
+"
+        .as_bytes(),
+    );
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (2, 2), "{s:?}");
+    assert_eq!(
+        s.first_rejected
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                4,
+                "consent without an address (service consent on Telegram `yes`, but the row \
+                 has no telegram chat id)"
+            ),
+            (
+                5,
+                "bad consent value (consent value `maybe` is not yes/no/true/false/1/0/да/нет)"
+            ),
+        ],
+        "{s:?}"
+    );
+    let service = |d: &cleverplatform::store::subscribers::SubscriberDetail| {
+        let mut v: Vec<_> = d
+            .consents
+            .iter()
+            .filter(|c| c.scope == ConsentScope::Service)
+            .map(|c| {
+                (
+                    c.channel,
+                    c.status,
+                    c.source.clone(),
+                    c.proof.clone(),
+                    c.at.format("%F").to_string(),
+                )
+            })
+            .collect();
+        v.sort_by_key(|c| c.0.as_str());
+        v
+    };
+    let today = chrono::Utc::now().format("%F").to_string();
+    let aida = ws.detail(1).await;
+    assert_eq!(
+        service(&aida),
+        [
+            (
+                Channel::Telegram,
+                ConsentStatus::Withdrawn,
+                "bot".to_string(),
+                "svc.csv, line 2: service consent on Telegram `no`".to_string(),
+                today.clone()
+            ),
+            (
+                Channel::WhatsApp,
+                ConsentStatus::Granted,
+                "import svc.csv".to_string(),
+                "svc.csv, line 2: service consent on WhatsApp `yes`".to_string(),
+                "2026-01-10".to_string()
+            ),
+        ]
+    );
+    assert_eq!(aida.consents.len(), 4, "and marketing on both: {aida:?}");
+    assert_eq!(service(&ws.detail(2).await).len(), 1);
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "marketing: Aida");
+    // Again: nothing changes.
+    let again = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((again.unchanged, again.updated), (2, 0), "{again:?}");
+    assert_eq!(ws.detail(1).await.consents.len(), 4);
+    // An older withdrawal is outdated; an undated one (given at the import) applies.
+    let older = ws.file(
+        "older.csv",
+        b"phone,service_consent_whatsapp,service_consent_whatsapp_at\n+77011234567,no,2025-12-01\n",
+    );
+    let s = ws.import(&older, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.unchanged, s.updated, s.consent_outdated),
+        (1, 0, 1),
+        "{s:?}"
+    );
+    let newer = ws.file(
+        "newer.csv",
+        b"phone,service_consent_whatsapp\n+77011234567,no\n",
+    );
+    let dry = ws
+        .import(
+            &newer,
+            &ImportOptions {
+                dry_run: true,
+                ..opts("L")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(dry.updated, 1, "{dry:?}");
+    assert_eq!(
+        ws.detail(1).await.consents.len(),
+        4,
+        "a dry run writes nothing"
+    );
+    let s = ws.import(&newer, &opts("L")).await.unwrap();
+    assert_eq!((s.updated, s.consent_outdated), (1, 0), "{s:?}");
+    let latest = &ws.detail(1).await.consents[0];
+    assert_eq!(
+        (latest.scope, latest.channel, latest.status),
+        (
+            ConsentScope::Service,
+            Channel::WhatsApp,
+            ConsentStatus::Withdrawn
+        )
+    );
+    // The export writes service consent beside marketing, and another workspace reads it
+    // back as it was.
+    let export = |store: Store| async move {
+        let mut out = Vec::new();
+        subscribers(&store, None, Format::Csv, &mut out)
+            .await
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let a = export(ws.store.clone()).await;
+    let head = a.lines().next().unwrap();
+    assert!(
+        head.ends_with(
+            ",consent_instagram_proof,service_consent_whatsapp,service_consent_whatsapp_at,\
+             service_consent_whatsapp_source,service_consent_whatsapp_proof,\
+             service_consent_telegram,service_consent_telegram_at,\
+             service_consent_telegram_source,service_consent_telegram_proof,\
+             service_consent_instagram,service_consent_instagram_at,\
+             service_consent_instagram_source,service_consent_instagram_proof"
+        ),
+        "{head}"
+    );
+    let other = workspace().await;
+    let moved = other.file("a.csv", a.as_bytes());
+    let s = other.import(&moved, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (2, 0), "{s:?}");
+    assert_eq!(export(other.store.clone()).await, a);
+    // JSON lines: the same under `service_consent` and `service_consent_given`.
+    let mut out = Vec::new();
+    subscribers(&ws.store, None, Format::Jsonl, &mut out)
+        .await
+        .unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["service_consent"],
+        serde_json::json!({"whatsapp": "withdrawn", "telegram": "withdrawn", "instagram": null}),
+        "{first}"
+    );
+    assert_eq!(
+        first["service_consent_given"]["telegram"]["source"], "bot",
+        "{first}"
+    );
+    assert_eq!(first["marketing_consent"]["whatsapp"], "granted", "{first}");
+    // The latest on each channel, with its date, source and proof.
+    let moved = service(&other.detail(1).await);
+    let kept = service(&ws.detail(1).await);
+    assert_eq!(moved.len(), 2, "{moved:?}");
+    assert!(moved.iter().all(|e| kept.contains(e)), "{moved:?} {kept:?}");
+}
+
 /// A `no` in a file is a refusal even for someone with nothing on record: it is recorded
 /// (once), so a consent later declared for a whole file does not override it.
 #[tokio::test]

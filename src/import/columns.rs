@@ -1,7 +1,7 @@
 //! Header names to meanings, in English, Russian and Kazakh, case-insensitive. Columns that
 //! mean nothing here become subscriber attributes under their own name.
 
-use crate::domain::Channel;
+use crate::domain::{Channel, ConsentScope};
 
 /// What a column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,19 +14,20 @@ pub enum Column {
     TimeZone,
     /// Consent on every channel the row has an address on.
     Consent,
-    /// Consent on one channel (`subscribers export` writes one column per channel); it wins
-    /// over [`Column::Consent`] on that channel.
-    ConsentOn(Channel),
+    /// Consent on one channel for a scope (`subscribers export` writes one column per
+    /// channel and scope: `consent_whatsapp` for marketing, `service_consent_whatsapp` for
+    /// service); for marketing it wins over [`Column::Consent`] on that channel.
+    ConsentOn(ConsentScope, Channel),
     ConsentSource,
     /// What proves the consent (a signed form's number, a recording, a web page and time).
     ConsentProof,
     ConsentAt,
-    /// When, from where and with what proof the consent on one channel was given
+    /// When, from where and with what proof the consent on one channel for a scope was given
     /// (`subscribers export` writes them beside each channel's value); each wins over the
     /// row's own on its channel.
-    ConsentAtOn(Channel),
-    ConsentSourceOn(Channel),
-    ConsentProofOn(Channel),
+    ConsentAtOn(ConsentScope, Channel),
+    ConsentSourceOn(ConsentScope, Channel),
+    ConsentProofOn(ConsentScope, Channel),
     /// The number `subscribers export` gives a subscriber: it means nothing to another
     /// workspace, and a subscriber is matched by their addresses, so it is read past.
     ExportedId,
@@ -134,11 +135,11 @@ const ALIASES: &[(&[&str], Column)] = &[
     ),
     (
         &["consent_whatsapp", "whatsapp_consent", "согласие_whatsapp"],
-        Column::ConsentOn(Channel::WhatsApp),
+        Column::ConsentOn(ConsentScope::Marketing, Channel::WhatsApp),
     ),
     (
         &["consent_telegram", "telegram_consent", "согласие_telegram"],
-        Column::ConsentOn(Channel::Telegram),
+        Column::ConsentOn(ConsentScope::Marketing, Channel::Telegram),
     ),
     (
         &[
@@ -146,7 +147,7 @@ const ALIASES: &[(&[&str], Column)] = &[
             "instagram_consent",
             "согласие_instagram",
         ],
-        Column::ConsentOn(Channel::Instagram),
+        Column::ConsentOn(ConsentScope::Marketing, Channel::Instagram),
     ),
     (&["subscriber_id"], Column::ExportedId),
 ];
@@ -164,6 +165,12 @@ pub fn normalize_header(h: &str) -> String {
 
 /// The column a normalised header names, if it is one of the import's own.
 fn lookup(norm: &str) -> Option<Column> {
+    marketing(norm).or_else(|| service(norm))
+}
+
+/// The column a normalised header names, with the per-channel consent columns for
+/// marketing.
+fn marketing(norm: &str) -> Option<Column> {
     ALIASES
         .iter()
         .find(|(names, _)| names.contains(&norm))
@@ -171,12 +178,30 @@ fn lookup(norm: &str) -> Option<Column> {
         .or_else(|| per_channel(norm))
 }
 
+/// A service consent's column on one channel: a marketing one's name after `service_`, as
+/// `subscribers export` writes it (`service_consent_whatsapp`, `service_consent_whatsapp_at`,
+/// …; `service_согласие_whatsapp` reads too).
+fn service(norm: &str) -> Option<Column> {
+    let scope = ConsentScope::Service;
+    match marketing(norm.strip_prefix("service_")?)? {
+        Column::ConsentOn(_, c) => Some(Column::ConsentOn(scope, c)),
+        Column::ConsentAtOn(_, c) => Some(Column::ConsentAtOn(scope, c)),
+        Column::ConsentSourceOn(_, c) => Some(Column::ConsentSourceOn(scope, c)),
+        Column::ConsentProofOn(_, c) => Some(Column::ConsentProofOn(scope, c)),
+        _ => None,
+    }
+}
+
 /// When, from where and with what proof one channel's consent was given, as `subscribers
 /// export` names them (`consent_whatsapp_at`) or in Russian (`дата_согласия_whatsapp`).
 fn per_channel(norm: &str) -> Option<Column> {
     // English after `consent_CHANNEL_`; Russian and Kazakh (as the row's own columns are
     // named) before `_CHANNEL`.
-    type Kind = (&'static str, [&'static str; 2], fn(Channel) -> Column);
+    type Kind = (
+        &'static str,
+        [&'static str; 2],
+        fn(ConsentScope, Channel) -> Column,
+    );
     let kinds: [Kind; 3] = [
         ("at", ["дата_согласия", "келісім_күні"], Column::ConsentAtOn),
         (
@@ -204,7 +229,7 @@ fn per_channel(norm: &str) -> Option<Column> {
                         .and_then(|rest| rest.strip_suffix('_'))
                         .is_some_and(|name| local.contains(&name))
             })
-            .map(|(_, _, column)| column(channel))
+            .map(|(_, _, column)| column(ConsentScope::Marketing, channel))
     })
 }
 
@@ -260,6 +285,8 @@ pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
 mod tests {
     use super::*;
 
+    const M: ConsentScope = ConsentScope::Marketing;
+
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
     }
@@ -302,17 +329,53 @@ mod tests {
             cols,
             vec![
                 Column::Phone,
-                Column::ConsentAtOn(Channel::Telegram),
-                Column::ConsentSourceOn(Channel::WhatsApp),
-                Column::ConsentProofOn(Channel::Instagram),
+                Column::ConsentAtOn(M, Channel::Telegram),
+                Column::ConsentSourceOn(M, Channel::WhatsApp),
+                Column::ConsentProofOn(M, Channel::Instagram),
                 Column::Attribute("consent_whatsapp_when".into()),
             ]
         );
         assert!(is_known("дата согласия telegram") && !is_known("telegram_at"));
         assert_eq!(
             map(&s(&["phone", "Келісім көзі WhatsApp"])).unwrap()[1],
-            Column::ConsentSourceOn(Channel::WhatsApp)
+            Column::ConsentSourceOn(M, Channel::WhatsApp)
         );
+    }
+
+    /// A service consent's columns are a marketing one's after `service_`, as `subscribers
+    /// export` writes them; nothing else takes the prefix.
+    #[test]
+    fn a_channels_service_consent() {
+        let s_ = ConsentScope::Service;
+        let cols = map(&s(&[
+            "phone",
+            "consent_whatsapp",
+            "service_consent_whatsapp",
+            "Service Consent Telegram At",
+            "service_consent_instagram_source",
+            "service_consent_whatsapp_proof",
+            "service_consent",
+            "service_phone",
+        ]))
+        .unwrap();
+        assert_eq!(
+            cols,
+            vec![
+                Column::Phone,
+                Column::ConsentOn(M, Channel::WhatsApp),
+                Column::ConsentOn(s_, Channel::WhatsApp),
+                Column::ConsentAtOn(s_, Channel::Telegram),
+                Column::ConsentSourceOn(s_, Channel::Instagram),
+                Column::ConsentProofOn(s_, Channel::WhatsApp),
+                Column::Attribute("service_consent".into()),
+                Column::Attribute("service_phone".into()),
+            ]
+        );
+        assert_eq!(
+            map(&s(&["phone", "Service дата согласия Telegram"])).unwrap()[1],
+            Column::ConsentAtOn(s_, Channel::Telegram)
+        );
+        assert!(!is_known("service_") && !is_known("service_service_consent_whatsapp"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Writing subscribers out as CSV (or JSON lines): the import's counterpart. What it writes,
 //! `import` reads back as it was (the same column names, each channel's consent with when,
-//! from where and with what proof it was given), so a list moves to another workspace with
-//! its proof of consent. Used by `clever subscribers export` and the console.
+//! from where and with what proof it was given, marketing and, where anyone exported has
+//! one, service), so a list moves to another workspace with its proof of consent. Used by
+//! `clever subscribers export` and the console.
 
-use crate::domain::{Channel, ListId};
+use crate::domain::{Channel, ConsentScope, ListId};
 use crate::store::Store;
+use crate::store::subscribers::ExportRow;
 use futures::StreamExt;
 use std::io::Write;
 
@@ -35,6 +37,23 @@ fn exported_time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// When, from where and with what proof each channel's consent for a scope was given, by
+/// channel (`null` where there is none), as JSON lines write it.
+fn given(r: &ExportRow, scope: ConsentScope) -> serde_json::Map<String, serde_json::Value> {
+    Channel::ALL
+        .iter()
+        .map(|&channel| {
+            let c = r.consent(scope, channel);
+            let given = c.status.map(|_| {
+                serde_json::json!({
+                    "at": c.at.map(exported_time), "source": c.source, "proof": c.proof,
+                })
+            });
+            (channel.as_str().to_string(), given.unwrap_or_default())
+        })
+        .collect()
+}
+
 /// Streams subscribers as CSV or JSON lines; returns how many.
 pub async fn subscribers(
     store: &Store,
@@ -43,7 +62,19 @@ pub async fn subscribers(
     out: impl Write,
 ) -> anyhow::Result<u64> {
     let keys = store.attribute_keys(list).await?;
-    let mut rows = store.export_rows(list);
+    // Service consent columns only when someone exported has a service consent on record:
+    // most workspaces have none, and a CRM reading the file back needs no twelve empty
+    // columns.
+    let service = store.has_service_consent(list).await?;
+    let scopes: &[(ConsentScope, &str)] = if service {
+        &[
+            (ConsentScope::Marketing, ""),
+            (ConsentScope::Service, "service_"),
+        ]
+    } else {
+        &[(ConsentScope::Marketing, "")]
+    };
+    let mut rows = store.export_rows(list, service);
     let mut n = 0u64;
     match format {
         Format::Csv | Format::Excel => {
@@ -65,14 +96,16 @@ pub async fn subscribers(
             .collect();
             // Each channel's consent with when, from where and with what proof it was given,
             // so that it moves to another workspace with its proof.
-            for channel in Channel::ALL {
-                let c = format!("consent_{}", channel.as_str());
-                head.extend([
-                    format!("{c}_at"),
-                    format!("{c}_source"),
-                    format!("{c}_proof"),
-                ]);
-                head.insert(head.len() - 3, c);
+            for (_, prefix) in scopes {
+                for channel in Channel::ALL {
+                    let c = format!("{prefix}consent_{}", channel.as_str());
+                    head.extend([
+                        format!("{c}_at"),
+                        format!("{c}_source"),
+                        format!("{c}_proof"),
+                    ]);
+                    head.insert(head.len() - 3, c);
+                }
             }
             head.extend(keys.iter().map(|k| {
                 if super::columns::is_known(k) {
@@ -86,10 +119,11 @@ pub async fn subscribers(
                 let r = r?;
                 let attrs: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&r.attributes).unwrap_or_default();
-                let consents: Vec<String> = Channel::ALL
+                let consents: Vec<String> = scopes
                     .iter()
-                    .flat_map(|&channel| {
-                        let c = r.consent(channel);
+                    .flat_map(|&(scope, _)| Channel::ALL.map(|channel| (scope, channel)))
+                    .flat_map(|(scope, channel)| {
+                        let c = r.consent(scope, channel);
                         [
                             c.status.unwrap_or_default().to_string(),
                             c.at.map(exported_time).unwrap_or_default(),
@@ -130,13 +164,12 @@ pub async fn subscribers(
                     "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
                     "identities": { "whatsapp": r.phone, "telegram": r.telegram_chat_id, "instagram": r.instagram_id },
                     "marketing_consent": { "whatsapp": r.consent_whatsapp, "telegram": r.consent_telegram, "instagram": r.consent_instagram },
-                    "marketing_consent_given": Channel::ALL.iter().map(|&channel| {
-                        let c = r.consent(channel);
-                        let given = c.status.map(|_| serde_json::json!({
-                            "at": c.at.map(exported_time), "source": c.source, "proof": c.proof,
-                        }));
-                        (channel.as_str().to_string(), given.unwrap_or_default())
+                    "marketing_consent_given": given(&r, ConsentScope::Marketing),
+                    "service_consent": Channel::ALL.iter().map(|&channel| {
+                        let status = r.consent(ConsentScope::Service, channel).status;
+                        (channel.as_str().to_string(), serde_json::json!(status))
                     }).collect::<serde_json::Map<_, _>>(),
+                    "service_consent_given": given(&r, ConsentScope::Service),
                     "attributes": attrs,
                 });
                 serde_json::to_writer(&mut out, &doc)?;

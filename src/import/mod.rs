@@ -20,8 +20,8 @@ pub mod limit;
 
 use crate::domain::consent::{ConsentValue, given_at, parse_value};
 use crate::domain::phone::Region;
-use crate::domain::{Channel, ConsentStatus, ListId};
-use crate::store::import::{self as sql, ConsentGiven, StagedRow};
+use crate::domain::{Channel, ConsentScope, ConsentStatus, ListId};
+use crate::store::import::{self as sql, ConsentGiven, ServiceConsent, StagedRow};
 use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
 use columns::Column;
@@ -686,6 +686,7 @@ impl RowContext<'_> {
             consent_at: self.now,
             given_on: None,
             declared: false,
+            service: Vec::new(),
         };
         let mut attributes = serde_json::Map::new();
         let mut consent: Option<(ConsentValue, String)> = None;
@@ -693,6 +694,18 @@ impl RowContext<'_> {
         let mut source_column = None;
         let mut proof_column = None;
         let mut given_on: [ConsentGiven; 3] = Default::default();
+        // The same for service consent, which only a file's per-channel columns give.
+        let mut service_on: [Option<(ConsentValue, String)>; 3] = Default::default();
+        let mut service_given: [ConsentGiven; 3] = Default::default();
+        // The marketing or the service one of a pair, by a column's scope.
+        macro_rules! scoped {
+            ($marketing:ident, $service:ident, $scope:expr) => {
+                match $scope {
+                    ConsentScope::Marketing => &mut $marketing,
+                    ConsentScope::Service => &mut $service,
+                }
+            };
+        }
         let date = |v: &str| {
             given_at(v, self.now).map_err(|e| format!("bad consent date ({})", e.explain(v)))
         };
@@ -726,8 +739,8 @@ impl RowContext<'_> {
                         .map_err(|e| format!("bad consent value ({e})"))?
                         .map(|c| (c, v.to_string()));
                 }
-                Column::ConsentOn(channel) => {
-                    consent_on[channel.index()] = parse_value(v)
+                Column::ConsentOn(scope, channel) => {
+                    scoped!(consent_on, service_on, scope)[channel.index()] = parse_value(v)
                         .map_err(|e| format!("bad consent value ({e})"))?
                         .map(|c| (c, v.to_string()));
                 }
@@ -735,12 +748,16 @@ impl RowContext<'_> {
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentProof => proof_column = Some(v.to_string()),
                 Column::ConsentAt => row.consent_at = date(v)?,
-                Column::ConsentAtOn(channel) => given_on[channel.index()].at = Some(date(v)?),
-                Column::ConsentSourceOn(channel) => {
-                    given_on[channel.index()].source = Some(v.to_string())
+                Column::ConsentAtOn(scope, channel) => {
+                    scoped!(given_on, service_given, scope)[channel.index()].at = Some(date(v)?)
                 }
-                Column::ConsentProofOn(channel) => {
-                    given_on[channel.index()].proof = Some(v.to_string())
+                Column::ConsentSourceOn(scope, channel) => {
+                    scoped!(given_on, service_given, scope)[channel.index()].source =
+                        Some(v.to_string())
+                }
+                Column::ConsentProofOn(scope, channel) => {
+                    scoped!(given_on, service_given, scope)[channel.index()].proof =
+                        Some(v.to_string())
                 }
                 Column::Attribute(name) => {
                     attributes.insert(name.clone(), serde_json::Value::String(v.to_string()));
@@ -752,7 +769,17 @@ impl RowContext<'_> {
         }
         // Consent on a channel is kept with the address it is for: without one, a withdrawal
         // would be lost and a grant would wait for whatever address comes later.
-        for (channel, value) in Channel::ALL.iter().zip(&consent_on) {
+        let scoped_values = consent_on
+            .iter()
+            .map(|v| ("consent", v))
+            .zip(Channel::ALL)
+            .chain(
+                service_on
+                    .iter()
+                    .map(|v| ("service consent", v))
+                    .zip(Channel::ALL),
+            );
+        for ((said, value), channel) in scoped_values {
             let address = match channel {
                 Channel::WhatsApp => &row.whatsapp,
                 Channel::Telegram => &row.telegram,
@@ -760,7 +787,7 @@ impl RowContext<'_> {
             };
             if let (Some((_, raw)), None) = (value, address) {
                 return Err(format!(
-                    "consent without an address (consent on {} `{raw}`, but the row has no {})",
+                    "consent without an address ({said} on {} `{raw}`, but the row has no {})",
                     channel.label(),
                     match channel {
                         Channel::WhatsApp => "phone",
@@ -777,6 +804,33 @@ impl RowContext<'_> {
             ConsentValue::Yes => ConsentStatus::Granted,
             ConsentValue::No => ConsentStatus::Withdrawn,
         };
+        row.service = Channel::ALL
+            .into_iter()
+            .zip(service_on)
+            .zip(service_given)
+            .filter_map(|((channel, value), given)| {
+                let (value, raw) = value?;
+                Some(ServiceConsent {
+                    channel,
+                    status: status(value),
+                    at: given.at.unwrap_or(row.consent_at),
+                    source: given
+                        .source
+                        .or_else(|| source_column.clone())
+                        .unwrap_or_else(|| format!("import {}", self.file_name)),
+                    proof: given
+                        .proof
+                        .or_else(|| proof_column.clone())
+                        .unwrap_or_else(|| {
+                            format!(
+                                "{}, line {line}: service consent on {} `{raw}`",
+                                self.file_name,
+                                channel.label()
+                            )
+                        }),
+                })
+            })
+            .collect();
         if consent.is_some() || consent_on.iter().any(Option::is_some) {
             row.consent = consent.as_ref().map(|(v, _)| status(*v));
             row.consent_on =

@@ -8,7 +8,7 @@
 //! transaction for the whole file, so an import lands whole or not at all.
 
 use super::{StoreError, now};
-use crate::domain::{ConsentStatus, ListId};
+use crate::domain::{Channel, ConsentStatus, ListId};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
@@ -42,6 +42,20 @@ pub struct StagedRow {
     /// The grant in `consent` was declared for the whole file (`--consent-source`), not
     /// given on the row: it never overrides a withdrawal on record.
     pub declared: bool,
+    /// Service consent the row gives, per channel (only a file's per-channel columns give
+    /// it, as `subscribers export` writes them); empty for most rows.
+    pub service: Vec<ServiceConsent>,
+}
+
+/// A service consent one row gives on one channel, with when, from where and with what
+/// proof (the file's for that channel, else the row's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConsent {
+    pub channel: Channel,
+    pub status: ConsentStatus,
+    pub at: DateTime<Utc>,
+    pub source: String,
+    pub proof: String,
 }
 
 /// What a file says of the consent on one channel, beyond its value.
@@ -137,6 +151,13 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     )))
     .execute(&mut *conn)
     .await?;
+    // The service consents of a chunk's rows (few files have any), with the row's subscriber
+    // and the latest service consent on record there (`st`, `st_at`), read per chunk.
+    sqlx::query(
+        "CREATE TEMP TABLE import_service (line INTEGER NOT NULL, channel TEXT NOT NULL,          status TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL, at TEXT NOT NULL,          subscriber_id INTEGER, is_new INTEGER, st TEXT, st_at TEXT,          PRIMARY KEY (line, channel))",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -144,6 +165,7 @@ async fn drop_staging(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     for sql in [
         "DROP TABLE IF EXISTS temp.import_rows",
         "DROP TABLE IF EXISTS temp.import_touched",
+        "DROP TABLE IF EXISTS temp.import_service",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -649,6 +671,12 @@ pub async fn apply_chunk(
     } else {
         0
     };
+    let queued_skipped = queued_skipped
+        + if rows.iter().any(|(r, _)| !r.service.is_empty()) {
+            apply_service(conn, &rows, recorded_by, undated, at).await?
+        } else {
+            0
+        };
     sqlx::query(
         "INSERT INTO list_members (list_id, subscriber_id, added_at) \
          SELECT ?1, subscriber_id, ?2 FROM import_rows WHERE reject IS NULL ON CONFLICT DO NOTHING",
@@ -685,4 +713,97 @@ pub async fn apply_chunk(
         consent_outdated: outdated as u64,
         withdrawn_kept: kept_withdrawn as u64,
     })
+}
+
+/// Records the service consents of a chunk's rows (once its subscribers are known), by the
+/// rules of marketing consent: an event only where it changes the latest service consent on
+/// record on that channel and is dated no earlier than it (an older one is counted as
+/// outdated); a row of a known subscriber that records one is updated. A withdrawal skips
+/// the address's queued service rows at once. Returns how many it skipped.
+async fn apply_service(
+    conn: &mut SqliteConnection,
+    rows: &[(&StagedRow, &str)],
+    recorded_by: &str,
+    undated: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    sqlx::query("DELETE FROM import_service")
+        .execute(&mut *conn)
+        .await?;
+    super::direct::run(conn, |db| {
+        let mut stage = db.prepare(
+            "INSERT INTO import_service (line, channel, status, source, proof, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (r, _) in rows {
+            for c in &r.service {
+                stage.execute(rusqlite::params![
+                    r.line,
+                    c.channel.as_str(),
+                    c.status.as_str(),
+                    c.source,
+                    c.proof,
+                    consent_time_text(c.at),
+                ])?;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    // Whether a row's service consent is new on record, or older than what is there.
+    const CHANGES: &str = "subscriber_id IS NOT NULL AND coalesce(st, '') <> status";
+    const NEEDS_EVENT: &str = "at >= coalesce(st_at, '')";
+    let statements = [
+        // The row's subscriber, where the row was not rejected.
+        "UPDATE import_service SET subscriber_id = r.subscriber_id, is_new = r.is_new \
+         FROM import_rows r WHERE r.line = import_service.line AND r.reject IS NULL"
+            .to_string(),
+        "UPDATE import_service SET (st, st_at) = (SELECT c.status, c.at FROM consents c \
+           WHERE c.subscriber_id = import_service.subscriber_id \
+           AND c.channel = import_service.channel AND c.scope = 'service' \
+           ORDER BY c.id DESC LIMIT 1) \
+         WHERE subscriber_id IS NOT NULL AND is_new = 0"
+            .to_string(),
+        format!(
+            "UPDATE import_rows SET changed = 1 WHERE is_new = 0 AND line IN \
+             (SELECT line FROM import_service WHERE {CHANGES} AND {NEEDS_EVENT})"
+        ),
+        format!(
+            "UPDATE import_rows SET outdated = 1 WHERE is_new = 0 AND line IN \
+             (SELECT line FROM import_service WHERE {CHANGES} AND NOT {NEEDS_EVENT})"
+        ),
+    ];
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at, \
+           recorded_by, recorded_at) \
+         SELECT subscriber_id, channel, 'service', status, source, proof, at, ?1, \
+           CASE WHEN at <> ?2 THEN ?3 END \
+         FROM import_service WHERE {CHANGES} AND {NEEDS_EVENT} ORDER BY line, channel"
+    )))
+    .bind(recorded_by)
+    .bind(undated)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    // Queued rows of service campaigns to an address whose service consent is now withdrawn.
+    let skipped = sqlx::query(
+        "UPDATE outbox SET state = 'skipped', skip_reason = 'consent withdrawn', updated_at = ?1 \
+         WHERE state = 'queued' AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'service') \
+         AND identity_id IN (SELECT i.id FROM import_service s \
+           JOIN identities i ON i.subscriber_id = s.subscriber_id AND i.channel = s.channel \
+           WHERE s.is_new = 0 AND s.status = 'withdrawn' \
+           AND (SELECT c.status FROM consents c WHERE c.subscriber_id = s.subscriber_id \
+                AND c.channel = s.channel AND c.scope = 'service' ORDER BY c.id DESC LIMIT 1) \
+               IS NOT 'granted')",
+    )
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(skipped)
 }
