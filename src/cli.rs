@@ -227,13 +227,16 @@ pub enum SubscribersCommand {
         /// (UTC+5)
         #[arg(long, value_name = "ZONE")]
         time_zone: Option<String>,
-        /// They agreed to marketing messages, on every address given (needs --source and
+        /// They agreed to messages of --scope, on every address given (needs --source and
         /// --proof)
         #[arg(long, conflicts_with = "withdraw", requires_all = ["source", "proof"])]
         grant: bool,
-        /// They said no to marketing messages (needs --source)
+        /// They said no to messages of --scope (needs --source)
         #[arg(long, requires = "source")]
         withdraw: bool,
+        /// What --grant or --withdraw covers: marketing or service [default: marketing]
+        #[arg(long, value_parser = parse_scope)]
+        scope: Option<crate::domain::ConsentScope>,
         /// Where the consent came from: "paper form at the till", "call to the shop"
         #[arg(long)]
         source: Option<String>,

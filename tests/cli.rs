@@ -2325,6 +2325,41 @@ fn a_subscriber_is_added_by_hand() {
         predicate::str::contains("added #2 to list `Shop`")
             .and(predicate::str::contains("they are not messaged")),
     );
+    // Consent to service messages (their own orders), on every address given.
+    add(&[
+        "--phone",
+        "87013334455",
+        "--telegram",
+        "5550002",
+        "--grant",
+        "--scope",
+        "service",
+        "--source",
+        "order at the till",
+        "--proof",
+        "order 77",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("added #3 to list `Shop`"));
+    let shown = stdout_json(run(&["subscribers", "show", "#3", "--json"]));
+    let consents = shown["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2, "one per channel: {shown}");
+    for c in consents {
+        assert_eq!(
+            (&c["scope"], &c["status"], &c["proof"]),
+            (
+                &serde_json::json!("service"),
+                &serde_json::json!("granted"),
+                &serde_json::json!("order 77")
+            ),
+            "{c}"
+        );
+    }
+    add(&["--phone", "87013334455", "--scope", "service"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add --grant"));
     // For scripts: the outcome and the subscriber's number, or the reason it was refused.
     let again = stdout_json(add(&["--phone", "87012223344", "--json"]));
     assert_eq!(again["outcome"], "unchanged", "{again}");
@@ -2341,5 +2376,5 @@ fn a_subscriber_is_added_by_hand() {
         "{refused}"
     );
     let everyone = stdout_json(run(&["subscribers", "list", "--json"]));
-    assert_eq!(everyone["total"], 2, "{everyone}");
+    assert_eq!(everyone["total"], 3, "{everyone}");
 }

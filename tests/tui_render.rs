@@ -1960,6 +1960,7 @@ async fn a_subscriber_is_added_to_a_list_and_taken_off_from_the_console() {
 /// and the new subscriber in the list with the consent's proof.
 #[tokio::test]
 async fn a_subscriber_is_entered_by_hand_from_the_console() {
+    use cleverplatform::domain::ConsentScope;
     use cleverplatform::tui::subscriber_form::Row;
     let (_dir, services, mut app) = two_imported_at_80x24().await;
     {
@@ -1981,6 +1982,8 @@ async fn a_subscriber_is_entered_by_hand_from_the_console() {
     keys.extend([KeyCode::Tab, KeyCode::Tab, KeyCode::Tab]);
     keys.extend(text("Гүлнар"));
     keys.extend([KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Right]);
+    // For service messages (their own orders).
+    keys.extend([KeyCode::Tab, KeyCode::Right]);
     keys.extend([KeyCode::Tab, KeyCode::Tab]);
     keys.extend(text("paper form at the till"));
     keys.extend([KeyCode::Tab, KeyCode::Enter]);
@@ -1996,7 +1999,7 @@ async fn a_subscriber_is_entered_by_hand_from_the_console() {
     assert_eq!(form.error.as_deref(), Some("suppressed"));
     assert!(!form.saving);
     // Another number: in, sendable, with the proof.
-    let mut keys = vec![KeyCode::Up; 9];
+    let mut keys = vec![KeyCode::Up; 10];
     keys.extend(vec![KeyCode::Backspace; 2]);
     keys.extend(text("66"));
     press(&mut app, &services, &keys).await;
@@ -2020,5 +2023,7 @@ async fn a_subscriber_is_entered_by_hand_from_the_console() {
         .unwrap();
     assert_eq!(d.identities[0].address, "+77059998866");
     assert_eq!(d.consents[0].proof, "form 1207");
+    assert_eq!(d.consents[0].scope, ConsentScope::Service);
+    assert_eq!(d.consents.len(), 1, "{:?}", d.consents);
     assert_eq!(d.lists, ["Imported"]);
 }

@@ -35,16 +35,20 @@ pub async fn run(
             time_zone,
             grant,
             withdraw,
+            scope,
             source,
             proof,
             at,
             default_region,
             json,
         } => {
-            if !grant && !withdraw && (source.is_some() || proof.is_some() || at.is_some()) {
+            if !grant
+                && !withdraw
+                && (source.is_some() || proof.is_some() || at.is_some() || scope.is_some())
+            {
                 bail!(
-                    "--source, --proof and --at say how a consent was given: add --grant (they \
-                     agreed) or --withdraw (they said no)"
+                    "--source, --proof, --at and --scope say how a consent was given: add \
+                     --grant (they agreed) or --withdraw (they said no)"
                 );
             }
             super::permit(store, config, Change::Import).await?;
@@ -63,6 +67,7 @@ pub async fn run(
                 } else {
                     ConsentStatus::Withdrawn
                 }),
+                scope: scope.unwrap_or_default(),
                 source: source.unwrap_or_default(),
                 proof: proof.unwrap_or_default(),
                 at: at.unwrap_or_default(),

@@ -166,6 +166,14 @@ text_enum!(
     }
 );
 
+/// Marketing: what a consent recorded without naming its scope covers (the commands'
+/// `--scope`).
+impl Default for ConsentScope {
+    fn default() -> Self {
+        ConsentScope::Marketing
+    }
+}
+
 text_enum!(
     /// A consent event's direction.
     ConsentStatus {

@@ -4,7 +4,7 @@
 //! consent is recorded with the source and proof given.
 
 use super::{ImportError, ImportOptions, ImportSummary, Source};
-use crate::domain::{Channel, ConsentStatus, SubscriberId};
+use crate::domain::{Channel, ConsentScope, ConsentStatus, SubscriberId};
 use crate::store::{self, Store};
 
 /// What was entered. Empty texts count as not given.
@@ -16,8 +16,10 @@ pub struct Entry {
     pub name: String,
     pub locale: String,
     pub time_zone: String,
-    /// A marketing consent given or refused, on every address entered; `None` records none.
+    /// A consent given or refused, on every address entered; `None` records none.
     pub consent: Option<ConsentStatus>,
+    /// What the consent covers.
+    pub scope: ConsentScope,
     pub source: String,
     pub proof: String,
     /// When the consent was given, as the import reads `consent_at`; empty is now.
@@ -66,6 +68,13 @@ impl Entry {
             ConsentStatus::Withdrawn => "no".to_string(),
         });
         let name = crate::domain::one_line(self.name.trim()).into_owned();
+        // Marketing consent for every address in one column; service consent in each
+        // address's own (the import reads service consent per channel only).
+        let (marketing, service) = match self.scope {
+            ConsentScope::Marketing => (consent, None),
+            ConsentScope::Service => (None, consent),
+        };
+        let service_on = |address: &str| service.clone().filter(|_| !address.trim().is_empty());
         let columns: Vec<(&str, String)> = [
             ("phone", Some(self.phone.clone())),
             ("telegram_chat_id", Some(self.telegram.clone())),
@@ -73,7 +82,10 @@ impl Entry {
             ("name", Some(name)),
             ("locale", Some(self.locale.clone())),
             ("timezone", Some(self.time_zone.clone())),
-            ("consent", consent),
+            ("consent", marketing),
+            ("service_consent_whatsapp", service_on(&self.phone)),
+            ("service_consent_telegram", service_on(&self.telegram)),
+            ("service_consent_instagram", service_on(&self.instagram)),
             ("consent_source", Some(self.source.clone())),
             ("consent_proof", Some(self.proof.clone())),
             ("consent_at", Some(self.at.clone())),

@@ -1,5 +1,5 @@
 //! The form for one subscriber entered by hand (a customer at the till, a caller): their
-//! addresses, name, language, time zone and marketing consent. It checks here what the
+//! addresses, name, language, time zone and consent (marketing or service). It checks here what the
 //! console can tell at once (an address, each address's form, the zone, the consent's date,
 //! source and proof) and saves through [`crate::import::hand`], by the import's rules, as
 //! `clever subscribers add` does; what the import still refuses (a suppressed address, say)
@@ -7,7 +7,7 @@
 
 use crate::domain::consent::given_at;
 use crate::domain::phone::Region;
-use crate::domain::{Channel, ConsentStatus, ListId};
+use crate::domain::{Channel, ConsentScope, ConsentStatus, ListId};
 use crate::import::hand::Entry;
 use crate::tui::form::{edit_field, first_problem, hand_consent_problems};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -24,13 +24,14 @@ pub enum Row {
     Language,
     TimeZone,
     Consent,
+    Scope,
     When,
     Source,
     Proof,
 }
 
 impl Row {
-    pub const ALL: [Row; 10] = [
+    pub const ALL: [Row; 11] = [
         Row::Phone,
         Row::Telegram,
         Row::Instagram,
@@ -38,6 +39,7 @@ impl Row {
         Row::Language,
         Row::TimeZone,
         Row::Consent,
+        Row::Scope,
         Row::When,
         Row::Source,
         Row::Proof,
@@ -52,6 +54,7 @@ impl Row {
             Row::Language => "Language",
             Row::TimeZone => "Time zone",
             Row::Consent => "Consent",
+            Row::Scope => "Covers",
             Row::When => "Given",
             Row::Source => "Source",
             Row::Proof => "Proof",
@@ -66,7 +69,7 @@ impl Row {
             Row::Name => "the name messages greet them by",
             Row::Language => "ru, kk, en",
             Row::TimeZone => "empty: the list's; Asia/Aqtobe, Актобе, UTC+5",
-            Row::Consent => "",
+            Row::Consent | Row::Scope => "",
             Row::When => "now; or the day given: 2026-11-20, 20.11.2026 14:30",
             Row::Source => "where it came from: paper form at the till, call",
             Row::Proof => "a form's number, a recording's id, a ticket",
@@ -88,10 +91,12 @@ impl Row {
 pub struct SubscriberForm {
     pub list: ListId,
     pub list_name: String,
-    /// The text rows (every row but the consent).
+    /// The text rows (every row but the consent and its scope).
     inputs: Vec<(Row, TextArea<'static>)>,
-    /// A marketing consent given or refused; `None` records none.
+    /// A consent given or refused; `None` records none.
     pub consent: Option<ConsentStatus>,
+    /// What the consent covers.
+    pub scope: ConsentScope,
     pub focus: Row,
     /// Problems under their rows.
     pub errors: Vec<(Row, String)>,
@@ -106,7 +111,7 @@ impl SubscriberForm {
     pub fn new(list: ListId, list_name: String, region: Region) -> SubscriberForm {
         let inputs = Row::ALL
             .into_iter()
-            .filter(|r| *r != Row::Consent)
+            .filter(|r| !matches!(r, Row::Consent | Row::Scope))
             .map(|r| {
                 let mut t = TextArea::default();
                 t.move_cursor(CursorMove::End);
@@ -120,6 +125,7 @@ impl SubscriberForm {
             list_name,
             inputs,
             consent: None,
+            scope: ConsentScope::Marketing,
             focus: Row::Phone,
             errors: Vec::new(),
             error: None,
@@ -166,22 +172,29 @@ impl SubscriberForm {
         }
     }
 
-    /// A key typed into the form, other than the form's own actions: ← → on the consent,
-    /// text on the fields.
+    /// A key typed into the form, other than the form's own actions: ← → on the consent and
+    /// its scope, text on the fields.
     pub fn on_key(&mut self, key: KeyEvent) {
-        if self.focus == Row::Consent {
+        if matches!(self.focus, Row::Consent | Row::Scope) {
             let step: isize = match key.code {
                 KeyCode::Left | KeyCode::Char('h') => -1,
                 KeyCode::Right | KeyCode::Char('l' | ' ') => 1,
                 _ => return,
             };
-            const ORDER: [Option<ConsentStatus>; 3] = [
-                None,
-                Some(ConsentStatus::Granted),
-                Some(ConsentStatus::Withdrawn),
-            ];
-            let i = ORDER.iter().position(|c| *c == self.consent).unwrap_or(0) as isize;
-            self.consent = ORDER[(i + step).rem_euclid(3) as usize];
+            if self.focus == Row::Scope {
+                self.scope = match self.scope {
+                    ConsentScope::Marketing => ConsentScope::Service,
+                    ConsentScope::Service => ConsentScope::Marketing,
+                };
+            } else {
+                const ORDER: [Option<ConsentStatus>; 3] = [
+                    None,
+                    Some(ConsentStatus::Granted),
+                    Some(ConsentStatus::Withdrawn),
+                ];
+                let i = ORDER.iter().position(|c| *c == self.consent).unwrap_or(0) as isize;
+                self.consent = ORDER[(i + step).rem_euclid(3) as usize];
+            }
         } else if key.code != KeyCode::Enter
             && let Some((_, t)) = self.inputs.iter_mut().find(|(r, _)| *r == self.focus)
         {
@@ -262,6 +275,7 @@ impl SubscriberForm {
             locale: self.text(Row::Language).to_lowercase(),
             time_zone: zone,
             consent: self.consent,
+            scope: self.scope,
             source,
             proof,
             at: when,

@@ -712,8 +712,18 @@ pub fn draw_subscriber_form(
                 form.consent == Some(ConsentStatus::Withdrawn),
                 "withdraw".into(),
             ));
+            spans.push(Span::styled("  every address", t.style(Meaning::Muted)));
+            if focused {
+                spans.push(Span::styled("  ← →", t.style(Meaning::Key)));
+            }
+        }
+        if row == Row::Scope {
+            use crate::domain::ConsentScope;
+            spans.push(c.choice(form.scope == ConsentScope::Marketing, "marketing".into()));
+            spans.push(Span::raw("  "));
+            spans.push(c.choice(form.scope == ConsentScope::Service, "service".into()));
             spans.push(Span::styled(
-                "  marketing, every address",
+                "  service: their own orders",
                 t.style(Meaning::Muted),
             ));
             if focused {
