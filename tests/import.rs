@@ -976,6 +976,61 @@ async fn an_endless_line_fails_with_bounded_memory() {
     assert_eq!(ws.count().await, 0);
 }
 
+/// Wide rows (a CRM export with long notes) are written in chunks of at most
+/// `CHUNK_BYTES` of the file, not `CHUNK` rows, so that the chunks held in memory at once
+/// stay small whatever a row's width (BENCHMARKS.md has the peak memory).
+#[tokio::test]
+async fn wide_rows_are_written_in_smaller_chunks() {
+    use cleverplatform::import::{CHUNK, CHUNK_BYTES};
+    let ws = workspace().await;
+    let note = "я".repeat(2000);
+    let rows = 1200;
+    let mut text = String::from("phone,name,note\n");
+    for i in 0..rows {
+        text.push_str(&format!("+7705{i:07},Name {i},{note}\n"));
+    }
+    assert!(rows < CHUNK && text.len() > 2 * CHUNK_BYTES);
+    let f = ws.file("wide.csv", text.as_bytes());
+    let mut chunks = Vec::new();
+    let s = import_file(&ws.store, &f, &opts("L"), |p| chunks.push(p.rows))
+        .await
+        .unwrap();
+    assert_eq!((s.imported, s.rejected), (rows as u64, 0), "{s:?}");
+    assert!(chunks.len() >= 3, "{chunks:?}");
+    assert_eq!(chunks.last(), Some(&(rows as u64)));
+    assert_eq!(
+        ws.detail(rows as i64).await.attributes["note"],
+        note.as_str()
+    );
+}
+
+/// A quote never closed would make the rest of the file one field, held whole in memory:
+/// the import stops once that row is past 1 MiB, names the line it starts on, and imports
+/// nothing. A quote inside a field that is not quoted is text, however long the file.
+#[tokio::test]
+async fn a_quote_never_closed_fails_with_bounded_memory() {
+    let ws = workspace().await;
+    let mut text = String::from("phone;name;note\n+77011234567;Aida;5\" screen\n");
+    text.push_str("+77021234567;\"Bolat;the quote is not closed\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("+7705{i:07};Name {i};ok\n"));
+    }
+    let f = ws.file("stray.csv", text.as_bytes());
+    let err = ws.import(&f, &opts("L")).await.unwrap_err().to_string();
+    assert!(
+        err.contains("the row that starts on line 3 runs on past 1024 KiB")
+            && err.contains("not closed")
+            && err.ends_with("nothing was imported"),
+        "{err}"
+    );
+    assert_eq!(ws.count().await, 0);
+    let f = ws.file("mended.csv", text.replace("\"Bolat", "Bolat").as_bytes());
+    let s = ws.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (40_002, 0), "{s:?}");
+    let aida = ws.detail(1).await;
+    assert_eq!(aida.attributes["note"], "5\" screen");
+}
+
 #[tokio::test]
 async fn dry_run_changes_nothing() {
     let ws = workspace().await;
