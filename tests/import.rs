@@ -1031,6 +1031,35 @@ async fn a_quote_never_closed_fails_with_bounded_memory() {
     assert_eq!(aida.attributes["note"], "5\" screen");
 }
 
+/// A rejects file named like the file being imported (however the path is spelt) would
+/// replace it once the import ends: refused before anything is read, the file untouched.
+#[tokio::test]
+async fn the_rejects_file_never_replaces_the_file_imported() {
+    let ws = workspace().await;
+    let text = b"phone,name\n+77011234567,A\n123,B\n";
+    let f = ws.file("crm.csv", text);
+    for rejects in [f.clone(), ws.dir.path().join(".").join("crm.csv")] {
+        let o = ImportOptions {
+            rejects: Some(rejects.clone()),
+            ..opts("L")
+        };
+        let err = ws.import(&f, &o).await.unwrap_err().to_string();
+        assert!(
+            err.contains("it is the file being imported") && err.contains("crm.rejects.csv"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), text);
+        assert_eq!(ws.count().await, 0);
+    }
+    let o = ImportOptions {
+        rejects: Some(cleverplatform::import::rejects_beside(&f)),
+        ..opts("L")
+    };
+    let s = ws.import(&f, &o).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (1, 1), "{s:?}");
+    assert_eq!(std::fs::read(&f).unwrap(), text);
+}
+
 #[tokio::test]
 async fn dry_run_changes_nothing() {
     let ws = workspace().await;

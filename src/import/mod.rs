@@ -253,6 +253,20 @@ async fn import_on(
     opts: &ImportOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
+    // The rejects file replaces what its path names once the import ends: named like the
+    // file being imported, it would replace that file, every good row lost with it.
+    if let (Source::File(input), Some(rejects)) = (source, &opts.rejects)
+        && same_file(input, rejects)
+    {
+        return Err(ImportError::Rejects {
+            path: rejects.display().to_string(),
+            error: format!(
+                "it is the file being imported, which it would replace; name another file \
+                 (such as {})",
+                rejects_beside(input).display()
+            ),
+        });
+    }
     let (tx, mut rx) = mpsc::channel::<FromReader>(2);
     let reader_source = source.clone();
     let reader_opts = opts.clone();
@@ -382,6 +396,23 @@ async fn ensure_list(
 /// counts as "duplicate within file".
 pub fn reason_kind(reason: &str) -> &str {
     reason.split(" (").next().unwrap_or(reason)
+}
+
+/// Whether two paths name one file (through links and `..`); a path that names nothing
+/// yet is no other file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The rejects file the console writes for an import of `path`, beside it: `crm.csv` has
+/// `crm.rejects.csv`.
+pub fn rejects_beside(path: &Path) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
+    name.push(".rejects.csv");
+    path.with_file_name(name)
 }
 
 /// Where a file is written before it is renamed over `path` whole (`PATH.partial`): the

@@ -388,13 +388,11 @@ pub async fn import(
 /// to (a share mounted read-only, another user's upload folder), so such a file can still
 /// be imported. The import box names the file either way.
 pub fn rejects_path(path: &std::path::Path, fallback: &std::path::Path) -> PathBuf {
-    let mut name = path.file_stem().unwrap_or_default().to_os_string();
-    name.push(".rejects.csv");
-    let beside = path.with_file_name(&name);
+    let beside = crate::import::rejects_beside(path);
     if can_write(&beside) {
         return beside;
     }
-    let elsewhere = fallback.join(&name);
+    let elsewhere = fallback.join(beside.file_name().unwrap_or_default());
     if std::fs::create_dir_all(fallback).is_ok() && can_write(&elsewhere) {
         elsewhere
     } else {
