@@ -1033,6 +1033,7 @@ async fn a_quote_never_closed_fails_with_bounded_memory() {
 
 /// A rejects file named like the file being imported (however the path is spelt) would
 /// replace it once the import ends: refused before anything is read, the file untouched.
+/// So is one named like a SQLite database.
 #[tokio::test]
 async fn the_rejects_file_never_replaces_the_file_imported() {
     let ws = workspace().await;
@@ -1051,6 +1052,14 @@ async fn the_rejects_file_never_replaces_the_file_imported() {
         assert_eq!(std::fs::read(&f).unwrap(), text);
         assert_eq!(ws.count().await, 0);
     }
+    // Nor the workspace's database, mistyped for it.
+    let o = ImportOptions {
+        rejects: Some(ws.dir.path().join("clever.db")),
+        ..opts("L")
+    };
+    let err = ws.import(&f, &o).await.unwrap_err().to_string();
+    assert!(err.contains("clever.db is a SQLite database"), "{err}");
+    assert_eq!(ws.count().await, 0);
     let o = ImportOptions {
         rejects: Some(cleverplatform::import::rejects_beside(&f)),
         ..opts("L")

@@ -102,6 +102,7 @@ pub(crate) async fn write_output<T>(
         out.flush()?;
         return Ok(value);
     };
+    crate::import::replaceable(path).map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
     let partial = crate::import::partial_path(path);
     let cannot = || format!("cannot write {}", path.display());
     let file = std::fs::File::create(&partial).with_context(cannot)?;
@@ -186,6 +187,35 @@ mod tests {
             format!("{e:#}").contains(&format!("cannot write {}", missing.display())),
             "{e:#}"
         );
+    }
+
+    /// An output named like a SQLite database (the workspace's, mistyped) never replaces it.
+    #[tokio::test]
+    async fn an_output_never_replaces_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("clever.db");
+        let mut bytes = b"SQLite format 3\0".to_vec();
+        bytes.extend([7u8; 100]);
+        std::fs::write(&db, &bytes).unwrap();
+        let e = write_output(Some(&db), async |out| {
+            out.write_all(b"phone\n")?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("clever.db is a SQLite database"),
+            "{e:#}"
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), bytes);
+        assert!(!dir.path().join("clever.db.partial").exists());
+        // Any other file, even a short one, is replaced as asked.
+        let short = dir.path().join("short.csv");
+        std::fs::write(&short, "SQLite").unwrap();
+        write_output(Some(&short), async |out| Ok(out.write_all(b"new")?))
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&short).unwrap(), b"new");
     }
 
     #[test]

@@ -415,6 +415,22 @@ pub fn rejects_beside(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Refuses to replace a SQLite database (a workspace's `clever.db`, mistyped as an output):
+/// a file written to `path` replaces whatever is there whole. `Err` says why.
+pub fn replaceable(path: &Path) -> Result<(), String> {
+    let mut head = [0u8; 16];
+    let is_database = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"SQLite format 3\0");
+    if is_database {
+        return Err(format!(
+            "{} is a SQLite database, which the output would replace; name another file",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Where a file is written before it is renamed over `path` whole (`PATH.partial`): the
 /// rejects file here, the command line's `-o` files, the console's check of a folder.
 pub fn partial_path(path: &Path) -> PathBuf {
@@ -437,6 +453,7 @@ impl RejectsFile {
             path: path.display().to_string(),
             error: e,
         };
+        replaceable(path).map_err(fail)?;
         let partial = partial_path(path);
         let mut writer = csv::WriterBuilder::new()
             .flexible(true)
