@@ -250,7 +250,11 @@ mod tests {
             for row in &rows {
                 let mut w = csv::WriterBuilder::new()
                     .delimiter(delimiter)
-                    .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                    .terminator(if crlf {
+                        csv::Terminator::CRLF
+                    } else {
+                        csv::Terminator::Any(b'\n')
+                    })
                     .from_writer(Vec::new());
                 w.write_record(row).unwrap();
                 let bytes = w.into_inner().unwrap();

@@ -154,7 +154,10 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     // The service consents of a chunk's rows (few files have any), with the row's subscriber
     // and the latest service consent on record there (`st`, `st_at`), read per chunk.
     sqlx::query(
-        "CREATE TEMP TABLE import_service (line INTEGER NOT NULL, channel TEXT NOT NULL,          status TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL, at TEXT NOT NULL,          subscriber_id INTEGER, is_new INTEGER, st TEXT, st_at TEXT,          PRIMARY KEY (line, channel))",
+        "CREATE TEMP TABLE import_service (line INTEGER NOT NULL, channel TEXT NOT NULL, \
+         status TEXT NOT NULL, source TEXT NOT NULL, proof TEXT NOT NULL, at TEXT NOT NULL, \
+         subscriber_id INTEGER, is_new INTEGER, st TEXT, st_at TEXT, \
+         PRIMARY KEY (line, channel))",
     )
     .execute(&mut *conn)
     .await?;
@@ -793,7 +796,8 @@ async fn apply_service(
     // Queued rows of service campaigns to an address whose service consent is now withdrawn.
     let skipped = sqlx::query(
         "UPDATE outbox SET state = 'skipped', skip_reason = 'consent withdrawn', updated_at = ?1 \
-         WHERE state = 'queued' AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'service') \
+         WHERE state = 'queued' \
+         AND campaign_id IN (SELECT id FROM campaigns WHERE scope = 'service') \
          AND identity_id IN (SELECT i.id FROM import_service s \
            JOIN identities i ON i.subscriber_id = s.subscriber_id AND i.channel = s.channel \
            WHERE s.is_new = 0 AND s.status = 'withdrawn' \
