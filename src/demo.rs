@@ -308,6 +308,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
             events.push((
                 granted_at,
                 channel,
+                ConsentScope::Marketing,
                 ConsentStatus::Granted,
                 source,
                 proof,
@@ -317,6 +318,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 events.push((
                     granted_at + Duration::days(rng.random_range(1..60)),
                     channel,
+                    ConsentScope::Marketing,
                     ConsentStatus::Withdrawn,
                     "inbound STOP".into(),
                     "subscriber replied STOP".into(),
@@ -324,14 +326,31 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<(), DemoError> {
                 ));
             }
         }
+        // Every ninth customer with WhatsApp ordered online and asked to hear about the
+        // order there: service consent, for the service line's messages. Decided by number,
+        // not drawn, so the rest of the demo is as it was.
+        if n % 9 == 4 && identities.contains_key(&Channel::WhatsApp) {
+            events.push((
+                created + Duration::minutes(5),
+                Channel::WhatsApp,
+                ConsentScope::Service,
+                ConsentStatus::Granted,
+                "checkout on clever.kz".into(),
+                format!(
+                    "order #{}: «Сообщать о заказе в WhatsApp» ticked",
+                    20_000 + n
+                ),
+                "web form",
+            ));
+        }
         events.sort_by_key(|e| e.0);
-        for (at, channel, status, source, proof, by) in &events {
+        for (at, channel, scope, status, source, proof, by) in &events {
             store::subscribers::record_consent(
                 conn,
                 &store::subscribers::NewConsent {
                     subscriber: sid,
                     channel: *channel,
-                    scope: ConsentScope::Marketing,
+                    scope: *scope,
                     status: *status,
                     source,
                     proof,
