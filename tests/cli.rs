@@ -525,6 +525,13 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"total\": 1"));
+    // The start of a phone too short to look up says so.
+    run(&["subscribers", "list", "--search", "+7"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "0 of 0 shown\na phone is found from its first three digits on",
+        ));
     run(&[
         "subscribers",
         "suppress",

@@ -158,6 +158,25 @@ async fn search_filters_subscribers() {
         app.subscribers.total, total,
         "Esc in the list clears the search"
     );
+    // The start of a phone too short to look up says so rather than "nobody".
+    press(
+        &mut app,
+        &services,
+        &[
+            KeyCode::Char('/'),
+            KeyCode::Char('+'),
+            KeyCode::Char('7'),
+            KeyCode::Enter,
+        ],
+    )
+    .await;
+    assert_eq!(app.subscribers.total, 0);
+    let text = format!("{}", render(&app).backend());
+    assert!(
+        text.contains("Nobody matches the search: a phone is")
+            && text.contains("found from its first three digits on"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

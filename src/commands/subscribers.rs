@@ -189,6 +189,9 @@ pub async fn run(
                 );
             }
             println!("{} of {total} shown", rows.len());
+            if total == 0 && filter.short_phone() {
+                println!("a phone is found from its first three digits on: +770…, 8 70…, 701 1…");
+            }
             Ok(())
         }
         SubscribersCommand::Show {

@@ -193,6 +193,19 @@ pub struct FilterBinds {
 }
 
 impl SubscriberFilter {
+    /// Whether the search is the start of a phone too short to be looked up (`+7`, `8 7`):
+    /// addresses are matched from their first three digits on, so it can find no one by
+    /// phone, and whoever searched is told so.
+    pub fn short_phone(&self) -> bool {
+        let text = self.search.as_deref().map(str::trim).unwrap_or_default();
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        (1..3).contains(&digits)
+            && digits < text.len()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-'))
+    }
+
     /// The binds for this filter.
     pub fn binds(&self) -> FilterBinds {
         let mut out = FilterBinds {
@@ -1193,4 +1206,38 @@ pub async fn update_profile(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubscriberFilter;
+
+    /// The start of a phone too short to look up is told apart from an id, a name and a
+    /// phone long enough.
+    #[test]
+    fn a_phone_too_short_to_look_up() {
+        let short = |s: &str| {
+            SubscriberFilter {
+                search: Some(s.into()),
+                list: None,
+            }
+            .short_phone()
+        };
+        for s in ["+7", " +7 ", "8 7", "+7 (7", "(70"] {
+            assert!(short(s), "{s}");
+        }
+        for s in [
+            "",
+            "7",
+            "12",
+            "+770",
+            "8 701",
+            "Айгерим",
+            "Aida 5",
+            "+",
+            "+7 Aida",
+        ] {
+            assert!(!short(s), "{s}");
+        }
+    }
 }

@@ -13,6 +13,15 @@ use crate::tui::worker::Detail;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
 
+/// Whether the search is the start of a phone too short to be looked up (`+7`).
+fn short_phone(app: &App) -> bool {
+    crate::store::subscribers::SubscriberFilter {
+        search: app.search.clone(),
+        list: None,
+    }
+    .short_phone()
+}
+
 /// The list.
 pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     let t = &app.theme;
@@ -57,7 +66,10 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         widths,
         rows,
         selected,
-        empty: if app.search.is_some() {
+        empty: if short_phone(app) {
+            "Nobody matches the search: a phone is found from its first three digits on (+770…, \
+             8 70…). Esc clears it."
+        } else if app.search.is_some() {
             "Nobody matches the search. Esc clears it."
         } else if app.selected_list().is_some() {
             "Nobody in this list yet. Press i to import a CSV file into it, N to enter someone by \
