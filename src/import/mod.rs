@@ -701,6 +701,14 @@ fn duplicate_of(seen: &mut HashMap<u64, u32>, row: &StagedRow) -> Option<u32> {
     None
 }
 
+/// The marketing or the service one of a pair, by a column's scope.
+fn by_scope<'a, T>(scope: ConsentScope, marketing: &'a mut T, service: &'a mut T) -> &'a mut T {
+    match scope {
+        ConsentScope::Marketing => marketing,
+        ConsentScope::Service => service,
+    }
+}
+
 fn identity_hash(channel: u8, address: &str) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     channel.hash(&mut h);
@@ -761,15 +769,6 @@ impl RowContext<'_> {
         // The same for service consent, which only a file's per-channel columns give.
         let mut service_on: [Option<(ConsentValue, String)>; 3] = Default::default();
         let mut service_given: [ConsentGiven; 3] = Default::default();
-        // The marketing or the service one of a pair, by a column's scope.
-        macro_rules! scoped {
-            ($marketing:ident, $service:ident, $scope:expr) => {
-                match $scope {
-                    ConsentScope::Marketing => &mut $marketing,
-                    ConsentScope::Service => &mut $service,
-                }
-            };
-        }
         let date = |v: &str| {
             given_at(v, self.now).map_err(|e| format!("bad consent date ({})", e.explain(v)))
         };
@@ -804,23 +803,25 @@ impl RowContext<'_> {
                         .map(|c| (c, v.to_string()));
                 }
                 Column::ConsentOn(scope, channel) => {
-                    scoped!(consent_on, service_on, scope)[channel.index()] = parse_value(v)
-                        .map_err(|e| format!("bad consent value ({e})"))?
-                        .map(|c| (c, v.to_string()));
+                    by_scope(*scope, &mut consent_on, &mut service_on)[channel.index()] =
+                        parse_value(v)
+                            .map_err(|e| format!("bad consent value ({e})"))?
+                            .map(|c| (c, v.to_string()));
                 }
                 Column::ExportedId => {}
                 Column::ConsentSource => source_column = Some(v.to_string()),
                 Column::ConsentProof => proof_column = Some(v.to_string()),
                 Column::ConsentAt => row.consent_at = date(v)?,
                 Column::ConsentAtOn(scope, channel) => {
-                    scoped!(given_on, service_given, scope)[channel.index()].at = Some(date(v)?)
+                    by_scope(*scope, &mut given_on, &mut service_given)[channel.index()].at =
+                        Some(date(v)?)
                 }
                 Column::ConsentSourceOn(scope, channel) => {
-                    scoped!(given_on, service_given, scope)[channel.index()].source =
+                    by_scope(*scope, &mut given_on, &mut service_given)[channel.index()].source =
                         Some(v.to_string())
                 }
                 Column::ConsentProofOn(scope, channel) => {
-                    scoped!(given_on, service_given, scope)[channel.index()].proof =
+                    by_scope(*scope, &mut given_on, &mut service_given)[channel.index()].proof =
                         Some(v.to_string())
                 }
                 Column::Attribute(name) => {

@@ -192,18 +192,24 @@ pub struct FilterBinds {
     pub list: Option<i64>,
 }
 
+/// Whether a search text is the start of a phone too short to be looked up
+/// ([`SubscriberFilter::short_phone`]).
+pub fn short_phone(text: &str) -> bool {
+    let text = text.trim();
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (1..3).contains(&digits)
+        && digits < text.len()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-'))
+}
+
 impl SubscriberFilter {
     /// Whether the search is the start of a phone too short to be looked up (`+7`, `8 7`):
     /// addresses are matched from their first three digits on, so it can find no one by
     /// phone, and whoever searched is told so.
     pub fn short_phone(&self) -> bool {
-        let text = self.search.as_deref().map(str::trim).unwrap_or_default();
-        let digits = text.chars().filter(char::is_ascii_digit).count();
-        (1..3).contains(&digits)
-            && digits < text.len()
-            && text
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-'))
+        short_phone(self.search.as_deref().unwrap_or_default())
     }
 
     /// The binds for this filter.
@@ -684,59 +690,78 @@ struct WithService {
 impl ExportRow {
     /// The current consent on a channel for a scope: status, when it was given, source, proof.
     pub fn consent(&self, scope: ConsentScope, channel: Channel) -> ExportedConsent<'_> {
-        static NONE: ServiceExport = ServiceExport {
-            service_whatsapp: None,
-            service_whatsapp_at: None,
-            service_whatsapp_source: None,
-            service_whatsapp_proof: None,
-            service_telegram: None,
-            service_telegram_at: None,
-            service_telegram_source: None,
-            service_telegram_proof: None,
-            service_instagram: None,
-            service_instagram_at: None,
-            service_instagram_source: None,
-            service_instagram_proof: None,
-        };
-        let service = self.service.as_deref().unwrap_or(&NONE);
-        let (status, at, source, proof) = match (scope, channel) {
-            (ConsentScope::Service, Channel::WhatsApp) => (
-                &service.service_whatsapp,
-                service.service_whatsapp_at,
-                &service.service_whatsapp_source,
-                &service.service_whatsapp_proof,
-            ),
-            (ConsentScope::Service, Channel::Telegram) => (
-                &service.service_telegram,
-                service.service_telegram_at,
-                &service.service_telegram_source,
-                &service.service_telegram_proof,
-            ),
-            (ConsentScope::Service, Channel::Instagram) => (
-                &service.service_instagram,
-                service.service_instagram_at,
-                &service.service_instagram_source,
-                &service.service_instagram_proof,
-            ),
-            (ConsentScope::Marketing, Channel::WhatsApp) => (
+        if scope == ConsentScope::Service {
+            return self
+                .service
+                .as_deref()
+                .map(|s| s.consent(channel))
+                .unwrap_or_default();
+        }
+        match channel {
+            Channel::WhatsApp => ExportedConsent::of(
                 &self.consent_whatsapp,
                 self.consent_whatsapp_at,
                 &self.consent_whatsapp_source,
                 &self.consent_whatsapp_proof,
             ),
-            (ConsentScope::Marketing, Channel::Telegram) => (
+            Channel::Telegram => ExportedConsent::of(
                 &self.consent_telegram,
                 self.consent_telegram_at,
                 &self.consent_telegram_source,
                 &self.consent_telegram_proof,
             ),
-            (ConsentScope::Marketing, Channel::Instagram) => (
+            Channel::Instagram => ExportedConsent::of(
                 &self.consent_instagram,
                 self.consent_instagram_at,
                 &self.consent_instagram_source,
                 &self.consent_instagram_proof,
             ),
-        };
+        }
+    }
+}
+
+impl ServiceExport {
+    /// The current service consent on a channel.
+    fn consent(&self, channel: Channel) -> ExportedConsent<'_> {
+        match channel {
+            Channel::WhatsApp => ExportedConsent::of(
+                &self.service_whatsapp,
+                self.service_whatsapp_at,
+                &self.service_whatsapp_source,
+                &self.service_whatsapp_proof,
+            ),
+            Channel::Telegram => ExportedConsent::of(
+                &self.service_telegram,
+                self.service_telegram_at,
+                &self.service_telegram_source,
+                &self.service_telegram_proof,
+            ),
+            Channel::Instagram => ExportedConsent::of(
+                &self.service_instagram,
+                self.service_instagram_at,
+                &self.service_instagram_source,
+                &self.service_instagram_proof,
+            ),
+        }
+    }
+}
+
+/// The current consent on one channel for one scope, as exported (all `None`: none).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExportedConsent<'a> {
+    pub status: Option<&'a str>,
+    pub at: Option<DateTime<Utc>>,
+    pub source: Option<&'a str>,
+    pub proof: Option<&'a str>,
+}
+
+impl<'a> ExportedConsent<'a> {
+    fn of(
+        status: &'a Option<String>,
+        at: Option<DateTime<Utc>>,
+        source: &'a Option<String>,
+        proof: &'a Option<String>,
+    ) -> ExportedConsent<'a> {
         ExportedConsent {
             status: status.as_deref(),
             at,
@@ -744,15 +769,6 @@ impl ExportRow {
             proof: proof.as_deref(),
         }
     }
-}
-
-/// The current consent on one channel for one scope, as exported.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ExportedConsent<'a> {
-    pub status: Option<&'a str>,
-    pub at: Option<DateTime<Utc>>,
-    pub source: Option<&'a str>,
-    pub proof: Option<&'a str>,
 }
 
 /// Joins the latest consent event on a channel for a scope as `$alias`.

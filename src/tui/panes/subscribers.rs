@@ -13,15 +13,6 @@ use crate::tui::worker::Detail;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
 
-/// Whether the search is the start of a phone too short to be looked up (`+7`).
-fn short_phone(app: &App) -> bool {
-    crate::store::subscribers::SubscriberFilter {
-        search: app.search.clone(),
-        list: None,
-    }
-    .short_phone()
-}
-
 /// The list.
 pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
     let t = &app.theme;
@@ -66,7 +57,8 @@ pub fn list(app: &App, height: usize, wide: bool) -> ListView<'static> {
         widths,
         rows,
         selected,
-        empty: if short_phone(app) {
+        empty: if crate::store::subscribers::short_phone(app.search.as_deref().unwrap_or_default())
+        {
             "Nobody matches the search: a phone is found from its first three digits on (+770…, \
              8 70…). Esc clears it."
         } else if app.search.is_some() {
