@@ -147,7 +147,7 @@ async fn bad_rows_are_rejected_with_line_and_reason() {
         +77011234567;Ok;yes;\n\
         12345;Bad phone;yes;\n\
         +77021234567;Too few\n\
-        +77031234567;Too;many;;fields\n\
+        +77051112233;Too;many;;fields\n\
         8 701 123 45 67;Dup of line 2;yes;\n\
         ;No identity;yes;\n\
         +77071234567;Bad consent;maybe;\n\
@@ -844,6 +844,219 @@ service_consent_telegram;service_consent_telegram_source
     assert!(moved.iter().all(|e| kept.contains(e)), "{moved:?} {kept:?}");
 }
 
+/// A channel can have several address columns (a CRM's mobile and work phones; the export's
+/// `phone_2`): each adds an address to the row's subscriber, who is found by any of them, and
+/// the export writes them all, so that they move to another workspace.
+#[tokio::test]
+async fn several_addresses_on_a_channel_are_read_and_exported() {
+    use cleverplatform::import::export::{Format, subscribers};
+    let ws = workspace().await;
+    let addresses = |d: cleverplatform::store::subscribers::SubscriberDetail| {
+        d.identities
+            .into_iter()
+            .map(|i| format!("{} {}", i.channel.as_str(), i.address))
+            .collect::<Vec<_>>()
+    };
+    let crm = ws.file(
+        "crm.csv",
+        "ФИО;Мобильный телефон;Рабочий телефон;telegram_chat_id;Согласие
+Айгерим;+77011234567;8 702 123 45 67;111;да
+Бек;+77051234567;+7 705 123 45 67;;
+Дана;+77071234567;+77011234567;;
+Ерлан;;+77081234567;;
+Жанар;+77019876543;12345;;
+"
+        .as_bytes(),
+    );
+    let s = ws.import(&crm, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (3, 2), "{s:?}");
+    assert_eq!(
+        s.first_rejected
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (4, "duplicate within file (first at line 2)"),
+            (
+                6,
+                "invalid phone (`12345` is not a valid number for its country)"
+            ),
+        ],
+        "{s:?}"
+    );
+    assert_eq!(
+        addresses(ws.detail(1).await),
+        [
+            "telegram 111",
+            "whatsapp +77011234567",
+            "whatsapp +77021234567"
+        ]
+    );
+    assert_eq!(addresses(ws.detail(2).await), ["whatsapp +77051234567"]);
+    assert_eq!(addresses(ws.detail(4).await), ["whatsapp +77081234567"]);
+    assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "Айгерим's consent");
+
+    let mut tx = ws.store.begin().await.unwrap();
+    cleverplatform::store::subscribers::suppress(
+        &mut tx,
+        Channel::WhatsApp,
+        "+77009999999",
+        "STOP",
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let more = ws.file(
+        "more.csv",
+        b"phone,phone_2,name
++77021234567,+77761234567,Aigerim K
++77771234567,+77051234567,
++77081234567,+77751234567,
++77001234567,+77471234567,New
++77011111111,+77009999999,Stopped
+",
+    );
+    let s = ws.import(&more, &opts("L")).await.unwrap();
+    assert_eq!(
+        (s.imported, s.updated, s.unchanged, s.rejected),
+        (1, 3, 0, 1),
+        "{s:?}"
+    );
+    assert_eq!(s.first_rejected[0].line, 6, "{s:?}");
+    assert_eq!(s.first_rejected[0].reason, "suppressed");
+    let aigerim = ws.detail(1).await;
+    assert_eq!(aigerim.row.name, "Aigerim K");
+    assert_eq!(
+        addresses(aigerim),
+        [
+            "telegram 111",
+            "whatsapp +77011234567",
+            "whatsapp +77021234567",
+            "whatsapp +77761234567"
+        ]
+    );
+    assert_eq!(
+        addresses(ws.detail(2).await),
+        ["whatsapp +77051234567", "whatsapp +77771234567"],
+        "found by the second phone"
+    );
+    assert_eq!(
+        addresses(ws.detail(8).await),
+        ["whatsapp +77001234567", "whatsapp +77471234567"]
+    );
+    assert_eq!(
+        addresses(ws.detail(4).await),
+        ["whatsapp +77081234567", "whatsapp +77751234567"],
+        "a new second phone alone updates"
+    );
+    assert_eq!(ws.count().await, 4);
+    let again = ws.import(&more, &opts("L")).await.unwrap();
+    assert_eq!(
+        (
+            again.imported,
+            again.updated,
+            again.unchanged,
+            again.rejected
+        ),
+        (0, 0, 4, 1),
+        "{again:?}"
+    );
+    // Addresses of two subscribers on one row, first and further or both further.
+    let conflict = ws.file(
+        "conflict.csv",
+        b"phone,phone_2,phone_3\n+77011234567,+77081234567,\n+77009998877,+77051234567,+77021234567\n",
+    );
+    let s = ws.import(&conflict, &opts("L")).await.unwrap();
+    assert_eq!(
+        s.rejected_by_reason
+            .get("identities belong to different subscribers"),
+        Some(&2),
+        "{s:?}"
+    );
+    assert_eq!(ws.count().await, 4);
+
+    // The export writes a column for each further phone anyone has, and another workspace
+    // reads them back as they were.
+    let export = |store: Store, format: Format| async move {
+        let mut out = Vec::new();
+        subscribers(&store, None, format, &mut out).await.unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let a = export(ws.store.clone(), Format::Csv).await;
+    let mut lines = a.lines();
+    assert!(
+        lines.next().unwrap().starts_with(
+            "subscriber_id,name,phone,phone_2,phone_3,telegram_chat_id,instagram_id,locale,"
+        ),
+        "{a}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("1,Aigerim K,+77011234567,+77021234567,+77761234567,111,,,"),
+        "{a}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("2,Бек,+77051234567,+77771234567,,,,,,"),
+        "{a}"
+    );
+    let other = workspace().await;
+    let moved = other.file("a.csv", a.as_bytes());
+    let s = other.import(&moved, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (4, 0), "{s:?}");
+    // Numbered by the file's lines there: all but the ids is the same.
+    let without_ids = |csv: &str| {
+        csv.lines()
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        without_ids(&export(other.store.clone(), Format::Csv).await),
+        without_ids(&a)
+    );
+    let jsonl = export(ws.store.clone(), Format::Jsonl).await;
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["more_identities"],
+        serde_json::json!({"whatsapp": ["+77021234567", "+77761234567"], "telegram": [], "instagram": []}),
+        "{first}"
+    );
+    assert_eq!(first["identities"]["whatsapp"], "+77011234567", "{first}");
+    // Several phones in one cell, as a CRM writes them: each is read; a bad one rejects the
+    // row, as in a column of its own.
+    let cells = workspace().await;
+    let f = cells.file(
+        "cells.csv",
+        "Телефон;Имя\n\"+77011234567, 8 702 123 45 67\n+77051112233\";Cell\n+77061112233,x;Bad\n"
+            .as_bytes(),
+    );
+    let s = cells.import(&f, &opts("L")).await.unwrap();
+    assert_eq!((s.imported, s.rejected), (1, 1), "{s:?}");
+    assert!(s.first_rejected[0].reason.contains("`x`"), "{s:?}");
+    assert_eq!(
+        addresses(cells.detail(1).await),
+        [
+            "whatsapp +77011234567",
+            "whatsapp +77021234567",
+            "whatsapp +77051112233"
+        ]
+    );
+    // With one address a channel, the export is as it was: no numbered columns.
+    let single = workspace().await;
+    let one = single.file("one.csv", b"phone,telegram_chat_id\n+77011234567,5\n");
+    single.import(&one, &opts("L")).await.unwrap();
+    let head = export(single.store.clone(), Format::Csv).await;
+    assert!(
+        head.starts_with("subscriber_id,name,phone,telegram_chat_id,instagram_id,locale,"),
+        "{head}"
+    );
+}
+
 /// A `no` in a file is a refusal even for someone with nothing on record: it is recorded
 /// (once), so a consent later declared for a whole file does not override it.
 #[tokio::test]
@@ -904,13 +1117,13 @@ async fn files_that_must_change_nothing() {
         ),
         (
             "cut.csv",
-            b"phone,name\n+77021234567,B\n+77031234567,\"Cut off".to_vec(),
+            b"phone,name\n+77021234567,B\n+77051112233,\"Cut off".to_vec(),
             "cut off",
         ),
         ("header.csv", b"phone,name\r\n".to_vec(), "no rows"),
         (
             "cut2.csv",
-            b"phone,name,city\n+77021234567,B,X\n+77031234567,C".to_vec(),
+            b"phone,name,city\n+77021234567,B,X\n+77051112233,C".to_vec(),
             "cut off",
         ),
     ];
@@ -1223,12 +1436,15 @@ async fn the_demo_sample_file_reports_editor_line_numbers() {
 async fn duplicates_far_apart_are_caught_across_chunks() {
     use cleverplatform::import::CHUNK;
     let ws = workspace().await;
-    let mut text = String::from("phone,telegram_chat_id,name\n");
+    let mut text = String::from("phone,telegram_chat_id,name,phone_2\n");
     for i in 0..(CHUNK as u32 + 100) {
-        text.push_str(&format!("+7701{i:07},,N{i}\n"));
+        text.push_str(&format!("+7701{i:07},,N{i},\n"));
     }
-    // Same phone as line 2, far later; and a new chat id for the subscriber of line 3.
-    text.push_str("8 701 000 00 00,,Again\n+77010000001,555,Again too\n");
+    // Same phone as line 2, far later; a new chat id for the subscriber of line 3; a new
+    // phone with line 4's as its second.
+    text.push_str(
+        "8 701 000 00 00,,Again,\n+77010000001,555,Again too,\n+77470000000,,And,+77010000002\n",
+    );
     let big = ws.file("big.csv", text.as_bytes());
     // Made by this import (first) and known before it (again): the same two duplicates.
     for (pass, rej) in ["first.csv", "again.csv"].iter().enumerate() {
@@ -1236,8 +1452,8 @@ async fn duplicates_far_apart_are_caught_across_chunks() {
         let mut o = opts("L");
         o.rejects = Some(rej.clone());
         let s = ws.import(&big, &o).await.unwrap();
-        assert_eq!(s.rejected, 2, "{:?}", s.rejected_by_reason);
-        assert_eq!(s.rejected_by_reason.get("duplicate within file"), Some(&2));
+        assert_eq!(s.rejected, 3, "{:?}", s.rejected_by_reason);
+        assert_eq!(s.rejected_by_reason.get("duplicate within file"), Some(&3));
         let made = if pass == 0 { CHUNK as u64 + 100 } else { 0 };
         assert_eq!(s.imported, made);
         let text = std::fs::read_to_string(rej).unwrap();
@@ -1248,6 +1464,9 @@ async fn duplicates_far_apart_are_caught_across_chunks() {
             )) && text.contains(&format!(
                 "\n{},duplicate within file (first at line 3)",
                 CHUNK + 103
+            )) && text.contains(&format!(
+                "\n{},duplicate within file (first at line 4)",
+                CHUNK + 104
             )),
             "{text}"
         );

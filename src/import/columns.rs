@@ -49,6 +49,16 @@ const ALIASES: &[(&[&str], Column)] = &[
             "номер_телефона",
             "мобильный",
             "моб_телефон",
+            "мобильный_телефон",
+            "рабочий_телефон",
+            "домашний_телефон",
+            "другой_телефон",
+            "mobile_phone",
+            "cell",
+            "cell_phone",
+            "work_phone",
+            "home_phone",
+            "other_phone",
             "телефон_нөмірі",
             "нөмір",
         ],
@@ -165,7 +175,30 @@ pub fn normalize_header(h: &str) -> String {
 
 /// The column a normalised header names, if it is one of the import's own.
 fn lookup(norm: &str) -> Option<Column> {
-    marketing(norm).or_else(|| service(norm))
+    marketing(norm)
+        .or_else(|| service(norm))
+        .or_else(|| numbered(norm))
+}
+
+/// Whether a column holds a subscriber's address on a channel. Several may: each adds an
+/// address (a CRM's mobile and work phones, `subscribers export`'s `phone_2`).
+pub fn is_address(column: &Column) -> bool {
+    matches!(
+        column,
+        Column::Phone | Column::TelegramChatId | Column::InstagramId
+    )
+}
+
+/// An address column numbered after its name, as `subscribers export` writes a second
+/// address on a channel (`phone_2`, `telegram_chat_id_2`) and spreadsheets name them
+/// (`Телефон 2`, `phone2`).
+fn numbered(norm: &str) -> Option<Column> {
+    let name = norm.trim_end_matches(|c: char| c.is_ascii_digit());
+    if name.len() == norm.len() {
+        return None;
+    }
+    let name = name.strip_suffix('_').unwrap_or(name);
+    marketing(name).filter(is_address)
 }
 
 /// The column a normalised header names, with the per-channel consent columns for
@@ -238,8 +271,8 @@ pub fn is_known(header: &str) -> bool {
     lookup(&normalize_header(header)).is_some()
 }
 
-/// Maps every header to a column. Fails when two headers mean the same thing or when no
-/// column can identify a subscriber.
+/// Maps every header to a column. Fails when two headers mean the same thing (but address
+/// columns, which may repeat) or when no column can identify a subscriber.
 pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
     let mut out = Vec::with_capacity(headers.len());
     for h in headers {
@@ -247,7 +280,7 @@ pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
         let col = lookup(&norm).unwrap_or_else(|| {
             Column::Attribute(h.trim_start_matches('\u{feff}').trim().to_string())
         });
-        if !matches!(col, Column::Attribute(_)) && out.contains(&col) {
+        if !matches!(col, Column::Attribute(_)) && !is_address(&col) && out.contains(&col) {
             return Err(format!(
                 "two columns mean the same thing: `{}` repeats {:?}",
                 h.trim(),
@@ -262,12 +295,7 @@ pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
         }
         out.push(col);
     }
-    if !out.iter().any(|c| {
-        matches!(
-            c,
-            Column::Phone | Column::TelegramChatId | Column::InstagramId
-        )
-    }) {
+    if !out.iter().any(is_address) {
         return Err(format!(
             "no column identifies a subscriber: the header needs phone, telegram_chat_id or \
              instagram_id (or телефон, телеграм, инстаграм). The header read was: {}",
@@ -386,9 +414,43 @@ mod tests {
                 .contains("no column identifies")
         );
         assert!(
-            map(&s(&["phone", "телефон"]))
+            map(&s(&["name", "phone", "Имя"]))
                 .unwrap_err()
                 .contains("same thing")
         );
+    }
+
+    /// A channel can have several address columns: each adds an address.
+    #[test]
+    fn several_addresses_on_a_channel() {
+        let cols = map(&s(&[
+            "Мобильный телефон",
+            "Рабочий телефон",
+            "phone_2",
+            "Телефон 3",
+            "telegram_chat_id_2",
+            "tg",
+            "instagram2",
+            "consent_whatsapp_2",
+            "name_2",
+            "2",
+        ]))
+        .unwrap();
+        assert_eq!(
+            cols,
+            vec![
+                Column::Phone,
+                Column::Phone,
+                Column::Phone,
+                Column::Phone,
+                Column::TelegramChatId,
+                Column::TelegramChatId,
+                Column::InstagramId,
+                Column::Attribute("consent_whatsapp_2".into()),
+                Column::Attribute("name_2".into()),
+                Column::Attribute("2".into()),
+            ]
+        );
+        assert!(is_known("phone_2") && !is_known("phone_"));
     }
 }

@@ -1,8 +1,8 @@
 //! Writing subscribers out as CSV (or JSON lines): the import's counterpart. What it writes,
-//! `import` reads back as it was (the same column names, each channel's consent with when,
-//! from where and with what proof it was given, marketing and, where anyone exported has
-//! one, service), so a list moves to another workspace with its proof of consent. Used by
-//! `clever subscribers export` and the console.
+//! `import` reads back as it was (the same column names, every address, each channel's
+//! consent with when, from where and with what proof it was given, marketing and, where
+//! anyone exported has one, service), so a list moves to another workspace with its proof
+//! of consent. Used by `clever subscribers export` and the console.
 
 use crate::domain::{Channel, ConsentScope, ListId};
 use crate::store::Store;
@@ -54,6 +54,16 @@ fn given(r: &ExportRow, scope: ConsentScope) -> serde_json::Map<String, serde_js
         .collect()
 }
 
+/// The column a channel's first address is written in (a further one's is numbered after
+/// it: `phone_2`), as `import` reads it.
+fn address_column(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WhatsApp => "phone",
+        Channel::Telegram => "telegram_chat_id",
+        Channel::Instagram => "instagram_id",
+    }
+}
+
 /// Streams subscribers as CSV or JSON lines; returns how many.
 pub async fn subscribers(
     store: &Store,
@@ -74,7 +84,10 @@ pub async fn subscribers(
     } else {
         &[(ConsentScope::Marketing, "")]
     };
-    let mut rows = store.export_rows(list, service);
+    // Columns for a second address on a channel (`phone_2`, …) only when someone exported
+    // has one, as many as anyone has.
+    let most = store.most_addresses(list).await?;
+    let mut rows = store.export_rows(list, service, most.iter().any(|&n| n > 1));
     let mut n = 0u64;
     match format {
         Format::Csv | Format::Excel => {
@@ -82,18 +95,13 @@ pub async fn subscribers(
             // The header reads back with `subscribers import`: the id is `subscriber_id`, which
             // the import reads past, and an attribute named like one of the import's own
             // columns is written as `attribute NAME`, so that it stays an attribute.
-            let mut head: Vec<String> = [
-                "subscriber_id",
-                "name",
-                "phone",
-                "telegram_chat_id",
-                "instagram_id",
-                "locale",
-                "timezone",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            let mut head: Vec<String> = vec!["subscriber_id".into(), "name".into()];
+            for channel in Channel::ALL {
+                let name = address_column(channel);
+                head.push(name.into());
+                head.extend((2..=most[channel.index()]).map(|n| format!("{name}_{n}")));
+            }
+            head.extend(["locale".into(), "timezone".into()]);
             // Each channel's consent with when, from where and with what proof it was given,
             // so that it moves to another workspace with its proof.
             for (_, prefix) in scopes {
@@ -132,15 +140,19 @@ pub async fn subscribers(
                         ]
                     })
                     .collect();
-                let mut rec = vec![
-                    r.id.to_string(),
-                    r.name,
-                    r.phone.unwrap_or_default(),
-                    r.telegram_chat_id.unwrap_or_default(),
-                    r.instagram_id.unwrap_or_default(),
+                let mut rec = vec![r.id.to_string(), r.name.clone()];
+                for channel in Channel::ALL {
+                    rec.push(r.address(channel).unwrap_or_default().to_string());
+                    let mut more = r.more.iter().filter(|(c, _)| *c == channel);
+                    rec.extend(
+                        (2..=most[channel.index()])
+                            .map(|_| more.next().map(|(_, a)| a.clone()).unwrap_or_default()),
+                    );
+                }
+                rec.extend([
                     r.locale.unwrap_or_default(),
                     r.time_zone.unwrap_or_default(),
-                ];
+                ]);
                 rec.extend(consents);
                 for k in &keys {
                     rec.push(match attrs.get(k) {
@@ -163,6 +175,13 @@ pub async fn subscribers(
                 let doc = serde_json::json!({
                     "id": r.id, "name": r.name, "locale": r.locale, "time_zone": r.time_zone,
                     "identities": { "whatsapp": r.phone, "telegram": r.telegram_chat_id, "instagram": r.instagram_id },
+                    "more_identities": Channel::ALL.iter().map(|&channel| {
+                        let more: Vec<&str> = r.more.iter()
+                            .filter(|(c, _)| *c == channel)
+                            .map(|(_, a)| a.as_str())
+                            .collect();
+                        (channel.as_str().to_string(), serde_json::json!(more))
+                    }).collect::<serde_json::Map<_, _>>(),
                     "marketing_consent": { "whatsapp": r.consent_whatsapp, "telegram": r.consent_telegram, "instagram": r.consent_instagram },
                     "marketing_consent_given": given(&r, ConsentScope::Marketing),
                     "service_consent": Channel::ALL.iter().map(|&channel| {

@@ -684,14 +684,7 @@ impl Chunk {
 
 /// Marks the row's identities as seen; returns the line that had one of them first.
 fn duplicate_of(seen: &mut HashMap<u64, u32>, row: &StagedRow) -> Option<u32> {
-    let keys: Vec<u64> = [
-        (0u8, &row.whatsapp),
-        (1, &row.telegram),
-        (2, &row.instagram),
-    ]
-    .into_iter()
-    .filter_map(|(c, a)| a.as_ref().map(|a| identity_hash(c, a)))
-    .collect();
+    let keys: Vec<u64> = row.addresses().map(|(c, a)| identity_hash(c, a)).collect();
     if let Some(first) = keys.iter().find_map(|k| seen.get(k)) {
         return Some(*first);
     }
@@ -709,7 +702,7 @@ fn by_scope<'a, T>(scope: ConsentScope, marketing: &'a mut T, service: &'a mut T
     }
 }
 
-fn identity_hash(channel: u8, address: &str) -> u64 {
+fn identity_hash(channel: Channel, address: &str) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     channel.hash(&mut h);
     address.hash(&mut h);
@@ -751,6 +744,7 @@ impl RowContext<'_> {
             whatsapp: None,
             telegram: None,
             instagram: None,
+            more: Vec::new(),
             consent: None,
             consent_on: [None; 3],
             consent_source: String::new(),
@@ -781,14 +775,22 @@ impl RowContext<'_> {
                 continue;
             }
             match col {
-                Column::Phone => {
-                    row.whatsapp = Some(Channel::WhatsApp.normalize_address(v, self.opts.region)?)
-                }
-                Column::TelegramChatId => {
-                    row.telegram = Some(Channel::Telegram.normalize_address(v, self.opts.region)?)
-                }
-                Column::InstagramId => {
-                    row.instagram = Some(Channel::Instagram.normalize_address(v, self.opts.region)?)
+                Column::Phone | Column::TelegramChatId | Column::InstagramId => {
+                    let channel = match col {
+                        Column::Phone => Channel::WhatsApp,
+                        Column::TelegramChatId => Channel::Telegram,
+                        _ => Channel::Instagram,
+                    };
+                    // A CRM puts a contact's phones in one cell, one per line or after a
+                    // comma or semicolon (no phone or id is written with them).
+                    for part in v.split([',', ';', '\n']).map(str::trim) {
+                        if !part.is_empty() {
+                            row.add_address(
+                                channel,
+                                channel.normalize_address(part, self.opts.region)?,
+                            );
+                        }
+                    }
                 }
                 Column::Name => row.name = Some(crate::domain::one_line(v).into_owned()),
                 Column::Locale => row.locale = Some(v.to_lowercase()),

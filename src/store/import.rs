@@ -22,9 +22,13 @@ pub struct StagedRow {
     pub time_zone: Option<String>,
     /// JSON object of the extra columns that had a value.
     pub attributes: Option<String>,
+    /// The row's first address on each channel.
     pub whatsapp: Option<String>,
     pub telegram: Option<String>,
     pub instagram: Option<String>,
+    /// Its further addresses (a CRM's second phone, `subscribers export`'s `phone_2`), in
+    /// the file's order, none repeated; empty for most rows.
+    pub more: Vec<(Channel, String)>,
     /// Consent on every channel the row has an address on.
     pub consent: Option<ConsentStatus>,
     /// Consent on one channel, in [`crate::domain::Channel::ALL`]'s order; it wins over
@@ -45,6 +49,42 @@ pub struct StagedRow {
     /// Service consent the row gives, per channel (only a file's per-channel columns give
     /// it, as `subscribers export` writes them); empty for most rows.
     pub service: Vec<ServiceConsent>,
+}
+
+impl StagedRow {
+    /// The row's address on a channel if it is its first there, else one more (kept once).
+    pub fn add_address(&mut self, channel: Channel, address: String) {
+        let first = match channel {
+            Channel::WhatsApp => &mut self.whatsapp,
+            Channel::Telegram => &mut self.telegram,
+            Channel::Instagram => &mut self.instagram,
+        };
+        match first {
+            None => *first = Some(address),
+            Some(a) if *a == address => {}
+            Some(_) => {
+                if !self
+                    .more
+                    .iter()
+                    .any(|(c, a)| *c == channel && *a == address)
+                {
+                    self.more.push((channel, address));
+                }
+            }
+        }
+    }
+
+    /// Every address of the row, the first on each channel first.
+    pub fn addresses(&self) -> impl Iterator<Item = (Channel, &str)> {
+        [
+            (Channel::WhatsApp, &self.whatsapp),
+            (Channel::Telegram, &self.telegram),
+            (Channel::Instagram, &self.instagram),
+        ]
+        .into_iter()
+        .filter_map(|(c, a)| Some((c, a.as_deref()?)))
+        .chain(self.more.iter().map(|(c, a)| (*c, a.as_str())))
+    }
 }
 
 /// A service consent one row gives on one channel, with when, from where and with what
@@ -136,12 +176,14 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             line INTEGER PRIMARY KEY, name TEXT, locale TEXT, time_zone TEXT, attributes TEXT,
             wa TEXT, tg TEXT, ig TEXT, consent TEXT, consent_wa TEXT, consent_tg TEXT,
             consent_ig TEXT, consent_source TEXT, consent_proof TEXT,
-            consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER,
+            consent_at TEXT, sub_wa INTEGER, sub_tg INTEGER, sub_ig INTEGER, sub_more INTEGER,
             subscriber_id INTEGER GENERATED ALWAYS AS
-                (coalesce(sub_wa, sub_tg, sub_ig, {before_line_2} + max(line, 2))) VIRTUAL,
-            is_new INTEGER GENERATED ALWAYS AS (coalesce(sub_wa, sub_tg, sub_ig) IS NULL) VIRTUAL,
-            made_at INTEGER GENERATED ALWAYS AS (CASE WHEN coalesce(sub_wa, sub_tg, sub_ig) > {highest}
-                THEN coalesce(sub_wa, sub_tg, sub_ig) - {before_line_2} END) VIRTUAL,
+                (coalesce(sub_wa, sub_tg, sub_ig, sub_more, {before_line_2} + max(line, 2))) VIRTUAL,
+            is_new INTEGER GENERATED ALWAYS AS
+                (coalesce(sub_wa, sub_tg, sub_ig, sub_more) IS NULL) VIRTUAL,
+            made_at INTEGER GENERATED ALWAYS AS
+                (CASE WHEN coalesce(sub_wa, sub_tg, sub_ig, sub_more) > {highest}
+                 THEN coalesce(sub_wa, sub_tg, sub_ig, sub_more) - {before_line_2} END) VIRTUAL,
             changed INTEGER NOT NULL DEFAULT 0, reject TEXT,
             st_wa TEXT, at_wa TEXT, st_tg TEXT, at_tg TEXT, st_ig TEXT, at_ig TEXT,
             outdated INTEGER NOT NULL DEFAULT 0, declared INTEGER NOT NULL DEFAULT 0,
@@ -161,6 +203,14 @@ pub async fn prepare(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     )
     .execute(&mut *conn)
     .await?;
+    // A chunk's further addresses (past the first on a channel; few files have any), with
+    // the subscriber each belongs to (`sub`), read per chunk.
+    sqlx::query(
+        "CREATE TEMP TABLE import_more (line INTEGER NOT NULL, channel TEXT NOT NULL, \
+         address TEXT NOT NULL, sub INTEGER)",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -169,6 +219,7 @@ async fn drop_staging(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         "DROP TABLE IF EXISTS temp.import_rows",
         "DROP TABLE IF EXISTS temp.import_touched",
         "DROP TABLE IF EXISTS temp.import_service",
+        "DROP TABLE IF EXISTS temp.import_more",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -490,18 +541,32 @@ pub async fn apply_chunk(
     // suppressed (the import holds the one writer, so no one is meanwhile), the checks of
     // known subscribers when no address of the chunk is known (a first import's case).
     let [suppressed, resolve, known_checks @ ..] = steps;
+    let more = rows.iter().any(|(r, _)| !r.more.is_empty());
+    if more {
+        stage_more(conn, &rows).await?;
+    }
     let any_suppressed: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM suppressions)")
         .fetch_one(&mut *conn)
         .await?;
     if any_suppressed {
         sqlx::query(suppressed).execute(&mut *conn).await?;
+        if more {
+            sqlx::query(
+                "UPDATE import_rows SET reject = 'suppressed' WHERE reject IS NULL AND line IN \
+                 (SELECT m.line FROM import_more m JOIN suppressions s \
+                  ON s.channel = m.channel AND s.address = m.address)",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
     }
-    if sqlx::query(resolve)
+    let known = sqlx::query(resolve)
         .execute(&mut *conn)
         .await?
         .rows_affected()
-        > 0
-    {
+        > 0;
+    let more_known = more && resolve_more(conn).await?;
+    if known || more_known {
         for sql in known_checks {
             sqlx::query(sql).execute(&mut *conn).await?;
         }
@@ -591,6 +656,15 @@ pub async fn apply_chunk(
         .bind(list)
         .execute(&mut *conn)
         .await?;
+        if more {
+            // A new address past the first on a channel changes a known subscriber too.
+            sqlx::query(
+                "UPDATE import_rows SET changed = 1 WHERE reject IS NULL AND is_new = 0 \
+                 AND line IN (SELECT line FROM import_more WHERE sub IS NULL)",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
         sqlx::query(
             "UPDATE subscribers SET name = coalesce(r.name, subscribers.name), \
                locale = coalesce(r.locale, subscribers.locale), \
@@ -614,6 +688,20 @@ pub async fn apply_chunk(
         present,
     ) {
         sqlx::query(sql).bind(at).execute(&mut *conn).await?;
+    }
+    if more {
+        // After the first addresses, so that a subscriber's first address on a channel
+        // stays the one `subscribers export` writes first.
+        sqlx::query(
+            "INSERT INTO identities (subscriber_id, channel, address, created_at) \
+             SELECT r.subscriber_id, m.channel, m.address, ?1 FROM import_more m \
+             JOIN import_rows r ON r.line = m.line \
+             WHERE r.reject IS NULL AND m.sub IS NULL ORDER BY m.rowid \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
     }
     // A withdrawal skips the subscriber's queued marketing rows at once, as everywhere else.
     // Only a chunk that withdraws anything, while a marketing campaign can have queued rows,
@@ -716,6 +804,60 @@ pub async fn apply_chunk(
         consent_outdated: outdated as u64,
         withdrawn_kept: kept_withdrawn as u64,
     })
+}
+
+/// Stages a chunk's further addresses (past the first on a channel).
+async fn stage_more(
+    conn: &mut SqliteConnection,
+    rows: &[(&StagedRow, &str)],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM import_more")
+        .execute(&mut *conn)
+        .await?;
+    super::direct::run(conn, |db| {
+        let mut stage =
+            db.prepare("INSERT INTO import_more (line, channel, address) VALUES (?1, ?2, ?3)")?;
+        for (r, _) in rows {
+            for (channel, address) in &r.more {
+                stage.execute(rusqlite::params![r.line, channel.as_str(), address])?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Resolves a chunk's further addresses as its first ones are: a row whose addresses belong
+/// to two subscribers is rejected, and one whose first addresses are all new belongs to the
+/// subscriber a further one names. Says whether any further address is known.
+async fn resolve_more(conn: &mut SqliteConnection) -> Result<bool, StoreError> {
+    let known = sqlx::query(
+        "UPDATE import_more SET sub = (SELECT i.subscriber_id FROM identities i \
+           WHERE i.channel = import_more.channel AND i.address = import_more.address) \
+         WHERE EXISTS (SELECT 1 FROM identities i \
+           WHERE i.channel = import_more.channel AND i.address = import_more.address)",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if known {
+        for sql in [
+            "UPDATE import_rows SET reject = 'identities belong to different subscribers' \
+             WHERE reject IS NULL AND EXISTS (SELECT 1 FROM import_more m \
+               WHERE m.line = import_rows.line AND m.sub IS NOT NULL \
+               AND (m.sub <> coalesce(import_rows.sub_wa, import_rows.sub_tg, \
+                                      import_rows.sub_ig, m.sub) \
+                    OR EXISTS (SELECT 1 FROM import_more n WHERE n.line = m.line \
+                               AND n.sub IS NOT NULL AND n.sub <> m.sub)))",
+            "UPDATE import_rows SET sub_more = (SELECT m.sub FROM import_more m \
+               WHERE m.line = import_rows.line AND m.sub IS NOT NULL LIMIT 1) \
+             WHERE reject IS NULL AND line IN (SELECT line FROM import_more WHERE sub IS NOT NULL)",
+        ] {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+    }
+    Ok(known)
 }
 
 /// Records the service consents of a chunk's rows (once its subscribers are known), by the

@@ -657,6 +657,10 @@ pub struct ExportRow {
     /// Read only for an export that has service consent (`None` reads as none).
     #[sqlx(skip)]
     pub service: Option<Box<ServiceExport>>,
+    /// Addresses past the first on a channel, oldest first; read only for an export where
+    /// someone has one (else empty).
+    #[sqlx(skip)]
+    pub more: Vec<(Channel, String)>,
 }
 
 /// A subscriber's current service consent per channel, as exported: read apart from the rest
@@ -678,16 +682,67 @@ pub struct ServiceExport {
     pub service_instagram_proof: Option<String>,
 }
 
-/// An export's row with its service consent.
+/// An export's row with its service consent, and every address it has where asked for.
 #[derive(sqlx::FromRow)]
 struct WithService {
     #[sqlx(flatten)]
     row: ExportRow,
     #[sqlx(flatten)]
     service: ServiceExport,
+    /// `channel address` pairs, space-separated, oldest first (`all_addresses!`).
+    addresses: Option<String>,
+}
+
+impl WithService {
+    fn into_row(self) -> ExportRow {
+        let WithService {
+            row,
+            service,
+            addresses,
+        } = self;
+        ExportRow {
+            service: Some(Box::new(service)),
+            more: addresses.as_deref().map(more_addresses).unwrap_or_default(),
+            ..row
+        }
+    }
+}
+
+/// A subscriber's every address, as `channel address` pairs oldest first: no address holds a
+/// space (phones are E.164, ids digits).
+macro_rules! all_addresses {
+    () => {
+        ", (SELECT group_concat(i.channel || ' ' || i.address, ' ' ORDER BY i.id) \
+         FROM identities i WHERE i.subscriber_id = s.id) AS addresses"
+    };
+}
+
+/// The addresses past the first on each channel, as `all_addresses!` lists them.
+fn more_addresses(list: &str) -> Vec<(Channel, String)> {
+    let mut words = list.split(' ');
+    let mut seen = [false; 3];
+    let mut more = Vec::new();
+    while let (Some(channel), Some(address)) = (words.next(), words.next()) {
+        let Ok(channel) = channel.parse::<Channel>() else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[channel.index()], true) {
+            more.push((channel, address.to_string()));
+        }
+    }
+    more
 }
 
 impl ExportRow {
+    /// The first address on a channel.
+    pub fn address(&self, channel: Channel) -> Option<&str> {
+        match channel {
+            Channel::WhatsApp => self.phone.as_deref(),
+            Channel::Telegram => self.telegram_chat_id.as_deref(),
+            Channel::Instagram => self.instagram_id.as_deref(),
+        }
+    }
+
     /// The current consent on a channel for a scope: status, when it was given, source, proof.
     pub fn consent(&self, scope: ConsentScope, channel: Channel) -> ExportedConsent<'_> {
         if scope == ConsentScope::Service {
@@ -1076,36 +1131,43 @@ pub async fn unsuppress(
 impl Store {
     /// Every subscriber of a list (or everyone), streamed in id order; their service
     /// consent only with `service` (else it reads as none: [`Store::has_service_consent`]
-    /// tells whether anyone has one).
+    /// tells whether anyone has one), their addresses past the first on a channel only with
+    /// `more` ([`Store::most_addresses`]).
     pub fn export_rows(
         &self,
         list: Option<ListId>,
         service: bool,
+        more: bool,
     ) -> futures::stream::BoxStream<'_, Result<ExportRow, StoreError>> {
         use futures::StreamExt;
-        if service {
-            let sql = export_query!(
-                concat!(
-                    service_columns!("whatsapp", "sw"),
-                    service_columns!("telegram", "st"),
-                    service_columns!("instagram", "si")
-                ),
-                concat!(
-                    latest_consent!("service", "whatsapp", "sw"),
-                    latest_consent!("service", "telegram", "st"),
-                    latest_consent!("service", "instagram", "si")
+        macro_rules! with_service {
+            ($addresses:expr) => {
+                export_query!(
+                    concat!(
+                        service_columns!("whatsapp", "sw"),
+                        service_columns!("telegram", "st"),
+                        service_columns!("instagram", "si"),
+                        $addresses
+                    ),
+                    concat!(
+                        latest_consent!("service", "whatsapp", "sw"),
+                        latest_consent!("service", "telegram", "st"),
+                        latest_consent!("service", "instagram", "si")
+                    )
                 )
-            );
+            };
+        }
+        if service || more {
+            // Further addresses are rare: their export reads service consent too.
+            let sql = if more {
+                with_service!(all_addresses!())
+            } else {
+                with_service!(", NULL AS addresses")
+            };
             sqlx::query_as(sql)
                 .bind(list)
                 .fetch(self.pool())
-                .map(|r: Result<WithService, _>| {
-                    let WithService { row, service } = r?;
-                    Ok(ExportRow {
-                        service: Some(Box::new(service)),
-                        ..row
-                    })
-                })
+                .map(|r: Result<WithService, _>| Ok(r?.into_row()))
                 .boxed()
         } else {
             sqlx::query_as(export_query!("", ""))
@@ -1126,6 +1188,30 @@ impl Store {
         .bind(list)
         .fetch_one(self.pool())
         .await?)
+    }
+
+    /// The most addresses anyone of a list (or anyone) has on each channel, in
+    /// [`Channel::ALL`]'s order, where someone has more than one there (else 0): an export
+    /// writes a column for each (`phone_2`, …) only then. Only subscribers with more than one
+    /// address at all are looked at (the index on identities' subscribers is read alone).
+    pub async fn most_addresses(&self, list: Option<ListId>) -> Result<[u32; 3], StoreError> {
+        let counts: Vec<(Channel, u32)> = sqlx::query_as(
+            "SELECT channel, max(n) FROM (SELECT i.channel, count(*) AS n FROM identities i \
+               JOIN (SELECT subscriber_id FROM identities GROUP BY subscriber_id \
+                     HAVING count(*) > 1) m ON m.subscriber_id = i.subscriber_id \
+               WHERE ?1 IS NULL OR i.subscriber_id IN \
+                 (SELECT subscriber_id FROM list_members WHERE list_id = ?1) \
+               GROUP BY i.subscriber_id, i.channel HAVING count(*) > 1) \
+             GROUP BY channel",
+        )
+        .bind(list)
+        .fetch_all(self.pool())
+        .await?;
+        let mut most = [0; 3];
+        for (channel, n) in counts {
+            most[channel.index()] = n;
+        }
+        Ok(most)
     }
 
     /// The attribute names used by the subscribers of a list (or everyone), sorted.
