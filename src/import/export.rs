@@ -140,9 +140,11 @@ pub async fn subscribers(
                         ]
                     })
                     .collect();
-                let mut rec = vec![r.id.to_string(), r.name.clone()];
-                for channel in Channel::ALL {
-                    rec.push(r.address(channel).unwrap_or_default().to_string());
+                let mut rec = Vec::with_capacity(head.len());
+                rec.extend([r.id.to_string(), r.name]);
+                let first = [r.phone, r.telegram_chat_id, r.instagram_id];
+                for (channel, first) in Channel::ALL.into_iter().zip(first) {
+                    rec.push(first.unwrap_or_default());
                     let mut more = r.more.iter().filter(|(c, _)| *c == channel);
                     rec.extend(
                         (2..=most[channel.index()])

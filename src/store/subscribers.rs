@@ -734,15 +734,6 @@ fn more_addresses(list: &str) -> Vec<(Channel, String)> {
 }
 
 impl ExportRow {
-    /// The first address on a channel.
-    pub fn address(&self, channel: Channel) -> Option<&str> {
-        match channel {
-            Channel::WhatsApp => self.phone.as_deref(),
-            Channel::Telegram => self.telegram_chat_id.as_deref(),
-            Channel::Instagram => self.instagram_id.as_deref(),
-        }
-    }
-
     /// The current consent on a channel for a scope: status, when it was given, source, proof.
     pub fn consent(&self, scope: ConsentScope, channel: Channel) -> ExportedConsent<'_> {
         if scope == ConsentScope::Service {
