@@ -1028,22 +1028,23 @@ async fn several_addresses_on_a_channel_are_read_and_exported() {
     );
     assert_eq!(first["identities"]["whatsapp"], "+77011234567", "{first}");
     // Several phones in one cell, as a CRM writes them: each is read; a bad one rejects the
-    // row, as in a column of its own.
+    // row, as in a column of its own; mobiles first.
     let cells = workspace().await;
     let f = cells.file(
         "cells.csv",
-        "Телефон;Имя\n\"+77011234567, 8 702 123 45 67\n+77051112233\";Cell\n+77061112233,x;Bad\n"
+        "Телефон;Имя\n\"+7 727 250 00 01, 8 702 123 45 67\n+77051112233\";Cell\n+77061112233,x;Bad\n"
             .as_bytes(),
     );
     let s = cells.import(&f, &opts("L")).await.unwrap();
     assert_eq!((s.imported, s.rejected), (1, 1), "{s:?}");
     assert!(s.first_rejected[0].reason.contains("`x`"), "{s:?}");
+    // The landline (Almaty's 727) after the mobiles: a campaign sends to the first.
     assert_eq!(
         addresses(cells.detail(1).await),
         [
-            "whatsapp +77011234567",
             "whatsapp +77021234567",
-            "whatsapp +77051112233"
+            "whatsapp +77051112233",
+            "whatsapp +77272500001"
         ]
     );
     // With one address a channel, the export is as it was: no numbered columns.

@@ -64,6 +64,19 @@ pub fn normalize(input: &str, region: Region) -> Result<String, PhoneError> {
     Ok(number.format().mode(Mode::E164).to_string())
 }
 
+/// Whether a number in E.164 is a mobile one, or one its region's numbering cannot tell from
+/// a landline (the United States'): WhatsApp is on mobile numbers, and a landline goes after
+/// them where someone has both.
+pub fn may_be_mobile(e164: &str) -> bool {
+    use phonenumber::Type;
+    phonenumber::parse(None, e164).is_ok_and(|n| {
+        matches!(
+            n.number_type(&DATABASE),
+            Type::Mobile | Type::FixedLineOrMobile
+        )
+    })
+}
+
 /// One of a region's number patterns, compiled: a national number matches when its length is
 /// one the pattern allows (any, if it lists none) and the pattern matches from its start, as
 /// the crate's `Descriptor::is_match` decides.
@@ -217,6 +230,19 @@ fn region(code: u16, national: &str) -> Result<Option<&'static Metadata>, ()> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn mobile_numbers_are_told_from_landlines() {
+        assert!(may_be_mobile("+77011234567"));
+        assert!(may_be_mobile("+79161234567"));
+        assert!(!may_be_mobile("+77272500001"), "Almaty");
+        assert!(!may_be_mobile("+74951234567"), "Moscow");
+        assert!(
+            may_be_mobile("+12025550123"),
+            "the United States cannot tell"
+        );
+        assert!(!may_be_mobile("not a phone"));
+    }
 
     #[test]
     fn local_formats_become_e164() {

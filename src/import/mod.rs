@@ -694,6 +694,23 @@ fn duplicate_of(seen: &mut HashMap<u64, u32>, row: &StagedRow) -> Option<u32> {
     None
 }
 
+/// Puts a row's mobile phones before its landlines (each kind in the file's order): a
+/// campaign on WhatsApp sends to a subscriber's first phone there, and a CRM's work phone,
+/// often a landline, tends to come first in its columns.
+fn mobile_first(row: &mut StagedRow) {
+    let Some(first) = row.whatsapp.take() else {
+        return;
+    };
+    let (mut phones, others): (Vec<_>, Vec<_>) = std::mem::take(&mut row.more)
+        .into_iter()
+        .partition(|(c, _)| *c == Channel::WhatsApp);
+    phones.insert(0, (Channel::WhatsApp, first));
+    phones.sort_by_key(|(_, phone)| !crate::domain::phone::may_be_mobile(phone));
+    let mut phones = phones.into_iter();
+    row.whatsapp = phones.next().map(|(_, phone)| phone);
+    row.more = phones.chain(others).collect();
+}
+
 /// The marketing or the service one of a pair, by a column's scope.
 fn by_scope<'a, T>(scope: ConsentScope, marketing: &'a mut T, service: &'a mut T) -> &'a mut T {
     match scope {
@@ -831,6 +848,9 @@ impl RowContext<'_> {
                 }
             }
         }
+        if !row.more.is_empty() {
+            mobile_first(&mut row);
+        }
         if row.whatsapp.is_none() && row.telegram.is_none() && row.instagram.is_none() {
             return Err("no identity (no phone, telegram chat id or instagram id)".into());
         }
@@ -952,5 +972,52 @@ mod tests {
         );
         assert_eq!(reason_kind("suppressed"), "suppressed");
         assert_eq!(sql::SUPPRESSED, "suppressed");
+    }
+
+    /// A row's mobile phones go before its landlines, each kind in the file's order; its
+    /// other channels' further addresses stay as they were.
+    #[test]
+    fn mobile_phones_come_first() {
+        let mut row = StagedRow {
+            line: 2,
+            name: None,
+            locale: None,
+            time_zone: None,
+            attributes: None,
+            whatsapp: None,
+            telegram: None,
+            instagram: None,
+            more: Vec::new(),
+            consent: None,
+            consent_on: [None; 3],
+            consent_source: String::new(),
+            consent_proof: String::new(),
+            consent_at: Utc::now(),
+            given_on: None,
+            declared: false,
+            service: Vec::new(),
+        };
+        for (channel, address) in [
+            (Channel::WhatsApp, "+77272500001"),
+            (Channel::Telegram, "5"),
+            (Channel::WhatsApp, "+77172500002"),
+            (Channel::WhatsApp, "+77011112233"),
+            (Channel::Telegram, "6"),
+            (Channel::WhatsApp, "+77021112233"),
+        ] {
+            row.add_address(channel, address.to_string());
+        }
+        mobile_first(&mut row);
+        assert_eq!(row.whatsapp.as_deref(), Some("+77011112233"));
+        assert_eq!(row.telegram.as_deref(), Some("5"));
+        assert_eq!(
+            row.more,
+            [
+                (Channel::WhatsApp, "+77021112233".to_string()),
+                (Channel::WhatsApp, "+77272500001".to_string()),
+                (Channel::WhatsApp, "+77172500002".to_string()),
+                (Channel::Telegram, "6".to_string()),
+            ]
+        );
     }
 }
