@@ -280,20 +280,37 @@ pub fn map(headers: &[String]) -> Result<Vec<Column>, String> {
         let col = lookup(&norm).unwrap_or_else(|| {
             Column::Attribute(h.trim_start_matches('\u{feff}').trim().to_string())
         });
-        if !matches!(col, Column::Attribute(_)) && !is_address(&col) && out.contains(&col) {
+        let earlier = out.iter().position(|c| *c == col);
+        if let Some(earlier) = earlier
+            && !matches!(col, Column::Attribute(_))
+            && !is_address(&col)
+        {
             return Err(format!(
-                "two columns mean the same thing: `{}` repeats {:?}",
+                "two columns mean the same thing: `{}` (column {}) is read as `{}` (column {}); \
+                 delete or rename one of them (a header the import does not read as one of \
+                 its own is kept as an attribute)",
                 h.trim(),
-                col
+                out.len() + 1,
+                headers[earlier].trim_start_matches('\u{feff}').trim(),
+                earlier + 1,
             ));
         }
-        if let Column::Attribute(name) = &col
-            && name.is_empty()
-        {
-            out.push(Column::Attribute(format!("column_{}", out.len() + 1)));
-            continue;
+        match col {
+            Column::Attribute(name) if name.is_empty() => {
+                out.push(Column::Attribute(format!("column_{}", out.len() + 1)))
+            }
+            // Two columns of one name both keep their values (a spreadsheet's second `Город`
+            // becomes `Город 2`).
+            Column::Attribute(name) if earlier.is_some() => {
+                let taken = |n: &String| out.contains(&Column::Attribute(n.clone()));
+                let name = (2..)
+                    .map(|i| format!("{name} {i}"))
+                    .find(|n| !taken(n))
+                    .unwrap_or_default();
+                out.push(Column::Attribute(name));
+            }
+            col => out.push(col),
         }
-        out.push(col);
     }
     if !out.iter().any(is_address) {
         return Err(format!(
@@ -413,10 +430,28 @@ mod tests {
                 .unwrap_err()
                 .contains("no column identifies")
         );
-        assert!(
-            map(&s(&["name", "phone", "Имя"]))
-                .unwrap_err()
-                .contains("same thing")
+        assert_eq!(
+            map(&s(&["name", "phone", " Имя "])).unwrap_err(),
+            "two columns mean the same thing: `Имя` (column 3) is read as `name` (column 1); \
+             delete or rename one of them (a header the import does not read as one of its own \
+             is kept as an attribute)"
+        );
+    }
+
+    /// Two columns of one name that the import keeps as attributes both keep their values.
+    #[test]
+    fn repeated_attribute_names_are_numbered() {
+        let cols = map(&s(&["phone", "Город", "Город", "Город 2", "Город", "", ""])).unwrap();
+        assert_eq!(
+            cols[1..],
+            [
+                Column::Attribute("Город".into()),
+                Column::Attribute("Город 2".into()),
+                Column::Attribute("Город 2 2".into()),
+                Column::Attribute("Город 3".into()),
+                Column::Attribute("column_6".into()),
+                Column::Attribute("column_7".into()),
+            ]
         );
     }
 
