@@ -6,7 +6,8 @@
 //! [`is_valid`]) but with each region's patterns compiled once per thread: the crate looks
 //! every pattern up in a shared cache (a lock, then its whole text hashed and compared) about
 //! twenty times for a `+7` number, which made validation two thirds of a number's cost
-//! (BENCHMARKS.md, import). A test holds the two to the same answers.
+//! (BENCHMARKS.md, import). A test holds the two to the same answers, and the same for
+//! whether a number may be a mobile one ([`may_be_mobile`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -68,13 +69,31 @@ pub fn normalize(input: &str, region: Region) -> Result<String, PhoneError> {
 /// a landline (the United States'): WhatsApp is on mobile numbers, and a landline goes after
 /// them where someone has both.
 pub fn may_be_mobile(e164: &str) -> bool {
-    use phonenumber::Type;
-    phonenumber::parse(None, e164).is_ok_and(|n| {
-        matches!(
-            n.number_type(&DATABASE),
-            Type::Mobile | Type::FixedLineOrMobile
-        )
-    })
+    let Some(digits) = e164.strip_prefix('+') else {
+        return false;
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    // Country codes are prefix-free: the one of one to three digits the database knows.
+    let Some((code, national)) = (1..=digits.len().min(3)).find_map(|n| {
+        let code: u16 = digits[..n].parse().ok()?;
+        DATABASE.region(&code)?;
+        Some((code, &digits[n..]))
+    }) else {
+        return false;
+    };
+    match region(code, national).map(|meta| meta.map(rules)) {
+        Ok(Some(Some(rules))) => rules.may_be_mobile(national),
+        Ok(None) => false,
+        // A pattern that did not compile here: the crate decides.
+        Ok(Some(None)) | Err(()) => phonenumber::parse(None, e164).is_ok_and(|n| {
+            matches!(
+                n.number_type(&DATABASE),
+                phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile
+            )
+        }),
+    }
 }
 
 /// One of a region's number patterns, compiled: a national number matches when its length is
@@ -118,7 +137,8 @@ impl Pattern {
 /// and the leading digits that pick the region among those sharing its country code.
 struct Rules {
     general: Pattern,
-    kinds: Vec<Pattern>,
+    /// Each with its place in [`kinds`]' order.
+    kinds: Vec<(usize, Pattern)>,
     leading: Option<Regex>,
 }
 
@@ -134,8 +154,9 @@ impl Rules {
             general: Pattern::of(d.general())?,
             kinds: kinds(d)
                 .into_iter()
-                .flatten()
-                .map(Pattern::of)
+                .enumerate()
+                .filter_map(|(i, kind)| Some((i, kind?)))
+                .map(|(i, kind)| Some((i, Pattern::of(kind)?)))
                 .collect::<Option<_>>()?,
             leading,
         })
@@ -144,9 +165,29 @@ impl Rules {
     /// Whether the national number is of a known kind for the region (the crate's
     /// `number_type(…) != Type::Unknown`).
     fn known(&self, national: &str) -> bool {
-        self.general.matches(national) && self.kinds.iter().any(|k| k.matches(national))
+        self.general.matches(national) && self.kinds.iter().any(|(_, k)| k.matches(national))
+    }
+
+    /// Whether the national number is a mobile one, or a fixed line the region cannot tell
+    /// from one (the crate's `number_type` is `Mobile` or `FixedLineOrMobile`): the first
+    /// kind it matches is a fixed line or a mobile, and the mobile pattern matches it.
+    fn may_be_mobile(&self, national: &str) -> bool {
+        self.general.matches(national)
+            && self
+                .kinds
+                .iter()
+                .find(|(_, k)| k.matches(national))
+                .is_some_and(|&(i, _)| i >= FIXED_LINE)
+            && self
+                .kinds
+                .iter()
+                .any(|(i, k)| *i == MOBILE && k.matches(national))
     }
 }
+
+/// Where fixed lines and mobiles are in [`kinds`]' order (last, as the crate tries them).
+const FIXED_LINE: usize = 8;
+const MOBILE: usize = 9;
 
 /// The kinds of number the crate tells apart, each a region may have a pattern for.
 fn kinds(d: &Descriptors) -> [Option<&Descriptor>; 10] {
@@ -322,6 +363,21 @@ mod tests {
                         continue;
                     };
                     assert_eq!(is_valid(&number), number.is_valid(), "{text}");
+                    // The crate types the national number without an Italian leading zero
+                    // (a Congolese mobile `06…` is not one to it): compared where the digits
+                    // are the same.
+                    let national = number.national();
+                    if number.is_valid() && national.to_string() == national.value().to_string() {
+                        let e164 = number.format().mode(Mode::E164).to_string();
+                        assert_eq!(
+                            may_be_mobile(&e164),
+                            matches!(
+                                number.number_type(&DATABASE),
+                                phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile
+                            ),
+                            "{text}"
+                        );
+                    }
                     same_region(&number);
                     checked += 1;
                     valid += usize::from(number.is_valid());
