@@ -1027,6 +1027,26 @@ async fn several_addresses_on_a_channel_are_read_and_exported() {
         "{first}"
     );
     assert_eq!(first["identities"]["whatsapp"], "+77011234567", "{first}");
+    // With service consent exported too.
+    let svc = ws.file(
+        "svc.csv",
+        b"phone,service_consent_whatsapp\n+77011234567,yes\n",
+    );
+    ws.import(&svc, &opts("L")).await.unwrap();
+    let b = export(ws.store.clone(), Format::Csv).await;
+    let head = b.lines().next().unwrap();
+    assert!(
+        head.contains(",phone,phone_2,phone_3,telegram_chat_id,")
+            && head.contains(",service_consent_whatsapp,"),
+        "{head}"
+    );
+    assert!(
+        b.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("1,Aigerim K,+77011234567,+77021234567,+77761234567,111,"),
+        "{b}"
+    );
     // Several phones in one cell, as a CRM writes them: each is read; a bad one rejects the
     // row, as in a column of its own; mobiles first.
     let cells = workspace().await;

@@ -693,6 +693,15 @@ struct WithService {
     addresses: Option<String>,
 }
 
+/// An export's row with every address it has, for an export without service consent.
+#[derive(sqlx::FromRow)]
+struct WithAddresses {
+    #[sqlx(flatten)]
+    row: ExportRow,
+    /// As [`WithService::addresses`].
+    addresses: Option<String>,
+}
+
 impl WithService {
     fn into_row(self) -> ExportRow {
         let WithService {
@@ -1148,8 +1157,7 @@ impl Store {
                 )
             };
         }
-        if service || more {
-            // Further addresses are rare: their export reads service consent too.
+        if service {
             let sql = if more {
                 with_service!(all_addresses!())
             } else {
@@ -1159,6 +1167,18 @@ impl Store {
                 .bind(list)
                 .fetch(self.pool())
                 .map(|r: Result<WithService, _>| Ok(r?.into_row()))
+                .boxed()
+        } else if more {
+            sqlx::query_as(export_query!(all_addresses!(), ""))
+                .bind(list)
+                .fetch(self.pool())
+                .map(|r: Result<WithAddresses, _>| {
+                    let WithAddresses { row, addresses } = r?;
+                    Ok(ExportRow {
+                        more: addresses.as_deref().map(more_addresses).unwrap_or_default(),
+                        ..row
+                    })
+                })
                 .boxed()
         } else {
             sqlx::query_as(export_query!("", ""))
