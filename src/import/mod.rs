@@ -752,25 +752,7 @@ impl RowContext<'_> {
                 self.width
             ));
         }
-        let mut row = StagedRow {
-            line,
-            name: None,
-            locale: None,
-            time_zone: None,
-            attributes: None,
-            whatsapp: None,
-            telegram: None,
-            instagram: None,
-            more: Vec::new(),
-            consent: None,
-            consent_on: [None; 3],
-            consent_source: String::new(),
-            consent_proof: String::new(),
-            consent_at: self.now,
-            given_on: None,
-            declared: false,
-            service: Vec::new(),
-        };
+        let mut row = StagedRow::empty(line, self.now);
         let mut attributes = serde_json::Map::new();
         let mut consent: Option<(ConsentValue, String)> = None;
         let mut consent_on: [Option<(ConsentValue, String)>; 3] = Default::default();
@@ -978,25 +960,7 @@ mod tests {
     /// other channels' further addresses stay as they were.
     #[test]
     fn mobile_phones_come_first() {
-        let mut row = StagedRow {
-            line: 2,
-            name: None,
-            locale: None,
-            time_zone: None,
-            attributes: None,
-            whatsapp: None,
-            telegram: None,
-            instagram: None,
-            more: Vec::new(),
-            consent: None,
-            consent_on: [None; 3],
-            consent_source: String::new(),
-            consent_proof: String::new(),
-            consent_at: Utc::now(),
-            given_on: None,
-            declared: false,
-            service: Vec::new(),
-        };
+        let mut row = StagedRow::empty(2, Utc::now());
         for (channel, address) in [
             (Channel::WhatsApp, "+77272500001"),
             (Channel::Telegram, "5"),

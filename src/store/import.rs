@@ -52,6 +52,29 @@ pub struct StagedRow {
 }
 
 impl StagedRow {
+    /// A row of the file's line that says nothing yet, its consent dated `consent_at`.
+    pub fn empty(line: i64, consent_at: DateTime<Utc>) -> StagedRow {
+        StagedRow {
+            line,
+            name: None,
+            locale: None,
+            time_zone: None,
+            attributes: None,
+            whatsapp: None,
+            telegram: None,
+            instagram: None,
+            more: Vec::new(),
+            consent: None,
+            consent_on: [None; 3],
+            consent_source: String::new(),
+            consent_proof: String::new(),
+            consent_at,
+            given_on: None,
+            declared: false,
+            service: Vec::new(),
+        }
+    }
+
     /// The row's address on a channel if it is its first there, else one more (kept once).
     pub fn add_address(&mut self, channel: Channel, address: String) {
         let first = match channel {
