@@ -61,6 +61,21 @@ impl Ws {
             .unwrap()
     }
 
+    /// Puts a phone on the do-not-contact list.
+    async fn suppress(&self, phone: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        cleverplatform::store::subscribers::suppress(
+            &mut tx,
+            Channel::WhatsApp,
+            phone,
+            "STOP",
+            "test",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
     async fn sendable(&self, channel: Channel) -> i64 {
         let counts = self
             .store
@@ -347,17 +362,7 @@ async fn reimport_changes_nothing_and_other_files_update() {
 #[tokio::test]
 async fn suppressed_addresses_are_never_resurrected() {
     let ws = workspace().await;
-    let mut tx = ws.store.begin().await.unwrap();
-    cleverplatform::store::subscribers::suppress(
-        &mut tx,
-        Channel::WhatsApp,
-        "+77011234567",
-        "STOP",
-        "test",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    ws.suppress("+77011234567").await;
     let f = ws.file(
         "s.csv",
         b"phone,name,consent\n8 701 123 45 67,Stopped,yes\n+77021234567,Fine,yes\n",
@@ -896,17 +901,7 @@ async fn several_addresses_on_a_channel_are_read_and_exported() {
     assert_eq!(addresses(ws.detail(4).await), ["whatsapp +77081234567"]);
     assert_eq!(ws.sendable(Channel::WhatsApp).await, 1, "Айгерим's consent");
 
-    let mut tx = ws.store.begin().await.unwrap();
-    cleverplatform::store::subscribers::suppress(
-        &mut tx,
-        Channel::WhatsApp,
-        "+77009999999",
-        "STOP",
-        "test",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    ws.suppress("+77009999999").await;
     let more = ws.file(
         "more.csv",
         b"phone,phone_2,name
