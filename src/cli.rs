@@ -114,8 +114,11 @@ pub enum SubscribersCommand {
     ///
     /// Columns are found by header name in English, Russian or Kazakh: phone,
     /// telegram_chat_id, instagram_id, name, locale, timezone, consent, consent_source,
-    /// consent_at; any other column becomes an attribute. The whole file is one transaction:
-    /// it lands whole or not at all. Importing the same file again changes nothing.
+    /// consent_at; any other column becomes an attribute. A channel may have several address
+    /// columns (phone_2, Мобильный телефон and Рабочий телефон) and a cell several addresses
+    /// (after `,` or `;`): each is added to the row's subscriber. The whole file is one
+    /// transaction: it lands whole or not at all. Importing the same file again changes
+    /// nothing.
     Import(ImportArgs),
 
     /// Write every subscriber of a list with identities, current consent and attributes
