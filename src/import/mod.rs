@@ -956,6 +956,63 @@ mod tests {
         assert_eq!(sql::SUPPRESSED, "suppressed");
     }
 
+    proptest::proptest! {
+        /// Whatever addresses a row is given, in any order and repeated: each distinct one is
+        /// kept once, the first given on a channel is its first until mobiles are put first,
+        /// and then the row keeps the same addresses, mobiles before landlines, each kind in
+        /// the order given.
+        #[test]
+        fn a_rows_addresses_are_kept_once_and_mobiles_first(
+            given in proptest::collection::vec((0usize..3, 0usize..6), 0..12)
+        ) {
+            const PHONES: [&str; 6] = [
+                "+77011112233", "+77272500001", "+77021112233",
+                "+77172500002", "+77051112233", "+74951234567",
+            ];
+            let given: Vec<(Channel, String)> = given
+                .into_iter()
+                .map(|(c, a)| {
+                    let channel = Channel::ALL[c];
+                    let address = match channel {
+                        Channel::WhatsApp => PHONES[a].to_string(),
+                        _ => format!("{}", 100 + a),
+                    };
+                    (channel, address)
+                })
+                .collect();
+            let mut row = StagedRow::empty(2, Utc::now());
+            for (channel, address) in &given {
+                row.add_address(*channel, address.clone());
+            }
+            let mut distinct: Vec<(Channel, String)> = Vec::new();
+            for g in &given {
+                if !distinct.contains(g) {
+                    distinct.push(g.clone());
+                }
+            }
+            let kept = |row: &StagedRow| -> Vec<(Channel, String)> {
+                row.addresses().map(|(c, a)| (c, a.to_string())).collect()
+            };
+            for channel in Channel::ALL {
+                let on = |v: &[(Channel, String)]| -> Vec<String> {
+                    v.iter().filter(|(c, _)| *c == channel).map(|(_, a)| a.clone()).collect()
+                };
+                proptest::prop_assert_eq!(on(&kept(&row)), on(&distinct));
+            }
+            mobile_first(&mut row);
+            for channel in Channel::ALL {
+                let on = |v: &[(Channel, String)]| -> Vec<String> {
+                    v.iter().filter(|(c, _)| *c == channel).map(|(_, a)| a.clone()).collect()
+                };
+                let mut expected = on(&distinct);
+                if channel == Channel::WhatsApp {
+                    expected.sort_by_key(|p| !crate::domain::phone::may_be_mobile(p));
+                }
+                proptest::prop_assert_eq!(on(&kept(&row)), expected);
+            }
+        }
+    }
+
     /// A row's mobile phones go before its landlines, each kind in the file's order; its
     /// other channels' further addresses stay as they were.
     #[test]
