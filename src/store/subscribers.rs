@@ -711,7 +711,7 @@ impl WithService {
         } = self;
         ExportRow {
             service: Some(Box::new(service)),
-            more: addresses.as_deref().map(more_addresses).unwrap_or_default(),
+            more: more_addresses(addresses.as_deref()),
             ..row
         }
     }
@@ -726,9 +726,10 @@ macro_rules! all_addresses {
     };
 }
 
-/// The addresses past the first on each channel, as `all_addresses!` lists them.
-fn more_addresses(list: &str) -> Vec<(Channel, String)> {
-    let mut words = list.split(' ');
+/// The addresses past the first on each channel, as `all_addresses!` lists them (none where
+/// it was not read).
+fn more_addresses(list: Option<&str>) -> Vec<(Channel, String)> {
+    let mut words = list.unwrap_or_default().split(' ');
     let mut seen = [false; 3];
     let mut more = Vec::new();
     while let (Some(channel), Some(address)) = (words.next(), words.next()) {
@@ -1175,7 +1176,7 @@ impl Store {
                 .map(|r: Result<WithAddresses, _>| {
                     let WithAddresses { row, addresses } = r?;
                     Ok(ExportRow {
-                        more: addresses.as_deref().map(more_addresses).unwrap_or_default(),
+                        more: more_addresses(addresses.as_deref()),
                         ..row
                     })
                 })
