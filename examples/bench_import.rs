@@ -3,7 +3,9 @@
 //! Run: `cargo run --release --example bench_import -- [ROWS]` (ROWS defaults to 1 000 000).
 //! Writes a CSV (phone, name, consent, two attribute columns) to a temporary folder, imports
 //! it into a fresh database, and in the same run times `sqlite3`'s `.import` of the same file
-//! into a plain table (skipped with a note when the `sqlite3` command is not installed).
+//! into a plain table (skipped with a note when the `sqlite3` command is not installed), and
+//! what SQLite alone takes to write the same rows into the console's schema from that table
+//! (`write_floor`): the bound under any import into this schema.
 //! Then times window fetches at several positions and searches.
 
 use cleverplatform::import::{ImportOptions, import_file};
@@ -20,6 +22,87 @@ fn peak_rss_mb() -> f64 {
         .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// The schema's own write floor: the rows the import writes for this file (a subscriber with
+/// its name in the search index, a WhatsApp identity, a consent event, a list membership),
+/// copied from the plain table `sqlite3 .import` made with one `INSERT … SELECT` per table,
+/// in one transaction, by the same SQLite library the console links, on a fresh database with
+/// the console's schema and the settings its import runs with (WAL, `synchronous = NORMAL`,
+/// foreign keys, a 16 MB page cache), with no reading, parsing or checking at all. No import
+/// into this schema can be faster.
+async fn write_floor(dir: &std::path::Path, plain: &std::path::Path, theirs: f64, ours: f64) {
+    let db = dir.join("floor.db");
+    let store = Store::open(&Location::File(db.clone())).await.unwrap();
+    store.close().await;
+    // As long as the import's own times, so that the rows are as wide.
+    let at = "2026-11-29T13:57:34.396227027+00:00";
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;
+         ATTACH '{}' AS p;
+         INSERT INTO lists (name, created_at) VALUES ('All', '{at}');",
+        plain.display()
+    ))
+    .unwrap();
+    let steps = [
+        ("begin", "BEGIN".to_string()),
+        (
+            "subscribers with their name index",
+            format!(
+                "INSERT INTO subscribers (id, name, attributes, created_at, updated_at)
+                 SELECT rowid, name, json_object('city', city, 'segment', segment), '{at}',
+                     '{at}' FROM p.t"
+            ),
+        ),
+        (
+            "identities",
+            format!(
+                "INSERT INTO identities (subscriber_id, channel, address, created_at)
+                 SELECT rowid, 'whatsapp', phone, '{at}' FROM p.t"
+            ),
+        ),
+        (
+            "consents",
+            format!(
+                "INSERT INTO consents (subscriber_id, channel, scope, status, source, proof, at,
+                     recorded_by)
+                 SELECT rowid, 'whatsapp', 'marketing',
+                     CASE consent WHEN 'yes' THEN 'granted' ELSE 'withdrawn' END,
+                     'import subscribers.csv',
+                     'subscribers.csv, line ' || (rowid + 1) || ': consent `' || consent || '`',
+                     '{at}', 'operator'
+                 FROM p.t"
+            ),
+        ),
+        (
+            "list members",
+            format!(
+                "INSERT INTO list_members (list_id, subscriber_id, added_at)
+                 SELECT 1, rowid, '{at}' FROM p.t"
+            ),
+        ),
+        ("commit", "COMMIT".to_string()),
+    ];
+    let mut floor = 0.0;
+    let mut parts = Vec::new();
+    for (name, sql) in steps {
+        let t = Instant::now();
+        conn.execute_batch(&sql).unwrap();
+        let took = t.elapsed().as_secs_f64();
+        floor += took;
+        if name != "begin" {
+            parts.push(format!("{name} {took:.2} s"));
+        }
+    }
+    println!(
+        "schema write floor (the same rows copied from that table, no checks): {floor:.2} s = \
+         {:.2}× sqlite3 .import; clever import = {:.2}× the floor\n  {}",
+        floor / theirs,
+        ours / floor,
+        parts.join(", ")
+    );
 }
 
 #[tokio::main]
@@ -101,6 +184,7 @@ async fn main() {
                 "sqlite3 .import into a plain table: {theirs:.2} s; clever/sqlite3 = {:.2}×",
                 ours / theirs
             );
+            write_floor(dir.path(), &plain, theirs, ours).await;
         }
         _ => {
             println!("sqlite3 command not available: `apt-get install sqlite3` for the comparison")
