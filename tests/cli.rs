@@ -842,7 +842,17 @@ fn subscribers_import_export_and_suppress_from_the_command_line() {
     run(&["subscribers", "import", "/nonexistent.csv", "--list", "X"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("cannot read /nonexistent.csv"));
+        .stderr(predicate::str::contains(
+            "cannot read /nonexistent.csv: there is no such file; check the path",
+        ));
+    // A folder given for the file: said so, with what to give instead.
+    let folder = home.path().display().to_string();
+    run(&["subscribers", "import", &folder, "--list", "X"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "cannot read {folder}: it is a folder; give the path of a CSV file in it"
+        )));
 }
 
 #[test]

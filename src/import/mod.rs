@@ -133,7 +133,7 @@ pub struct Progress {
 /// Why an import stopped. Nothing was written when it did, and every message says so.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {error}; nothing was imported")]
+    #[error("cannot read {path}: {}; nothing was imported", unreadable(error))]
     Open { path: String, error: std::io::Error },
     #[error("{path}: {reason}; nothing was imported")]
     NotCsv { path: String, reason: String },
@@ -143,6 +143,19 @@ pub enum ImportError {
     Rejects { path: String, error: String },
     #[error("{0}; nothing was imported")]
     Store(#[from] StoreError),
+}
+
+/// Why a file cannot be read, in words that say what to do for the usual cases.
+fn unreadable(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NotFound => "there is no such file; check the path".into(),
+        ErrorKind::IsADirectory => "it is a folder; give the path of a CSV file in it".into(),
+        ErrorKind::PermissionDenied => "this user may not read it; give it read access \
+             (`ls -l` shows who may) or copy the file somewhere this user can read"
+            .into(),
+        _ => error.to_string(),
+    }
 }
 
 /// One chunk from the reader: validated rows, rows rejected on the way, and the original
@@ -954,6 +967,33 @@ mod tests {
         );
         assert_eq!(reason_kind("suppressed"), "suppressed");
         assert_eq!(sql::SUPPRESSED, "suppressed");
+    }
+
+    #[test]
+    fn an_unreadable_file_is_told_with_what_to_do() {
+        use std::io::{Error, ErrorKind};
+        let said = |kind| {
+            ImportError::Open {
+                path: "/srv/crm.csv".into(),
+                error: Error::from(kind),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            said(ErrorKind::PermissionDenied),
+            "cannot read /srv/crm.csv: this user may not read it; give it read access (`ls -l` \
+             shows who may) or copy the file somewhere this user can read; nothing was imported"
+        );
+        assert!(said(ErrorKind::NotFound).contains("there is no such file; check the path"));
+        assert!(said(ErrorKind::IsADirectory).contains("it is a folder"));
+        // Anything else is given as the system says it.
+        assert_eq!(
+            said(ErrorKind::UnexpectedEof),
+            format!(
+                "cannot read /srv/crm.csv: {}; nothing was imported",
+                Error::from(ErrorKind::UnexpectedEof)
+            )
+        );
     }
 
     proptest::proptest! {
