@@ -746,6 +746,42 @@ async fn lists_switch_and_import_from_the_console() {
     assert_eq!(app.subscribers.total, 2);
 }
 
+/// An import is one transaction: quitting while it runs would throw it away, so `q` asks
+/// first and says so; once it has ended, `q` quits at once.
+#[tokio::test]
+async fn quitting_during_an_import_asks_first() {
+    use cleverplatform::import::Progress;
+    use cleverplatform::tui::app::ImportView;
+    let dir = tempfile::tempdir().unwrap();
+    let services = services(dir.path().join("clever.db"), false).await;
+    let mut app = loaded_app(&services, "default", (80, 24)).await;
+    press(&mut app, &services, &[KeyCode::Char('2')]).await;
+    app.import = Some(ImportView {
+        path: "/srv/crm.csv".into(),
+        list: "CRM".into(),
+        progress: Progress {
+            bytes_read: 50,
+            total_bytes: 100,
+            rows: 505_000,
+        },
+        result: None,
+    });
+    snap!("import_running_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Char('q')]).await;
+    assert!(!app.quit, "a running import makes quit ask first");
+    let screen = format!("{}", render(&app).backend());
+    assert!(
+        screen.contains("nothing of it is kept. Quit anyway?"),
+        "{screen}"
+    );
+    snap!("quit_during_import_80x24", render(&app));
+    press(&mut app, &services, &[KeyCode::Char('n')]).await;
+    assert!(!app.quit);
+    app.import.as_mut().unwrap().result = Some(Err("cut off".into()));
+    press(&mut app, &services, &[KeyCode::Esc, KeyCode::Char('q')]).await;
+    assert!(app.quit, "an import that has ended holds nothing back");
+}
+
 /// A file in a folder the console cannot write to is imported all the same: its rejected
 /// rows go to the workspace's `rejects/` folder, which the import box names.
 #[tokio::test]

@@ -191,7 +191,7 @@ impl Action {
     pub fn description(self) -> &'static str {
         match self {
             Action::ForceQuit => "Quit at once",
-            Action::Quit => "Quit (asks first while campaigns run)",
+            Action::Quit => "Quit (asks first while campaigns or an import run)",
             Action::NextPane => "Next pane",
             Action::PrevPane => "Previous pane",
             Action::ShowPane(PaneId::Accounts) => "Accounts pane",

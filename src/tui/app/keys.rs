@@ -322,18 +322,32 @@ impl App {
         match action {
             Action::Quit => {
                 let running = self.overview.as_ref().map_or(0, |o| o.campaigns_running);
+                let mut why = Vec::new();
+                // An import is one transaction: quitting rolls it back, so a long one is
+                // never thrown away by a stray key.
+                if let Some(i) = self.import.as_ref().filter(|i| i.result.is_none()) {
+                    why.push(format!(
+                        "The import of {} into “{}” is not finished: quitting stops it, and \
+                         nothing of it is kept.",
+                        i.path, i.list
+                    ));
+                }
                 if running > 0 {
+                    why.push(format!(
+                        "{running} campaign{} marked running. Sending goes on only while an \
+                         engine runs (this console or `clever run`).",
+                        if running == 1 { " is" } else { "s are" }
+                    ));
+                }
+                if why.is_empty() {
+                    self.quit = true;
+                } else {
+                    why.push("Quit anyway?".into());
                     self.overlay = Overlay::Confirm(Confirm {
                         title: "Quit?".into(),
-                        message: format!(
-                            "{running} campaign{} marked running. Sending goes on only while \
-                             an engine runs (this console or `clever run`). Quit anyway?",
-                            if running == 1 { " is" } else { "s are" }
-                        ),
+                        message: why.join(" "),
                         on_yes: OnYes::Quit,
                     });
-                } else {
-                    self.quit = true;
                 }
                 Vec::new()
             }

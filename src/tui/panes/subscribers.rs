@@ -158,6 +158,10 @@ pub fn import_lines(app: &App) -> Vec<Line<'static>> {
                         group(i.progress.rows as i64)
                     )),
                 ]),
+                Line::from(Span::styled(
+                    "the list changes when it ends; quitting before keeps nothing of it",
+                    t.style(Meaning::Muted),
+                )),
             ]
         }
         Some(Ok(s)) => {
