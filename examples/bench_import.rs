@@ -198,6 +198,25 @@ async fn main() {
         "count of {total} subscribers: {:.1} ms (once per list)",
         t.elapsed().as_secs_f64() * 1e3
     );
+    let t = Instant::now();
+    let sendable = store
+        .sendable_counts(None, cleverplatform::domain::ConsentScope::Marketing)
+        .await
+        .unwrap();
+    println!(
+        "sendable per channel, everyone: {sendable:?}: {:.2} s (once per list, by the pane's worker)",
+        t.elapsed().as_secs_f64()
+    );
+    let all = store.lists().await.unwrap()[0].id;
+    let t = Instant::now();
+    store
+        .sendable_counts(Some(all), cleverplatform::domain::ConsentScope::Marketing)
+        .await
+        .unwrap();
+    println!(
+        "sendable per channel, the list of all of them: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let mut worst: f64 = 0.0;
     let first = store
         .subscriber_page(

@@ -1310,14 +1310,21 @@ async fn dry_run_changes_nothing() {
     assert!(ws.store.lists().await.unwrap().is_empty());
 }
 
-/// The set-based count agrees with the one consent helper on a varied population.
+/// The set-based count agrees with the one consent helper on a varied population: for
+/// everyone and for a list, with subscribers who have a second phone (sendable while either
+/// phone is not suppressed).
 #[tokio::test]
 async fn sendable_counts_agree_with_the_consent_helper() {
     let ws = workspace().await;
-    let mut text = String::from("phone,telegram_chat_id,consent\n");
+    let mut text = String::from("phone,phone_2,telegram_chat_id,consent\n");
     for i in 0..300u32 {
         let phone = if i % 5 != 0 {
             format!("+7701{:07}", i)
+        } else {
+            String::new()
+        };
+        let second = if i % 4 == 1 {
+            format!("+7702{:07}", i)
         } else {
             String::new()
         };
@@ -1330,7 +1337,7 @@ async fn sendable_counts_agree_with_the_consent_helper() {
         if phone.is_empty() && tg.is_empty() {
             continue;
         }
-        text.push_str(&format!("{phone},{tg},{consent}\n"));
+        text.push_str(&format!("{phone},{second},{tg},{consent}\n"));
     }
     ws.import(&ws.file("pop.csv", text.as_bytes()), &opts("L"))
         .await
@@ -1342,20 +1349,38 @@ async fn sendable_counts_agree_with_the_consent_helper() {
         .step_by(4)
         .map(|l| {
             let mut f: Vec<&str> = l.split(',').collect();
-            f[2] = "no";
+            f[3] = "no";
             f.join(",") + "\n"
         })
         .collect();
     ws.import(
         &ws.file(
             "again.csv",
-            format!("phone,telegram_chat_id,consent\n{again}").as_bytes(),
+            format!("phone,phone_2,telegram_chat_id,consent\n{again}").as_bytes(),
         ),
         &opts("L"),
     )
     .await
     .unwrap();
+    // A second list with every third row of the file.
+    let some: String = text
+        .lines()
+        .skip(1)
+        .step_by(3)
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    ws.import(
+        &ws.file(
+            "some.csv",
+            format!("phone,phone_2,telegram_chat_id,consent\n{some}").as_bytes(),
+        ),
+        &opts("M"),
+    )
+    .await
+    .unwrap();
     let mut tx = ws.store.begin().await.unwrap();
+    // First phones, some of them of subscribers with a second (i % 4 == 1), and second
+    // phones: some subscribers keep one phone, some lose both.
     for i in (1..300).step_by(11) {
         cleverplatform::store::subscribers::suppress(
             &mut tx,
@@ -1367,15 +1392,40 @@ async fn sendable_counts_agree_with_the_consent_helper() {
         .await
         .unwrap();
     }
-    tx.commit().await.unwrap();
-
-    let counts = ws
-        .store
-        .sendable_counts(None, ConsentScope::Marketing)
+    for i in (1..300).step_by(8) {
+        cleverplatform::store::subscribers::suppress(
+            &mut tx,
+            Channel::WhatsApp,
+            &format!("+7702{:07}", i),
+            "x",
+            "t",
+        )
         .await
         .unwrap();
+    }
+    // Telegram is counted from its identities (fewer than the subscribers), WhatsApp from
+    // the subscribers: a suppression is honoured both ways.
+    for i in (0..300).step_by(9) {
+        cleverplatform::store::subscribers::suppress(
+            &mut tx,
+            Channel::Telegram,
+            &format!("{}", 1000 + i),
+            "x",
+            "t",
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let lists = ws.store.lists().await.unwrap();
+    let m = lists.iter().find(|l| l.name == "M").unwrap().id;
     let total = ws.count().await;
-    let mut expected = std::collections::BTreeMap::new();
+    let mut expected = [
+        std::collections::BTreeMap::new(),
+        std::collections::BTreeMap::new(),
+    ];
+    let mut both_ways = [0, 0];
     for id in 1..=total {
         let d = ws
             .store
@@ -1404,20 +1454,47 @@ async fn sendable_counts_agree_with_the_consent_helper() {
             .filter(|i| i.suppressed.is_some())
             .map(|i| (i.channel, i.address.clone()))
             .collect();
+        let phones = ids.iter().filter(|(c, _)| *c == Channel::WhatsApp).count();
+        let lost = suppressed
+            .iter()
+            .filter(|(c, _)| *c == Channel::WhatsApp)
+            .count();
+        if phones == 2 {
+            both_ways[usize::from(lost == 2)] += usize::from(lost > 0);
+        }
         for ch in Channel::ALL {
             if sendable(ch, ConsentScope::Marketing, &ids, &facts, |c, a| {
                 suppressed.iter().any(|(sc, sa)| *sc == c && sa == a)
             })
             .is_ok()
             {
-                *expected.entry(ch).or_insert(0i64) += 1;
+                *expected[0].entry(ch).or_insert(0i64) += 1;
+                if d.lists.iter().any(|l| l == "M") {
+                    *expected[1].entry(ch).or_insert(0i64) += 1;
+                }
             }
         }
     }
-    for (ch, n) in counts {
-        assert_eq!(n, expected.get(&ch).copied().unwrap_or(0), "{ch}");
+    assert!(
+        both_ways[0] > 0 && both_ways[1] > 0,
+        "some subscribers lose one of two phones, some both: {both_ways:?}"
+    );
+    for (expected, list) in expected.iter().zip([None, Some(m)]) {
+        let counts = ws
+            .store
+            .sendable_counts(list, ConsentScope::Marketing)
+            .await
+            .unwrap();
+        for (ch, n) in counts {
+            assert_eq!(
+                n,
+                expected.get(&ch).copied().unwrap_or(0),
+                "{ch} in {list:?}"
+            );
+        }
+        assert!(expected.values().sum::<i64>() > 0);
     }
-    assert!(expected.values().sum::<i64>() > 0);
+    assert!(expected[1][&Channel::WhatsApp] < expected[0][&Channel::WhatsApp]);
 }
 
 #[tokio::test]

@@ -1240,26 +1240,89 @@ impl Store {
 
     /// Subscribers that may be messaged, per channel, for a scope: the set-based form of
     /// `domain::consent::sendable`, for counts and for materialising an outbox.
+    ///
+    /// Counted from whichever side is smaller, read in one transaction:
+    /// - From the subscribers in id order: the list's members, or for everyone the ids in the
+    ///   identities' subscriber index (a subscriber with no identity is sendable nowhere), a
+    ///   narrow index rather than the subscribers' wide rows. Each consent and identity
+    ///   look-up is then next to the last one: 1.4–2.3 s for WhatsApp among a million
+    ///   subscribers with 1.9 million phones, against 6.9–9.9 s from the channel's
+    ///   identities, whose address order sends every look-up somewhere else.
+    /// - From the channel's identities when it has fewer of them than there are subscribers
+    ///   to count: a channel nobody is on costs nothing, nor does a small list in a large
+    ///   workspace.
     pub async fn sendable_counts(
         &self,
         list: Option<ListId>,
         scope: ConsentScope,
     ) -> Result<Vec<(Channel, i64)>, StoreError> {
+        // `?1` the channel, `?2` the scope; `$who` the subscriber's id in the outer query.
+        macro_rules! sendable_by_member {
+            ($from:literal, $who:literal) => {
+                concat!(
+                    "SELECT count(*) FROM ",
+                    $from,
+                    " AND (SELECT c.status FROM consents c \
+                     WHERE c.subscriber_id = ",
+                    $who,
+                    " AND c.channel = ?1 AND c.scope = ?2 \
+                     ORDER BY c.id DESC LIMIT 1) = 'granted' \
+                     AND EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = ",
+                    $who,
+                    " \
+                       AND i.channel = ?1 AND NOT EXISTS (SELECT 1 FROM suppressions p \
+                         WHERE p.channel = i.channel AND p.address = i.address))"
+                )
+            };
+        }
+        const BY_IDENTITY: &str = "SELECT count(DISTINCT i.subscriber_id) FROM identities i \
+             WHERE i.channel = ?1 \
+             AND (?3 IS NULL OR i.subscriber_id IN \
+               (SELECT subscriber_id FROM list_members WHERE list_id = ?3)) \
+             AND NOT EXISTS (SELECT 1 FROM suppressions p \
+               WHERE p.channel = i.channel AND p.address = i.address) \
+             AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
+                  AND c.channel = ?1 AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1) = 'granted'";
+        // `?3` is the list in both, so that both take the same binds.
+        let by_member = match list {
+            None => sendable_by_member!(
+                "(SELECT DISTINCT subscriber_id AS sid FROM identities) WHERE ?3 IS NULL",
+                "sid"
+            ),
+            Some(_) => {
+                sendable_by_member!("list_members m WHERE m.list_id = ?3", "m.subscriber_id")
+            }
+        };
+        let mut tx = self.read().await?;
+        let members: i64 = match list {
+            None => sqlx::query_scalar("SELECT count(*) FROM subscribers"),
+            Some(l) => {
+                sqlx::query_scalar("SELECT count(*) FROM list_members WHERE list_id = ?").bind(l)
+            }
+        }
+        .fetch_one(&mut *tx)
+        .await?;
         let mut out = Vec::new();
         for channel in Channel::ALL {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT count(DISTINCT i.subscriber_id) FROM identities i \
-                 WHERE i.channel = ?1 \
-                 AND (?3 IS NULL OR i.subscriber_id IN (SELECT subscriber_id FROM list_members WHERE list_id = ?3)) \
-                 AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.channel = i.channel AND p.address = i.address) \
-                 AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
-                      AND c.channel = ?1 AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1) = 'granted'",
+            // The channel's identities, counted no further than there are subscribers.
+            let fewer: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM identities WHERE channel = ?1 LIMIT ?2)",
             )
             .bind(channel)
-            .bind(scope)
-            .bind(list)
-            .fetch_one(self.pool())
+            .bind(members)
+            .fetch_one(&mut *tx)
             .await?;
+            let sql = if fewer < members {
+                BY_IDENTITY
+            } else {
+                by_member
+            };
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(channel)
+                .bind(scope)
+                .bind(list)
+                .fetch_one(&mut *tx)
+                .await?;
             out.push((channel, n));
         }
         Ok(out)
