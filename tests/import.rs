@@ -1316,7 +1316,13 @@ async fn dry_run_changes_nothing() {
 #[tokio::test]
 async fn sendable_counts_agree_with_the_consent_helper() {
     let ws = workspace().await;
-    let mut text = String::from("phone,phone_2,telegram_chat_id,consent\n");
+    let import = async |name: &str, rows: &str, list: &str| {
+        let text = format!("phone,phone_2,telegram_chat_id,consent\n{rows}");
+        ws.import(&ws.file(name, text.as_bytes()), &opts(list))
+            .await
+            .unwrap();
+    };
+    let mut rows = String::new();
     for i in 0..300u32 {
         let phone = if i % 5 != 0 {
             format!("+7701{:07}", i)
@@ -1337,15 +1343,12 @@ async fn sendable_counts_agree_with_the_consent_helper() {
         if phone.is_empty() && tg.is_empty() {
             continue;
         }
-        text.push_str(&format!("{phone},{second},{tg},{consent}\n"));
+        rows.push_str(&format!("{phone},{second},{tg},{consent}\n"));
     }
-    ws.import(&ws.file("pop.csv", text.as_bytes()), &opts("L"))
-        .await
-        .unwrap();
+    import("pop.csv", &rows, "L").await;
     // Withdraw some, suppress some.
-    let again: String = text
+    let again: String = rows
         .lines()
-        .skip(1)
         .step_by(4)
         .map(|l| {
             let mut f: Vec<&str> = l.split(',').collect();
@@ -1353,68 +1356,36 @@ async fn sendable_counts_agree_with_the_consent_helper() {
             f.join(",") + "\n"
         })
         .collect();
-    ws.import(
-        &ws.file(
-            "again.csv",
-            format!("phone,phone_2,telegram_chat_id,consent\n{again}").as_bytes(),
-        ),
-        &opts("L"),
-    )
-    .await
-    .unwrap();
+    import("again.csv", &again, "L").await;
     // A second list with every third row of the file.
-    let some: String = text
+    let some: String = rows
         .lines()
-        .skip(1)
         .step_by(3)
         .map(|l| l.to_string() + "\n")
         .collect();
-    ws.import(
-        &ws.file(
-            "some.csv",
-            format!("phone,phone_2,telegram_chat_id,consent\n{some}").as_bytes(),
-        ),
-        &opts("M"),
-    )
-    .await
-    .unwrap();
-    let mut tx = ws.store.begin().await.unwrap();
+    import("some.csv", &some, "M").await;
     // First phones, some of them of subscribers with a second (i % 4 == 1), and second
-    // phones: some subscribers keep one phone, some lose both.
-    for i in (1..300).step_by(11) {
-        cleverplatform::store::subscribers::suppress(
-            &mut tx,
-            Channel::WhatsApp,
-            &format!("+7701{:07}", i),
-            "x",
-            "t",
+    // phones: some subscribers keep one phone, some lose both. Telegram is counted from its
+    // identities (fewer than the subscribers), WhatsApp from the subscribers: a suppression
+    // is honoured both ways.
+    let suppressed = (1..300)
+        .step_by(11)
+        .map(|i| (Channel::WhatsApp, format!("+7701{i:07}")))
+        .chain(
+            (1..300)
+                .step_by(8)
+                .map(|i| (Channel::WhatsApp, format!("+7702{i:07}"))),
         )
-        .await
-        .unwrap();
-    }
-    for i in (1..300).step_by(8) {
-        cleverplatform::store::subscribers::suppress(
-            &mut tx,
-            Channel::WhatsApp,
-            &format!("+7702{:07}", i),
-            "x",
-            "t",
-        )
-        .await
-        .unwrap();
-    }
-    // Telegram is counted from its identities (fewer than the subscribers), WhatsApp from
-    // the subscribers: a suppression is honoured both ways.
-    for i in (0..300).step_by(9) {
-        cleverplatform::store::subscribers::suppress(
-            &mut tx,
-            Channel::Telegram,
-            &format!("{}", 1000 + i),
-            "x",
-            "t",
-        )
-        .await
-        .unwrap();
+        .chain(
+            (0..300)
+                .step_by(9)
+                .map(|i| (Channel::Telegram, format!("{}", 1000 + i))),
+        );
+    let mut tx = ws.store.begin().await.unwrap();
+    for (channel, address) in suppressed {
+        cleverplatform::store::subscribers::suppress(&mut tx, channel, &address, "x", "t")
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
 
