@@ -1256,33 +1256,47 @@ impl Store {
         list: Option<ListId>,
         scope: ConsentScope,
     ) -> Result<Vec<(Channel, i64)>, StoreError> {
-        // `?1` the channel, `?2` the scope; `$who` the subscriber's id in the outer query.
+        // The two rules of the gate, written once for both ways of counting: `?1` is the
+        // channel, `?2` the scope, `$who` the subscriber's id in the outer query, `i` an
+        // identity of theirs on the channel.
+        macro_rules! granted {
+            ($who:literal) => {
+                concat!(
+                    "(SELECT c.status FROM consents c WHERE c.subscriber_id = ",
+                    $who,
+                    " AND c.channel = ?1 AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1) = 'granted'"
+                )
+            };
+        }
+        macro_rules! unsuppressed {
+            () => {
+                "NOT EXISTS (SELECT 1 FROM suppressions p \
+                 WHERE p.channel = i.channel AND p.address = i.address)"
+            };
+        }
         macro_rules! sendable_by_member {
             ($from:literal, $who:literal) => {
                 concat!(
                     "SELECT count(*) FROM ",
                     $from,
-                    " AND (SELECT c.status FROM consents c \
-                     WHERE c.subscriber_id = ",
+                    " AND ",
+                    granted!($who),
+                    " AND EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = ",
                     $who,
-                    " AND c.channel = ?1 AND c.scope = ?2 \
-                     ORDER BY c.id DESC LIMIT 1) = 'granted' \
-                     AND EXISTS (SELECT 1 FROM identities i WHERE i.subscriber_id = ",
-                    $who,
-                    " \
-                       AND i.channel = ?1 AND NOT EXISTS (SELECT 1 FROM suppressions p \
-                         WHERE p.channel = i.channel AND p.address = i.address))"
+                    " AND i.channel = ?1 AND ",
+                    unsuppressed!(),
+                    ")"
                 )
             };
         }
-        const BY_IDENTITY: &str = "SELECT count(DISTINCT i.subscriber_id) FROM identities i \
-             WHERE i.channel = ?1 \
+        const BY_IDENTITY: &str = concat!(
+            "SELECT count(DISTINCT i.subscriber_id) FROM identities i WHERE i.channel = ?1 \
              AND (?3 IS NULL OR i.subscriber_id IN \
-               (SELECT subscriber_id FROM list_members WHERE list_id = ?3)) \
-             AND NOT EXISTS (SELECT 1 FROM suppressions p \
-               WHERE p.channel = i.channel AND p.address = i.address) \
-             AND (SELECT c.status FROM consents c WHERE c.subscriber_id = i.subscriber_id \
-                  AND c.channel = ?1 AND c.scope = ?2 ORDER BY c.id DESC LIMIT 1) = 'granted'";
+               (SELECT subscriber_id FROM list_members WHERE list_id = ?3)) AND ",
+            unsuppressed!(),
+            " AND ",
+            granted!("i.subscriber_id")
+        );
         // `?3` is the list in both, so that both take the same binds.
         let by_member = match list {
             None => sendable_by_member!(
